@@ -1,0 +1,185 @@
+// The environment schema: every setting reelbot reads, validated once at start.
+import { z } from 'zod';
+import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const url = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), 'must be an http(s) URL')
+    .transform((value) => value.replace(/\/+$/, ''));
+
+const integer = (fallback: number, min = 0) =>
+  z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .refine((value) => /^\d+$/.test(value) && Number(value) >= min, `must be a whole number ≥ ${min}`)
+    .transform(Number);
+
+const flag = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default(String(fallback))
+    .refine((value) => ['true', 'false', '1', '0', 'yes', 'no'].includes(value), 'must be true or false')
+    .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const required = (what: string) =>
+  z
+    .string({ error: `is required: ${what}` })
+    .trim()
+    .min(1, `is required: ${what}`);
+
+const snowflake = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => value || undefined)
+  .refine(
+    (value) => value === undefined || /^\d{17,20}$/.test(value),
+    'must be a Discord server id (digits)',
+  );
+
+const envSchema = z.object({
+  DISCORD_TOKEN: required('the bot token from the Discord Developer Portal (Bot → Reset Token)'),
+  DISCORD_API_URL: url('https://discord.com/api'),
+  DISCORD_GUILD_ID: snowflake,
+  DISCORD_REGISTER_ON_START: flag(true),
+  VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
+  VIDEO_API_KEY: required('the API key of your video gateway'),
+  VIDEO_DEFAULT_MODEL: z.string().trim().default('veo-3.1-fast-generate-preview'),
+  VIDEO_MODELS: optionalText,
+  VIDEO_MODELS_JSON: optionalText,
+  VIDEO_API_TIMEOUT_MS: integer(30_000, 1),
+  DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
+  MEDIA_DIR: z.string().trim().min(1).default('./data/media'),
+  MEDIA_RETENTION_HOURS: integer(72, 1),
+  MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, 1),
+  JOB_MAX_AGE_MINUTES: integer(60, 1),
+  QUOTA_IN_FLIGHT_PER_USER: integer(2, 1),
+  QUOTA_JOBS_PER_USER_PER_DAY: integer(10, 1),
+  QUOTA_SECONDS_PER_GUILD_PER_DAY: integer(600, 1),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('info')
+    .refine(
+      (value) => (logLevels as readonly string[]).includes(value),
+      `must be one of ${logLevels.join(', ')}`,
+    )
+    .transform((value) => value as (typeof logLevels)[number]),
+  LOG_PRETTY: flag(false),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  discord: { token: string; apiUrl: string; guildId?: string; registerOnStart: boolean };
+  video: { baseUrl: string; apiKey: string; timeoutMs: number; maxVideoBytes: number; catalogue: Catalogue };
+  databasePath: string;
+  media: { dir: string; retentionHours: number };
+  jobs: { maxAgeMinutes: number };
+  quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
+  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Reads the environment. Every problem is reported at once; no message ever contains a value. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    return { ok: false, problems: withModelProblems(env, problems) };
+  }
+  const values = parsed.data;
+  const models = parseModels(values);
+  if (models.problems.length > 0 || !models.catalogue) return { ok: false, problems: models.problems };
+  return {
+    ok: true,
+    config: {
+      discord: {
+        token: values.DISCORD_TOKEN,
+        apiUrl: values.DISCORD_API_URL,
+        guildId: values.DISCORD_GUILD_ID,
+        registerOnStart: values.DISCORD_REGISTER_ON_START,
+      },
+      video: {
+        baseUrl: values.VIDEO_API_BASE_URL,
+        apiKey: values.VIDEO_API_KEY,
+        timeoutMs: values.VIDEO_API_TIMEOUT_MS,
+        maxVideoBytes: values.MAX_VIDEO_BYTES,
+        catalogue: models.catalogue,
+      },
+      databasePath: values.DATABASE_PATH,
+      media: { dir: values.MEDIA_DIR, retentionHours: values.MEDIA_RETENTION_HOURS },
+      jobs: { maxAgeMinutes: values.JOB_MAX_AGE_MINUTES },
+      quotas: {
+        inFlightPerUser: values.QUOTA_IN_FLIGHT_PER_USER,
+        jobsPerUserPerDay: values.QUOTA_JOBS_PER_USER_PER_DAY,
+        secondsPerGuildPerDay: values.QUOTA_SECONDS_PER_GUILD_PER_DAY,
+      },
+      log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+    },
+  };
+}
+
+/** Model problems are independent of the other settings: report them alongside. */
+function withModelProblems(env: Record<string, string | undefined>, problems: string[]): string[] {
+  const models = parseModels({
+    VIDEO_MODELS: env.VIDEO_MODELS?.trim() || undefined,
+    VIDEO_MODELS_JSON: env.VIDEO_MODELS_JSON?.trim() || undefined,
+    VIDEO_DEFAULT_MODEL: env.VIDEO_DEFAULT_MODEL?.trim() || 'veo-3.1-fast-generate-preview',
+  });
+  return [...problems, ...models.problems];
+}
+
+function parseModels(values: Pick<Env, 'VIDEO_MODELS' | 'VIDEO_MODELS_JSON' | 'VIDEO_DEFAULT_MODEL'>): {
+  catalogue?: Catalogue;
+  problems: string[];
+} {
+  let custom: z.infer<typeof modelSpecSchema>[] = [];
+  if (values.VIDEO_MODELS_JSON) {
+    let json: unknown;
+    try {
+      json = JSON.parse(values.VIDEO_MODELS_JSON);
+    } catch {
+      return { problems: ['VIDEO_MODELS_JSON is not valid JSON (expected an array of model objects)'] };
+    }
+    const parsed = z.array(modelSpecSchema).safeParse(json);
+    if (!parsed.success) {
+      return {
+        problems: parsed.error.issues.map(
+          (issue) => `VIDEO_MODELS_JSON[${issue.path.join('.')}] ${issue.message}`,
+        ),
+      };
+    }
+    custom = parsed.data;
+  }
+  const enabledIds = (values.VIDEO_MODELS ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  return buildCatalogue({ enabledIds, custom, defaultModelId: values.VIDEO_DEFAULT_MODEL });
+}
+
+/** The plain-words report printed by `npm start` when the settings are not usable. */
+export function describeProblems(problems: string[]): string {
+  return [
+    'reelbot cannot start: the configuration has problems.',
+    ...problems.map((problem) => `  - ${problem}`),
+    'Set them in the environment or in a .env file (see .env.example and the README).',
+  ].join('\n');
+}

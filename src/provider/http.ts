@@ -1,0 +1,110 @@
+// HTTP plumbing for the video API: one undici agent, timeouts, error mapping, retries.
+import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { parseErrorBody } from './schemas.ts';
+import { ProviderError } from './types.ts';
+
+export interface HttpOptions {
+  timeoutMs: number;
+  /** Retries for idempotent requests (GET, or a create carrying an Idempotency-Key). */
+  retries: number;
+  /** A Retry-After longer than this is not waited out here: the error goes up so the caller can pause. */
+  maxRetryWaitMs: number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  dispatcher: Dispatcher;
+}
+
+export function defaultHttpOptions(timeoutMs: number): HttpOptions {
+  return {
+    timeoutMs,
+    retries: 3,
+    maxRetryWaitMs: 10_000,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    dispatcher: new Agent({
+      connections: 32,
+      keepAliveTimeout: 10_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    }),
+  };
+}
+
+/** Exponential backoff with full jitter, floored at the provider's own Retry-After. */
+export function retryDelayMs(attempt: number, random: () => number, retryAfterMs: number | null): number {
+  const exponential = Math.min(8_000, 500 * 2 ** attempt);
+  const jittered = exponential / 2 + (random() * exponential) / 2;
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+export function parseRetryAfter(
+  headers: Record<string, string | string[] | undefined>,
+  now = Date.now(),
+): number | null {
+  const ms = first(headers['retry-after-ms']);
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  const value = first(headers['retry-after']);
+  if (!value) return null;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.ceil(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Maps an HTTP error answer onto the categories the UI can explain to a member. */
+export function errorFromResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+): ProviderError {
+  const { message, type, code } = parseErrorBody(body);
+  const text = message ?? `HTTP ${status}`;
+  const details = { status, code, retryAfterMs: parseRetryAfter(headers) };
+  const mentions = (pattern: RegExp) => pattern.test(`${code ?? ''} ${type ?? ''}`);
+  if (status === 401 || status === 403) return new ProviderError('bad_key', text, details);
+  if (status === 402 || mentions(/insufficient_quota|billing|quota_exceeded|insufficient_balance/i)) {
+    return new ProviderError('quota', text, details);
+  }
+  if (mentions(/moderation|content_policy|safety/i) || /moderation|safety system/i.test(text)) {
+    return new ProviderError('moderation', text, details);
+  }
+  if (status === 429) return new ProviderError('rate_limited', text, details);
+  if (status === 404) return new ProviderError('not_found', text, details);
+  if (status === 408) return new ProviderError('timeout', text, details);
+  if (status >= 500) return new ProviderError('provider_down', text, details);
+  if (status === 413) return new ProviderError('too_large', text, details);
+  return new ProviderError('invalid_request', text, details);
+}
+
+/** Turns undici's and the platform's failures into typed errors; a ProviderError passes through. */
+export function errorFromThrown(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError ||
+    (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+  ) {
+    return new ProviderError('timeout', 'the video API did not answer in time', { cause: error });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ProviderError('network', `could not reach the video API (${reason})`, { cause: error });
+}
+
+/** Retries `attempt` while the error is transient and the wait is short enough. */
+export async function withRetries<T>(options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (thrown) {
+      const error = errorFromThrown(thrown);
+      const retryAfter = error.retryAfterMs;
+      const canWait = retryAfter === null || retryAfter <= options.maxRetryWaitMs;
+      if (!error.transient || tries >= options.retries || !canWait) throw error;
+      await options.sleep(retryDelayMs(tries, options.random, retryAfter));
+    }
+  }
+}

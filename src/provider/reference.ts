@@ -1,0 +1,41 @@
+// Puts a reference image into the shape the chosen model takes.
+import sharp from 'sharp';
+import type { ModelSpec, ReferenceImage } from './types.ts';
+
+export type ReferencePayload =
+  | { kind: 'json'; value: { image_url: string } | string[] }
+  | { kind: 'file'; bytes: Uint8Array; contentType: string; fileName: string };
+
+export async function prepareReference(
+  reference: ReferenceImage,
+  model: ModelSpec,
+  size: string,
+): Promise<ReferencePayload> {
+  if (model.referenceShape === 'url_array') return { kind: 'json', value: [reference.url] };
+  if (model.referenceShape === 'image_url') return { kind: 'json', value: { image_url: reference.url } };
+  if (!reference.bytes) throw new Error('a multipart reference needs the image bytes');
+  if (!model.referenceMustMatchSize) {
+    return {
+      kind: 'file',
+      bytes: reference.bytes,
+      contentType: reference.contentType ?? 'image/png',
+      fileName: reference.fileName ?? 'reference.png',
+    };
+  }
+  return { kind: 'file', ...(await fitToSize(reference.bytes, size)), fileName: 'reference.png' };
+}
+
+/** The official API uses the image as the first frame and rejects one of another size: crop to fill. */
+export async function fitToSize(
+  bytes: Uint8Array,
+  size: string,
+): Promise<{ bytes: Uint8Array; contentType: string }> {
+  const [width, height] = size.split('x').map(Number);
+  if (!width || !height) throw new Error(`size "${size}" is not WIDTHxHEIGHT`);
+  const resized = await sharp(bytes)
+    .rotate()
+    .resize(width, height, { fit: 'cover', position: 'attention' })
+    .png()
+    .toBuffer();
+  return { bytes: new Uint8Array(resized), contentType: 'image/png' };
+}

@@ -1,0 +1,108 @@
+// The one clean shape of a video job that the rest of reelbot sees, whatever gateway is behind it.
+
+export const videoStatuses = ['queued', 'in_progress', 'completed', 'failed'] as const;
+export type VideoStatus = (typeof videoStatuses)[number];
+
+export interface VideoJob {
+  id: string;
+  status: VideoStatus;
+  /** 0–100; 0 when the upstream does not report progress. */
+  progress: number;
+  /** True when the response carried a progress figure at all. */
+  reportsProgress: boolean;
+  model: string | null;
+  prompt: string | null;
+  seconds: number | null;
+  size: string | null;
+  /** Unix seconds, as the API sends them. */
+  createdAt: number | null;
+  completedAt: number | null;
+  expiresAt: number | null;
+  /** A direct link to the finished file, when the gateway gives one (it usually expires). */
+  videoUrl: string | null;
+  error: { code: string | null; message: string } | null;
+  remixedFromVideoId: string | null;
+}
+
+/** How a model wants its reference image. */
+export type ReferenceShape = 'multipart' | 'image_url' | 'url_array';
+
+export interface ModelSpec {
+  id: string;
+  /** Human label shown in Discord. */
+  label: string;
+  seconds: number[];
+  sizes: string[];
+  referenceShape: ReferenceShape;
+  /** The official contract rejects a reference whose size differs from `size`: resize it first. */
+  referenceMustMatchSize: boolean;
+  supportsRemix: boolean;
+  /** The official contract takes `seconds` as a string ("8"); the gateway's veo route as an integer. */
+  secondsAsString: boolean;
+  /** Offered in /video. Opt-in entries are known but hidden until configured. */
+  enabled: boolean;
+}
+
+/** A reference image, as the member attached it. */
+export interface ReferenceImage {
+  /** A public URL (Discord's CDN link of the attachment), used by the JSON shapes. */
+  url: string;
+  /** The bytes, when already downloaded: needed for multipart uploads. */
+  bytes?: Uint8Array;
+  contentType?: string;
+  fileName?: string;
+}
+
+export interface CreateVideoRequest {
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  reference?: ReferenceImage;
+  /** Sent as Idempotency-Key so a retried create is never billed twice. */
+  idempotencyKey?: string;
+}
+
+export type ProviderErrorKind =
+  | 'bad_key'
+  | 'invalid_request'
+  | 'moderation'
+  | 'rate_limited'
+  | 'quota'
+  | 'not_found'
+  | 'provider_down'
+  | 'timeout'
+  | 'network'
+  | 'bad_response'
+  | 'too_large';
+
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  readonly status: number | null;
+  readonly code: string | null;
+  /** Milliseconds the provider asked us to wait (429 / 503 Retry-After). */
+  readonly retryAfterMs: number | null;
+
+  constructor(
+    kind: ProviderErrorKind,
+    message: string,
+    details: {
+      status?: number | null;
+      code?: string | null;
+      retryAfterMs?: number | null;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.status = details.status ?? null;
+    this.code = details.code ?? null;
+    this.retryAfterMs = details.retryAfterMs ?? null;
+  }
+
+  /** Worth trying again later without changing the request. */
+  get transient(): boolean {
+    return ['rate_limited', 'provider_down', 'timeout', 'network'].includes(this.kind);
+  }
+}
