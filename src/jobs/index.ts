@@ -1,0 +1,8 @@
+// The jobs room's public surface.
+export * from './failures.ts';
+export * from './quotas.ts';
+export * from './schedule.ts';
+export * from './states.ts';
+export * from './store.ts';
+export * from './submit.ts';
+export * from './tracker.ts';

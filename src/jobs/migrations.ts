@@ -1,0 +1,81 @@
+// Schema migrations, numbered by position and tracked with PRAGMA user_version.
+import type { Database } from 'better-sqlite3';
+
+export const migrations: readonly string[] = [
+  // 1: jobs
+  `CREATE TABLE jobs (
+     id INTEGER PRIMARY KEY,
+     remote_id TEXT,
+     guild_id TEXT NOT NULL,
+     channel_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     application_id TEXT,
+     interaction_id TEXT,
+     interaction_token TEXT,
+     interaction_created_at INTEGER,
+     reply_message_id TEXT,
+     ephemeral INTEGER NOT NULL DEFAULT 0,
+     attachment_size_limit INTEGER,
+     locale TEXT NOT NULL DEFAULT 'en-US',
+     model TEXT NOT NULL,
+     prompt TEXT NOT NULL,
+     seconds INTEGER NOT NULL,
+     size TEXT NOT NULL,
+     reference_url TEXT,
+     reference_name TEXT,
+     remix_of_job_id INTEGER REFERENCES jobs(id),
+     state TEXT NOT NULL,
+     progress INTEGER NOT NULL DEFAULT 0,
+     reports_progress INTEGER NOT NULL DEFAULT 0,
+     error_kind TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     video_url TEXT,
+     video_expires_at INTEGER,
+     media_path TEXT,
+     media_bytes INTEGER,
+     charged INTEGER NOT NULL DEFAULT 1,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     completed_at INTEGER,
+     delivered_at INTEGER,
+     next_poll_at INTEGER,
+     poll_attempts INTEGER NOT NULL DEFAULT 0,
+     progress_changed_at INTEGER,
+     delivery_attempts INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX jobs_due ON jobs (next_poll_at) WHERE next_poll_at IS NOT NULL;
+   CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, id DESC);
+   CREATE INDEX jobs_by_state ON jobs (state);
+   CREATE INDEX jobs_by_guild_time ON jobs (guild_id, created_at);
+   CREATE UNIQUE INDEX jobs_by_remote ON jobs (remote_id) WHERE remote_id IS NOT NULL;`,
+  // 2: per-guild settings (quota overrides, allowed channels, moderator role)
+  `CREATE TABLE guild_settings (
+     guild_id TEXT PRIMARY KEY,
+     in_flight_per_user INTEGER,
+     jobs_per_user_per_day INTEGER,
+     seconds_per_day INTEGER,
+     allowed_channel_ids TEXT NOT NULL DEFAULT '[]',
+     moderator_role_id TEXT,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+export const latestVersion = migrations.length;
+
+/** Applies every migration newer than the file's user_version, each in its own transaction. */
+export function migrate(db: Database, upTo = latestVersion): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latestVersion) {
+    throw new Error(`the database is at schema version ${current}, newer than this reelbot (${latestVersion}); upgrade reelbot`);
+  }
+  for (let version = current; version < upTo; version++) {
+    const sql = migrations[version];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

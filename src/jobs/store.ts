@@ -1,0 +1,440 @@
+// The SQLite job store. Every state change is one transaction; the process may die at any line.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { migrate } from './migrations.ts';
+import { canTransition, IllegalTransitionError, inFlightStates, type JobState } from './states.ts';
+
+export interface Job {
+  id: number;
+  remoteId: string | null;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  applicationId: string | null;
+  interactionId: string | null;
+  interactionToken: string | null;
+  interactionCreatedAt: number | null;
+  replyMessageId: string | null;
+  ephemeral: boolean;
+  attachmentSizeLimit: number | null;
+  locale: string;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  referenceUrl: string | null;
+  referenceName: string | null;
+  remixOfJobId: number | null;
+  state: JobState;
+  progress: number;
+  reportsProgress: boolean;
+  errorKind: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  videoUrl: string | null;
+  videoExpiresAt: number | null;
+  mediaPath: string | null;
+  mediaBytes: number | null;
+  charged: boolean;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+  deliveredAt: number | null;
+  nextPollAt: number | null;
+  pollAttempts: number;
+  progressChangedAt: number | null;
+  deliveryAttempts: number;
+}
+
+export interface NewJob {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  applicationId?: string | null;
+  interactionId?: string | null;
+  interactionToken?: string | null;
+  interactionCreatedAt?: number | null;
+  ephemeral?: boolean;
+  attachmentSizeLimit?: number | null;
+  locale?: string;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  referenceUrl?: string | null;
+  referenceName?: string | null;
+  remixOfJobId?: number | null;
+}
+
+/** Columns a transition or poll may write, besides state. */
+export type JobPatch = Partial<
+  Pick<
+    Job,
+    | 'remoteId'
+    | 'replyMessageId'
+    | 'progress'
+    | 'reportsProgress'
+    | 'errorKind'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'videoUrl'
+    | 'videoExpiresAt'
+    | 'mediaPath'
+    | 'mediaBytes'
+    | 'charged'
+    | 'completedAt'
+    | 'deliveredAt'
+    | 'nextPollAt'
+    | 'pollAttempts'
+    | 'progressChangedAt'
+    | 'deliveryAttempts'
+    | 'interactionToken'
+  >
+>;
+
+export interface QuotaLimits {
+  inFlightPerUser: number;
+  jobsPerUserPerDay: number;
+  secondsPerGuildPerDay: number;
+}
+
+export type QuotaRefusal =
+  | { limit: 'in_flight'; max: number }
+  | { limit: 'user_daily'; max: number; freesAt: number }
+  | { limit: 'guild_seconds'; max: number; used: number; freesAt: number };
+
+export interface GuildSettings {
+  guildId: string;
+  inFlightPerUser: number | null;
+  jobsPerUserPerDay: number | null;
+  secondsPerDay: number | null;
+  allowedChannelIds: string[];
+  moderatorRoleId: string | null;
+}
+
+const dayMs = 24 * 60 * 60 * 1000;
+
+const columns: Record<keyof Job, string> = {
+  id: 'id',
+  remoteId: 'remote_id',
+  guildId: 'guild_id',
+  channelId: 'channel_id',
+  userId: 'user_id',
+  applicationId: 'application_id',
+  interactionId: 'interaction_id',
+  interactionToken: 'interaction_token',
+  interactionCreatedAt: 'interaction_created_at',
+  replyMessageId: 'reply_message_id',
+  ephemeral: 'ephemeral',
+  attachmentSizeLimit: 'attachment_size_limit',
+  locale: 'locale',
+  model: 'model',
+  prompt: 'prompt',
+  seconds: 'seconds',
+  size: 'size',
+  referenceUrl: 'reference_url',
+  referenceName: 'reference_name',
+  remixOfJobId: 'remix_of_job_id',
+  state: 'state',
+  progress: 'progress',
+  reportsProgress: 'reports_progress',
+  errorKind: 'error_kind',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+  videoUrl: 'video_url',
+  videoExpiresAt: 'video_expires_at',
+  mediaPath: 'media_path',
+  mediaBytes: 'media_bytes',
+  charged: 'charged',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  completedAt: 'completed_at',
+  deliveredAt: 'delivered_at',
+  nextPollAt: 'next_poll_at',
+  pollAttempts: 'poll_attempts',
+  progressChangedAt: 'progress_changed_at',
+  deliveryAttempts: 'delivery_attempts',
+};
+const booleanColumns = new Set<keyof Job>(['ephemeral', 'reportsProgress', 'charged']);
+const selectList = Object.entries(columns)
+  .map(([key, column]) => `${column} AS "${key}"`)
+  .join(', ');
+
+type Row = Record<string, unknown>;
+
+function toJob(row: Row): Job {
+  for (const key of booleanColumns) row[key] = row[key] === 1;
+  return row as unknown as Job;
+}
+
+function toSql(key: keyof Job, value: unknown): unknown {
+  if (booleanColumns.has(key)) return value ? 1 : 0;
+  return value;
+}
+
+export interface JobStoreOptions {
+  path: string;
+  now?: () => number;
+}
+
+export type JobStore = ReturnType<typeof openJobStore>;
+
+export function openJobStore(options: JobStoreOptions) {
+  const now = options.now ?? Date.now;
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db: Database = new BetterSqlite3(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const statements = new Map<string, Statement>();
+  const prepare = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+
+  const get = (id: number): Job | undefined => {
+    const row = prepare(`SELECT ${selectList} FROM jobs WHERE id = ?`).get(id) as Row | undefined;
+    return row ? toJob(row) : undefined;
+  };
+
+  const mustGet = (id: number): Job => {
+    const job = get(id);
+    if (!job) throw new Error(`job ${id} does not exist`);
+    return job;
+  };
+
+  const writePatch = (id: number, patch: JobPatch & { state?: JobState }) => {
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined) as [keyof Job, unknown][];
+    const assignments = [...entries.map(([key]) => `${columns[key]} = ?`), 'updated_at = ?'];
+    prepare(`UPDATE jobs SET ${assignments.join(', ')} WHERE id = ?`).run(
+      ...entries.map(([key, value]) => toSql(key, value)),
+      now(),
+      id,
+    );
+  };
+
+  const settings = (guildId: string): GuildSettings => {
+    const row = prepare(
+      `SELECT guild_id AS guildId, in_flight_per_user AS inFlightPerUser, jobs_per_user_per_day AS jobsPerUserPerDay,
+              seconds_per_day AS secondsPerDay, allowed_channel_ids AS allowed, moderator_role_id AS moderatorRoleId
+       FROM guild_settings WHERE guild_id = ?`,
+    ).get(guildId) as (Omit<GuildSettings, 'allowedChannelIds'> & { allowed: string }) | undefined;
+    if (!row) {
+      return {
+        guildId,
+        inFlightPerUser: null,
+        jobsPerUserPerDay: null,
+        secondsPerDay: null,
+        allowedChannelIds: [],
+        moderatorRoleId: null,
+      };
+    }
+    const { allowed, ...rest } = row;
+    return { ...rest, allowedChannelIds: JSON.parse(allowed) as string[] };
+  };
+
+  const inFlightList = inFlightStates.map((state) => `'${state}'`).join(', ');
+
+  /** Checks the limits against the rows as they are now; run inside the inserting transaction. */
+  const checkQuota = (job: NewJob, limits: QuotaLimits): QuotaRefusal | null => {
+    const at = now();
+    const inFlight = prepare(
+      `SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND user_id = ? AND state IN (${inFlightList})`,
+    ).get(job.guildId, job.userId) as { n: number };
+    if (inFlight.n >= limits.inFlightPerUser) return { limit: 'in_flight', max: limits.inFlightPerUser };
+
+    const userDay = prepare(
+      `SELECT created_at AS createdAt FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?
+       ORDER BY created_at ASC`,
+    ).all(job.guildId, job.userId, at - dayMs) as { createdAt: number }[];
+    if (userDay.length >= limits.jobsPerUserPerDay) {
+      const oldest = userDay[userDay.length - limits.jobsPerUserPerDay];
+      return { limit: 'user_daily', max: limits.jobsPerUserPerDay, freesAt: (oldest?.createdAt ?? at) + dayMs };
+    }
+
+    const guildDay = prepare(
+      `SELECT created_at AS createdAt, seconds FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?
+       ORDER BY created_at ASC`,
+    ).all(job.guildId, at - dayMs) as { createdAt: number; seconds: number }[];
+    const used = guildDay.reduce((sum, row) => sum + row.seconds, 0);
+    if (used + job.seconds > limits.secondsPerGuildPerDay) {
+      // Frees up once enough of the oldest jobs leave the 24-hour window.
+      let freed = used;
+      let freesAt = at;
+      for (const row of guildDay) {
+        freed -= row.seconds;
+        freesAt = row.createdAt + dayMs;
+        if (freed + job.seconds <= limits.secondsPerGuildPerDay) break;
+      }
+      return { limit: 'guild_seconds', max: limits.secondsPerGuildPerDay, used, freesAt };
+    }
+    return null;
+  };
+
+  const insertJob = (job: NewJob): Job => {
+    const at = now();
+    const result = prepare(
+      `INSERT INTO jobs (guild_id, channel_id, user_id, application_id, interaction_id, interaction_token,
+         interaction_created_at, ephemeral, attachment_size_limit, locale, model, prompt, seconds, size,
+         reference_url, reference_name, remix_of_job_id, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
+    ).run(
+      job.guildId,
+      job.channelId,
+      job.userId,
+      job.applicationId ?? null,
+      job.interactionId ?? null,
+      job.interactionToken ?? null,
+      job.interactionCreatedAt ?? null,
+      job.ephemeral ? 1 : 0,
+      job.attachmentSizeLimit ?? null,
+      job.locale ?? 'en-US',
+      job.model,
+      job.prompt,
+      job.seconds,
+      job.size,
+      job.referenceUrl ?? null,
+      job.referenceName ?? null,
+      job.remixOfJobId ?? null,
+      at,
+      at,
+    );
+    return mustGet(Number(result.lastInsertRowid));
+  };
+
+  return {
+    db,
+    get,
+
+    /** Inserts a `submitting` row, or refuses (leaving nothing behind) when a quota is hit. */
+    insertWithinQuota: db.transaction(
+      (job: NewJob, limits: QuotaLimits): { ok: true; job: Job } | { ok: false; refusal: QuotaRefusal } => {
+        const refusal = checkQuota(job, limits);
+        return refusal ? { ok: false, refusal } : { ok: true, job: insertJob(job) };
+      },
+    ),
+
+    /** Moves a job to `to` (checked against the state machine) and writes `patch`, atomically. */
+    transition: db.transaction((id: number, to: JobState, patch: JobPatch = {}): Job => {
+      const job = mustGet(id);
+      if (!canTransition(job.state, to)) throw new IllegalTransitionError(id, job.state, to);
+      writePatch(id, { ...patch, state: to });
+      return mustGet(id);
+    }),
+
+    /** Like transition, but returns undefined instead of throwing when the job moved on meanwhile. */
+    tryTransition: db.transaction((id: number, to: JobState, patch: JobPatch = {}): Job | undefined => {
+      const job = get(id);
+      if (!job || !canTransition(job.state, to)) return undefined;
+      writePatch(id, { ...patch, state: to });
+      return mustGet(id);
+    }),
+
+    /** Writes columns without changing state (progress, next poll, reply message id). */
+    update: db.transaction((id: number, patch: JobPatch): Job => {
+      writePatch(id, patch);
+      return mustGet(id);
+    }),
+
+    /**
+     * Claims up to `limit` jobs due for a poll by pushing their next poll out by `leaseMs`,
+     * so a crash mid-poll only delays them.
+     */
+    claimDue: db.transaction((limit: number, leaseMs: number): Job[] => {
+      const at = now();
+      const rows = prepare(
+        `SELECT ${selectList} FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?`,
+      ).all(at, limit) as Row[];
+      const lease = prepare('UPDATE jobs SET next_poll_at = ? WHERE id = ?');
+      for (const row of rows) lease.run(at + leaseMs, row.id);
+      return rows.map(toJob);
+    }),
+
+    /** When the earliest scheduled poll is due, or null when nothing waits. */
+    nextDueAt(): number | null {
+      const row = prepare('SELECT MIN(next_poll_at) AS at FROM jobs WHERE next_poll_at IS NOT NULL').get() as {
+        at: number | null;
+      };
+      return row.at;
+    },
+
+    byState(states: readonly JobState[]): Job[] {
+      const list = states.map(() => '?').join(', ');
+      return (prepare(`SELECT ${selectList} FROM jobs WHERE state IN (${list}) ORDER BY id`).all(...states) as Row[]).map(
+        toJob,
+      );
+    },
+
+    findByRemoteId(remoteId: string): Job | undefined {
+      const row = prepare(`SELECT ${selectList} FROM jobs WHERE remote_id = ?`).get(remoteId) as Row | undefined;
+      return row ? toJob(row) : undefined;
+    },
+
+    /** A member's jobs in a guild, newest first; pass the last id of a page as `beforeId` for the next. */
+    history(query: { guildId: string; userId: string; beforeId?: number; limit: number; states?: readonly JobState[] }) {
+      const stateFilter = query.states?.length ? `AND state IN (${query.states.map(() => '?').join(', ')})` : '';
+      const rows = prepare(
+        `SELECT ${selectList} FROM jobs WHERE guild_id = ? AND user_id = ? AND id < ? ${stateFilter}
+         ORDER BY id DESC LIMIT ?`,
+      ).all(
+        query.guildId,
+        query.userId,
+        query.beforeId ?? Number.MAX_SAFE_INTEGER,
+        ...(query.states ?? []),
+        query.limit,
+      ) as Row[];
+      return rows.map(toJob);
+    },
+
+    /** Jobs by state and seconds generated in a guild since `since` (for admins and quotas). */
+    guildCounts(guildId: string, since: number): { byState: Partial<Record<JobState, number>>; seconds: number } {
+      const rows = prepare(
+        `SELECT state, COUNT(*) AS n, SUM(CASE WHEN charged = 1 THEN seconds ELSE 0 END) AS s
+         FROM jobs WHERE guild_id = ? AND created_at >= ? GROUP BY state`,
+      ).all(guildId, since) as { state: JobState; n: number; s: number }[];
+      const byState: Partial<Record<JobState, number>> = {};
+      let seconds = 0;
+      for (const row of rows) {
+        byState[row.state] = row.n;
+        seconds += row.s;
+      }
+      return { byState, seconds };
+    },
+
+    guildSettings: settings,
+
+    updateGuildSettings(guildId: string, patch: Partial<Omit<GuildSettings, 'guildId'>>): GuildSettings {
+      const merged = { ...settings(guildId), ...patch };
+      prepare(
+        `INSERT INTO guild_settings (guild_id, in_flight_per_user, jobs_per_user_per_day, seconds_per_day,
+           allowed_channel_ids, moderator_role_id, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (guild_id) DO UPDATE SET in_flight_per_user = excluded.in_flight_per_user,
+           jobs_per_user_per_day = excluded.jobs_per_user_per_day, seconds_per_day = excluded.seconds_per_day,
+           allowed_channel_ids = excluded.allowed_channel_ids, moderator_role_id = excluded.moderator_role_id,
+           updated_at = excluded.updated_at`,
+      ).run(
+        guildId,
+        merged.inFlightPerUser,
+        merged.jobsPerUserPerDay,
+        merged.secondsPerDay,
+        JSON.stringify(merged.allowedChannelIds),
+        merged.moderatorRoleId,
+        now(),
+      );
+      return settings(guildId);
+    },
+
+    close(): void {
+      db.close();
+    },
+  };
+}
