@@ -6,3 +6,4 @@ export * from './states.ts';
 export * from './store.ts';
 export * from './submit.ts';
 export * from './tracker.ts';
+export * from './media.ts';

@@ -90,6 +90,7 @@ export type JobPatch = Partial<
     | 'progressChangedAt'
     | 'deliveryAttempts'
     | 'interactionToken'
+    | 'ephemeral'
   >
 >;
 

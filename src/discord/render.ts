@@ -1,0 +1,203 @@
+// Rendering a job into a Discord message payload: a pure function of the job, the locale and the time.
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  ButtonStyle,
+  ComponentType,
+} from 'discord.js';
+import { type MessageKey, t } from '../i18n/index.ts';
+import { isFinal, type Job, type JobState } from '../jobs/index.ts';
+import { jobCustomId } from './customIds.ts';
+
+export const promptPreviewLength = 300;
+
+export interface Delivery {
+  kind: 'attachment' | 'link';
+  fileName?: string;
+  url?: string;
+  reason?: 'too_large' | 'upload_failed';
+  linkExpiresAt?: number | null;
+  thumbnailName?: string;
+  sizeLimit?: number;
+}
+
+export interface RenderContext {
+  now: number;
+  supportsRemix: boolean;
+  delivery?: Delivery;
+  /** Shown on every message when the bot runs against the simulated provider. */
+  label?: string;
+}
+
+export interface MessagePayload {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponent>[];
+  allowed_mentions: { parse: []; users?: string[] };
+}
+
+const colours: Record<JobState, number> = {
+  submitting: 0x99aab5,
+  queued: 0x99aab5,
+  in_progress: 0x5865f2,
+  completed: 0x5865f2,
+  delivering: 0x5865f2,
+  delivered: 0x57f287,
+  failed: 0xed4245,
+  canceled: 0x4f545c,
+  expired: 0xfaa61a,
+};
+
+const stateIcons: Record<JobState, string> = {
+  submitting: '⏳',
+  queued: '⏳',
+  in_progress: '🎬',
+  completed: '📦',
+  delivering: '📤',
+  delivered: '✅',
+  failed: '❌',
+  canceled: '🚫',
+  expired: '⌛',
+};
+
+/** Escapes Discord markdown and neutralises mentions, then truncates on a character boundary. */
+export function escapeUntrusted(text: string, max: number): string {
+  const chars = [...text.replace(/\s+/g, ' ').trim()];
+  const shortened = chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
+  return shortened
+    .replace(/([\\*_~`|>#[\]()-])/g, '\\$1')
+    .replace(/@/g, '@\u200b')
+    .replace(/<(?=[@#:&!/])/g, '<\u200b');
+}
+
+export function progressBar(percent: number, width = 14): string {
+  const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+  const filled = Math.round((clamped / 100) * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${clamped}%`;
+}
+
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} B`;
+}
+
+function elapsedMs(job: Job, now: number): number {
+  const end = isFinal(job.state) ? (job.deliveredAt ?? job.completedAt ?? job.updatedAt) : now;
+  return end - job.createdAt;
+}
+
+function statusLine(job: Job, locale: string): string {
+  const label = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  if (job.state === 'queued' || job.state === 'in_progress' || job.state === 'submitting') {
+    const bar = job.reportsProgress || job.progress > 0 ? progressBar(job.progress) : t(locale, 'render.progress_unknown');
+    return `${label}\n\`${bar}\``;
+  }
+  if (job.state === 'completed' || job.state === 'delivering') return `${label}\n\`${progressBar(100)}\``;
+  return label;
+}
+
+export function failureText(job: Job, locale: string): string {
+  const kind = (job.errorKind ?? 'provider_failed') as string;
+  const key = `failure.${kind}` as MessageKey;
+  const message = escapeUntrusted(job.errorMessage ?? '', 200);
+  return t(locale, key, { message });
+}
+
+function deliveryText(job: Job, locale: string, context: RenderContext): string | null {
+  const delivery = context.delivery;
+  if (job.state === 'expired') return t(locale, 'render.expired');
+  if (!delivery || delivery.kind !== 'link' || !delivery.url) return null;
+  const reason =
+    delivery.reason === 'too_large'
+      ? t(locale, 'render.link_reason_too_large', {
+          size: formatBytes(job.mediaBytes ?? 0),
+          max: formatBytes(delivery.sizeLimit ?? 0),
+        })
+      : t(locale, 'render.link_reason_upload_failed');
+  const expiry = delivery.linkExpiresAt
+    ? ` ${t(locale, 'render.link_expires', { when: `<t:${Math.floor(delivery.linkExpiresAt / 1000)}:R>` })}`
+    : '';
+  return `${reason}\n[${t(locale, 'render.link_label')}](${delivery.url})${expiry}`;
+}
+
+function buttons(job: Job, locale: string, context: RenderContext): APIActionRowComponent<APIButtonComponent>[] {
+  const button = (
+    action: 'cancel' | 'regen' | 'remix',
+    key: MessageKey,
+    style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
+  ): APIButtonComponent => ({
+    type: ComponentType.Button,
+    custom_id: jobCustomId(action, job.id),
+    label: t(locale, key),
+    style,
+  });
+  if (!isFinal(job.state) && job.state !== 'completed' && job.state !== 'delivering') {
+    return [{ type: ComponentType.ActionRow, components: [button('cancel', 'button.cancel', ButtonStyle.Danger)] }];
+  }
+  if (!isFinal(job.state)) return [];
+  const row: APIButtonComponent[] = [button('regen', 'button.regenerate', ButtonStyle.Secondary)];
+  if (job.state === 'delivered' && context.supportsRemix && job.remoteId) {
+    row.push(button('remix', 'button.remix', ButtonStyle.Primary));
+  }
+  return [{ type: ComponentType.ActionRow, components: row }];
+}
+
+/** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
+export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
+  const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
+  if (job.state === 'failed') lines.push(failureText(job, locale));
+  const delivery = deliveryText(job, locale, context);
+  if (delivery) lines.push(delivery);
+  if (job.remixOfJobId) lines.push(`-# ${t(locale, 'render.remix_of', { id: job.remixOfJobId })}`);
+
+  const embed: APIEmbed = {
+    title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,
+    description: lines.join('\n'),
+    color: colours[job.state],
+    fields: [
+      { name: t(locale, 'render.size'), value: job.size, inline: true },
+      {
+        name: t(locale, 'render.duration'),
+        value: t(locale, 'render.duration_value', { seconds: job.seconds }),
+        inline: true,
+      },
+      { name: t(locale, 'render.elapsed'), value: formatDuration(elapsedMs(job, context.now)), inline: true },
+      { name: t(locale, 'render.requester'), value: `<@${job.userId}>`, inline: true },
+    ],
+    footer: { text: [t(locale, 'render.footer', { id: job.id }), context.label].filter(Boolean).join(' · ') },
+  };
+  if (job.referenceName) {
+    embed.fields?.push({ name: t(locale, 'render.reference'), value: escapeUntrusted(job.referenceName, 80), inline: true });
+  }
+  if (context.delivery?.kind === 'link' && context.delivery.thumbnailName) {
+    embed.image = { url: `attachment://${context.delivery.thumbnailName}` };
+  }
+  return {
+    content: '',
+    embeds: [embed],
+    components: buttons(job, locale, context),
+    allowed_mentions: { parse: [] },
+  };
+}
+
+/** The short message that pings the requester when a job ends (edits never notify). */
+export function renderNotice(job: Job, locale: string): { content: string; allowed_mentions: { parse: []; users: string[] } } {
+  const key: MessageKey =
+    job.state === 'delivered' ? 'notice.ready' : job.state === 'expired' ? 'notice.expired' : 'notice.failed';
+  return { content: t(locale, key, { user: `<@${job.userId}>` }), allowed_mentions: { parse: [], users: [job.userId] } };
+}
+
+/** A short reply that only the member sees. */
+export function ephemeralText(content: string) {
+  return { content, flags: 64, allowed_mentions: { parse: [] as [] } };
+}

@@ -1,0 +1,77 @@
+// The local media folder: finished videos are kept here for re-sends and history links,
+// because provider links expire within about an hour.
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { VideoClient } from '../provider/index.ts';
+import type { Job } from './store.ts';
+
+export interface MediaStore {
+  dir: string;
+  pathFor(jobId: number): string;
+  /** Downloads the job's video (streamed, size-capped) unless it is already here. */
+  ensure(job: Job): Promise<{ path: string; bytes: number }>;
+  /** Deletes files older than the retention; returns how many went. */
+  prune(): Promise<number>;
+}
+
+export function createMediaStore(deps: {
+  dir: string;
+  client: Pick<VideoClient, 'download' | 'downloadLink'>;
+  maxBytes: number;
+  retentionMs: number;
+  now?: () => number;
+}): MediaStore {
+  const now = deps.now ?? Date.now;
+  const pathFor = (jobId: number) => join(deps.dir, `reelbot-${jobId}.mp4`);
+
+  async function existing(path: string): Promise<number | null> {
+    try {
+      return (await stat(path)).size;
+    } catch {
+      return null;
+    }
+  }
+
+  return {
+    dir: deps.dir,
+    pathFor,
+    async ensure(job) {
+      const path = pathFor(job.id);
+      const size = await existing(path);
+      if (size !== null) return { path, bytes: size };
+      await mkdir(deps.dir, { recursive: true });
+      const download = job.remoteId
+        ? await deps.client.download(job.remoteId, { maxBytes: deps.maxBytes }).catch(async (error: unknown) => {
+            // Some gateways serve the file only through their direct link.
+            if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
+            throw error;
+          })
+        : await deps.client.downloadLink(job.videoUrl ?? '', { maxBytes: deps.maxBytes });
+      // Written under a temporary name so a crash never leaves a truncated file that looks finished.
+      const partial = `${path}.part`;
+      try {
+        await pipeline(download.stream, createWriteStream(partial));
+        await rename(partial, path);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
+      return { path, bytes: (await existing(path)) ?? 0 };
+    },
+    async prune() {
+      let removed = 0;
+      const entries = await readdir(deps.dir).catch(() => [] as string[]);
+      for (const name of entries) {
+        const path = join(deps.dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info && now() - info.mtimeMs > deps.retentionMs) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+      return removed;
+    },
+  };
+}
