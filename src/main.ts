@@ -1,23 +1,44 @@
-// The composition root: config → logger → store → provider → Discord client → tracker/notifier.
+// The composition root: config → logger → bot; signals and graceful shutdown.
+import { startBot } from './bot.ts';
 import { describeProblems, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
-async function main(): Promise<void> {
-  const result = loadConfig(process.env);
-  if (!result.ok) {
-    process.stderr.write(`${describeProblems(result.problems)}\n`);
-    process.exit(1);
-  }
-  const { config } = result;
-  const logger = createLogger({
-    level: config.log.level,
-    pretty: config.log.pretty,
-    secrets: [config.discord.token, config.video.apiKey],
-  });
-  logger.info(
-    { videoApi: config.video.baseUrl, models: config.video.catalogue.offered.map((model) => model.id) },
-    'configuration loaded',
-  );
+const result = loadConfig(process.env);
+if (!result.ok) {
+  process.stderr.write(`${describeProblems(result.problems)}\n`);
+  process.exit(1);
 }
+const { config } = result;
+const logger = createLogger({
+  level: config.log.level,
+  pretty: config.log.pretty,
+  secrets: [config.discord.token, config.video.apiKey],
+});
+logger.info(
+  { videoApi: config.video.baseUrl, models: config.video.catalogue.offered.map((model) => model.id) },
+  'starting reelbot',
+);
 
-await main();
+try {
+  const bot = await startBot({ config, logger });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => process.exit(1), 20_000);
+    deadline.unref();
+    bot.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  logger.fatal({ err: error }, 'reelbot could not start');
+  process.exit(1);
+}

@@ -5,6 +5,7 @@ import {
   type APIEmbed,
   ButtonStyle,
   ComponentType,
+  MessageFlags,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { isFinal, type Job, type JobState } from '../jobs/index.ts';
@@ -199,5 +200,11 @@ export function renderNotice(job: Job, locale: string): { content: string; allow
 
 /** A short reply that only the member sees. */
 export function ephemeralText(content: string) {
-  return { content, flags: 64, allowed_mentions: { parse: [] as [] } };
+  return { content, flags: MessageFlags.Ephemeral as const, allowedMentions: { parse: [] } };
+}
+
+/** discord.js's interaction methods spell allowed mentions in camelCase. */
+export function toReplyOptions(payload: MessagePayload) {
+  const { allowed_mentions, ...rest } = payload;
+  return { ...rest, allowedMentions: { parse: [], users: allowed_mentions.users ?? [] } };
 }

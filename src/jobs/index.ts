@@ -7,3 +7,4 @@ export * from './store.ts';
 export * from './submit.ts';
 export * from './tracker.ts';
 export * from './media.ts';
+export * from './validate.ts';

@@ -315,6 +315,9 @@ export function openJobStore(options: JobStoreOptions) {
     db,
     get,
 
+    /** Which limit a new job would hit now, if any (a cheap pre-check before acknowledging). */
+    quotaRefusal: (job: NewJob, limits: QuotaLimits): QuotaRefusal | null => checkQuota(job, limits),
+
     /** Inserts a `submitting` row, or refuses (leaving nothing behind) when a quota is hit. */
     insertWithinQuota: db.transaction(
       (job: NewJob, limits: QuotaLimits): { ok: true; job: Job } | { ok: false; refusal: QuotaRefusal } => {

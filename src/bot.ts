@@ -1,0 +1,153 @@
+// Builds and starts the whole bot from a config: store → provider → tracker → Discord.
+import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { request } from 'undici';
+import type { Config } from './config.ts';
+import type { BotContext } from './discord/context.ts';
+import { createDelivery } from './discord/delivery.ts';
+import { createMessenger } from './discord/messenger.ts';
+import { createNotifier } from './discord/notifier.ts';
+import { registerCommands } from './discord/register.ts';
+import { routeInteraction } from './discord/router.ts';
+import { createMediaStore, createTracker, type Job, openJobStore } from './jobs/index.ts';
+import type { Logger } from './log.ts';
+import { createVideoClient, ProviderError } from './provider/index.ts';
+
+export interface BotOptions {
+  config: Config;
+  logger: Logger;
+  now?: () => number;
+  /** Minimum time between two progress edits of one message (tests shorten it). */
+  minEditIntervalMs?: number;
+}
+
+export type Bot = Awaited<ReturnType<typeof startBot>>;
+
+async function fetchAttachment(url: string, maxBytes: number): Promise<Uint8Array> {
+  const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(15_000) });
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new Error(`attachment download answered ${response.statusCode}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      response.body.destroy();
+      throw new ProviderError('too_large', 'attachment over the limit');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+export async function startBot(options: BotOptions) {
+  const { config, logger } = options;
+  const now = options.now ?? Date.now;
+  const store = openJobStore({ path: config.databasePath, now });
+  const catalogue = config.video.catalogue;
+  const videoClient = createVideoClient({
+    baseUrl: config.video.baseUrl,
+    apiKey: config.video.apiKey,
+    catalogue,
+    timeoutMs: config.video.timeoutMs,
+  });
+  const tracker = createTracker({ store, client: videoClient, logger, now, maxAgeMs: config.jobs.maxAgeMinutes * 60_000 });
+  const media = createMediaStore({
+    dir: config.media.dir,
+    client: videoClient,
+    maxBytes: config.video.maxVideoBytes,
+    retentionMs: config.media.retentionHours * 3_600_000,
+    now,
+  });
+
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
+  const rest: REST = client.rest;
+  const messenger = createMessenger({ rest, store, logger, now });
+  const renderContext = (job: Job) => ({ supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false });
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const delivery = createDelivery({
+    store,
+    media,
+    messenger,
+    client: videoClient,
+    logger,
+    now,
+    renderContext,
+    retryLater: (job, attempt) => {
+      const timer = setTimeout(() => {
+        retryTimers.delete(timer);
+        void delivery.deliver(job);
+      }, Math.min(60_000, 2_000 * 2 ** attempt));
+      retryTimers.add(timer);
+    },
+  });
+  const notifier = createNotifier({
+    store,
+    messenger,
+    delivery,
+    logger,
+    renderContext,
+    now,
+    minEditIntervalMs: options.minEditIntervalMs,
+  });
+  notifier.attach(tracker);
+
+  let accepting = true;
+  const context: BotContext = {
+    config,
+    catalogue,
+    store,
+    videoClient,
+    tracker,
+    notifier,
+    delivery,
+    logger,
+    now,
+    accepting: () => accepting,
+    fetchAttachment,
+    renderContext,
+  };
+
+  client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction, context));
+  client.on(Events.Error, (error) => logger.error({ err: error }, 'Discord client error'));
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(config.discord.token);
+  await ready;
+  logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
+
+  if (config.discord.registerOnStart && client.application) {
+    const count = await registerCommands({
+      rest,
+      applicationId: client.application.id,
+      guildId: config.discord.guildId,
+      catalogue,
+    }).catch((error: unknown) => {
+      logger.error({ err: error }, 'could not register the slash commands');
+      return 0;
+    });
+    logger.info({ count, guildId: config.discord.guildId }, 'slash commands registered');
+  }
+
+  tracker.start();
+  const pruneTimer = setInterval(() => void media.prune().catch(() => undefined), 3_600_000);
+  pruneTimer.unref();
+
+  return {
+    context,
+    client,
+    store,
+    tracker,
+    /** Stops taking commands, finishes what is in flight, closes everything. */
+    async stop(): Promise<void> {
+      accepting = false;
+      clearInterval(pruneTimer);
+      for (const timer of retryTimers) clearTimeout(timer);
+      await tracker.stop();
+      await notifier.stop();
+      await client.destroy();
+      await videoClient.close();
+      store.close();
+    },
+  };
+}

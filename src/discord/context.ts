@@ -1,0 +1,25 @@
+// What command handlers are given: built once in src/main.ts, so handlers read no globals.
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Job, JobStore, Tracker } from '../jobs/index.ts';
+import type { Catalogue, VideoClient } from '../provider/index.ts';
+import type { JobDelivery } from './delivery.ts';
+import type { Notifier } from './notifier.ts';
+import type { RenderContext } from './render.ts';
+
+export interface BotContext {
+  config: Config;
+  catalogue: Catalogue;
+  store: JobStore;
+  videoClient: VideoClient;
+  tracker: Tracker;
+  notifier: Notifier;
+  delivery: JobDelivery;
+  logger: Logger;
+  now: () => number;
+  /** False while shutting down: new commands get a "restarting" reply. */
+  accepting: () => boolean;
+  /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */
+  fetchAttachment: (url: string, maxBytes: number) => Promise<Uint8Array>;
+  renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
+}

@@ -1,0 +1,154 @@
+// The buttons on a job's message (Cancel, Regenerate, Remix) and the remix modal.
+import {
+  ActionRowBuilder,
+  type ButtonInteraction,
+  type ModalSubmitInteraction,
+  ModalBuilder,
+  TextInputBuilder,
+  TextInputStyle,
+} from 'discord.js';
+import { t } from '../i18n/index.ts';
+import { effectiveLimits, isFinal, type Job, maxPromptLength, sniffImageType } from '../jobs/index.ts';
+import type { ReferenceImage } from '../provider/index.ts';
+import type { BotContext } from './context.ts';
+import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
+import { requireRequesterOrModerator } from './permissions.ts';
+import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
+import { quotaText } from './replies.ts';
+import { refuseAfterDefer, startJob } from './startJob.ts';
+
+type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
+
+/** Loads the job named by the custom id and checks the clicker may act on it; replies when not. */
+async function authorisedJob(interaction: JobInteraction, context: BotContext): Promise<Job | null> {
+  const parsed = parseJobCustomId(interaction.customId);
+  const job = parsed ? context.store.get(parsed.jobId) : undefined;
+  if (!job || job.guildId !== interaction.guildId) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.job_not_found')));
+    return null;
+  }
+  if (!requireRequesterOrModerator(interaction, job, context.store)) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.not_requester')));
+    return null;
+  }
+  return job;
+}
+
+async function cancel(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  const running = job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';
+  const canceled = running
+    ? context.store.tryTransition(job.id, 'canceled', {
+        nextPollAt: null,
+        // Nothing was generated yet: the provider does not bill a job it never started.
+        charged: job.state === 'in_progress',
+        errorMessage: `canceled by ${interaction.user.id}`,
+      })
+    : undefined;
+  if (!canceled) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.not_finished')));
+    return;
+  }
+  const payload = renderJob(canceled, canceled.locale, { ...context.renderContext(canceled), now: context.now() });
+  await interaction.update(toReplyOptions(payload));
+  if (canceled.remoteId) {
+    await context.videoClient.remove(canceled.remoteId).catch((error: unknown) => {
+      context.logger.info({ err: error, jobId: job.id }, 'the provider did not delete the canceled job');
+    });
+  }
+}
+
+/** The original reference image again: from the media folder's source URL, re-checked by content. */
+async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
+  if (!job.referenceUrl) return undefined;
+  const bytes = await context.fetchAttachment(job.referenceUrl, 10 * 1024 * 1024).catch(() => null);
+  const type = bytes ? sniffImageType(bytes) : null;
+  if (!bytes || !type) return undefined;
+  return { url: job.referenceUrl, bytes, contentType: type, fileName: job.referenceName ?? 'reference.png' };
+}
+
+function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job): string | null {
+  const guildId = interaction.guildId ?? '';
+  const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(guildId));
+  const refusal = context.store.quotaRefusal(
+    { guildId, channelId: job.channelId, userId: interaction.user.id, model: job.model, prompt: '', seconds: job.seconds, size: job.size },
+    limits,
+  );
+  return refusal ? quotaText(interaction.locale, refusal) : null;
+}
+
+async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  if (!context.catalogue.find(job.model)) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.unknown_model', { model: job.model, allowed: context.catalogue.offered.map((m) => m.id).join(', ') })));
+    return;
+  }
+  const refusal = quotaRefusal(interaction, context, job);
+  if (refusal) {
+    await interaction.reply(ephemeralText(refusal));
+    return;
+  }
+  await interaction.deferReply();
+  const reference = await reuseReference(job, context);
+  if (job.referenceUrl && !reference) {
+    return refuseAfterDefer(interaction, t(interaction.locale, 'error.attachment_unreadable'));
+  }
+  await startJob(interaction, context, {
+    model: job.model,
+    prompt: job.prompt,
+    seconds: job.seconds,
+    size: job.size,
+    referenceUrl: job.referenceUrl,
+    referenceName: job.referenceName,
+    reference,
+  });
+}
+
+async function askRemixPrompt(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  if (!context.catalogue.find(job.model)?.supportsRemix || !job.remoteId) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })));
+    return;
+  }
+  const input = new TextInputBuilder()
+    .setCustomId(remixPromptField)
+    .setLabel(t(interaction.locale, 'modal.remix_prompt'))
+    .setStyle(TextInputStyle.Paragraph)
+    .setMaxLength(maxPromptLength)
+    .setRequired(true);
+  const modal = new ModalBuilder()
+    .setCustomId(jobCustomId('remix-modal', job.id))
+    .setTitle(t(interaction.locale, 'modal.remix_title'))
+    .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
+  await interaction.showModal(modal);
+}
+
+export async function handleJobButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+  const job = await authorisedJob(interaction, context);
+  if (!job) return;
+  const action = parseJobCustomId(interaction.customId)?.action;
+  if (action === 'cancel') return cancel(interaction, context, job);
+  if (action === 'regen') return regenerate(interaction, context, job);
+  if (action === 'remix') return askRemixPrompt(interaction, context, job);
+}
+
+export async function handleRemixModal(interaction: ModalSubmitInteraction, context: BotContext): Promise<void> {
+  const job = await authorisedJob(interaction, context);
+  if (!job) return;
+  const prompt = interaction.fields.getTextInputValue(remixPromptField).trim();
+  if (!prompt || !job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })));
+    return;
+  }
+  const refusal = quotaRefusal(interaction, context, job);
+  if (refusal) {
+    await interaction.reply(ephemeralText(refusal));
+    return;
+  }
+  await interaction.deferReply();
+  await startJob(interaction, context, {
+    model: job.model,
+    prompt,
+    seconds: job.seconds,
+    size: job.size,
+    remixOfJobId: job.id,
+    remixOfRemoteId: job.remoteId,
+  });
+}

@@ -1,0 +1,65 @@
+// After a command or button was acknowledged: submit the job and turn the reply into its live message.
+import type { RepliableInteraction } from 'discord.js';
+import type { SubmitRequest } from '../jobs/index.ts';
+import { submitJob } from '../jobs/index.ts';
+import type { BotContext } from './context.ts';
+import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
+import { providerErrorText, quotaText } from './replies.ts';
+
+type JobSettings = Omit<
+  SubmitRequest,
+  | 'guildId'
+  | 'channelId'
+  | 'userId'
+  | 'applicationId'
+  | 'interactionId'
+  | 'interactionToken'
+  | 'interactionCreatedAt'
+  | 'attachmentSizeLimit'
+  | 'locale'
+>;
+
+/** Replaces the public "thinking…" reply with a message only the member sees. */
+export async function refuseAfterDefer(interaction: RepliableInteraction, text: string): Promise<void> {
+  await interaction.deleteReply().catch(() => undefined);
+  await interaction.followUp(ephemeralText(text));
+}
+
+/** Submits with the interaction's identity and token; the (deferred) reply becomes the job's message. */
+export async function startJob(interaction: RepliableInteraction, context: BotContext, settings: JobSettings): Promise<void> {
+  const locale = interaction.locale;
+  const result = await submitJob(
+    {
+      store: context.store,
+      client: context.videoClient,
+      defaults: context.config.quotas,
+      now: context.now,
+      onQueued: () => context.tracker.poke(),
+    },
+    {
+      ...settings,
+      guildId: interaction.guildId ?? '',
+      channelId: interaction.channelId ?? '',
+      userId: interaction.user.id,
+      applicationId: interaction.applicationId,
+      interactionId: interaction.id,
+      interactionToken: interaction.token,
+      interactionCreatedAt: interaction.createdTimestamp,
+      attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
+      locale,
+    },
+  );
+  if (!result.ok) {
+    const text = result.reason === 'quota' ? quotaText(locale, result.refusal) : providerErrorText(locale, result.error);
+    context.logger.info(
+      { jobId: result.reason === 'provider' ? result.job.id : undefined, reason: result.reason },
+      'submission refused',
+    );
+    return refuseAfterDefer(interaction, text);
+  }
+  const job = result.job;
+  const payload = renderJob(job, locale, { ...context.renderContext(job), now: context.now() });
+  const message = await interaction.editReply(toReplyOptions(payload));
+  context.store.update(job.id, { replyMessageId: message.id });
+  context.notifier.shown(job);
+}

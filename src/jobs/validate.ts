@@ -1,0 +1,73 @@
+// Checks a /video request against the model catalogue before anything costs money. Pure.
+import type { Catalogue, ModelSpec } from '../provider/index.ts';
+
+export const maxPromptLength = 1_000;
+/** Largest reference image accepted, in bytes. */
+export const maxReferenceBytes = 10 * 1024 * 1024;
+
+export interface VideoOptions {
+  prompt: string;
+  model?: string | null;
+  seconds?: number | null;
+  size?: string | null;
+}
+
+export type VideoProblem =
+  | { problem: 'prompt_empty' }
+  | { problem: 'prompt_too_long'; length: number; max: number }
+  | { problem: 'unknown_model'; model: string; allowed: string }
+  | { problem: 'bad_duration'; model: string; seconds: number; allowed: string }
+  | { problem: 'bad_size'; model: string; size: string; allowed: string };
+
+export interface ValidVideoRequest {
+  prompt: string;
+  model: ModelSpec;
+  seconds: number;
+  size: string;
+}
+
+/** The duration used when a member picks none: the model's middle option (6 s for veo). */
+export function defaultSeconds(model: ModelSpec): number {
+  return model.seconds[Math.floor((model.seconds.length - 1) / 2)] ?? model.seconds[0] ?? 4;
+}
+
+export function validateVideoOptions(
+  options: VideoOptions,
+  catalogue: Catalogue,
+): { ok: true; value: ValidVideoRequest } | ({ ok: false } & VideoProblem) {
+  const prompt = options.prompt.trim();
+  if (prompt.length === 0) return { ok: false, problem: 'prompt_empty' };
+  const length = [...prompt].length;
+  if (length > maxPromptLength) return { ok: false, problem: 'prompt_too_long', length, max: maxPromptLength };
+
+  const modelId = options.model?.trim() || catalogue.defaultModel.id;
+  const model = catalogue.find(modelId);
+  if (!model) {
+    return { ok: false, problem: 'unknown_model', model: modelId, allowed: catalogue.offered.map((m) => m.id).join(', ') };
+  }
+  const seconds = options.seconds ?? defaultSeconds(model);
+  if (!model.seconds.includes(seconds)) {
+    return { ok: false, problem: 'bad_duration', model: model.id, seconds, allowed: model.seconds.join(', ') };
+  }
+  const size = (options.size ?? model.sizes[0] ?? '').replace('×', 'x').trim();
+  if (!model.sizes.includes(size)) {
+    return { ok: false, problem: 'bad_size', model: model.id, size, allowed: model.sizes.join(', ') };
+  }
+  return { ok: true, value: { prompt, model, seconds, size } };
+}
+
+const imageSignatures: { type: string; test: (bytes: Uint8Array) => boolean }[] = [
+  { type: 'image/png', test: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 },
+  { type: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { type: 'image/gif', test: (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38 },
+  {
+    type: 'image/webp',
+    test: (b) =>
+      String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
+  },
+];
+
+/** The image type by content (magic bytes), or null when the bytes are not an image we accept. */
+export function sniffImageType(bytes: Uint8Array): string | null {
+  return imageSignatures.find((signature) => signature.test(bytes))?.type ?? null;
+}
