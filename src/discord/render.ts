@@ -67,7 +67,7 @@ export function escapeUntrusted(text: string, max: number): string {
   const chars = [...text.replace(/\s+/g, ' ').trim()];
   const shortened = chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
   return shortened
-    .replace(/([\\*_~`|>#[\]()-])/g, '\\$1')
+    .replace(/([\\*_~`|>[\]])/g, '\\$1')
     .replace(/@/g, '@\u200b')
     .replace(/<(?=[@#:&!/])/g, '<\u200b');
 }

@@ -33,8 +33,8 @@ export interface PollSubject {
 /**
  * With progress reported, predict completion from the rate so far and close in on it
  * geometrically: each poll waits 60% of the predicted remaining time, so polls are sparse
- * early and dense near the end. Without progress (or when it stalls), fall back to a
- * steady interval that grows with how long nothing has moved.
+ * early and dense near the end. Without progress (or when it stalls), fall back to the
+ * provider guide's steady interval, so such jobs never fare worse than a fixed 10-second poll.
  */
 export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy = defaultPollPolicy): number {
   const clamp = (ms: number) => Math.round(Math.min(policy.ceilingMs, Math.max(policy.floorMs, ms)));
@@ -42,7 +42,8 @@ export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy 
   if (!job.reportsProgress || job.progress <= 0 || job.progress >= 100) return clamp(policy.blindIntervalMs);
 
   const still = now - (job.progressChangedAt ?? job.createdAt);
-  if (still > policy.stallAfterMs) return clamp(Math.max(policy.blindIntervalMs, still / 2));
+  // Stalled: the rate says nothing any more. Poll like a blind job until progress moves again.
+  if (still > policy.stallAfterMs) return clamp(policy.blindIntervalMs);
 
   const rate = job.progress / elapsed;
   const remaining = (100 - job.progress) / rate;

@@ -252,28 +252,34 @@ export function openJobStore(options: JobStoreOptions) {
     ).get(job.guildId, job.userId) as { n: number };
     if (inFlight.n >= limits.inFlightPerUser) return { limit: 'in_flight', max: limits.inFlightPerUser };
 
-    const userDay = prepare(
-      `SELECT created_at AS createdAt FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?
-       ORDER BY created_at ASC`,
-    ).all(job.guildId, job.userId, at - dayMs) as { createdAt: number }[];
-    if (userDay.length >= limits.jobsPerUserPerDay) {
-      const oldest = userDay[userDay.length - limits.jobsPerUserPerDay];
+    const userCount = prepare(
+      'SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?',
+    ).get(job.guildId, job.userId, at - dayMs) as { n: number };
+    if (userCount.n >= limits.jobsPerUserPerDay) {
+      // Frees up when the oldest job that keeps the count at the limit leaves the 24-hour window.
+      const oldest = prepare(
+        `SELECT created_at AS createdAt FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?
+         ORDER BY created_at DESC LIMIT 1 OFFSET ?`,
+      ).get(job.guildId, job.userId, at - dayMs, limits.jobsPerUserPerDay - 1) as { createdAt: number } | undefined;
       return { limit: 'user_daily', max: limits.jobsPerUserPerDay, freesAt: (oldest?.createdAt ?? at) + dayMs };
     }
 
-    const guildDay = prepare(
-      `SELECT created_at AS createdAt, seconds FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?
-       ORDER BY created_at ASC`,
-    ).all(job.guildId, at - dayMs) as { createdAt: number; seconds: number }[];
-    const used = guildDay.reduce((sum, row) => sum + row.seconds, 0);
+    const guildUse = prepare(
+      'SELECT COALESCE(SUM(seconds), 0) AS used FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?',
+    ).get(job.guildId, at - dayMs) as { used: number };
+    const used = guildUse.used;
     if (used + job.seconds > limits.secondsPerGuildPerDay) {
-      // Frees up once enough of the oldest jobs leave the 24-hour window.
-      let freed = used;
+      // Frees up once enough of the oldest jobs leave the 24-hour window; only walked when refusing.
+      const rows = prepare(
+        `SELECT created_at AS createdAt, seconds FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?
+         ORDER BY created_at ASC`,
+      ).iterate(job.guildId, at - dayMs) as IterableIterator<{ createdAt: number; seconds: number }>;
+      let remaining = used;
       let freesAt = at;
-      for (const row of guildDay) {
-        freed -= row.seconds;
+      for (const row of rows) {
+        remaining -= row.seconds;
         freesAt = row.createdAt + dayMs;
-        if (freed + job.seconds <= limits.secondsPerGuildPerDay) break;
+        if (remaining + job.seconds <= limits.secondsPerGuildPerDay) break;
       }
       return { limit: 'guild_seconds', max: limits.secondsPerGuildPerDay, used, freesAt };
     }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ProviderError, type VideoClient, type VideoJob } from '../provider/index.ts';
 import { type Failure, failureFromError, failureFromRemote } from './failures.ts';
-import { defaultPollPolicy, nextPollDelay, type PollPolicy, retryPollDelay } from './schedule.ts';
+import { defaultPollPolicy, nextPollDelay, type PollPolicy, type PollSubject, retryPollDelay } from './schedule.ts';
 import { pollingStates } from './states.ts';
 import type { Job, JobStore } from './store.ts';
 
@@ -29,6 +29,8 @@ export interface TrackerOptions {
   submittingGraceMs?: number;
   /** When the provider gives no expiry, assume its content is kept this long after completion. */
   contentTtlMs?: number;
+  /** Replaces the polling schedule (benchmarks compare fixed intervals against the predictive one). */
+  nextDelay?: (job: PollSubject, now: number) => number;
 }
 
 /** A claimed job is leased for this long; a crash mid-poll only delays it by that much. */
@@ -45,6 +47,7 @@ export function createTracker(options: TrackerOptions) {
   const maxAgeMs = options.maxAgeMs ?? 60 * 60_000;
   const submittingGraceMs = options.submittingGraceMs ?? 60_000;
   const contentTtlMs = options.contentTtlMs ?? 60 * 60_000;
+  const nextDelay = options.nextDelay ?? ((job: PollSubject, at: number) => nextPollDelay(job, at, policy));
   const events = new EventEmitter<TrackerEvents>();
 
   let running = false;
@@ -100,7 +103,7 @@ export function createTracker(options: TrackerOptions) {
       reportsProgress: remote.reportsProgress,
       progressChangedAt,
       pollAttempts: 0,
-      nextPollAt: at + nextPollDelay(subject, at, policy),
+      nextPollAt: at + nextDelay(subject, at),
     };
     const updated =
       remote.status === 'in_progress' && job.state === 'queued'

@@ -1,0 +1,65 @@
+// Restart benchmark: `prepare` leaves N in-flight jobs in a database as a crashed process would
+// (leased a minute ahead); `resume` is the restarted process, timing its start to the first poll.
+import pino from 'pino';
+import { createTracker, openJobStore } from '../../src/jobs/index.ts';
+import { buildCatalogue, createVideoClient, type VideoClient } from '../../src/provider/index.ts';
+
+const [mode = 'resume', dbPath = '', countText = '10000', baseUrl = ''] = process.argv.slice(2);
+const count = Number(countText);
+const catalogue = buildCatalogue({ enabledIds: [], custom: [], defaultModelId: 'veo-3.1-fast-generate-preview' }).catalogue;
+if (!catalogue) throw new Error('catalogue');
+const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue });
+
+if (mode === 'prepare') {
+  const store = openJobStore({ path: dbPath });
+  const at = Date.now();
+  const insert = store.db.prepare(
+    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, remote_id, progress,
+       reports_progress, created_at, updated_at, next_poll_at)
+     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?)`,
+  );
+  const ids: string[] = [];
+  for (let index = 0; index < count; index += 64) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(64, count - index) }, () =>
+        client.create({ model: 'veo-3.1-fast-generate-preview', prompt: 'resume', seconds: 8, size: '1280x720' }),
+      ),
+    );
+    ids.push(...batch.map((video) => video.id));
+  }
+  store.db.transaction(() => {
+    ids.forEach((id, index) => {
+      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000);
+    });
+  })();
+  store.close();
+} else {
+  const processStart = performance.timeOrigin;
+  let firstPollAt = 0;
+  let polled = 0;
+  let allPolledAt = 0;
+  const counting: Pick<VideoClient, 'retrieve'> = {
+    retrieve: (id) => {
+      if (!firstPollAt) firstPollAt = performance.timeOrigin + performance.now();
+      return client.retrieve(id).finally(() => {
+        if (++polled === count) allPolledAt = performance.timeOrigin + performance.now();
+      });
+    },
+  };
+  const store = openJobStore({ path: dbPath });
+  const tracker = createTracker({ store, client: counting, logger: pino({ level: 'silent' }) });
+  tracker.start();
+  const deadline = Date.now() + 120_000;
+  while (!allPolledAt && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await tracker.stop();
+  store.close();
+  process.stdout.write(
+    `${JSON.stringify({
+      count,
+      startToFirstPollMs: Math.round(firstPollAt - processStart),
+      startToAllPolledMs: Math.round(allPolledAt - processStart),
+    })}\n`,
+  );
+}
+await client.close();
+process.exit(0);
