@@ -34,13 +34,19 @@ async function tracker(): Promise<void> {
   const counts = (process.env.BENCH_COUNTS ?? '1000,10000').split(',').map(Number);
   const strategies = (process.env.BENCH_STRATEGIES ?? 'reelbot,fixed-10s,fixed-2s').split(',');
   console.log('\n## tracker: provider requests per job and completion detection latency');
-  console.log(`jobs last ${process.env.BENCH_MIN_DURATION_MS ?? 30_000}–${process.env.BENCH_MAX_DURATION_MS ?? 150_000} ms; 70% linear progress, 20% no progress, 10% stall`);
+  console.log(
+    `jobs last ${process.env.BENCH_MIN_DURATION_MS ?? 30_000}–${process.env.BENCH_MAX_DURATION_MS ?? 150_000} ms; 70% linear progress, 20% no progress, 10% stall`,
+  );
   for (const count of counts) {
     const results: Record<string, { requestsPerJob: number }> = {};
     for (const strategy of strategies) {
       const provider = start('tracker/fakeProvider.ts');
       const { port } = JSON.parse(await firstLine(provider)) as { port: number };
-      const result = (await run('tracker/worker.ts', [strategy, String(count), `http://127.0.0.1:${port}/v1`])) as {
+      const result = (await run('tracker/worker.ts', [
+        strategy,
+        String(count),
+        `http://127.0.0.1:${port}/v1`,
+      ])) as {
         requestsPerJob: number;
       };
       provider.kill('SIGTERM');
@@ -50,15 +56,20 @@ async function tracker(): Promise<void> {
     const ours = results.reelbot?.requestsPerJob;
     const ten = results['fixed-10s']?.requestsPerJob;
     const two = results['fixed-2s']?.requestsPerJob;
-    if (ours && ten) console.log(`N=${count}: requests per job, reelbot / fixed-10s = ${(ours / ten).toFixed(2)}`);
-    if (ours && two) console.log(`N=${count}: requests per job, reelbot / fixed-2s = ${(ours / two).toFixed(2)}`);
+    if (ours && ten)
+      console.log(`N=${count}: requests per job, reelbot / fixed-10s = ${(ours / ten).toFixed(2)}`);
+    if (ours && two)
+      console.log(`N=${count}: requests per job, reelbot / fixed-2s = ${(ours / two).toFixed(2)}`);
   }
 }
 
 async function resume(): Promise<void> {
   const count = process.env.BENCH_RESUME_COUNT ?? '10000';
   console.log(`\n## resume: ${count} in-flight jobs after a crash, process start to first poll`);
-  const provider = start('tracker/fakeProvider.ts', [], { BENCH_MIN_DURATION_MS: '600000', BENCH_MAX_DURATION_MS: '900000' });
+  const provider = start('tracker/fakeProvider.ts', [], {
+    BENCH_MIN_DURATION_MS: '600000',
+    BENCH_MAX_DURATION_MS: '900000',
+  });
   const { port } = JSON.parse(await firstLine(provider)) as { port: number };
   const db = join(mkdtempSync(join(tmpdir(), 'reelbot-resume-')), 'resume.db');
   const url = `http://127.0.0.1:${port}/v1`;

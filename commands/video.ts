@@ -7,16 +7,16 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import type { BotContext } from '../src/discord/context.ts';
+import { ephemeralText, formatBytes } from '../src/discord/render.ts';
 import { problemText, quotaText } from '../src/discord/replies.ts';
 import { refuseAfterDefer, startJob } from '../src/discord/startJob.ts';
-import { ephemeralText, formatBytes } from '../src/discord/render.ts';
 import { localisations, t } from '../src/i18n/index.ts';
 import {
   effectiveLimits,
   maxPromptLength,
   maxReferenceBytes,
-  type ValidVideoRequest,
   sniffImageType,
+  type ValidVideoRequest,
   validateVideoOptions,
 } from '../src/jobs/index.ts';
 import type { Catalogue, ReferenceImage } from '../src/provider/index.ts';
@@ -85,20 +85,28 @@ export function data(catalogue: Catalogue) {
         .setNameLocalizations({ 'zh-CN': '模型', 'zh-TW': '模型' })
         .setDescription(en('command.video.model'))
         .setDescriptionLocalizations(localisations('command.video.model'))
-        .addChoices(...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id }))),
+        .addChoices(
+          ...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id })),
+        ),
     );
 }
 
 /** Offers only the durations and sizes the chosen (or default) model supports. */
 export async function autocomplete(interaction: AutocompleteInteraction, context: BotContext): Promise<void> {
-  const model = context.catalogue.find(interaction.options.getString('model') ?? '') ?? context.catalogue.defaultModel;
+  const model =
+    context.catalogue.find(interaction.options.getString('model') ?? '') ?? context.catalogue.defaultModel;
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value).toLowerCase();
   const choices =
     focused.name === 'duration'
-      ? model.seconds.map((seconds) => ({ name: t(interaction.locale, 'render.duration_value', { seconds }), value: seconds }))
+      ? model.seconds.map((seconds) => ({
+          name: t(interaction.locale, 'render.duration_value', { seconds }),
+          value: seconds,
+        }))
       : model.sizes.map((size) => ({ name: sizeLabel(size, interaction.locale), value: size }));
-  await interaction.respond(choices.filter((choice) => choice.name.toLowerCase().includes(typed)).slice(0, 25));
+  await interaction.respond(
+    choices.filter((choice) => choice.name.toLowerCase().includes(typed)).slice(0, 25),
+  );
 }
 
 type Refusal = string | null;
@@ -106,7 +114,10 @@ type Refusal = string | null;
 function checkAttachmentMetadata(attachment: Attachment | null, locale: string): Refusal {
   if (!attachment) return null;
   if (attachment.size > maxReferenceBytes) {
-    return t(locale, 'error.attachment_too_large', { size: formatBytes(attachment.size), max: formatBytes(maxReferenceBytes) });
+    return t(locale, 'error.attachment_too_large', {
+      size: formatBytes(attachment.size),
+      max: formatBytes(maxReferenceBytes),
+    });
   }
   if (attachment.contentType && !attachment.contentType.startsWith('image/')) {
     return t(locale, 'error.attachment_not_image', { name: attachment.name.slice(0, 100) });
@@ -114,11 +125,18 @@ function checkAttachmentMetadata(attachment: Attachment | null, locale: string):
   return null;
 }
 
-function checkAccess(interaction: ChatInputCommandInteraction<'cached' | 'raw'>, context: BotContext): Refusal {
+function checkAccess(
+  interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
+  context: BotContext,
+): Refusal {
+  if (context.moderation.isBlocked(interaction.guildId, interaction.user.id))
+    return t(interaction.locale, 'error.blocked');
   const settings = context.store.guildSettings(interaction.guildId);
   const allowed = settings.allowedChannelIds;
   if (allowed.length > 0 && !allowed.includes(interaction.channelId)) {
-    return t(interaction.locale, 'error.channel_not_allowed', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
+    return t(interaction.locale, 'error.channel_not_allowed', {
+      channels: allowed.map((id) => `<#${id}>`).join(' '),
+    });
   }
   return null;
 }
@@ -144,7 +162,13 @@ function precheck(
   if (refusal) return { refusal };
   const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(interaction.guildId));
   const quota = context.store.quotaRefusal(
-    { ...jobIdentity(interaction), model: validated.value.model.id, prompt: '', seconds: validated.value.seconds, size: '' },
+    {
+      ...jobIdentity(interaction),
+      model: validated.value.model.id,
+      prompt: '',
+      seconds: validated.value.seconds,
+      size: '',
+    },
     limits,
   );
   if (quota) return { refusal: quotaText(locale, quota) };
@@ -158,7 +182,11 @@ function jobIdentity(interaction: ChatInputCommandInteraction<'cached' | 'raw'>)
 type FetchedReference = { refusal: string } | { reference: ReferenceImage };
 
 /** Downloads the member's image and checks by its bytes, not its name, that it is one. */
-async function fetchReference(attachment: Attachment, context: BotContext, locale: string): Promise<FetchedReference> {
+async function fetchReference(
+  attachment: Attachment,
+  context: BotContext,
+  locale: string,
+): Promise<FetchedReference> {
   let bytes: Uint8Array;
   try {
     bytes = await context.fetchAttachment(attachment.url, maxReferenceBytes);
@@ -166,10 +194,10 @@ async function fetchReference(attachment: Attachment, context: BotContext, local
     return { refusal: t(locale, 'error.attachment_unreadable') };
   }
   const type = sniffImageType(bytes);
-  if (!type) return { refusal: t(locale, 'error.attachment_not_image', { name: attachment.name.slice(0, 100) }) };
+  if (!type)
+    return { refusal: t(locale, 'error.attachment_not_image', { name: attachment.name.slice(0, 100) }) };
   return { reference: { url: attachment.url, bytes, contentType: type, fileName: attachment.name } };
 }
-
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const locale = interaction.locale;

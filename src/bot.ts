@@ -1,5 +1,5 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
-import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
 import type { BotContext } from './discord/context.ts';
@@ -8,7 +8,7 @@ import { createMessenger } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
-import { createMediaStore, createTracker, type Job, openJobStore } from './jobs/index.ts';
+import { createMediaStore, createModeration, createTracker, type Job, openJobStore } from './jobs/index.ts';
 import type { Logger } from './log.ts';
 import { createVideoClient, ProviderError } from './provider/index.ts';
 
@@ -52,7 +52,13 @@ export async function startBot(options: BotOptions) {
     catalogue,
     timeoutMs: config.video.timeoutMs,
   });
-  const tracker = createTracker({ store, client: videoClient, logger, now, maxAgeMs: config.jobs.maxAgeMinutes * 60_000 });
+  const tracker = createTracker({
+    store,
+    client: videoClient,
+    logger,
+    now,
+    maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
+  });
   const media = createMediaStore({
     dir: config.media.dir,
     client: videoClient,
@@ -75,10 +81,13 @@ export async function startBot(options: BotOptions) {
     now,
     renderContext,
     retryLater: (job, attempt) => {
-      const timer = setTimeout(() => {
-        retryTimers.delete(timer);
-        void delivery.deliver(job);
-      }, Math.min(60_000, 2_000 * 2 ** attempt));
+      const timer = setTimeout(
+        () => {
+          retryTimers.delete(timer);
+          void delivery.deliver(job);
+        },
+        Math.min(60_000, 2_000 * 2 ** attempt),
+      );
       retryTimers.add(timer);
     },
   });
@@ -98,6 +107,7 @@ export async function startBot(options: BotOptions) {
     config,
     catalogue,
     store,
+    moderation: createModeration(store, now),
     videoClient,
     tracker,
     notifier,

@@ -45,8 +45,21 @@ function progressOf(job: BenchJob, now: number): number {
 
 function view(job: BenchJob, now: number) {
   const done = now >= completionAt(job);
-  const base = { id: job.id, object: 'video', created_at: Math.floor(job.createdAt / 1000), model: 'bench', seconds: '8', size: '1280x720' };
-  if (done) return { ...base, status: 'completed', progress: 100, completed_at: Math.floor(completionAt(job) / 1000) };
+  const base = {
+    id: job.id,
+    object: 'video',
+    created_at: Math.floor(job.createdAt / 1000),
+    model: 'bench',
+    seconds: '8',
+    size: '1280x720',
+  };
+  if (done)
+    return {
+      ...base,
+      status: 'completed',
+      progress: 100,
+      completed_at: Math.floor(completionAt(job) / 1000),
+    };
   if (job.kind === 'blind') return { ...base, status: 'in_progress', progress: 0 };
   return { ...base, status: 'in_progress', progress: Math.min(99, progressOf(job, now)) };
 }
@@ -55,7 +68,10 @@ const server = createServer((request, response) => {
   const url = request.url ?? '/';
   const send = (status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    response.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
     response.end(text);
   };
   if (request.method === 'POST' && url === '/v1/videos') {
@@ -80,7 +96,12 @@ const server = createServer((request, response) => {
   if (request.method === 'GET' && url === '/stats') {
     send(
       200,
-      [...jobs.values()].map((job) => ({ id: job.id, kind: job.kind, polls: job.polls, completedAt: completionAt(job) })),
+      [...jobs.values()].map((job) => ({
+        id: job.id,
+        kind: job.kind,
+        polls: job.polls,
+        completedAt: completionAt(job),
+      })),
     );
     return;
   }
@@ -103,6 +124,7 @@ const server = createServer((request, response) => {
 server.keepAliveTimeout = 30_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  if (address && typeof address === 'object') process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
+  if (address && typeof address === 'object')
+    process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

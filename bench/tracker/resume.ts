@@ -6,7 +6,11 @@ import { buildCatalogue, createVideoClient, type VideoClient } from '../../src/p
 
 const [mode = 'resume', dbPath = '', countText = '10000', baseUrl = ''] = process.argv.slice(2);
 const count = Number(countText);
-const catalogue = buildCatalogue({ enabledIds: [], custom: [], defaultModelId: 'veo-3.1-fast-generate-preview' }).catalogue;
+const catalogue = buildCatalogue({
+  enabledIds: [],
+  custom: [],
+  defaultModelId: 'veo-3.1-fast-generate-preview',
+}).catalogue;
 if (!catalogue) throw new Error('catalogue');
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue });
 
@@ -22,7 +26,12 @@ if (mode === 'prepare') {
   for (let index = 0; index < count; index += 64) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(64, count - index) }, () =>
-        client.create({ model: 'veo-3.1-fast-generate-preview', prompt: 'resume', seconds: 8, size: '1280x720' }),
+        client.create({
+          model: 'veo-3.1-fast-generate-preview',
+          prompt: 'resume',
+          seconds: 8,
+          size: '1280x720',
+        }),
       ),
     );
     ids.push(...batch.map((video) => video.id));

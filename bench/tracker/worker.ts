@@ -11,7 +11,11 @@ const [strategy = 'reelbot', countText = '1000', baseUrl = ''] = process.argv.sl
 const count = Number(countText);
 const fixed: Record<string, number> = { 'fixed-2s': 2_000, 'fixed-10s': 10_000 };
 
-const catalogue = buildCatalogue({ enabledIds: [], custom: [], defaultModelId: 'veo-3.1-fast-generate-preview' }).catalogue;
+const catalogue = buildCatalogue({
+  enabledIds: [],
+  custom: [],
+  defaultModelId: 'veo-3.1-fast-generate-preview',
+}).catalogue;
 if (!catalogue) throw new Error('catalogue');
 const dir = mkdtempSync(join(tmpdir(), 'reelbot-bench-'));
 const store = openJobStore({ path: join(dir, 'bench.db') });
@@ -31,7 +35,11 @@ tracker.on('completed', (job) => {
   if (job.remoteId) detectedAt.set(job.remoteId, Date.now());
 });
 
-const limits = { inFlightPerUser: 1_000_000, jobsPerUserPerDay: 1_000_000, secondsPerGuildPerDay: 1_000_000_000 };
+const limits = {
+  inFlightPerUser: 1_000_000,
+  jobsPerUserPerDay: 1_000_000,
+  secondsPerGuildPerDay: 1_000_000_000,
+};
 const submitStarted = Date.now();
 const queue = Array.from({ length: count }, (_, index) => index);
 await Promise.all(
@@ -58,7 +66,8 @@ const cpuBefore = process.cpuUsage();
 tracker.start();
 
 const deadline = Date.now() + 15 * 60_000;
-while (detectedAt.size < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+while (detectedAt.size < count && Date.now() < deadline)
+  await new Promise((resolve) => setTimeout(resolve, 500));
 await tracker.stop();
 const cpu = process.cpuUsage(cpuBefore);
 
@@ -102,7 +111,9 @@ process.stdout.write(
     requestsPerJob: Number((totalPolls / count).toFixed(2)),
     kinds,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    cpuSecondsPer1000Polls: Number((((cpu.user + cpu.system) / 1e6 / Math.max(1, totalPolls)) * 1000).toFixed(3)),
+    cpuSecondsPer1000Polls: Number(
+      (((cpu.user + cpu.system) / 1e6 / Math.max(1, totalPolls)) * 1000).toFixed(3),
+    ),
   })}\n`,
 );
 store.close();

@@ -1,7 +1,7 @@
 // What command handlers are given: built once in src/main.ts, so handlers read no globals.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Job, JobStore, Tracker } from '../jobs/index.ts';
+import type { Job, JobStore, Moderation, Tracker } from '../jobs/index.ts';
 import type { Catalogue, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { Notifier } from './notifier.ts';
@@ -11,6 +11,7 @@ export interface BotContext {
   config: Config;
   catalogue: Catalogue;
   store: JobStore;
+  moderation: Moderation;
   videoClient: VideoClient;
   tracker: Tracker;
   notifier: Notifier;

@@ -49,9 +49,11 @@ export function createDelivery(deps: DeliveryDeps) {
     const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() });
     if (!delivered) return;
     if (delivery.kind === 'link') {
-      await messenger.edit(delivered, render(delivered, delivery), { final: true }).catch((error: unknown) => {
-        logger.warn({ err: error, jobId: job.id }, 'could not show the delivered state');
-      });
+      await messenger
+        .edit(delivered, render(delivered, delivery), { final: true })
+        .catch((error: unknown) => {
+          logger.warn({ err: error, jobId: job.id }, 'could not show the delivered state');
+        });
     }
     await messenger.notify(delivered, renderNotice(delivered, delivered.locale)).catch((error: unknown) => {
       logger.warn({ err: error, jobId: job.id }, 'could not notify the requester');
@@ -61,7 +63,10 @@ export function createDelivery(deps: DeliveryDeps) {
   async function uploadAttachment(job: Job, path: string): Promise<boolean> {
     const name = videoFileName(job);
     const finalJob = { ...job, state: 'delivered' as const, deliveredAt: now() };
-    const body = { ...render(finalJob, { kind: 'attachment', fileName: name }), attachments: [{ id: 0, filename: name }] };
+    const body = {
+      ...render(finalJob, { kind: 'attachment', fileName: name }),
+      attachments: [{ id: 0, filename: name }],
+    };
     const files: RawFile[] = [{ name, data: await readFile(path), contentType: 'video/mp4' }];
     try {
       return (await messenger.edit(job, body, { final: true, files })) !== null;
@@ -71,7 +76,11 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
-  async function linkDelivery(job: Job, reason: Delivery['reason'], sizeLimit: number): Promise<Delivery | null> {
+  async function linkDelivery(
+    job: Job,
+    reason: Delivery['reason'],
+    sizeLimit: number,
+  ): Promise<Delivery | null> {
     const own = deps.publicLink?.(job) ?? null;
     const providerLink =
       job.videoUrl && (job.videoExpiresAt === null || job.videoExpiresAt > now())
@@ -85,7 +94,10 @@ export function createDelivery(deps: DeliveryDeps) {
   async function thumbnail(job: Job): Promise<RawFile | null> {
     if (!job.remoteId) return null;
     try {
-      const download = await deps.client.download(job.remoteId, { maxBytes: thumbnailMaxBytes, variant: 'thumbnail' });
+      const download = await deps.client.download(job.remoteId, {
+        maxBytes: thumbnailMaxBytes,
+        variant: 'thumbnail',
+      });
       const data = await readAll(download.stream);
       return { name: `reelbot-${job.id}-thumbnail.webp`, data, contentType: download.contentType };
     } catch {
@@ -100,7 +112,9 @@ export function createDelivery(deps: DeliveryDeps) {
       return finish(current, { kind: 'attachment' });
     }
     if (current.state === 'completed') {
-      current = store.transition(current.id, 'delivering', { deliveryAttempts: current.deliveryAttempts + 1 });
+      current = store.transition(current.id, 'delivering', {
+        deliveryAttempts: current.deliveryAttempts + 1,
+      });
     } else {
       current = store.update(current.id, { deliveryAttempts: current.deliveryAttempts + 1 });
     }
@@ -124,13 +138,21 @@ export function createDelivery(deps: DeliveryDeps) {
     const body = thumb ? { ...delivery, thumbnailName: thumb.name } : delivery;
     const shown = store.get(current.id) ?? current;
     await messenger
-      .edit(shown, { ...render({ ...shown, state: 'delivered' }, body), attachments: thumb ? [{ id: 0, filename: thumb.name }] : [] }, {
-        final: true,
-        files: thumb ? [thumb] : undefined,
-      })
+      .edit(
+        shown,
+        {
+          ...render({ ...shown, state: 'delivered' }, body),
+          attachments: thumb ? [{ id: 0, filename: thumb.name }] : [],
+        },
+        {
+          final: true,
+          files: thumb ? [thumb] : undefined,
+        },
+      )
       .catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not post the link'));
     const delivered = store.tryTransition(current.id, 'delivered', { deliveredAt: now() });
-    if (delivered) await messenger.notify(delivered, renderNotice(delivered, delivered.locale)).catch(() => undefined);
+    if (delivered)
+      await messenger.notify(delivered, renderNotice(delivered, delivered.locale)).catch(() => undefined);
   }
 
   function downloadFailed(job: Job, error: ProviderError): void {
@@ -148,7 +170,10 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function giveUp(job: Job, message: string): Promise<void> {
-    const failed = store.tryTransition(job.id, 'failed', { errorKind: 'delivery_failed', errorMessage: message });
+    const failed = store.tryTransition(job.id, 'failed', {
+      errorKind: 'delivery_failed',
+      errorMessage: message,
+    });
     if (failed) await announceEnd(failed);
   }
 

@@ -2,13 +2,20 @@
 import {
   ActionRowBuilder,
   type ButtonInteraction,
-  type ModalSubmitInteraction,
   ModalBuilder,
+  type ModalSubmitInteraction,
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
 import { t } from '../i18n/index.ts';
-import { effectiveLimits, isFinal, type Job, maxPromptLength, sniffImageType } from '../jobs/index.ts';
+import {
+  cancelJob,
+  effectiveLimits,
+  isFinal,
+  type Job,
+  maxPromptLength,
+  sniffImageType,
+} from '../jobs/index.ts';
 import type { ReferenceImage } from '../provider/index.ts';
 import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
@@ -35,26 +42,28 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
 }
 
 async function cancel(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
-  const running = job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';
-  const canceled = running
-    ? context.store.tryTransition(job.id, 'canceled', {
-        nextPollAt: null,
-        // Nothing was generated yet: the provider does not bill a job it never started.
-        charged: job.state === 'in_progress',
-        errorMessage: `canceled by ${interaction.user.id}`,
-      })
-    : undefined;
+  const canceled = await cancelJob(
+    { store: context.store, client: context.videoClient, logger: context.logger },
+    job,
+    interaction.user.id,
+  );
   if (!canceled) {
     await interaction.reply(ephemeralText(t(interaction.locale, 'error.not_finished')));
     return;
   }
-  const payload = renderJob(canceled, canceled.locale, { ...context.renderContext(canceled), now: context.now() });
-  await interaction.update(toReplyOptions(payload));
-  if (canceled.remoteId) {
-    await context.videoClient.remove(canceled.remoteId).catch((error: unknown) => {
-      context.logger.info({ err: error, jobId: job.id }, 'the provider did not delete the canceled job');
+  if (canceled.userId !== interaction.user.id) {
+    context.moderation.audit({
+      guildId: canceled.guildId,
+      actorId: interaction.user.id,
+      action: 'job.cancel',
+      target: String(canceled.id),
     });
   }
+  const payload = renderJob(canceled, canceled.locale, {
+    ...context.renderContext(canceled),
+    now: context.now(),
+  });
+  await interaction.update(toReplyOptions(payload));
 }
 
 /** The original reference image again: from the media folder's source URL, re-checked by content. */
@@ -70,7 +79,15 @@ function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job
   const guildId = interaction.guildId ?? '';
   const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(guildId));
   const refusal = context.store.quotaRefusal(
-    { guildId, channelId: job.channelId, userId: interaction.user.id, model: job.model, prompt: '', seconds: job.seconds, size: job.size },
+    {
+      guildId,
+      channelId: job.channelId,
+      userId: interaction.user.id,
+      model: job.model,
+      prompt: '',
+      seconds: job.seconds,
+      size: job.size,
+    },
     limits,
   );
   return refusal ? quotaText(interaction.locale, refusal) : null;
@@ -78,7 +95,14 @@ function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
   if (!context.catalogue.find(job.model)) {
-    await interaction.reply(ephemeralText(t(interaction.locale, 'error.unknown_model', { model: job.model, allowed: context.catalogue.offered.map((m) => m.id).join(', ') })));
+    await interaction.reply(
+      ephemeralText(
+        t(interaction.locale, 'error.unknown_model', {
+          model: job.model,
+          allowed: context.catalogue.offered.map((m) => m.id).join(', '),
+        }),
+      ),
+    );
     return;
   }
   const refusal = quotaRefusal(interaction, context, job);
@@ -104,7 +128,9 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
 
 async function askRemixPrompt(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
   if (!context.catalogue.find(job.model)?.supportsRemix || !job.remoteId) {
-    await interaction.reply(ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })));
+    await interaction.reply(
+      ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })),
+    );
     return;
   }
   const input = new TextInputBuilder()
@@ -129,12 +155,17 @@ export async function handleJobButton(interaction: ButtonInteraction, context: B
   if (action === 'remix') return askRemixPrompt(interaction, context, job);
 }
 
-export async function handleRemixModal(interaction: ModalSubmitInteraction, context: BotContext): Promise<void> {
+export async function handleRemixModal(
+  interaction: ModalSubmitInteraction,
+  context: BotContext,
+): Promise<void> {
   const job = await authorisedJob(interaction, context);
   if (!job) return;
   const prompt = interaction.fields.getTextInputValue(remixPromptField).trim();
   if (!prompt || !job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
-    await interaction.reply(ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })));
+    await interaction.reply(
+      ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })),
+    );
     return;
   }
   const refusal = quotaRefusal(interaction, context, job);

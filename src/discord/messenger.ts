@@ -23,7 +23,11 @@ export interface JobMessenger {
    * Shows `body` as the job's message. A progress update (`final: false`) only edits in place;
    * a final one falls back to a new message or a DM so the member always learns the result.
    */
-  edit(job: Job, body: JobMessageBody, options?: { final?: boolean; files?: RawFile[] }): Promise<EditRoute | null>;
+  edit(
+    job: Job,
+    body: JobMessageBody,
+    options?: { final?: boolean; files?: RawFile[] },
+  ): Promise<EditRoute | null>;
   /** A separate short message: edits never ping, so endings are announced with one. */
   notify(job: Job, body: JobMessageBody): Promise<void>;
   /** The job's message as Discord has it now, or null when it cannot be read. */
@@ -34,7 +38,10 @@ export interface JobMessenger {
 const unusable = new Set([50027, 10015, 10008, 10003, 50001, 50013, 50007]);
 
 function isUnusable(error: unknown): boolean {
-  return error instanceof DiscordAPIError && (unusable.has(Number(error.code)) || [401, 403, 404].includes(error.status));
+  return (
+    error instanceof DiscordAPIError &&
+    (unusable.has(Number(error.code)) || [401, 403, 404].includes(error.status))
+  );
 }
 
 export function tokenAlive(job: Job, now: number): boolean {
@@ -46,7 +53,12 @@ export function tokenAlive(job: Job, now: number): boolean {
   );
 }
 
-export function createMessenger(deps: { rest: REST; store: JobStore; logger: Logger; now?: () => number }): JobMessenger {
+export function createMessenger(deps: {
+  rest: REST;
+  store: JobStore;
+  logger: Logger;
+  now?: () => number;
+}): JobMessenger {
   const { rest, store, logger } = deps;
   const now = deps.now ?? Date.now;
 
@@ -58,27 +70,39 @@ export function createMessenger(deps: { rest: REST; store: JobStore; logger: Log
       return await send();
     } catch (error) {
       if (!isUnusable(error)) throw error;
-      logger.info({ jobId: job.id, route, code: (error as DiscordAPIError).code }, 'message route unusable; trying the next');
+      logger.info(
+        { jobId: job.id, route, code: (error as DiscordAPIError).code },
+        'message route unusable; trying the next',
+      );
       if (route === 'webhook') store.update(job.id, { interactionToken: null });
       return null;
     }
   }
 
-  async function postInChannel(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+  async function postInChannel(
+    job: Job,
+    body: JobMessageBody,
+    files?: RawFile[],
+  ): Promise<APIMessage | null> {
     const mention = `<@${job.userId}>`;
     const withMention = {
       ...body,
       content: body.content ? `${mention} ${body.content}` : mention,
       allowed_mentions: { parse: [], users: [job.userId] },
     };
-    return attempt(job, 'new_message', () =>
-      rest.post(Routes.channelMessages(job.channelId), { body: withMention, files }) as Promise<APIMessage>,
+    return attempt(
+      job,
+      'new_message',
+      () =>
+        rest.post(Routes.channelMessages(job.channelId), { body: withMention, files }) as Promise<APIMessage>,
     );
   }
 
   async function sendDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
     return attempt(job, 'dm', async () => {
-      const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as { id: string };
+      const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
+        id: string;
+      };
       return (await rest.post(Routes.channelMessages(channel.id), { body, files })) as APIMessage;
     });
   }
@@ -87,7 +111,9 @@ export function createMessenger(deps: { rest: REST; store: JobStore; logger: Log
     async edit(job, body, options = {}) {
       const { files, final = false } = options;
       if (tokenAlive(job, now())) {
-        const sent = await attempt(job, 'webhook', () => rest.patch(webhookOriginal(job), { body, files, auth: false }));
+        const sent = await attempt(job, 'webhook', () =>
+          rest.patch(webhookOriginal(job), { body, files, auth: false }),
+        );
         if (sent) return 'webhook';
       }
       if (!job.ephemeral && job.replyMessageId) {
@@ -116,7 +142,10 @@ export function createMessenger(deps: { rest: REST; store: JobStore; logger: Log
       if (sent) return;
       if (tokenAlive(job, now())) {
         const followed = await attempt(job, 'webhook', () =>
-          rest.post(Routes.webhook(job.applicationId ?? '', job.interactionToken ?? ''), { body, auth: false }),
+          rest.post(Routes.webhook(job.applicationId ?? '', job.interactionToken ?? ''), {
+            body,
+            auth: false,
+          }),
         );
         if (followed) return;
       }
@@ -125,7 +154,8 @@ export function createMessenger(deps: { rest: REST; store: JobStore; logger: Log
 
     async fetch(job) {
       try {
-        if (tokenAlive(job, now())) return (await rest.get(webhookOriginal(job), { auth: false })) as APIMessage;
+        if (tokenAlive(job, now()))
+          return (await rest.get(webhookOriginal(job), { auth: false })) as APIMessage;
         if (job.replyMessageId) {
           return (await rest.get(Routes.channelMessage(job.channelId, job.replyMessageId))) as APIMessage;
         }

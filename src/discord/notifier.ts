@@ -82,7 +82,12 @@ export function createNotifier(options: NotifierOptions) {
       }
       const job = store.get(jobId);
       state.dirty = false;
-      if (!job || job.state === 'completed' || job.state === 'delivering' || !['queued', 'in_progress'].includes(job.state)) {
+      if (
+        !job ||
+        job.state === 'completed' ||
+        job.state === 'delivering' ||
+        !['queued', 'in_progress'].includes(job.state)
+      ) {
         continue;
       }
       state.lastEditAt = at;

@@ -23,7 +23,11 @@ export function isModerator(interaction: Clicker, store: JobStore): boolean {
 }
 
 /** The job's requester or a moderator of the job's own guild; a job of another guild is never anyone's here. */
-export function requireRequesterOrModerator(interaction: Clicker, job: Job | undefined, store: JobStore): job is Job {
+export function requireRequesterOrModerator(
+  interaction: Clicker,
+  job: Job | undefined,
+  store: JobStore,
+): job is Job {
   if (!job || job.guildId !== interaction.guildId) return false;
   return job.userId === interaction.user.id || isModerator(interaction, store);
 }

@@ -16,7 +16,9 @@ export async function registerCommands(options: {
   const route = options.guildId
     ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
     : Routes.applicationCommands(options.applicationId);
-  const registered = (await options.rest.put(route, { body: commandDefinitions(options.catalogue) })) as unknown[];
+  const registered = (await options.rest.put(route, {
+    body: commandDefinitions(options.catalogue),
+  })) as unknown[];
   return registered.length;
 }
 
@@ -36,7 +38,9 @@ async function cli(): Promise<void> {
     guildId: discord.guildId,
     catalogue: video.catalogue,
   });
-  const where = discord.guildId ? `server ${discord.guildId} (instant)` : 'every server (global: may take a while to appear)';
+  const where = discord.guildId
+    ? `server ${discord.guildId} (instant)`
+    : 'every server (global: may take a while to appear)';
   process.stdout.write(`Registered ${count} command(s) for ${where}.\n`);
 }
 

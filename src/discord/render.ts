@@ -100,7 +100,10 @@ function elapsedMs(job: Job, now: number): number {
 function statusLine(job: Job, locale: string): string {
   const label = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
   if (job.state === 'queued' || job.state === 'in_progress' || job.state === 'submitting') {
-    const bar = job.reportsProgress || job.progress > 0 ? progressBar(job.progress) : t(locale, 'render.progress_unknown');
+    const bar =
+      job.reportsProgress || job.progress > 0
+        ? progressBar(job.progress)
+        : t(locale, 'render.progress_unknown');
     return `${label}\n\`${bar}\``;
   }
   if (job.state === 'completed' || job.state === 'delivering') return `${label}\n\`${progressBar(100)}\``;
@@ -117,7 +120,7 @@ export function failureText(job: Job, locale: string): string {
 function deliveryText(job: Job, locale: string, context: RenderContext): string | null {
   const delivery = context.delivery;
   if (job.state === 'expired') return t(locale, 'render.expired');
-  if (!delivery || delivery.kind !== 'link' || !delivery.url) return null;
+  if (delivery?.kind !== 'link' || !delivery.url) return null;
   const reason =
     delivery.reason === 'too_large'
       ? t(locale, 'render.link_reason_too_large', {
@@ -131,7 +134,11 @@ function deliveryText(job: Job, locale: string, context: RenderContext): string 
   return `${reason}\n[${t(locale, 'render.link_label')}](${delivery.url})${expiry}`;
 }
 
-function buttons(job: Job, locale: string, context: RenderContext): APIActionRowComponent<APIButtonComponent>[] {
+function buttons(
+  job: Job,
+  locale: string,
+  context: RenderContext,
+): APIActionRowComponent<APIButtonComponent>[] {
   const button = (
     action: 'cancel' | 'regen' | 'remix',
     key: MessageKey,
@@ -143,7 +150,9 @@ function buttons(job: Job, locale: string, context: RenderContext): APIActionRow
     style,
   });
   if (!isFinal(job.state) && job.state !== 'completed' && job.state !== 'delivering') {
-    return [{ type: ComponentType.ActionRow, components: [button('cancel', 'button.cancel', ButtonStyle.Danger)] }];
+    return [
+      { type: ComponentType.ActionRow, components: [button('cancel', 'button.cancel', ButtonStyle.Danger)] },
+    ];
   }
   if (!isFinal(job.state)) return [];
   const row: APIButtonComponent[] = [button('regen', 'button.regenerate', ButtonStyle.Secondary)];
@@ -178,7 +187,11 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
     footer: { text: [t(locale, 'render.footer', { id: job.id }), context.label].filter(Boolean).join(' · ') },
   };
   if (job.referenceName) {
-    embed.fields?.push({ name: t(locale, 'render.reference'), value: escapeUntrusted(job.referenceName, 80), inline: true });
+    embed.fields?.push({
+      name: t(locale, 'render.reference'),
+      value: escapeUntrusted(job.referenceName, 80),
+      inline: true,
+    });
   }
   if (context.delivery?.kind === 'link' && context.delivery.thumbnailName) {
     embed.image = { url: `attachment://${context.delivery.thumbnailName}` };
@@ -192,10 +205,16 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
 }
 
 /** The short message that pings the requester when a job ends (edits never notify). */
-export function renderNotice(job: Job, locale: string): { content: string; allowed_mentions: { parse: []; users: string[] } } {
+export function renderNotice(
+  job: Job,
+  locale: string,
+): { content: string; allowed_mentions: { parse: []; users: string[] } } {
   const key: MessageKey =
     job.state === 'delivered' ? 'notice.ready' : job.state === 'expired' ? 'notice.expired' : 'notice.failed';
-  return { content: t(locale, key, { user: `<@${job.userId}>` }), allowed_mentions: { parse: [], users: [job.userId] } };
+  return {
+    content: t(locale, key, { user: `<@${job.userId}>` }),
+    allowed_mentions: { parse: [], users: [job.userId] },
+  };
 }
 
 /** A short reply that only the member sees. */

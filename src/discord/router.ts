@@ -1,9 +1,11 @@
 // The one switch every interaction goes through: command names, button prefixes and modal ids.
 import type { Interaction } from 'discord.js';
+import * as admin from '../../commands/admin.ts';
+import * as history from '../../commands/history.ts';
 import * as video from '../../commands/video.ts';
 import { t } from '../i18n/index.ts';
 import type { BotContext } from './context.ts';
-import { parseJobCustomId } from './customIds.ts';
+import { parseHistoryCustomId, parseJobCustomId } from './customIds.ts';
 import { handleJobButton, handleRemixModal } from './jobButtons.ts';
 import { ephemeralText } from './render.ts';
 
@@ -19,7 +21,12 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
       return;
     }
     if (interaction.isChatInputCommand()) {
-      if (interaction.commandName === video.name) await video.execute(interaction, context);
+      const command = commandModules.find((module) => module.name === interaction.commandName);
+      await command?.execute(interaction, context);
+      return;
+    }
+    if (interaction.isButton() && parseHistoryCustomId(interaction.customId)) {
+      await history.handleHistoryButton(interaction, context);
       return;
     }
     if (interaction.isButton() && parseJobCustomId(interaction.customId)) {
@@ -30,14 +37,18 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
       await handleRemixModal(interaction, context);
     }
   } catch (error) {
-    context.logger.error({ err: error, interactionId: interaction.id, type: interaction.type }, 'interaction failed');
+    context.logger.error(
+      { err: error, interactionId: interaction.id, type: interaction.type },
+      'interaction failed',
+    );
     if (!interaction.isRepliable()) return;
     const reply = ephemeralText(t(interaction.locale, 'error.internal'));
-    await (interaction.deferred || interaction.replied ? interaction.followUp(reply) : interaction.reply(reply)).catch(
-      () => undefined,
-    );
+    await (interaction.deferred || interaction.replied
+      ? interaction.followUp(reply)
+      : interaction.reply(reply)
+    ).catch(() => undefined);
   }
 }
 
 /** Every command definition, for registration. */
-export const commandModules = [video];
+export const commandModules = [video, history, admin];

@@ -26,7 +26,11 @@ export async function refuseAfterDefer(interaction: RepliableInteraction, text: 
 }
 
 /** Submits with the interaction's identity and token; the (deferred) reply becomes the job's message. */
-export async function startJob(interaction: RepliableInteraction, context: BotContext, settings: JobSettings): Promise<void> {
+export async function startJob(
+  interaction: RepliableInteraction,
+  context: BotContext,
+  settings: JobSettings,
+): Promise<void> {
   const locale = interaction.locale;
   const result = await submitJob(
     {
@@ -50,7 +54,8 @@ export async function startJob(interaction: RepliableInteraction, context: BotCo
     },
   );
   if (!result.ok) {
-    const text = result.reason === 'quota' ? quotaText(locale, result.refusal) : providerErrorText(locale, result.error);
+    const text =
+      result.reason === 'quota' ? quotaText(locale, result.refusal) : providerErrorText(locale, result.error);
     context.logger.info(
       { jobId: result.reason === 'provider' ? result.job.id : undefined, reason: result.reason },
       'submission refused',

@@ -1,10 +1,13 @@
 // The jobs room's public surface.
+
+export * from './cancel.ts';
 export * from './failures.ts';
+export * from './media.ts';
+export * from './moderation.ts';
 export * from './quotas.ts';
 export * from './schedule.ts';
 export * from './states.ts';
 export * from './store.ts';
 export * from './submit.ts';
 export * from './tracker.ts';
-export * from './media.ts';
 export * from './validate.ts';

@@ -43,11 +43,13 @@ export function createMediaStore(deps: {
       if (size !== null) return { path, bytes: size };
       await mkdir(deps.dir, { recursive: true });
       const download = job.remoteId
-        ? await deps.client.download(job.remoteId, { maxBytes: deps.maxBytes }).catch(async (error: unknown) => {
-            // Some gateways serve the file only through their direct link.
-            if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
-            throw error;
-          })
+        ? await deps.client
+            .download(job.remoteId, { maxBytes: deps.maxBytes })
+            .catch(async (error: unknown) => {
+              // Some gateways serve the file only through their direct link.
+              if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
+              throw error;
+            })
         : await deps.client.downloadLink(job.videoUrl ?? '', { maxBytes: deps.maxBytes });
       // Written under a temporary name so a crash never leaves a truncated file that looks finished.
       const partial = `${path}.part`;

@@ -59,6 +59,25 @@ export const migrations: readonly string[] = [
      moderator_role_id TEXT,
      updated_at INTEGER NOT NULL
    );`,
+  // 3: moderation: blocked members and the audit log of every moderator and admin action
+  `CREATE TABLE blocked_members (
+     guild_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     blocked_by TEXT NOT NULL,
+     reason TEXT,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (guild_id, user_id)
+   );
+   CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY,
+     guild_id TEXT NOT NULL,
+     actor_id TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     details TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX audit_by_guild ON audit_log (guild_id, id DESC);`,
 ];
 
 export const latestVersion = migrations.length;
@@ -67,7 +86,9 @@ export const latestVersion = migrations.length;
 export function migrate(db: Database, upTo = latestVersion): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latestVersion) {
-    throw new Error(`the database is at schema version ${current}, newer than this reelbot (${latestVersion}); upgrade reelbot`);
+    throw new Error(
+      `the database is at schema version ${current}, newer than this reelbot (${latestVersion}); upgrade reelbot`,
+    );
   }
   for (let version = current; version < upTo; version++) {
     const sql = migrations[version];

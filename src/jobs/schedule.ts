@@ -53,7 +53,11 @@ export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy 
 }
 
 /** Backoff for a job whose poll failed (provider down, network): doubles up to the ceiling. */
-export function retryPollDelay(failures: number, policy: PollPolicy = defaultPollPolicy, random = Math.random): number {
+export function retryPollDelay(
+  failures: number,
+  policy: PollPolicy = defaultPollPolicy,
+  random = Math.random,
+): number {
   const base = Math.min(policy.ceilingMs, policy.firstPollMs * 2 ** Math.max(0, failures - 1));
   return Math.round(base * (0.75 + random() * 0.5));
 }

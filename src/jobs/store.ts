@@ -213,7 +213,10 @@ export function openJobStore(options: JobStoreOptions) {
   };
 
   const writePatch = (id: number, patch: JobPatch & { state?: JobState }) => {
-    const entries = Object.entries(patch).filter(([, value]) => value !== undefined) as [keyof Job, unknown][];
+    const entries = Object.entries(patch).filter(([, value]) => value !== undefined) as [
+      keyof Job,
+      unknown,
+    ][];
     const assignments = [...entries.map(([key]) => `${columns[key]} = ?`), 'updated_at = ?'];
     prepare(`UPDATE jobs SET ${assignments.join(', ')} WHERE id = ?`).run(
       ...entries.map(([key, value]) => toSql(key, value)),
@@ -260,8 +263,14 @@ export function openJobStore(options: JobStoreOptions) {
       const oldest = prepare(
         `SELECT created_at AS createdAt FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?
          ORDER BY created_at DESC LIMIT 1 OFFSET ?`,
-      ).get(job.guildId, job.userId, at - dayMs, limits.jobsPerUserPerDay - 1) as { createdAt: number } | undefined;
-      return { limit: 'user_daily', max: limits.jobsPerUserPerDay, freesAt: (oldest?.createdAt ?? at) + dayMs };
+      ).get(job.guildId, job.userId, at - dayMs, limits.jobsPerUserPerDay - 1) as
+        | { createdAt: number }
+        | undefined;
+      return {
+        limit: 'user_daily',
+        max: limits.jobsPerUserPerDay,
+        freesAt: (oldest?.createdAt ?? at) + dayMs,
+      };
     }
 
     const guildUse = prepare(
@@ -361,7 +370,8 @@ export function openJobStore(options: JobStoreOptions) {
     claimDue: db.transaction((limit: number, leaseMs: number): Job[] => {
       const at = now();
       const rows = prepare(
-        `SELECT ${selectList} FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ? ORDER BY next_poll_at LIMIT ?`,
+        `SELECT ${selectList} FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?
+         AND state IN ('queued', 'in_progress') ORDER BY next_poll_at LIMIT ?`,
       ).all(at, limit) as Row[];
       const lease = prepare('UPDATE jobs SET next_poll_at = ? WHERE id = ?');
       for (const row of rows) lease.run(at + leaseMs, row.id);
@@ -370,7 +380,9 @@ export function openJobStore(options: JobStoreOptions) {
 
     /** When the earliest scheduled poll is due, or null when nothing waits. */
     nextDueAt(): number | null {
-      const row = prepare('SELECT MIN(next_poll_at) AS at FROM jobs WHERE next_poll_at IS NOT NULL').get() as {
+      const row = prepare(
+        'SELECT MIN(next_poll_at) AS at FROM jobs WHERE next_poll_at IS NOT NULL',
+      ).get() as {
         at: number | null;
       };
       return row.at;
@@ -378,34 +390,53 @@ export function openJobStore(options: JobStoreOptions) {
 
     byState(states: readonly JobState[]): Job[] {
       const list = states.map(() => '?').join(', ');
-      return (prepare(`SELECT ${selectList} FROM jobs WHERE state IN (${list}) ORDER BY id`).all(...states) as Row[]).map(
-        toJob,
-      );
+      return (
+        prepare(`SELECT ${selectList} FROM jobs WHERE state IN (${list}) ORDER BY id`).all(...states) as Row[]
+      ).map(toJob);
     },
 
     findByRemoteId(remoteId: string): Job | undefined {
-      const row = prepare(`SELECT ${selectList} FROM jobs WHERE remote_id = ?`).get(remoteId) as Row | undefined;
+      const row = prepare(`SELECT ${selectList} FROM jobs WHERE remote_id = ?`).get(remoteId) as
+        | Row
+        | undefined;
       return row ? toJob(row) : undefined;
     },
 
-    /** A member's jobs in a guild, newest first; pass the last id of a page as `beforeId` for the next. */
-    history(query: { guildId: string; userId: string; beforeId?: number; limit: number; states?: readonly JobState[] }) {
-      const stateFilter = query.states?.length ? `AND state IN (${query.states.map(() => '?').join(', ')})` : '';
+    /**
+     * A member's jobs in a guild, newest first, by keyset: `beforeId` (the last id of a page) gives
+     * the next page, `afterId` (the first id of a page) the previous one. Stable while jobs arrive.
+     */
+    history(query: {
+      guildId: string;
+      userId: string;
+      beforeId?: number;
+      afterId?: number;
+      limit: number;
+      states?: readonly JobState[];
+    }): Job[] {
+      const stateFilter = query.states?.length
+        ? `AND state IN (${query.states.map(() => '?').join(', ')})`
+        : '';
+      const backwards = query.afterId !== undefined;
       const rows = prepare(
-        `SELECT ${selectList} FROM jobs WHERE guild_id = ? AND user_id = ? AND id < ? ${stateFilter}
-         ORDER BY id DESC LIMIT ?`,
+        `SELECT ${selectList} FROM jobs WHERE guild_id = ? AND user_id = ? AND id ${backwards ? '>' : '<'} ? ${stateFilter}
+         ORDER BY id ${backwards ? 'ASC' : 'DESC'} LIMIT ?`,
       ).all(
         query.guildId,
         query.userId,
-        query.beforeId ?? Number.MAX_SAFE_INTEGER,
+        backwards ? query.afterId : (query.beforeId ?? Number.MAX_SAFE_INTEGER),
         ...(query.states ?? []),
         query.limit,
       ) as Row[];
-      return rows.map(toJob);
+      const jobs = rows.map(toJob);
+      return backwards ? jobs.reverse() : jobs;
     },
 
     /** Jobs by state and seconds generated in a guild since `since` (for admins and quotas). */
-    guildCounts(guildId: string, since: number): { byState: Partial<Record<JobState, number>>; seconds: number } {
+    guildCounts(
+      guildId: string,
+      since: number,
+    ): { byState: Partial<Record<JobState, number>>; seconds: number } {
       const rows = prepare(
         `SELECT state, COUNT(*) AS n, SUM(CASE WHEN charged = 1 THEN seconds ELSE 0 END) AS s
          FROM jobs WHERE guild_id = ? AND created_at >= ? GROUP BY state`,

@@ -69,7 +69,12 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
       errorMessage: failure.message,
       charged: false,
     });
-    return { ok: false, reason: 'provider', error: new ProviderError('invalid_request', failure.message), job: failed };
+    return {
+      ok: false,
+      reason: 'provider',
+      error: new ProviderError('invalid_request', failure.message),
+      job: failed,
+    };
   }
 
   const at = now();

@@ -3,8 +3,14 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ProviderError, type VideoClient, type VideoJob } from '../provider/index.ts';
-import { type Failure, failureFromError, failureFromRemote } from './failures.ts';
-import { defaultPollPolicy, nextPollDelay, type PollPolicy, type PollSubject, retryPollDelay } from './schedule.ts';
+import { type Failure, failureFromRemote } from './failures.ts';
+import {
+  defaultPollPolicy,
+  nextPollDelay,
+  type PollPolicy,
+  type PollSubject,
+  retryPollDelay,
+} from './schedule.ts';
 import { pollingStates } from './states.ts';
 import type { Job, JobStore } from './store.ts';
 
@@ -77,7 +83,10 @@ export function createTracker(options: TrackerOptions) {
     if (failed) emit('failed', failed);
   }
 
-  function apply(job: Job, remote: VideoJob): void {
+  function apply(polled: Job, remote: VideoJob): void {
+    // The job may have been canceled while the request was in flight: its row has the last word.
+    const job = store.get(polled.id);
+    if (!job || !pollingStates.includes(job.state)) return;
     const at = now();
     if (remote.status === 'completed') {
       const completed = store.tryTransition(job.id, 'completed', {
@@ -93,11 +102,20 @@ export function createTracker(options: TrackerOptions) {
     }
     if (remote.status === 'failed') return fail(job, failureFromRemote(remote));
     if (at - job.createdAt > maxAgeMs) {
-      return fail(job, { kind: 'timed_out', code: null, message: `not finished after ${Math.round(maxAgeMs / 60_000)} minutes` });
+      return fail(job, {
+        kind: 'timed_out',
+        code: null,
+        message: `not finished after ${Math.round(maxAgeMs / 60_000)} minutes`,
+      });
     }
     const changed = remote.progress !== job.progress;
     const progressChangedAt = changed ? at : job.progressChangedAt;
-    const subject = { ...job, progress: remote.progress, reportsProgress: remote.reportsProgress, progressChangedAt };
+    const subject = {
+      ...job,
+      progress: remote.progress,
+      reportsProgress: remote.reportsProgress,
+      progressChangedAt,
+    };
     const patch = {
       progress: remote.progress,
       reportsProgress: remote.reportsProgress,
@@ -115,7 +133,11 @@ export function createTracker(options: TrackerOptions) {
   function handlePollError(job: Job, error: ProviderError): void {
     const at = now();
     if (error.kind === 'not_found') {
-      return fail(job, { kind: 'not_found', code: error.code, message: 'the provider no longer knows this job' });
+      return fail(job, {
+        kind: 'not_found',
+        code: error.code,
+        message: 'the provider no longer knows this job',
+      });
     }
     if (at - job.createdAt > maxAgeMs) {
       return fail(job, { kind: 'timed_out', code: error.code, message: error.message });
@@ -181,7 +203,11 @@ export function createTracker(options: TrackerOptions) {
     for (const job of store.byState(['submitting'])) {
       if (at - job.createdAt > submittingGraceMs) {
         // Never re-submitted: if the provider did get it, sending it again would bill twice.
-        fail(job, { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' });
+        fail(job, {
+          kind: 'interrupted',
+          code: null,
+          message: 'reelbot restarted while submitting this job',
+        });
       }
     }
     for (const job of store.byState(['completed', 'delivering'])) {

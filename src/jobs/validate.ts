@@ -38,16 +38,28 @@ export function validateVideoOptions(
   const prompt = options.prompt.trim();
   if (prompt.length === 0) return { ok: false, problem: 'prompt_empty' };
   const length = [...prompt].length;
-  if (length > maxPromptLength) return { ok: false, problem: 'prompt_too_long', length, max: maxPromptLength };
+  if (length > maxPromptLength)
+    return { ok: false, problem: 'prompt_too_long', length, max: maxPromptLength };
 
   const modelId = options.model?.trim() || catalogue.defaultModel.id;
   const model = catalogue.find(modelId);
   if (!model) {
-    return { ok: false, problem: 'unknown_model', model: modelId, allowed: catalogue.offered.map((m) => m.id).join(', ') };
+    return {
+      ok: false,
+      problem: 'unknown_model',
+      model: modelId,
+      allowed: catalogue.offered.map((m) => m.id).join(', '),
+    };
   }
   const seconds = options.seconds ?? defaultSeconds(model);
   if (!model.seconds.includes(seconds)) {
-    return { ok: false, problem: 'bad_duration', model: model.id, seconds, allowed: model.seconds.join(', ') };
+    return {
+      ok: false,
+      problem: 'bad_duration',
+      model: model.id,
+      seconds,
+      allowed: model.seconds.join(', '),
+    };
   }
   const size = (options.size ?? model.sizes[0] ?? '').replace('×', 'x').trim();
   if (!model.sizes.includes(size)) {
@@ -63,7 +75,8 @@ const imageSignatures: { type: string; test: (bytes: Uint8Array) => boolean }[] 
   {
     type: 'image/webp',
     test: (b) =>
-      String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
+      String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' &&
+      String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
   },
 ];
 

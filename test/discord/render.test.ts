@@ -54,8 +54,12 @@ const now = createdAt + 95_000;
 describe('renderJob', () => {
   it.each(jobStates)('renders the %s state (snapshot)', (state) => {
     const failed = state === 'failed' ? { errorKind: 'moderation', errorMessage: 'blocked' } : {};
-    const finished = ['delivered', 'failed', 'canceled', 'expired'].includes(state) ? { deliveredAt: createdAt + 80_000 } : {};
-    expect(renderJob(job({ state, ...failed, ...finished }), 'en-US', { now, supportsRemix: true })).toMatchSnapshot();
+    const finished = ['delivered', 'failed', 'canceled', 'expired'].includes(state)
+      ? { deliveredAt: createdAt + 80_000 }
+      : {};
+    expect(
+      renderJob(job({ state, ...failed, ...finished }), 'en-US', { now, supportsRemix: true }),
+    ).toMatchSnapshot();
   });
 
   it('renders in Chinese for zh-CN members, and in English for unknown locales', () => {
@@ -73,12 +77,17 @@ describe('renderJob', () => {
   });
 
   it('says so when the provider reports no progress', () => {
-    const payload = renderJob(job({ progress: 0, reportsProgress: false }), 'en-US', { now, supportsRemix: false });
+    const payload = renderJob(job({ progress: 0, reportsProgress: false }), 'en-US', {
+      now,
+      supportsRemix: false,
+    });
     expect(payload.embeds[0]?.description).toContain('does not report progress');
   });
 
   it('never lets a prompt ping or break formatting', () => {
-    const hostile = job({ prompt: '@everyone <@123456789012345678> **bold** `code` [x](http://evil) <#1> ||spoiler||' });
+    const hostile = job({
+      prompt: '@everyone <@123456789012345678> **bold** `code` [x](http://evil) <#1> ||spoiler||',
+    });
     const payload = renderJob(hostile, 'en-US', { now, supportsRemix: false });
     const description = payload.embeds[0]?.description ?? '';
     expect(payload.allowed_mentions).toEqual({ parse: [] });
@@ -97,7 +106,9 @@ describe('renderJob', () => {
 
   it('offers Cancel while running, Regenerate and Remix when delivered (remix only where the model supports it)', () => {
     const labels = (j: Job, supportsRemix: boolean) =>
-      renderJob(j, 'en-US', { now, supportsRemix }).components.flatMap((row) => row.components.map((b) => ('label' in b ? b.label : undefined)));
+      renderJob(j, 'en-US', { now, supportsRemix }).components.flatMap((row) =>
+        row.components.map((b) => ('label' in b ? b.label : undefined)),
+      );
     expect(labels(job({ state: 'queued' }), true)).toEqual(['Cancel']);
     expect(labels(job({ state: 'delivered' }), true)).toEqual(['Regenerate', 'Remix']);
     expect(labels(job({ state: 'delivered' }), false)).toEqual(['Regenerate']);

@@ -1,0 +1,184 @@
+// /video-history: a member's own jobs, or (moderators) anyone's in this server; paged, exportable.
+import {
+  AttachmentBuilder,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+} from 'discord.js';
+import type { BotContext } from '../src/discord/context.ts';
+import { parseHistoryCustomId } from '../src/discord/customIds.ts';
+import { isModerator } from '../src/discord/permissions.ts';
+import { ephemeralText } from '../src/discord/render.ts';
+import {
+  type HistoryPage,
+  historyCsv,
+  historyPageSize,
+  renderHistory,
+  statusFilters,
+} from '../src/discord/renderHistory.ts';
+import { localisations, t } from '../src/i18n/index.ts';
+import type { Job } from '../src/jobs/index.ts';
+
+export const name = 'video-history';
+
+export function data() {
+  const en = (key: Parameters<typeof t>[1]) => t('en-US', key);
+  return new SlashCommandBuilder()
+    .setName(name)
+    .setNameLocalizations({ 'zh-CN': '视频记录', 'zh-TW': '視頻記錄' })
+    .setDescription(en('command.history.description'))
+    .setDescriptionLocalizations(localisations('command.history.description'))
+    .setContexts(InteractionContextType.Guild)
+    .addUserOption((option) =>
+      option
+        .setName('user')
+        .setNameLocalizations({ 'zh-CN': '成员', 'zh-TW': '成員' })
+        .setDescription(en('command.history.user'))
+        .setDescriptionLocalizations(localisations('command.history.user')),
+    )
+    .addStringOption((option) =>
+      option
+        .setName('status')
+        .setNameLocalizations({ 'zh-CN': '状态', 'zh-TW': '狀態' })
+        .setDescription(en('command.history.status'))
+        .setDescriptionLocalizations(localisations('command.history.status'))
+        .addChoices(
+          ...(['running', 'delivered', 'failed', 'canceled'] as const).map((status) => ({
+            name: t('en-US', `status.${status}`),
+            name_localizations: localisations(`status.${status}`),
+            value: status,
+          })),
+        ),
+    );
+}
+
+/** One page by keyset, with whether there is anything newer or older around it. */
+export function historyPage(
+  context: BotContext,
+  query: { guildId: string; userId: string; status: string; beforeId?: number; afterId?: number },
+): HistoryPage {
+  const states = statusFilters[query.status] ?? [];
+  const base = { guildId: query.guildId, userId: query.userId, states };
+  let jobs = context.store.history({
+    ...base,
+    beforeId: query.beforeId,
+    afterId: query.afterId,
+    limit: historyPageSize,
+  });
+  // Paging back past the newest job (new jobs arrived meanwhile) lands on the first page again.
+  if (jobs.length === 0 && query.afterId !== undefined)
+    jobs = context.store.history({ ...base, limit: historyPageSize });
+  const first = jobs[0]?.id;
+  const last = jobs.at(-1)?.id;
+  return {
+    jobs,
+    hasNewer: first !== undefined && context.store.history({ ...base, afterId: first, limit: 1 }).length > 0,
+    hasOlder: last !== undefined && context.store.history({ ...base, beforeId: last, limit: 1 }).length > 0,
+  };
+}
+
+function videoLink(context: BotContext) {
+  return (job: Job) =>
+    job.videoUrl && job.videoExpiresAt !== null && job.videoExpiresAt > context.now() ? job.videoUrl : null;
+}
+
+export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  const locale = interaction.locale;
+  if (!interaction.inGuild()) {
+    await interaction.reply(ephemeralText(t(locale, 'error.guild_only')));
+    return;
+  }
+  const target = interaction.options.getUser('user') ?? interaction.user;
+  const moderator = isModerator(interaction, context.store);
+  if (target.id !== interaction.user.id) {
+    if (!moderator) {
+      await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
+      return;
+    }
+    if (!interaction.options.getMember('user')) {
+      await interaction.reply(ephemeralText(t(locale, 'history.not_member')));
+      return;
+    }
+  }
+  const status = interaction.options.getString('status') ?? 'all';
+  const page = historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
+  const view = {
+    viewerId: interaction.user.id,
+    targetId: target.id,
+    status,
+    canExport: moderator,
+    now: context.now(),
+    videoLink: videoLink(context),
+  };
+  await interaction.reply({ ...renderHistory(page, locale, view), flags: MessageFlags.Ephemeral });
+}
+
+/** Previous/Next/Export: re-checked against the clicker and the guild, never trusted from the id. */
+export async function handleHistoryButton(
+  interaction: ButtonInteraction,
+  context: BotContext,
+): Promise<void> {
+  const locale = interaction.locale;
+  const cursor = parseHistoryCustomId(interaction.customId);
+  if (!cursor || !interaction.inGuild()) return;
+  if (cursor.viewerId !== interaction.user.id) {
+    await interaction.reply(ephemeralText(t(locale, 'history.not_viewer')));
+    return;
+  }
+  const moderator = isModerator(interaction, context.store);
+  if (cursor.targetId !== interaction.user.id && !moderator) {
+    await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
+    return;
+  }
+  if (cursor.action === 'csv') {
+    if (!moderator) {
+      await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
+      return;
+    }
+    const jobs = allJobs(context, interaction.guildId, cursor.targetId);
+    const file = new AttachmentBuilder(Buffer.from(historyCsv(jobs), 'utf8'), {
+      name: `reelbot-history-${cursor.targetId}.csv`,
+    });
+    context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action: 'history.export',
+      target: cursor.targetId,
+      details: { jobs: jobs.length },
+    });
+    await interaction.reply({
+      content: t(locale, 'history.exported', { user: `<@${cursor.targetId}>`, count: jobs.length }),
+      files: [file],
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: { parse: [] },
+    });
+    return;
+  }
+  const page = historyPage(context, {
+    guildId: interaction.guildId,
+    userId: cursor.targetId,
+    status: cursor.status,
+    ...(cursor.action === 'next' ? { beforeId: cursor.cursor } : { afterId: cursor.cursor }),
+  });
+  const view = {
+    viewerId: interaction.user.id,
+    targetId: cursor.targetId,
+    status: cursor.status,
+    canExport: moderator,
+    now: context.now(),
+    videoLink: videoLink(context),
+  };
+  await interaction.update(renderHistory(page, locale, view));
+}
+
+function allJobs(context: BotContext, guildId: string, userId: string): Job[] {
+  const jobs: Job[] = [];
+  for (let beforeId: number | undefined; ; ) {
+    const page = context.store.history({ guildId, userId, beforeId, limit: 500 });
+    jobs.push(...page);
+    if (page.length < 500) return jobs;
+    beforeId = page.at(-1)?.id;
+  }
+}

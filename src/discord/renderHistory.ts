@@ -1,0 +1,153 @@
+// Rendering a page of a member's history, and the CSV export. Pure.
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  ButtonStyle,
+  ComponentType,
+} from 'discord.js';
+import { type MessageKey, t } from '../i18n/index.ts';
+import type { Job, JobState } from '../jobs/index.ts';
+import { historyCustomId } from './customIds.ts';
+import { escapeUntrusted } from './render.ts';
+
+export const historyPageSize = 5;
+
+export const statusFilters: Record<string, readonly JobState[]> = {
+  all: [],
+  running: ['submitting', 'queued', 'in_progress', 'completed', 'delivering'],
+  delivered: ['delivered'],
+  failed: ['failed', 'expired'],
+  canceled: ['canceled'],
+};
+
+export interface HistoryPage {
+  jobs: Job[];
+  hasNewer: boolean;
+  hasOlder: boolean;
+}
+
+export interface HistoryView {
+  viewerId: string;
+  targetId: string;
+  status: string;
+  canExport: boolean;
+  now: number;
+  /** A link to the video that still works (own media link or the provider's while valid). */
+  videoLink: (job: Job) => string | null;
+}
+
+const stateIcons: Record<JobState, string> = {
+  submitting: '⏳',
+  queued: '⏳',
+  in_progress: '🎬',
+  completed: '📦',
+  delivering: '📤',
+  delivered: '✅',
+  failed: '❌',
+  canceled: '🚫',
+  expired: '⌛',
+};
+
+export function messageLink(job: Job): string | null {
+  return job.replyMessageId
+    ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.replyMessageId}`
+    : null;
+}
+
+function entry(job: Job, locale: string, view: HistoryView): string {
+  const when = `<t:${Math.floor(job.createdAt / 1000)}:R>`;
+  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  const links = [
+    `${job.model} · ${job.size} · ${t(locale, 'render.duration_value', { seconds: job.seconds })}`,
+    messageLink(job) ? `[${t(locale, 'history.jump')}](${messageLink(job)})` : null,
+    view.videoLink(job) ? `[${t(locale, 'history.video')}](${view.videoLink(job)})` : null,
+  ].filter(Boolean);
+  return `**#${job.id}** · ${state} · ${when}\n> ${escapeUntrusted(job.prompt, 100)}\n-# ${links.join(' · ')}`;
+}
+
+export function renderHistory(page: HistoryPage, locale: string, view: HistoryView) {
+  const embed: APIEmbed = {
+    title: t(locale, 'history.title'),
+    description:
+      `<@${view.targetId}>\n\n` +
+      (page.jobs.length === 0
+        ? t(locale, 'history.empty')
+        : page.jobs.map((job) => entry(job, locale, view)).join('\n\n')),
+    color: 0x5865f2,
+  };
+  const first = page.jobs[0]?.id ?? 0;
+  const last = page.jobs.at(-1)?.id ?? 0;
+  const button = (
+    action: 'prev' | 'next' | 'csv',
+    key: MessageKey,
+    cursor: number,
+    disabled: boolean,
+  ): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: action === 'csv' ? ButtonStyle.Primary : ButtonStyle.Secondary,
+    label: t(locale, key),
+    custom_id: historyCustomId({
+      action,
+      viewerId: view.viewerId,
+      targetId: view.targetId,
+      status: view.status,
+      cursor,
+    }),
+    disabled,
+  });
+  const row: APIButtonComponent[] = [
+    button('prev', 'history.previous', first, !page.hasNewer),
+    button('next', 'history.next', last, !page.hasOlder),
+  ];
+  if (view.canExport) row.push(button('csv', 'history.export', 0, false));
+  const components: APIActionRowComponent<APIButtonComponent>[] = [
+    { type: ComponentType.ActionRow, components: row },
+  ];
+  return { embeds: [embed], components, allowedMentions: { parse: [] as [] } };
+}
+
+/** RFC 4180 quoting, plus a leading quote on cells a spreadsheet would run as a formula. */
+export function csvCell(value: unknown): string {
+  let text = value === null || value === undefined ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const csvColumns = [
+  'id',
+  'created_at',
+  'state',
+  'model',
+  'size',
+  'seconds',
+  'prompt',
+  'error_kind',
+  'error_message',
+  'provider_video_id',
+  'message_link',
+] as const;
+
+export function historyCsv(jobs: Iterable<Job>): string {
+  const lines = [csvColumns.join(',')];
+  for (const job of jobs) {
+    lines.push(
+      [
+        job.id,
+        new Date(job.createdAt).toISOString(),
+        job.state,
+        job.model,
+        job.size,
+        job.seconds,
+        job.prompt,
+        job.errorKind,
+        job.errorMessage,
+        job.remoteId,
+        messageLink(job),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
