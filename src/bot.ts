@@ -10,7 +10,7 @@ import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
 import { createMediaStore, createModeration, createTracker, type Job, openJobStore } from './jobs/index.ts';
 import type { Logger } from './log.ts';
-import { createVideoClient, ProviderError } from './provider/index.ts';
+import { createSimulatedClient, createVideoClient, ProviderError, simulatedLabel } from './provider/index.ts';
 
 export interface BotOptions {
   config: Config;
@@ -46,12 +46,14 @@ export async function startBot(options: BotOptions) {
   const now = options.now ?? Date.now;
   const store = openJobStore({ path: config.databasePath, now });
   const catalogue = config.video.catalogue;
-  const videoClient = createVideoClient({
-    baseUrl: config.video.baseUrl,
-    apiKey: config.video.apiKey,
-    catalogue,
-    timeoutMs: config.video.timeoutMs,
-  });
+  const videoClient = config.video.simulated
+    ? createSimulatedClient({ catalogue, now })
+    : createVideoClient({
+        baseUrl: config.video.baseUrl,
+        apiKey: config.video.apiKey,
+        catalogue,
+        timeoutMs: config.video.timeoutMs,
+      });
   const tracker = createTracker({
     store,
     client: videoClient,
@@ -70,7 +72,8 @@ export async function startBot(options: BotOptions) {
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
   const rest: REST = client.rest;
   const messenger = createMessenger({ rest, store, logger, now });
-  const renderContext = (job: Job) => ({ supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false });
+  const label = config.video.simulated ? simulatedLabel : undefined;
+  const renderContext = (job: Job) => ({ supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false, label });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
     store,

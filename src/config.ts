@@ -57,7 +57,8 @@ const envSchema = z.object({
   DISCORD_GUILD_ID: snowflake,
   DISCORD_REGISTER_ON_START: flag(true),
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
-  VIDEO_API_KEY: required('the API key of your video gateway'),
+  VIDEO_API_KEY: optionalText,
+  VIDEO_SIMULATED: flag(false),
   VIDEO_DEFAULT_MODEL: z.string().trim().default('veo-3.1-fast-generate-preview'),
   VIDEO_MODELS: optionalText,
   VIDEO_MODELS_JSON: optionalText,
@@ -87,12 +88,21 @@ type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   discord: { token: string; apiUrl: string; guildId?: string; registerOnStart: boolean };
-  video: { baseUrl: string; apiKey: string; timeoutMs: number; maxVideoBytes: number; catalogue: Catalogue };
+  video: { baseUrl: string; apiKey: string; simulated: boolean; timeoutMs: number; maxVideoBytes: number; catalogue: Catalogue };
   databasePath: string;
   media: { dir: string; retentionHours: number };
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
+}
+
+const missingKey =
+  'VIDEO_API_KEY is required: the API key of your video gateway (or set VIDEO_SIMULATED=true to try reelbot with a built-in simulated provider, no key needed)';
+
+/** The key may only be left out when the simulated provider is asked for. */
+function keyProblems(env: Record<string, string | undefined>): string[] {
+  const simulated = flag(false).safeParse(env.VIDEO_SIMULATED);
+  return !(simulated.success && simulated.data) && !env.VIDEO_API_KEY?.trim() ? [missingKey] : [];
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -102,11 +112,14 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    return { ok: false, problems: withModelProblems(env, problems) };
+    return { ok: false, problems: withModelProblems(env, [...problems, ...keyProblems(env)]) };
   }
   const values = parsed.data;
+  const crossField = keyProblems(env);
   const models = parseModels(values);
-  if (models.problems.length > 0 || !models.catalogue) return { ok: false, problems: models.problems };
+  if (crossField.length > 0 || models.problems.length > 0 || !models.catalogue) {
+    return { ok: false, problems: [...crossField, ...models.problems] };
+  }
   return {
     ok: true,
     config: {
@@ -118,7 +131,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       video: {
         baseUrl: values.VIDEO_API_BASE_URL,
-        apiKey: values.VIDEO_API_KEY,
+        apiKey: values.VIDEO_API_KEY ?? '',
+        simulated: values.VIDEO_SIMULATED,
         timeoutMs: values.VIDEO_API_TIMEOUT_MS,
         maxVideoBytes: values.MAX_VIDEO_BYTES,
         catalogue: models.catalogue,

@@ -2,3 +2,4 @@
 export { buildCatalogue, builtInModels, type Catalogue } from './catalogue.ts';
 export { createVideoClient, readAll, type VideoClient, type VideoDownload } from './client.ts';
 export * from './types.ts';
+export { createSimulatedClient, simulatedLabel } from './simulated.ts';
