@@ -79,6 +79,13 @@ async function resume(): Promise<void> {
   provider.kill('SIGTERM');
 }
 
-const benchmarks: Record<string, () => Promise<void>> = { tracker, resume };
+async function history(): Promise<void> {
+  console.log('\n## history: /video-history page with 100,000 jobs in the database');
+  const child = start('history/history.ts', [process.env.BENCH_HISTORY_JOBS ?? '100000']);
+  const lines = createInterface({ input: child.stdout ?? process.stdin });
+  for await (const line of lines) console.log(line);
+}
+
+const benchmarks: Record<string, () => Promise<void>> = { history, tracker, resume };
 const wanted = process.argv.slice(2).filter((name) => name in benchmarks);
 for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) await benchmarks[name]?.();
