@@ -1,15 +1,20 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
+
+import { createHash } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery } from './discord/delivery.ts';
-import { createMessenger } from './discord/messenger.ts';
+import { createMessenger, type JobMessenger } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
+import { startHttpServer } from './http.ts';
 import { createMediaStore, createModeration, createTracker, type Job, openJobStore } from './jobs/index.ts';
 import type { Logger } from './log.ts';
+import { signMediaPath } from './mediaLinks.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createSimulatedClient, createVideoClient, ProviderError, simulatedLabel } from './provider/index.ts';
 
 export interface BotOptions {
@@ -41,12 +46,24 @@ async function fetchAttachment(url: string, maxBytes: number): Promise<Uint8Arra
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+function instrumentMessenger(messenger: JobMessenger, metrics: Metrics): JobMessenger {
+  return {
+    ...messenger,
+    async edit(job, body, options) {
+      const route = await messenger.edit(job, body, options);
+      metrics.discordEdits.inc({ route: route ?? 'none' });
+      return route;
+    },
+  };
+}
+
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
   const store = openJobStore({ path: config.databasePath, now });
   const catalogue = config.video.catalogue;
-  const videoClient = config.video.simulated
+  const metrics = createMetrics(store);
+  const rawClient = config.video.simulated
     ? createSimulatedClient({ catalogue, now })
     : createVideoClient({
         baseUrl: config.video.baseUrl,
@@ -54,6 +71,7 @@ export async function startBot(options: BotOptions) {
         catalogue,
         timeoutMs: config.video.timeoutMs,
       });
+  const videoClient = metrics.instrument(rawClient);
   const tracker = createTracker({
     store,
     client: videoClient,
@@ -71,9 +89,21 @@ export async function startBot(options: BotOptions) {
 
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
   const rest: REST = client.rest;
-  const messenger = createMessenger({ rest, store, logger, now });
+  rest.on('rateLimited', (info) => metrics.discordRateLimits.inc({ global: String(info.global) }));
+  const messenger = instrumentMessenger(createMessenger({ rest, store, logger, now }), metrics);
+  const mediaSecret = createHash('sha256').update(`reelbot-media:${config.discord.token}`).digest('hex');
+  const publicLink = (job: Job) => {
+    if (!config.http.publicUrl || !job.mediaPath) return null;
+    const expiresAt = now() + config.media.linkTtlHours * 3_600_000;
+    return { url: `${config.http.publicUrl}${signMediaPath(job.id, expiresAt, mediaSecret)}`, expiresAt };
+  };
+  const observeEnd = (job: Job) =>
+    metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const label = config.video.simulated ? simulatedLabel : undefined;
-  const renderContext = (job: Job) => ({ supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false, label });
+  const renderContext = (job: Job) => ({
+    supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
+    label,
+  });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
     store,
@@ -83,6 +113,8 @@ export async function startBot(options: BotOptions) {
     logger,
     now,
     renderContext,
+    publicLink,
+    onDelivered: observeEnd,
     retryLater: (job, attempt) => {
       const timer = setTimeout(
         () => {
@@ -104,6 +136,8 @@ export async function startBot(options: BotOptions) {
     minEditIntervalMs: options.minEditIntervalMs,
   });
   notifier.attach(tracker);
+  tracker.on('failed', observeEnd);
+  tracker.on('expired', observeEnd);
 
   let accepting = true;
   const context: BotContext = {
@@ -142,6 +176,21 @@ export async function startBot(options: BotOptions) {
     logger.info({ count, guildId: config.discord.guildId }, 'slash commands registered');
   }
 
+  const http =
+    config.http.port === undefined
+      ? undefined
+      : await startHttpServer({
+          port: config.http.port,
+          host: config.http.host,
+          store,
+          metrics,
+          logger,
+          mediaSecret,
+          now,
+          ready: () => accepting && client.isReady() && store.db.open,
+        });
+  if (http) logger.info({ address: http.address() }, 'HTTP endpoint listening');
+
   tracker.start();
   const pruneTimer = setInterval(() => void media.prune().catch(() => undefined), 3_600_000);
   pruneTimer.unref();
@@ -151,6 +200,8 @@ export async function startBot(options: BotOptions) {
     client,
     store,
     tracker,
+    metrics,
+    http,
     /** Stops taking commands, finishes what is in flight, closes everything. */
     async stop(): Promise<void> {
       accepting = false;
@@ -159,6 +210,7 @@ export async function startBot(options: BotOptions) {
       await tracker.stop();
       await notifier.stop();
       await client.destroy();
+      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
       await videoClient.close();
       store.close();
     },

@@ -82,15 +82,45 @@ const envSchema = z.object({
     )
     .transform((value) => value as (typeof logLevels)[number]),
   LOG_PRETTY: flag(false),
+  HTTP_PORT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine(
+      (value) => value === undefined || (/^\d+$/.test(value) && Number(value) < 65536),
+      'must be a port number',
+    )
+    .transform((value) => (value === undefined ? undefined : Number(value))),
+  HTTP_HOST: z.string().trim().default('0.0.0.0'),
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine(
+      (value) => value === undefined || URL.canParse(value),
+      'must be an http(s) URL, e.g. https://reelbot.example.com',
+    )
+    .transform((value) => value?.replace(/\/+$/, '')),
+  MEDIA_LINK_TTL_HOURS: integer(24, 1),
 });
 
 type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   discord: { token: string; apiUrl: string; guildId?: string; registerOnStart: boolean };
-  video: { baseUrl: string; apiKey: string; simulated: boolean; timeoutMs: number; maxVideoBytes: number; catalogue: Catalogue };
+  video: {
+    baseUrl: string;
+    apiKey: string;
+    simulated: boolean;
+    timeoutMs: number;
+    maxVideoBytes: number;
+    catalogue: Catalogue;
+  };
   databasePath: string;
-  media: { dir: string; retentionHours: number };
+  media: { dir: string; retentionHours: number; linkTtlHours: number };
+  http: { port?: number; host: string; publicUrl?: string };
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
@@ -116,6 +146,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   }
   const values = parsed.data;
   const crossField = keyProblems(env);
+  if (values.PUBLIC_URL && values.HTTP_PORT === undefined) {
+    crossField.push(
+      'PUBLIC_URL is set but HTTP_PORT is not: the links would point at an endpoint that is not running',
+    );
+  }
   const models = parseModels(values);
   if (crossField.length > 0 || models.problems.length > 0 || !models.catalogue) {
     return { ok: false, problems: [...crossField, ...models.problems] };
@@ -138,7 +173,12 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         catalogue: models.catalogue,
       },
       databasePath: values.DATABASE_PATH,
-      media: { dir: values.MEDIA_DIR, retentionHours: values.MEDIA_RETENTION_HOURS },
+      media: {
+        dir: values.MEDIA_DIR,
+        retentionHours: values.MEDIA_RETENTION_HOURS,
+        linkTtlHours: values.MEDIA_LINK_TTL_HOURS,
+      },
+      http: { port: values.HTTP_PORT, host: values.HTTP_HOST, publicUrl: values.PUBLIC_URL },
       jobs: { maxAgeMinutes: values.JOB_MAX_AGE_MINUTES },
       quotas: {
         inFlightPerUser: values.QUOTA_IN_FLIGHT_PER_USER,

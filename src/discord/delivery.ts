@@ -26,6 +26,8 @@ export interface DeliveryDeps {
   publicLink?: (job: Job) => { url: string; expiresAt: number } | null;
   /** Waits before a retry; injected so tests need not sleep. */
   retryLater?: (job: Job, attempt: number) => void;
+  /** Told when a job reaches `delivered` (metrics). */
+  onDelivered?: (job: Job) => void;
 }
 
 export function videoFileName(job: Job): string {
@@ -48,6 +50,7 @@ export function createDelivery(deps: DeliveryDeps) {
   async function finish(job: Job, delivery: Delivery): Promise<void> {
     const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() });
     if (!delivered) return;
+    deps.onDelivered?.(delivered);
     if (delivery.kind === 'link') {
       await messenger
         .edit(delivered, render(delivered, delivery), { final: true })

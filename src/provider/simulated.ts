@@ -54,7 +54,8 @@ export function createSimulatedClient(options: {
     const known = jobs.get(id);
     if (known) return known;
     const createdAt = Number.parseInt(/^sim_([0-9a-z]+)_\d+$/.exec(id)?.[1] ?? '', 36);
-    if (!Number.isFinite(createdAt)) throw new ProviderError('not_found', `no simulated video ${id}`, { status: 404 });
+    if (!Number.isFinite(createdAt))
+      throw new ProviderError('not_found', `no simulated video ${id}`, { status: 404 });
     const request = { model: options.catalogue.defaultModel.id, prompt: '', seconds: 4, size: '1280x720' };
     return { request, createdAt, remixedFrom: null };
   }
@@ -67,7 +68,8 @@ export function createSimulatedClient(options: {
   }
 
   function create(request: CreateVideoRequest, remixedFrom: string | null = null): VideoJob {
-    if (!options.catalogue.find(request.model)) throw new ProviderError('invalid_request', `model "${request.model}" is not offered`);
+    if (!options.catalogue.find(request.model))
+      throw new ProviderError('invalid_request', `model "${request.model}" is not offered`);
     const id = `sim_${now().toString(36)}_${++counter}`;
     const job = { request, createdAt: now(), remixedFrom };
     jobs.set(id, job);
@@ -79,7 +81,8 @@ export function createSimulatedClient(options: {
     retrieve: async (id) => view(id, find(id)),
     download: async (id, downloadOptions) => {
       const job = view(id, find(id));
-      if (job.status !== 'completed') throw new ProviderError('not_found', 'the video is not ready', { status: 404 });
+      if (job.status !== 'completed')
+        throw new ProviderError('not_found', 'the video is not ready', { status: 404 });
       return downloadOptions.variant === 'thumbnail'
         ? open('sample-thumbnail.webp', downloadOptions, 'image/webp')
         : open('sample.mp4', downloadOptions, 'video/mp4');

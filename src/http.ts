@@ -1,0 +1,92 @@
+// The optional HTTP endpoint: health, Prometheus metrics, and finished videos by signed link.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { JobStore } from './jobs/index.ts';
+import { verifyMediaPath } from './mediaLinks.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface HttpDeps {
+  port: number;
+  host: string;
+  store: JobStore;
+  metrics: Metrics;
+  logger: Logger;
+  mediaSecret: string;
+  /** Gateway connected and database open. */
+  ready: () => boolean;
+  now?: () => number;
+}
+
+function text(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/plain; charset=utf-8',
+): void {
+  response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+async function serveVideo(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  const size = (await stat(path)).size;
+  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? '');
+  const headers = {
+    'content-type': 'video/mp4',
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, max-age=3600',
+  };
+  if (range && (range[1] || range[2])) {
+    // Browsers and Discord's embedder seek with single byte ranges.
+    const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+    const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+    if (start > end || start >= size) {
+      response.writeHead(416, { 'content-range': `bytes */${size}` });
+      response.end();
+      return;
+    }
+    response.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${start}-${end}/${size}`,
+      'content-length': end - start + 1,
+    });
+    createReadStream(path, { start, end }).pipe(response);
+    return;
+  }
+  response.writeHead(200, { ...headers, 'content-length': size });
+  if (request.method === 'HEAD') response.end();
+  else createReadStream(path).pipe(response);
+}
+
+export function startHttpServer(deps: HttpDeps): Promise<Server> {
+  const now = deps.now ?? Date.now;
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const handle = async () => {
+      if (url.pathname === '/livez') return text(response, 200, 'ok\n');
+      if (url.pathname === '/readyz')
+        return deps.ready() ? text(response, 200, 'ready\n') : text(response, 503, 'not ready\n');
+      if (url.pathname === '/metrics') {
+        return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
+      }
+      if (url.pathname.startsWith('/media/')) {
+        const jobId = verifyMediaPath(url, deps.mediaSecret, now());
+        const job = jobId === null ? undefined : deps.store.get(jobId);
+        if (!job?.mediaPath) return text(response, 404, 'This link is not valid or has expired.\n');
+        return serveVideo(request, response, job.mediaPath).catch(() =>
+          text(response, 404, 'The video is gone.\n'),
+        );
+      }
+      return text(response, 404, 'not found\n');
+    };
+    handle().catch((error: unknown) => {
+      deps.logger.error({ err: error, path: url.pathname }, 'HTTP request failed');
+      if (!response.headersSent) text(response, 500, 'internal error\n');
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, deps.host, () => resolve(server));
+  });
+}
