@@ -11,7 +11,15 @@ import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
 import { startHttpServer } from './http.ts';
-import { createMediaStore, createModeration, createTracker, type Job, openJobStore } from './jobs/index.ts';
+import {
+  createMediaStore,
+  createModeration,
+  createTracker,
+  defaultPollPolicy,
+  type Job,
+  openJobStore,
+  type PollPolicy,
+} from './jobs/index.ts';
 import type { Logger } from './log.ts';
 import { signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -23,6 +31,8 @@ export interface BotOptions {
   now?: () => number;
   /** Minimum time between two progress edits of one message (tests shorten it). */
   minEditIntervalMs?: number;
+  /** The polling schedule (tests shorten it). */
+  pollPolicy?: PollPolicy;
 }
 
 export type Bot = Awaited<ReturnType<typeof startBot>>;
@@ -72,11 +82,13 @@ export async function startBot(options: BotOptions) {
         timeoutMs: config.video.timeoutMs,
       });
   const videoClient = metrics.instrument(rawClient);
+  const pollPolicy = options.pollPolicy ?? defaultPollPolicy;
   const tracker = createTracker({
     store,
     client: videoClient,
     logger,
     now,
+    policy: pollPolicy,
     maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
   });
   const media = createMediaStore({
@@ -151,6 +163,7 @@ export async function startBot(options: BotOptions) {
     delivery,
     logger,
     now,
+    pollPolicy,
     accepting: () => accepting,
     fetchAttachment,
     renderContext,

@@ -1,7 +1,7 @@
 // What command handlers are given: built once in src/main.ts, so handlers read no globals.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Job, JobStore, Moderation, Tracker } from '../jobs/index.ts';
+import type { Job, JobStore, Moderation, PollPolicy, Tracker } from '../jobs/index.ts';
 import type { Catalogue, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { Notifier } from './notifier.ts';
@@ -18,6 +18,7 @@ export interface BotContext {
   delivery: JobDelivery;
   logger: Logger;
   now: () => number;
+  pollPolicy: PollPolicy;
   /** False while shutting down: new commands get a "restarting" reply. */
   accepting: () => boolean;
   /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */

@@ -38,6 +38,7 @@ export async function startJob(
       client: context.videoClient,
       defaults: context.config.quotas,
       now: context.now,
+      policy: context.pollPolicy,
       onQueued: () => context.tracker.poke(),
     },
     {
