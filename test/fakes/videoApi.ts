@@ -1,0 +1,449 @@
+// A fake OpenAI-compatible video API: a real HTTP server on 127.0.0.1 that speaks each gateway
+// variant, advances jobs per poll (or by time), serves a real MP4, and injects faults on demand.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export type GatewayVariant = 'official' | 'hingnet' | 'result_url' | 'no_progress';
+
+export interface FakeVideoApiOptions {
+  variant?: GatewayVariant;
+  apiKey?: string;
+  /** Polls of GET /videos/{id} until a job completes; progress advances linearly per poll. */
+  pollsToComplete?: number;
+  now?: () => number;
+  /** When set, jobs complete by time instead of by poll count. */
+  completeAfterMs?: number;
+  video?: Buffer;
+  thumbnail?: Buffer;
+  /** When set, /content answers 302 to `${redirectContentTo}/cdn/{id}.mp4`. */
+  redirectContentTo?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  contentType: string;
+  json?: unknown;
+  multipart?: {
+    fields: Record<string, string>;
+    files: Record<string, { filename: string; contentType: string; bytes: Buffer }>;
+  };
+  raw: Buffer;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'malformed' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' };
+
+export interface FakeJob {
+  id: string;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  polls: number;
+  createdAtMs: number;
+  status: string;
+  reference: unknown;
+  remixedFrom?: string;
+  failure?: { code: string; message: string };
+  forceComplete?: boolean;
+}
+
+export interface FakeVideoApi {
+  url: string;
+  origin: string;
+  requests: RecordedRequest[];
+  variant: GatewayVariant;
+  fail(match: { method?: string; path?: RegExp }, fault: Fault, times?: number): void;
+  failJob(id: string, code: string, message: string): void;
+  completeJob(id: string): void;
+  jobs: Map<string, FakeJob>;
+  close(): Promise<void>;
+}
+
+const assets = join(import.meta.dirname, '../../assets');
+export const sampleMp4 = (): Buffer => readFileSync(join(assets, 'sample.mp4'));
+export const sampleThumbnail = (): Buffer => readFileSync(join(assets, 'sample-thumbnail.webp'));
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function record(request: IncomingMessage): Promise<RecordedRequest> {
+  const url = new URL(request.url ?? '/', 'http://fake');
+  const raw = await readBody(request);
+  const contentType = request.headers['content-type'] ?? '';
+  const recorded: RecordedRequest = {
+    method: request.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: request.headers,
+    contentType,
+    raw,
+  };
+  if (contentType.startsWith('application/json') && raw.length > 0) {
+    try {
+      recorded.json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      recorded.json = undefined;
+    }
+  } else if (contentType.startsWith('multipart/form-data')) {
+    // The platform's own multipart parser, through a Request.
+    const form = await new Request('http://fake/', {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: raw,
+    }).formData();
+    const fields: Record<string, string> = {};
+    const files: Record<string, { filename: string; contentType: string; bytes: Buffer }> = {};
+    for (const [name, value] of form) {
+      if (typeof value === 'string') fields[name] = value;
+      else
+        files[name] = {
+          filename: value.name,
+          contentType: value.type,
+          bytes: Buffer.from(await value.arrayBuffer()),
+        };
+    }
+    recorded.multipart = { fields, files };
+  }
+  return recorded;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+}
+
+const openAiError = (message: string, code: string | null, type = 'invalid_request_error') => ({
+  error: { message, type, code },
+});
+
+export function startFakeCdn(
+  video: Buffer,
+): Promise<{ origin: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((request, response) => {
+    void record(request).then((recorded) => {
+      requests.push(recorded);
+      if (/^\/cdn\/[\w-]+\.mp4$/.test(recorded.path)) {
+        response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': video.length });
+        response.end(video);
+      } else {
+        send(response, 404, { error: 'not found' });
+      }
+    });
+  });
+  return listen(server).then((origin) => ({ origin, requests, close: () => closeServer(server) }));
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Promise<FakeVideoApi> {
+  const now = options.now ?? Date.now;
+  const apiKey = options.apiKey ?? 'test-key';
+  const pollsToComplete = options.pollsToComplete ?? 3;
+  const video = options.video ?? sampleMp4();
+  const thumbnail = options.thumbnail ?? sampleThumbnail();
+  const jobs = new Map<string, FakeJob>();
+  const requests: RecordedRequest[] = [];
+  const faults: { match: { method?: string; path?: RegExp }; fault: Fault; times: number }[] = [];
+  const byIdempotencyKey = new Map<string, string>();
+  const fileTokens = new Map<string, string>();
+  const hanging = new Set<ServerResponse>();
+  let counter = 0;
+  let origin = '';
+
+  const api: FakeVideoApi = {
+    url: '',
+    origin: '',
+    requests,
+    variant: options.variant ?? 'official',
+    jobs,
+    fail(match, fault, times = 1) {
+      faults.push({ match, fault, times });
+    },
+    failJob(id, code, message) {
+      const job = jobs.get(id);
+      if (job) job.failure = { code, message };
+    },
+    completeJob(id) {
+      const job = jobs.get(id);
+      if (job) job.forceComplete = true;
+    },
+    close: async () => {
+      for (const response of hanging) response.destroy();
+      await closeServer(server);
+    },
+  };
+
+  function progressOf(job: FakeJob): number {
+    if (job.forceComplete) return 100;
+    if (options.completeAfterMs !== undefined)
+      return Math.min(100, Math.floor(((now() - job.createdAtMs) / options.completeAfterMs) * 100));
+    return Math.min(100, Math.floor((job.polls / pollsToComplete) * 100));
+  }
+
+  /** The video object as the current variant spells it. */
+  function view(job: FakeJob) {
+    const variant = api.variant;
+    const progress = progressOf(job);
+    const done = !job.failure && progress >= 100 && job.status !== 'queued';
+    const running = variant === 'hingnet' ? 'processing' : 'in_progress';
+    const status = job.failure
+      ? 'failed'
+      : done
+        ? variant === 'hingnet'
+          ? 'success'
+          : 'completed'
+        : job.status === 'queued'
+          ? 'queued'
+          : running;
+    const created = Math.floor(job.createdAtMs / 1000);
+    const object: Record<string, unknown> = {
+      id: job.id,
+      object: 'video',
+      created_at: created,
+      status,
+      model: job.model,
+      prompt: job.prompt,
+      seconds: variant === 'official' ? String(job.seconds) : job.seconds,
+      size: job.size,
+      remixed_from_video_id: job.remixedFrom ?? null,
+      unknown_extra_field: { tolerated: true },
+    };
+    if (variant === 'no_progress') object.progress = done ? 100 : 0;
+    else if (variant !== 'result_url' || done) object.progress = done ? 100 : progress;
+    if (job.failure) {
+      object.error =
+        variant === 'hingnet'
+          ? job.failure.message
+          : { code: job.failure.code, message: job.failure.message };
+    } else {
+      object.error = null;
+    }
+    if (done) {
+      object.completed_at = created + 60;
+      object.expires_at = created + 3600;
+      let token = fileTokens.get(job.id);
+      if (!token) {
+        token = randomBytes(8).toString('hex');
+        fileTokens.set(job.id, token);
+      }
+      const link = `${origin}/files/${job.id}.mp4?token=${token}`;
+      if (variant === 'hingnet') object.video_url = link;
+      if (variant === 'result_url') object.result = { video_url: link };
+    }
+    return object;
+  }
+
+  function createJob(input: {
+    model: string;
+    prompt: string;
+    seconds: number;
+    size: string;
+    reference: unknown;
+    remixedFrom?: string;
+  }): FakeJob {
+    const job: FakeJob = {
+      ...input,
+      id: `video_${++counter}${randomBytes(6).toString('hex')}`,
+      polls: 0,
+      createdAtMs: now(),
+      status: 'queued',
+    };
+    jobs.set(job.id, job);
+    return job;
+  }
+
+  async function handle(recorded: RecordedRequest, response: ServerResponse): Promise<void> {
+    const { method, path } = recorded;
+    const fileMatch = /^\/files\/([\w-]+)\.mp4$/.exec(path);
+    if (method === 'GET' && fileMatch?.[1]) {
+      if (recorded.query.get('token') !== fileTokens.get(fileMatch[1]))
+        return send(response, 403, { error: 'bad token' });
+      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': video.length });
+      response.end(video);
+      return;
+    }
+    if (!path.startsWith('/v1/')) return send(response, 404, openAiError('not found', 'not_found'));
+    if (recorded.headers.authorization !== `Bearer ${apiKey}`) {
+      return send(response, 401, openAiError('Incorrect API key provided.', 'invalid_api_key'));
+    }
+    if (method === 'POST' && path === '/v1/videos') return createVideo(recorded, response);
+    if (method === 'GET' && path === '/v1/videos') {
+      const limit = Number(recorded.query.get('limit') ?? 20);
+      const all = [...jobs.values()];
+      const after = recorded.query.get('after');
+      const start = after ? all.findIndex((job) => job.id === after) + 1 : 0;
+      const page = all.slice(start, start + limit).map(view);
+      return send(response, 200, {
+        object: 'list',
+        data: page,
+        has_more: start + limit < all.length,
+        first_id: page[0]?.id ?? null,
+        last_id: page.at(-1)?.id ?? null,
+      });
+    }
+    const match = /^\/v1\/videos\/([\w-]+)(\/content|\/remix)?$/.exec(path);
+    const job = match?.[1] ? jobs.get(match[1]) : undefined;
+    if (!job) return send(response, 404, openAiError('Video not found', 'not_found'));
+    const tail = match?.[2];
+    if (method === 'GET' && !tail) {
+      job.polls++;
+      if (job.status === 'queued') job.status = 'running';
+      return send(response, 200, view(job));
+    }
+    if (method === 'GET' && tail === '/content') {
+      const done = !job.failure && progressOf(job) >= 100 && job.status !== 'queued';
+      if (!done) return send(response, 404, openAiError('Video is not ready', 'not_found'));
+      if (recorded.query.get('variant') === 'thumbnail') {
+        response.writeHead(200, { 'content-type': 'image/webp', 'content-length': thumbnail.length });
+        response.end(thumbnail);
+        return;
+      }
+      if (options.redirectContentTo) {
+        response.writeHead(302, { location: `${options.redirectContentTo}/cdn/${job.id}.mp4` });
+        response.end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': video.length });
+      response.end(video);
+      return;
+    }
+    if (method === 'POST' && tail === '/remix') {
+      const prompt = (recorded.json as { prompt?: unknown } | undefined)?.prompt;
+      if (typeof prompt !== 'string' || !prompt)
+        return send(response, 400, openAiError('prompt is required', null));
+      const remix = createJob({
+        model: job.model,
+        prompt,
+        seconds: job.seconds,
+        size: job.size,
+        reference: null,
+        remixedFrom: job.id,
+      });
+      return send(response, 200, view(remix));
+    }
+    if (method === 'DELETE' && !tail) {
+      jobs.delete(job.id);
+      return send(response, 200, { id: job.id, object: 'video.deleted', deleted: true });
+    }
+    return send(response, 404, openAiError('not found', 'not_found'));
+  }
+
+  function createVideo(recorded: RecordedRequest, response: ServerResponse): void {
+    const key = recorded.headers['idempotency-key'];
+    const existing = typeof key === 'string' ? byIdempotencyKey.get(key) : undefined;
+    const previous = existing ? jobs.get(existing) : undefined;
+    if (previous) return send(response, 200, view(previous));
+    const fields: Record<string, unknown> = recorded.multipart
+      ? { ...recorded.multipart.fields }
+      : ((recorded.json ?? {}) as Record<string, unknown>);
+    const reference = recorded.multipart?.files.input_reference ?? fields.input_reference;
+    const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
+    const model = typeof fields.model === 'string' ? fields.model : 'sora-2';
+    if (!prompt) return send(response, 400, openAiError('prompt is required', null));
+    if (/forbidden/i.test(prompt)) {
+      return send(
+        response,
+        400,
+        openAiError('Your request was blocked by our moderation system.', 'moderation_blocked'),
+      );
+    }
+    if (Array.isArray(fields.input_reference) && model.startsWith('sora')) {
+      return send(
+        response,
+        400,
+        openAiError(
+          "Invalid type for 'input_reference': expected an object, but got an array instead.",
+          null,
+        ),
+      );
+    }
+    const job = createJob({
+      model,
+      prompt,
+      seconds: Number(fields.seconds ?? 4),
+      size: String(fields.size ?? '720x1280'),
+      reference,
+    });
+    if (typeof key === 'string') byIdempotencyKey.set(key, job.id);
+    return send(response, 200, view(job));
+  }
+
+  function matchingFault(recorded: RecordedRequest): Fault | undefined {
+    const index = faults.findIndex(
+      (entry) =>
+        (!entry.match.method || entry.match.method === recorded.method) &&
+        (!entry.match.path || entry.match.path.test(recorded.path)),
+    );
+    const entry = faults[index];
+    if (!entry) return undefined;
+    if (--entry.times <= 0) faults.splice(index, 1);
+    return entry.fault;
+  }
+
+  const server = createServer((request, response) => {
+    void (async () => {
+      const recorded = await record(request);
+      requests.push(recorded);
+      const fault = matchingFault(recorded);
+      if (fault?.kind === 'hang') {
+        hanging.add(response);
+        return;
+      }
+      if (fault?.kind === 'status')
+        return send(
+          response,
+          fault.status,
+          fault.body ?? openAiError(`HTTP ${fault.status}`, null, 'server_error'),
+          fault.headers,
+        );
+      if (fault?.kind === 'malformed') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('not json{');
+        return;
+      }
+      if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      await handle(recorded, response);
+    })().catch((error: unknown) => {
+      if (!response.headersSent) send(response, 500, openAiError(String(error), null, 'server_error'));
+    });
+  });
+  origin = await listen(server);
+  api.origin = origin;
+  api.url = `${origin}/v1`;
+  return api;
+}
