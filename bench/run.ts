@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const here = import.meta.dirname;
-const nodeArgs = ['--experimental-strip-types', '--disable-warning=ExperimentalWarning'];
+/** The V8 flags `npm start` runs the bot with, so figures are the production ones (BENCH_NODE_FLAGS overrides). */
+const productionFlags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean);
+const nodeArgs = [...productionFlags, '--experimental-strip-types', '--disable-warning=ExperimentalWarning'];
 
 function start(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, join(here, script), ...args], {
@@ -34,6 +36,7 @@ async function tracker(): Promise<void> {
   const counts = (process.env.BENCH_COUNTS ?? '1000,10000').split(',').map(Number);
   const strategies = (process.env.BENCH_STRATEGIES ?? 'reelbot,fixed-10s,fixed-2s').split(',');
   console.log('\n## tracker: provider requests per job and completion detection latency');
+  console.log(`node flags: ${productionFlags.join(' ') || '(none)'}`);
   console.log(
     `jobs last ${process.env.BENCH_MIN_DURATION_MS ?? 30_000}–${process.env.BENCH_MAX_DURATION_MS ?? 150_000} ms; 70% linear progress, 20% no progress, 10% stall`,
   );

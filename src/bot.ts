@@ -216,12 +216,22 @@ export async function startBot(options: BotOptions) {
     metrics,
     http,
     /** Stops taking commands, finishes what is in flight, closes everything. */
-    async stop(): Promise<void> {
+    /**
+     * Stops taking commands (members get a "restarting" reply), stops polling, gives uploads in
+     * flight up to `graceMs` to finish, then closes everything. Rows stay consistent either way:
+     * an upload cut short is re-checked and finished by the next start.
+     */
+    async stop(graceMs = 15_000): Promise<void> {
       accepting = false;
       clearInterval(pruneTimer);
       for (const timer of retryTimers) clearTimeout(timer);
       await tracker.stop();
-      await notifier.stop();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([notifier.stop(), grace]);
+      clearTimeout(graceTimer);
       await client.destroy();
       await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
       await videoClient.close();
