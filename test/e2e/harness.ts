@@ -1,0 +1,145 @@
+// Starts the real bot (src/bot.ts, as src/main.ts does) against the fake Discord and the fake video API.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type Bot, startBot } from '../../src/bot.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import {
+  type FakeDiscord,
+  type InteractionInput,
+  type RecordedCall,
+  startFakeDiscord,
+} from '../fakes/discord.ts';
+import { type FakeVideoApi, type FakeVideoApiOptions, startFakeVideoApi } from '../fakes/videoApi.ts';
+
+export const guildId = '111111111111111111';
+export const otherGuildId = '111111111111111112';
+export const channelId = '222222222222222222';
+export const otherChannelId = '222222222222222223';
+export const member = { id: '333333333333333333', username: 'alice' };
+export const otherMember = { id: '333333333333333334', username: 'bob' };
+export const moderator = { id: '333333333333333335', username: 'mod' };
+export const botToken = 'test-bot-token-abcdef';
+export const apiKey = 'test-key';
+/** Manage Messages (1 << 13) and Manage Server (1 << 5). */
+export const moderatorPermissions = String((1n << 13n) | (1n << 5n));
+
+export const fastPolls = {
+  firstPollMs: 30,
+  floorMs: 20,
+  ceilingMs: 200,
+  blindIntervalMs: 50,
+  stallAfterMs: 5_000,
+};
+
+export interface Harness {
+  discord: FakeDiscord;
+  video: FakeVideoApi;
+  bot: Bot;
+  dir: string;
+  logs: string[];
+  /** Moves the bot's clock forward (token expiry, quotas) without waiting. */
+  advance(ms: number): void;
+  restart(): Promise<void>;
+  command(input: Partial<InteractionInput> & { name?: string; options?: unknown[]; resolved?: unknown }): {
+    id: string;
+    token: string;
+  };
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: { video?: FakeVideoApiOptions; env?: Record<string, string>; dir?: string } = {},
+): Promise<Harness> {
+  const video = await startFakeVideoApi({ apiKey, pollsToComplete: 3, ...options.video });
+  const discord = await startFakeDiscord({
+    guilds: [
+      { id: guildId, channels: [{ id: channelId }, { id: otherChannelId }] },
+      { id: otherGuildId, channels: [{ id: '222222222222222224' }] },
+    ],
+  });
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reelbot-e2e-'));
+  const env = {
+    DISCORD_TOKEN: botToken,
+    DISCORD_API_URL: discord.restUrl,
+    VIDEO_API_BASE_URL: video.url,
+    VIDEO_API_KEY: apiKey,
+    DATABASE_PATH: join(dir, 'reelbot.db'),
+    MEDIA_DIR: join(dir, 'media'),
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  };
+  const result = loadConfig(env);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination, secrets: [botToken, apiKey] });
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const launch = () =>
+    startBot({ config: result.config, logger, now, minEditIntervalMs: 50, pollPolicy: fastPolls });
+  const harness: Harness = {
+    discord,
+    video,
+    bot: await launch(),
+    dir,
+    logs,
+    advance(ms) {
+      offset += ms;
+    },
+    async restart() {
+      await harness.bot.stop();
+      harness.bot = await launch();
+    },
+    command(input) {
+      return discord.sendCommand({
+        guildId,
+        channelId,
+        user: member,
+        name: 'video',
+        options: [],
+        ...input,
+      } as Parameters<FakeDiscord['sendCommand']>[0]);
+    },
+    async close() {
+      await harness.bot.stop().catch(() => undefined);
+      await discord.close();
+      await video.close();
+    },
+  };
+  return harness;
+}
+
+export const sampleVideo = () => readFileSync(join(import.meta.dirname, '../../assets/sample.mp4'));
+export const referencePng = () => readFileSync(join(import.meta.dirname, '../fixtures/reference.png'));
+
+/** The JSON body of a recorded REST call, typed loosely for assertions. */
+export function body(call: RecordedCall): Record<string, unknown> {
+  return (call.json ?? {}) as Record<string, unknown>;
+}
+
+export function embedText(call: RecordedCall): string {
+  const embeds = (body(call).embeds ?? []) as {
+    title?: string;
+    description?: string;
+    footer?: { text?: string };
+  }[];
+  return embeds.map((embed) => [embed.title, embed.description, embed.footer?.text].join('\n')).join('\n');
+}
+
+export async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,817 @@
+// A fake Discord: a real REST server and gateway WebSocket on 127.0.0.1 that the real discord.js
+// client logs into (rest.api points here; the gateway URL comes from GET /gateway/bot). It
+// dispatches interactions, records every REST call (JSON and multipart with files), keeps the
+// messages it was asked to create, and can expire tokens, rate-limit and fail routes.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export interface RecordedCall {
+  method: string;
+  /** Decoded, without the /api/v10 prefix, e.g. /webhooks/APP/TOKEN/messages/@original */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  json?: unknown;
+  files: { name: string; contentType: string; bytes: Buffer }[];
+  status: number;
+  at: number;
+}
+
+export interface FakeGuild {
+  id: string;
+  name?: string;
+  ownerId?: string;
+  channels: { id: string; name?: string; type?: number }[];
+  roles?: { id: string; name?: string; permissions: string }[];
+}
+
+export interface FakeDiscordOptions {
+  applicationId?: string;
+  botUserId?: string;
+  guilds?: FakeGuild[];
+  now?: () => number;
+}
+
+export interface InteractionInput {
+  guildId: string;
+  channelId: string;
+  user: { id: string; username?: string };
+  /** Permission bitfield as a string; '0' (none) by default. */
+  memberPermissions?: string;
+  memberRoles?: string[];
+  locale?: string;
+  appPermissions?: string;
+  attachmentSizeLimit?: number;
+}
+
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type: string;
+}
+
+export interface FakeMessage {
+  id: string;
+  channelId: string;
+  content?: string;
+  embeds?: unknown[];
+  components?: unknown[];
+  attachments: FakeAttachment[];
+  flags?: number;
+  authorId: string;
+  /** Set for interaction responses: the token that owns it. */
+  interactionToken?: string;
+  deleted?: boolean;
+}
+
+interface Match {
+  method?: string;
+  path?: RegExp;
+}
+
+interface Rule {
+  match: Match;
+  times: number;
+  respond: (response: ServerResponse) => void;
+}
+
+interface TokenState {
+  interactionId: string;
+  channelId: string;
+  createdAt: number;
+  acknowledged: boolean;
+  expired: boolean;
+  originalMessageId?: string;
+}
+
+const tokenLifetimeMs = 15 * 60_000;
+const ephemeralFlag = 64;
+const loadingFlag = 128;
+
+let sequence = 0n;
+/** Numeric snowflakes: discord.js reads timestamps out of them. */
+export function snowflake(at = Date.now()): string {
+  sequence = (sequence + 1n) & 0xfffn;
+  return String(((BigInt(at) - 1420070400000n) << 22n) | sequence);
+}
+
+function json(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  response.writeHead(status, {
+    ...(text ? { 'content-type': 'application/json' } : {}),
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function parseBody(
+  request: IncomingMessage,
+  raw: Buffer,
+): Promise<Pick<RecordedCall, 'json' | 'files'>> {
+  const type = request.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Request('http://fake/', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: raw,
+    }).formData();
+    const files: RecordedCall['files'] = [];
+    let payload: unknown;
+    for (const [name, value] of form) {
+      if (typeof value === 'string') {
+        if (name === 'payload_json') payload = JSON.parse(value);
+      } else {
+        files.push({
+          name: value.name,
+          contentType: value.type,
+          bytes: Buffer.from(await value.arrayBuffer()),
+        });
+      }
+    }
+    return { json: payload, files };
+  }
+  if (raw.length > 0 && type.startsWith('application/json'))
+    return { json: JSON.parse(raw.toString('utf8')), files: [] };
+  return { json: undefined, files: [] };
+}
+
+export type FakeDiscord = Awaited<ReturnType<typeof startFakeDiscord>>;
+
+export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
+  const now = options.now ?? Date.now;
+  const applicationId = options.applicationId ?? '900000000000000001';
+  const botUserId = options.botUserId ?? applicationId;
+  const guilds = options.guilds ?? [{ id: '100000000000000001', channels: [{ id: '200000000000000001' }] }];
+  const calls: RecordedCall[] = [];
+  const messages = new Map<string, FakeMessage>();
+  const tokens = new Map<string, TokenState>();
+  const rules: Rule[] = [];
+  const waiters = new Set<{
+    predicate: (call: RecordedCall) => boolean;
+    resolve: (call: RecordedCall) => void;
+  }>();
+  const members = new Map<string, Set<string>>();
+  const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
+  const commands = new Map<string, unknown[]>();
+  const sockets = new Set<WebSocket>();
+  const dmChannels = new Map<string, string>();
+  let gatewaySequence = 0;
+  let origin = '';
+
+  const botUser = {
+    id: botUserId,
+    username: 'reelbot',
+    discriminator: '0',
+    global_name: null,
+    avatar: null,
+    bot: true,
+  };
+
+  function toApiMessage(message: FakeMessage) {
+    return {
+      id: message.id,
+      channel_id: message.channelId,
+      author:
+        message.authorId === botUserId
+          ? botUser
+          : { id: message.authorId, username: 'user', discriminator: '0', avatar: null },
+      content: message.content ?? '',
+      timestamp: new Date(Number((BigInt(message.id) >> 22n) + 1420070400000n)).toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: message.attachments,
+      embeds: message.embeds ?? [],
+      components: message.components ?? [],
+      pinned: false,
+      type: message.interactionToken ? 20 : 0,
+      flags: message.flags ?? 0,
+      ...(message.interactionToken ? { application_id: applicationId, webhook_id: applicationId } : {}),
+    };
+  }
+
+  /** Applies a message create/edit body: content, embeds, components, and the attachments to keep. */
+  function applyBody(
+    message: FakeMessage,
+    body: Record<string, unknown> | undefined,
+    files: RecordedCall['files'],
+  ): void {
+    if (!body) body = {};
+    if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
+    if ('embeds' in body) message.embeds = (body.embeds as unknown[] | null) ?? [];
+    if ('components' in body) message.components = (body.components as unknown[] | null) ?? [];
+    if ('flags' in body && typeof body.flags === 'number') message.flags = body.flags;
+    const kept = Array.isArray(body.attachments)
+      ? (body.attachments as { id: string | number; filename?: string }[])
+      : undefined;
+    const uploaded = files.map((file) => {
+      const id = snowflake(now());
+      uploads.set(id, { bytes: file.bytes, contentType: file.contentType });
+      return {
+        id,
+        filename: file.name,
+        size: file.bytes.length,
+        url: `${origin}/attachments/${id}/${encodeURIComponent(file.name)}`,
+        proxy_url: `${origin}/attachments/${id}/${encodeURIComponent(file.name)}`,
+        content_type: file.contentType,
+      };
+    });
+    if (kept) {
+      // Existing attachments survive only when listed by id; new files replace the rest.
+      const existing = message.attachments.filter((attachment) =>
+        kept.some((k) => String(k.id) === attachment.id),
+      );
+      message.attachments = [...existing, ...uploaded];
+    } else if (uploaded.length > 0) {
+      message.attachments = [...message.attachments, ...uploaded];
+    }
+  }
+
+  function createMessage(
+    channelId: string,
+    authorId: string,
+    body: Record<string, unknown> | undefined,
+    files: RecordedCall['files'],
+    token?: string,
+  ): FakeMessage {
+    const message: FakeMessage = {
+      id: snowflake(now()),
+      channelId,
+      attachments: [],
+      authorId,
+      interactionToken: token,
+    };
+    applyBody(message, body, files);
+    messages.set(message.id, message);
+    return message;
+  }
+
+  function tokenUsable(token: string): TokenState | undefined {
+    const state = tokens.get(token);
+    if (!state || state.expired || now() - state.createdAt > tokenLifetimeMs) return undefined;
+    return state;
+  }
+
+  const invalidToken = (response: ServerResponse) =>
+    json(response, 401, { message: 'Invalid Webhook Token', code: 50027 });
+  const unknownMessage = (response: ServerResponse) =>
+    json(response, 404, { message: 'Unknown Message', code: 10008 });
+
+  function handleCallback(call: RecordedCall, response: ServerResponse, token: string): void {
+    const state = tokenUsable(token);
+    if (!state) return json(response, 404, { message: 'Unknown interaction', code: 10062 });
+    if (state.acknowledged)
+      return json(response, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    state.acknowledged = true;
+    const body = (call.json ?? {}) as { type?: number; data?: Record<string, unknown> };
+    const data = body.data ?? {};
+    let message: FakeMessage | undefined;
+    if (body.type === 4) {
+      message = createMessage(state.channelId, botUserId, data, call.files, token);
+    } else if (body.type === 5) {
+      const flags = (typeof data.flags === 'number' ? data.flags : 0) | loadingFlag;
+      message = createMessage(state.channelId, botUserId, { flags }, [], token);
+    } else if (body.type === 7) {
+      // Update the message the component is on: the test passed its id when dispatching.
+      const target = state.originalMessageId ? messages.get(state.originalMessageId) : undefined;
+      if (target) applyBody(target, data, call.files);
+    }
+    if (message) state.originalMessageId = message.id;
+    if (call.query.get('with_response') === 'true') {
+      return json(response, 200, {
+        interaction: {
+          id: state.interactionId,
+          type: 2,
+          response_message_id: message?.id,
+          response_message_loading: body.type === 5,
+          response_message_ephemeral: Boolean(message && (message.flags ?? 0) & ephemeralFlag),
+        },
+        resource: message ? { type: body.type, message: toApiMessage(message) } : { type: body.type },
+      });
+    }
+    json(response, 204, undefined);
+  }
+
+  function handleWebhook(
+    call: RecordedCall,
+    response: ServerResponse,
+    token: string,
+    messageId: string | undefined,
+  ): void {
+    const state = tokenUsable(token);
+    if (!state) return invalidToken(response);
+    const body = call.json as Record<string, unknown> | undefined;
+    if (messageId === undefined) {
+      if (call.method !== 'POST') return json(response, 405, { message: '405: Method Not Allowed', code: 0 });
+      const message = createMessage(state.channelId, botUserId, body, call.files, token);
+      return json(response, 200, toApiMessage(message));
+    }
+    const id = messageId === '@original' ? state.originalMessageId : messageId;
+    const message = id ? messages.get(id) : undefined;
+    if (!message || message.deleted) return unknownMessage(response);
+    if (call.method === 'GET') return json(response, 200, toApiMessage(message));
+    if (call.method === 'DELETE') {
+      message.deleted = true;
+      return json(response, 204, undefined);
+    }
+    if (call.method === 'PATCH') {
+      message.flags = (message.flags ?? 0) & ~loadingFlag;
+      applyBody(message, body, call.files);
+      return json(response, 200, toApiMessage(message));
+    }
+    json(response, 405, { message: '405: Method Not Allowed', code: 0 });
+  }
+
+  function knownChannel(channelId: string): boolean {
+    return (
+      guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
+      [...dmChannels.values()].includes(channelId)
+    );
+  }
+
+  function route(call: RecordedCall, response: ServerResponse): void {
+    const { method, path } = call;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/gateway/bot') {
+      return json(response, 200, {
+        url: `${origin.replace('http', 'ws')}/gateway`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+      });
+    }
+    if (method === 'GET' && path === '/users/@me') return json(response, 200, botUser);
+    if (method === 'GET' && path === '/applications/@me')
+      return json(response, 200, { id: applicationId, name: 'reelbot', flags: 0, bot: botUser });
+    m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    if (m && method === 'POST') return handleCallback(call, response, m[2] ?? '');
+    m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(path);
+    if (m) {
+      if (m[1] !== applicationId) return json(response, 404, { message: 'Unknown Webhook', code: 10015 });
+      return handleWebhook(call, response, m[2] ?? '', m[3]);
+    }
+    m = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (m && method === 'POST') {
+      if (!knownChannel(m[1] ?? '')) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
+      const message = createMessage(m[1] ?? '', botUserId, call.json as Record<string, unknown>, call.files);
+      return json(response, 200, toApiMessage(message));
+    }
+    m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (m) {
+      const message = messages.get(m[2] ?? '');
+      if (!message || message.deleted || message.channelId !== m[1]) return unknownMessage(response);
+      if (method === 'GET') return json(response, 200, toApiMessage(message));
+      if (method === 'PATCH') {
+        if (message.authorId !== botUserId)
+          return json(response, 403, {
+            message: 'Cannot edit a message authored by another user',
+            code: 50005,
+          });
+        applyBody(message, call.json as Record<string, unknown>, call.files);
+        return json(response, 200, toApiMessage(message));
+      }
+    }
+    m = /^\/channels\/(\d+)$/.exec(path);
+    if (m && method === 'GET') {
+      const guild = guilds.find((g) => g.channels.some((channel) => channel.id === m?.[1]));
+      if (!guild) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
+      return json(response, 200, {
+        id: m[1],
+        type: 0,
+        guild_id: guild.id,
+        name: 'general',
+        position: 0,
+        permission_overwrites: [],
+      });
+    }
+    if (method === 'POST' && path === '/users/@me/channels') {
+      const recipient = String((call.json as { recipient_id?: unknown })?.recipient_id ?? '');
+      let channel = dmChannels.get(recipient);
+      if (!channel) {
+        channel = snowflake(now());
+        dmChannels.set(recipient, channel);
+      }
+      return json(response, 200, {
+        id: channel,
+        type: 1,
+        recipients: [{ id: recipient, username: 'user', discriminator: '0', avatar: null }],
+      });
+    }
+    m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path);
+    if (m) {
+      const key = m[2] ?? 'global';
+      if (method === 'PUT') {
+        const registered = ((call.json as unknown[]) ?? []).map((command) => ({
+          ...(command as object),
+          id: snowflake(now()),
+          application_id: applicationId,
+          version: snowflake(now()),
+        }));
+        commands.set(key, registered);
+        return json(response, 200, registered);
+      }
+      if (method === 'GET') return json(response, 200, commands.get(key) ?? []);
+    }
+    m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path);
+    if (m && method === 'GET') {
+      if (!members.get(m[1] ?? '')?.has(m[2] ?? ''))
+        return json(response, 404, { message: 'Unknown Member', code: 10007 });
+      return json(response, 200, {
+        user: { id: m[2], username: 'user', discriminator: '0', avatar: null },
+        roles: [],
+        joined_at: new Date(0).toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+      });
+    }
+    json(response, 404, { message: '404: Not Found', code: 0 });
+  }
+
+  function takeRule(call: RecordedCall): Rule | undefined {
+    const index = rules.findIndex(
+      (rule) =>
+        (!rule.match.method || rule.match.method === call.method) &&
+        (!rule.match.path || rule.match.path.test(call.path)),
+    );
+    const rule = rules[index];
+    if (!rule) return undefined;
+    if (--rule.times <= 0) rules.splice(index, 1);
+    return rule;
+  }
+
+  const server = createServer((request, response) => {
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://fake');
+      const attachment = /^\/attachments\/(\d+)\/[^/]+$/.exec(url.pathname);
+      if (attachment) {
+        const upload = uploads.get(attachment[1] ?? '');
+        if (!upload) return json(response, 404, { message: 'not found' });
+        response.writeHead(200, {
+          'content-type': upload.contentType,
+          'content-length': upload.bytes.length,
+        });
+        response.end(upload.bytes);
+        return;
+      }
+      const raw = await readBody(request);
+      const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
+      const call: RecordedCall = {
+        method: request.method ?? 'GET',
+        path,
+        query: url.searchParams,
+        headers: request.headers,
+        ...(await parseBody(request, raw)),
+        status: 0,
+        at: now(),
+      };
+      calls.push(call);
+      const originalEnd = response.end.bind(response);
+      response.end = ((...args: Parameters<ServerResponse['end']>) => {
+        call.status = response.statusCode;
+        for (const waiter of waiters) {
+          if (waiter.predicate(call)) {
+            waiters.delete(waiter);
+            waiter.resolve(call);
+          }
+        }
+        return originalEnd(...args);
+      }) as ServerResponse['end'];
+      const rule = takeRule(call);
+      if (rule) return rule.respond(response);
+      route(call, response);
+    })().catch((error: unknown) => {
+      if (!response.headersSent) json(response, 500, { message: String(error), code: 0 });
+    });
+  });
+
+  const gateway = new WebSocketServer({ server, path: '/gateway' });
+  const dispatch = (socket: WebSocket, t: string, d: unknown) =>
+    socket.send(JSON.stringify({ op: 0, t, s: ++gatewaySequence, d }));
+  const broadcast = (t: string, d: unknown) => {
+    for (const socket of sockets) dispatch(socket, t, d);
+  };
+
+  function guildPayload(guild: FakeGuild) {
+    return {
+      id: guild.id,
+      name: guild.name ?? `guild ${guild.id}`,
+      icon: null,
+      owner_id: guild.ownerId ?? '1',
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      roles: [
+        {
+          id: guild.id,
+          name: '@everyone',
+          permissions: '0',
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+        ...(guild.roles ?? []).map((role, index) => ({
+          ...role,
+          name: role.name ?? `role ${index}`,
+          position: index + 1,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        })),
+      ],
+      emojis: [],
+      stickers: [],
+      features: [],
+      mfa_level: 0,
+      system_channel_flags: 0,
+      premium_tier: 0,
+      preferred_locale: 'en-US',
+      nsfw_level: 0,
+      premium_progress_bar_enabled: false,
+      joined_at: new Date(0).toISOString(),
+      large: false,
+      unavailable: false,
+      member_count: 2,
+      members: [
+        {
+          user: botUser,
+          roles: [],
+          joined_at: new Date(0).toISOString(),
+          deaf: false,
+          mute: false,
+          flags: 0,
+        },
+      ],
+      channels: guild.channels.map((channel, index) => ({
+        id: channel.id,
+        type: channel.type ?? 0,
+        name: channel.name ?? `channel-${index}`,
+        position: index,
+        guild_id: guild.id,
+        permission_overwrites: [],
+        nsfw: false,
+        parent_id: null,
+      })),
+      threads: [],
+      presences: [],
+      voice_states: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+    };
+  }
+
+  gateway.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
+    socket.on('message', (data) => {
+      const payload = JSON.parse(String(data)) as { op: number; d?: unknown };
+      if (payload.op === 1) socket.send(JSON.stringify({ op: 11 }));
+      if (payload.op === 2 || payload.op === 6) {
+        const sessionId = randomBytes(8).toString('hex');
+        dispatch(socket, 'READY', {
+          v: 10,
+          user: botUser,
+          guilds: guilds.map((guild) => ({ id: guild.id, unavailable: true })),
+          session_id: sessionId,
+          resume_gateway_url: `${origin.replace('http', 'ws')}/gateway`,
+          shard: [0, 1],
+          application: { id: applicationId, flags: 0 },
+        });
+        for (const guild of guilds) dispatch(socket, 'GUILD_CREATE', guildPayload(guild));
+      }
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function interactionBase(input: InteractionInput, type: number) {
+    const id = snowflake(now());
+    const token = `tok_${randomBytes(12).toString('hex')}`;
+    tokens.set(token, {
+      interactionId: id,
+      channelId: input.channelId,
+      createdAt: now(),
+      acknowledged: false,
+      expired: false,
+    });
+    const guildMembers = members.get(input.guildId) ?? new Set<string>();
+    guildMembers.add(input.user.id);
+    members.set(input.guildId, guildMembers);
+    const user = {
+      id: input.user.id,
+      username: input.user.username ?? 'member',
+      discriminator: '0',
+      global_name: null,
+      avatar: null,
+    };
+    return {
+      id,
+      token,
+      payload: {
+        id,
+        token,
+        type,
+        application_id: applicationId,
+        guild_id: input.guildId,
+        channel_id: input.channelId,
+        channel: {
+          id: input.channelId,
+          type: 0,
+          guild_id: input.guildId,
+          name: 'general',
+          position: 0,
+          permission_overwrites: [],
+          nsfw: false,
+          parent_id: null,
+        },
+        member: {
+          user,
+          roles: input.memberRoles ?? [],
+          permissions: input.memberPermissions ?? '0',
+          joined_at: new Date(0).toISOString(),
+          deaf: false,
+          mute: false,
+          flags: 0,
+          pending: false,
+        },
+        app_permissions:
+          input.appPermissions ?? String((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n)),
+        locale: input.locale ?? 'en-US',
+        guild_locale: 'en-US',
+        version: 1,
+        entitlements: [],
+        authorizing_integration_owners: { '0': input.guildId },
+        context: 0,
+        attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
+      },
+    };
+  }
+
+  return {
+    restUrl: `${origin}/api`,
+    gatewayUrl: `${origin.replace('http', 'ws')}/gateway`,
+    origin,
+    applicationId,
+    botUserId,
+    calls,
+    messages,
+    commands,
+
+    /** Registers a file on the fake CDN, for the `resolved.attachments` of a command. */
+    addAttachment(bytes: Buffer, filename: string, contentType: string): FakeAttachment {
+      const id = snowflake(now());
+      uploads.set(id, { bytes, contentType });
+      const url = `${origin}/attachments/${id}/${encodeURIComponent(filename)}`;
+      return { id, filename, size: bytes.length, url, proxy_url: url, content_type: contentType };
+    },
+
+    sendCommand(input: InteractionInput & { name: string; options?: unknown[]; resolved?: unknown }) {
+      const { id, token, payload } = interactionBase(input, 2);
+      broadcast('INTERACTION_CREATE', {
+        ...payload,
+        data: {
+          id: snowflake(now()),
+          name: input.name,
+          type: 1,
+          options: input.options ?? [],
+          resolved: input.resolved,
+          guild_id: input.guildId,
+        },
+      });
+      return { id, token };
+    },
+
+    sendAutocomplete(input: InteractionInput & { name: string; options: unknown[] }) {
+      const { id, token, payload } = interactionBase(input, 4);
+      broadcast('INTERACTION_CREATE', {
+        ...payload,
+        data: { id: snowflake(now()), name: input.name, type: 1, options: input.options },
+      });
+      return { id, token };
+    },
+
+    sendButton(input: InteractionInput & { customId: string; messageId: string }) {
+      const { id, token, payload } = interactionBase(input, 3);
+      const tokenState = tokens.get(token);
+      if (tokenState) tokenState.originalMessageId = input.messageId;
+      const message = messages.get(input.messageId);
+      broadcast('INTERACTION_CREATE', {
+        ...payload,
+        message: message
+          ? toApiMessage(message)
+          : {
+              ...toApiMessage({
+                id: input.messageId,
+                channelId: input.channelId,
+                attachments: [],
+                authorId: botUserId,
+              }),
+            },
+        data: { custom_id: input.customId, component_type: 2 },
+      });
+      return { id, token };
+    },
+
+    sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
+      const { id, token, payload } = interactionBase(input, 5);
+      const components = Object.entries(input.fields).map(([customId, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id: customId, value }],
+      }));
+      broadcast('INTERACTION_CREATE', { ...payload, data: { custom_id: input.customId, components } });
+      return { id, token };
+    },
+
+    waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = 10_000): Promise<RecordedCall> {
+      const seen = calls.find((call) => call.status !== 0 && predicate(call));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (call: RecordedCall) => {
+            clearTimeout(timer);
+            resolve(call);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(
+            new Error(
+              `no matching REST call within ${timeoutMs} ms; calls: ${calls.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ')}`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+
+    expireToken(token: string): void {
+      const state = tokens.get(token);
+      if (state) state.expired = true;
+    },
+
+    rateLimitNext(match: Match, retryAfterSeconds: number, times = 1): void {
+      rules.push({
+        match,
+        times,
+        respond: (response) =>
+          json(
+            response,
+            429,
+            { message: 'You are being rate limited.', retry_after: retryAfterSeconds, global: false },
+            {
+              'retry-after': String(Math.ceil(retryAfterSeconds)),
+              'x-ratelimit-limit': '5',
+              'x-ratelimit-remaining': '0',
+              'x-ratelimit-reset-after': String(retryAfterSeconds),
+              'x-ratelimit-bucket': 'fakebucket',
+              'x-ratelimit-scope': 'user',
+            },
+          ),
+      });
+    },
+
+    failNext(match: Match, status: number, body: unknown, times = 1): void {
+      rules.push({ match, times, respond: (response) => json(response, status, body) });
+    },
+
+    /** The message an interaction's token answered with (its @original). */
+    originalMessage(token: string): FakeMessage | undefined {
+      const id = tokens.get(token)?.originalMessageId;
+      return id ? messages.get(id) : undefined;
+    },
+
+    async close(): Promise<void> {
+      for (const socket of sockets) socket.terminate();
+      gateway.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
