@@ -70,6 +70,8 @@ function instrumentMessenger(messenger: JobMessenger, metrics: Metrics): JobMess
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
+  // Secrets in it are redacted by the logger; tests prove it.
+  logger.debug({ config }, 'starting with configuration');
   const store = openJobStore({ path: config.databasePath, now });
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);

@@ -1,5 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { body, embedText, type Harness, startHarness } from './harness.ts';
+import type { RecordedCall } from '../fakes/discord.ts';
+import type { GatewayVariant } from '../fakes/videoApi.ts';
+import {
+  apiKey,
+  body,
+  botToken,
+  channelId,
+  embedText,
+  guildId,
+  type Harness,
+  member,
+  moderatorPermissions,
+  otherMember,
+  referencePng,
+  sampleVideo,
+  startHarness,
+  until,
+} from './harness.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -7,20 +24,410 @@ afterEach(async () => {
   harness = undefined;
 });
 
-describe('/video end to end', () => {
-  it('defers, shows progress, and uploads the finished MP4 into the reply', async () => {
-    harness = await startHarness();
-    const { discord } = harness;
-    const { token } = harness.command({
-      options: [{ name: 'prompt', type: 3, value: 'A cinematic lion at sunset' }],
+const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
+const isUpload = (token: string) => (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
+const isNotice = (call: RecordedCall) =>
+  call.method === 'POST' &&
+  call.path === `/channels/${channelId}/messages` &&
+  /your video/.test(String(body(call).content));
+const providerCreates = (h: Harness) =>
+  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
+
+const delivered = (h: Harness, index = 0) => until(() => h.bot.store.byState(['delivered'])[index]);
+
+/** Every message the bot sent: JSON bodies of creates and edits. */
+function sentMessages(h: Harness): Record<string, unknown>[] {
+  return h.discord.calls
+    .filter((call) => ['POST', 'PATCH'].includes(call.method) && !call.path.startsWith('/applications'))
+    .map((call) => {
+      const json = body(call);
+      return (
+        (call.path.endsWith('/callback') ? (json.data as Record<string, unknown> | undefined) : json) ?? {}
+      );
     });
-    const deferred = await discord.waitForCall((call) => call.path.endsWith('/callback'));
+}
+
+async function ephemeralReply(h: Harness, token: string): Promise<string> {
+  const call = await h.discord.waitForCall(
+    (c) =>
+      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
+      (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
+  );
+  const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
+    content: string;
+    flags: number;
+  };
+  expect(data.flags & 64).toBe(64);
+  return data.content;
+}
+
+describe('/video end to end', () => {
+  it('takes a reference image, shows progress, uploads the finished MP4 (bytes compared) and pings the requester', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 12 } });
+    const { discord, video } = harness;
+    const image = discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    const { token } = harness.command({
+      options: [prompt('A cinematic lion at sunset'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const deferred = await discord.waitForCall((call) => call.path.endsWith(`${token}/callback`));
     expect(body(deferred)).toMatchObject({ type: 5 });
-    const upload = await discord.waitForCall(
-      (call) => call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0,
+    const upload = await discord.waitForCall(isUpload(token), 15_000);
+    // Acknowledged before the image was downloaded or the provider called.
+    const create = providerCreates(harness)[0];
+    expect(deferred.at).toBeLessThanOrEqual(create?.at ?? 0);
+    expect(create?.json).toMatchObject({
+      model: 'veo-3.1-fast-generate-preview',
+      prompt: 'A cinematic lion at sunset',
+      seconds: 6,
+      size: '1280x720',
+      input_reference: [image.url],
+    });
+    expect(video.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    expect(upload.files[0]?.contentType).toBe('video/mp4');
+    expect(embedText(upload)).toContain('✅ Done');
+    const notice = await discord.waitForCall(isNotice);
+    expect(body(notice)).toMatchObject({
+      content: `<@${member.id}> your video is ready.`,
+      allowed_mentions: { parse: [], users: [member.id] },
+    });
+
+    const progressEdits = discord.calls.filter(
+      (c) => c.method === 'PATCH' && c.files.length === 0 && c.path.includes(token),
+    );
+    expect(progressEdits.some((c) => embedText(c).includes('Generating'))).toBe(true);
+    const job = await delivered(harness);
+    expect(job).toMatchObject({
+      state: 'delivered',
+      userId: member.id,
+      referenceName: 'lion.png',
+      charged: true,
+    });
+    expect(discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job?.id}.mp4`);
+  });
+
+  it.each<GatewayVariant>(['official', 'hingnet', 'result_url', 'no_progress'])(
+    'delivers with the %s gateway variant',
+    async (variant) => {
+      harness = await startHarness({ video: { variant } });
+      const { token } = harness.command({ options: [prompt('waves')] });
+      const upload = await harness.discord.waitForCall(isUpload(token), 15_000);
+      expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    },
+  );
+
+  it('refuses a moderated prompt ephemerally, spends no quota and keeps the reason', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('something forbidden')] });
+    const text = await ephemeralReply(harness, token);
+    expect(text).toBe('The video provider blocked this prompt or image under its content rules.');
+    await until(() => harness?.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token)));
+    const [job] = harness.bot.store.byState(['failed']);
+    expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
+  });
+
+  it('shows a job that the provider fails later in plain words and pings the requester', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 50 } });
+    const { token } = harness.command({ options: [prompt('a storm')] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    harness.video.failJob(job.remoteId ?? '', 'moderation_blocked', 'Output flagged by moderation');
+    const final = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Failed'),
+    );
+    expect(embedText(final)).toContain(
+      'The video provider blocked this prompt or image under its content rules.',
+    );
+    const notice = await harness.discord.waitForCall(isNotice);
+    expect(body(notice).content).toBe(`<@${member.id}> your video could not be made.`);
+    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'failed', charged: false });
+  });
+
+  it('refuses a file that is not an image by its content, with no provider call and no row', async () => {
+    harness = await startHarness();
+    const fake = harness.discord.addAttachment(
+      Buffer.from('just text, not a picture'),
+      'cat.png',
+      'image/png',
+    );
+    const { token } = harness.command({
+      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      resolved: { attachments: { [fake.id]: fake } },
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'The attached file "cat.png" is not an image. Attach a PNG, JPEG, WebP or GIF.',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(harness.bot.store.byState(['submitting', 'queued', 'failed'])).toHaveLength(0);
+  });
+
+  it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({
+      options: [prompt('a dog'), { name: 'duration', type: 4, value: 12 }],
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'veo-3.1-fast-generate-preview cannot make 12-second videos. Choose one of: 4, 6, 8 seconds.',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+  });
+
+  it('answers in Chinese to a zh-CN member', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({
+      locale: 'zh-CN',
+      options: [prompt('一只狗'), { name: 'size', type: 3, value: '999x1' }],
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'veo-3.1-fast-generate-preview 无法生成 999x1 尺寸的视频。可选尺寸:1280x720, 720x1280, 1920x1080, 1080x1920。',
+    );
+  });
+
+  it('offers only the durations and sizes of the chosen model in autocomplete', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2' } });
+    const { token } = harness.discord.sendAutocomplete({
+      guildId,
+      channelId,
+      user: member,
+      name: 'video',
+      options: [
+        { name: 'model', type: 3, value: 'sora-2' },
+        { name: 'size', type: 3, value: '', focused: true },
+      ],
+    });
+    const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    expect(body(call)).toEqual({
+      type: 8,
+      data: {
+        choices: [
+          { name: 'Portrait · 720×1280', value: '720x1280' },
+          { name: 'Landscape · 1280×720', value: '1280x720' },
+        ].sort((a, b) => (a.value === '1280x720' ? -1 : b.value === '1280x720' ? 1 : 0)),
+      },
+    });
+  });
+
+  it('refuses a member over the in-flight quota with when it frees up, leaving no row', async () => {
+    harness = await startHarness({ env: { QUOTA_IN_FLIGHT_PER_USER: '1' }, video: { pollsToComplete: 500 } });
+    harness.command({ options: [prompt('one')] });
+    await until(() => harness?.bot.store.byState(['queued', 'in_progress']).length === 1);
+    const { token } = harness.command({ options: [prompt('two')] });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'You already have 1 videos in progress. Wait for one to finish, then try again.',
+    );
+    expect(providerCreates(harness)).toHaveLength(1);
+  });
+
+  it('never lets a prompt ping anyone, in any message', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('@everyone look <@&123456789012345678> here')] });
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    await harness.discord.waitForCall(isNotice);
+    for (const message of sentMessages(harness)) {
+      const allowed = (message.allowed_mentions ?? message.allowedMentions) as {
+        parse?: unknown[];
+        users?: string[];
+      };
+      if (Object.keys(message).length === 0 || !('content' in message || 'embeds' in message)) continue;
+      expect(allowed?.parse ?? []).toEqual([]);
+      expect(allowed?.users ?? []).toEqual(expect.arrayContaining([]));
+      expect((allowed?.users ?? []).every((id) => id === member.id)).toBe(true);
+      expect(JSON.stringify(message)).not.toContain('@everyone');
+    }
+  });
+
+  it('never writes the bot token or the API key to the logs', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('logs')] });
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const logs = harness.logs.join('');
+    // The configuration (with both secrets in it) is logged at debug level on start.
+    expect(logs).toContain('"msg":"starting with configuration"');
+    expect(logs).not.toContain(botToken);
+    expect(logs).not.toContain(apiKey);
+  });
+});
+
+describe('buttons', () => {
+  it('cancels for the requester, refuses anyone else ephemerally', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const { token } = harness.command({ options: [prompt('slow')] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const messageId = await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
+    const customId = `reelbot:cancel:${job.id}`;
+
+    const stranger = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: otherMember,
+      customId,
+      messageId,
+    });
+    expect(await ephemeralReply(harness, stranger.token)).toBe(
+      'Only the member who asked for this video, or a moderator, can do that.',
+    );
+    expect(harness.bot.store.get(job.id)?.state).not.toBe('canceled');
+
+    const owner = harness.discord.sendButton({ guildId, channelId, user: member, customId, messageId });
+    const update = await harness.discord.waitForCall((c) => c.path.endsWith(`${owner.token}/callback`));
+    expect(body(update).type).toBe(7);
+    expect(JSON.stringify(body(update))).toContain('🚫 Canceled');
+    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
+    await until(() => harness?.video.requests.some((r) => r.method === 'DELETE'));
+    expect(token).toBeTruthy();
+  });
+
+  it('lets a moderator cancel anyone', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    harness.command({ options: [prompt('slow')] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const messageId = await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: otherMember,
+      memberPermissions: moderatorPermissions,
+      customId: `reelbot:cancel:${job.id}`,
+      messageId,
+    });
+    await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
+    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+  });
+
+  it('regenerates with the same settings as a new job', async () => {
+    harness = await startHarness();
+    const first = harness.command({ options: [prompt('again'), { name: 'duration', type: 4, value: 8 }] });
+    const job = await delivered(harness);
+    expect(first.token).toBeTruthy();
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:regen:${job.id}`,
+      messageId: job?.replyMessageId ?? '',
+    });
+    await harness.discord.waitForCall(isUpload(click.token), 15_000);
+    const creates = providerCreates(harness).map((r) => r.json);
+    expect(creates).toHaveLength(2);
+    expect(creates[1]).toEqual(creates[0]);
+  });
+
+  it('remixes a finished sora-2 video through a modal and the remix endpoint', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const first = harness.command({ options: [prompt('a boat')] });
+    const job = await delivered(harness);
+    expect(first.token).toBeTruthy();
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:remix:${job.id}`,
+      messageId: job?.replyMessageId ?? '',
+    });
+    const modal = await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
+    expect(body(modal)).toMatchObject({ type: 9, data: { custom_id: `reelbot:remix-modal:${job?.id}` } });
+    const submit = harness.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:remix-modal:${job?.id}`,
+      fields: { prompt: 'the same boat at night' },
+    });
+    await harness.discord.waitForCall(isUpload(submit.token), 15_000);
+    const remix = harness.video.requests.find((r) => r.path.endsWith('/remix'));
+    expect(remix?.path).toBe(`/v1/videos/${job?.remoteId}/remix`);
+    expect(remix?.json).toEqual({ prompt: 'the same boat at night' });
+    const remixJob = await until(() =>
+      harness?.bot.store.byState(['delivered']).find((j) => j.remixOfJobId === job.id),
+    );
+    expect(remixJob.prompt).toBe('the same boat at night');
+  });
+});
+
+describe('surviving Discord and restarts', () => {
+  it('edits through the channel route once the interaction token has expired', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 6 } });
+    const { token } = harness.command({ options: [prompt('long job')] });
+    const job = await until(() => {
+      const queued = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+      return queued?.replyMessageId ? queued : undefined;
+    });
+    harness.discord.expireToken(token);
+    harness.advance(15 * 60_000);
+    const upload = await harness.discord.waitForCall(
+      (c) =>
+        c.method === 'PATCH' &&
+        c.path === `/channels/${channelId}/messages/${job.replyMessageId}` &&
+        c.files.length > 0,
       15_000,
     );
-    expect(upload.files[0]?.name).toMatch(/^reelbot-\d+\.mp4$/);
-    expect(embedText(upload)).toContain('Done');
+    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+  });
+
+  it('posts the result as a new message mentioning the requester when the reply cannot be edited, else DMs', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 6 } });
+    const { token } = harness.command({ options: [prompt('no access')] });
+    const job = await until(() => {
+      const queued = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+      return queued?.replyMessageId ? queued : undefined;
+    });
+    harness.discord.expireToken(token);
+    harness.discord.failNext(
+      { method: 'PATCH', path: /^\/channels\// },
+      403,
+      { message: 'Missing Access', code: 50001 },
+      100,
+    );
+    harness.discord.failNext(
+      { method: 'POST', path: /^\/channels\/2+\/messages$/ },
+      403,
+      { message: 'Missing Access', code: 50001 },
+      100,
+    );
+    const dm = await harness.discord.waitForCall(
+      (c) =>
+        c.method === 'POST' &&
+        /^\/channels\/\d+\/messages$/.test(c.path) &&
+        c.status === 200 &&
+        c.files.length > 0,
+      15_000,
+    );
+    expect(dm.path).not.toBe(`/channels/${channelId}/messages`);
+    expect(dm.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    expect(harness.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(true);
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+  });
+
+  it('finishes a job after a restart mid-job, delivering it exactly once', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 8 } });
+    const { token } = harness.command({ options: [prompt('restart me')] });
+    const job = await until(() => harness?.bot.store.byState(['in_progress'])[0]);
+    await harness.restart();
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    await harness.discord.waitForCall(isNotice);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+    expect(providerCreates(harness)).toHaveLength(1);
+    expect(harness.bot.store.get(job.id)?.state).toBe('delivered');
+  });
+
+  it('posts a thumbnail and a link when the video is larger than the server allows', async () => {
+    harness = await startHarness({ video: { variant: 'hingnet' } });
+    const { token } = harness.command({ attachmentSizeLimit: 50_000, options: [prompt('big')] });
+    const final = await harness.discord.waitForCall(
+      (c) =>
+        c.method === 'PATCH' &&
+        c.path.includes(token) &&
+        embedText(c).includes('larger than this server allows'),
+      15_000,
+    );
+    expect(final.files.map((f) => f.contentType)).toEqual(['image/webp']);
+    expect(embedText(final)).toMatch(
+      /\[Watch or download the video\]\(http:\/\/127\.0\.0\.1:\d+\/files\/video_/,
+    );
+    const job = await delivered(harness);
+    expect(job.mediaBytes).toBe(sampleVideo().length);
   });
 });

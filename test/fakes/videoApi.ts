@@ -34,6 +34,8 @@ export interface RecordedRequest {
     files: Record<string, { filename: string; contentType: string; bytes: Buffer }>;
   };
   raw: Buffer;
+  /** When the request arrived (ms). */
+  at: number;
 }
 
 export type Fault =
@@ -90,6 +92,7 @@ async function record(request: IncomingMessage): Promise<RecordedRequest> {
     headers: request.headers,
     contentType,
     raw,
+    at: Date.now(),
   };
   if (contentType.startsWith('application/json') && raw.length > 0) {
     try {
