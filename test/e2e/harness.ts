@@ -21,6 +21,7 @@ export const otherChannelId = '222222222222222223';
 export const member = { id: '333333333333333333', username: 'alice' };
 export const otherMember = { id: '333333333333333334', username: 'bob' };
 export const moderator = { id: '333333333333333335', username: 'mod' };
+export const moderatorRoleId = '444444444444444444';
 export const botToken = 'test-bot-token-abcdef';
 export const apiKey = 'test-key';
 /** Manage Messages (1 << 13) and Manage Server (1 << 5). */
@@ -56,7 +57,11 @@ export async function startHarness(
   const video = await startFakeVideoApi({ apiKey, pollsToComplete: 3, ...options.video });
   const discord = await startFakeDiscord({
     guilds: [
-      { id: guildId, channels: [{ id: channelId }, { id: otherChannelId }] },
+      {
+        id: guildId,
+        channels: [{ id: channelId }, { id: otherChannelId }],
+        roles: [{ id: moderatorRoleId, name: 'video mods', permissions: '0' }],
+      },
       { id: otherGuildId, channels: [{ id: '222222222222222224' }] },
     ],
   });

@@ -1,0 +1,400 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../fakes/discord.ts';
+import {
+  body,
+  channelId,
+  guildId,
+  type Harness,
+  member,
+  moderator,
+  moderatorPermissions,
+  otherChannelId,
+  otherGuildId,
+  otherMember,
+  startHarness,
+  until,
+} from './harness.ts';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+/** Jobs written straight into the store, as earlier /video commands would have left them. */
+function seedJobs(
+  h: Harness,
+  count: number,
+  overrides: { guildId?: string; userId?: string; state?: string } = {},
+) {
+  const insert = h.bot.store.db.prepare(
+    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, reply_message_id)
+     VALUES (?, ?, ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?, ?)`,
+  );
+  const at = Date.now() - count * 1_000;
+  for (let index = 0; index < count; index++) {
+    insert.run(
+      overrides.guildId ?? guildId,
+      channelId,
+      overrides.userId ?? member.id,
+      index % 3 === 0 ? `=cmd|' /C calc'!A0 #${index}` : `**bold** @everyone ${index}`,
+      overrides.state ?? (index % 2 ? 'failed' : 'delivered'),
+      at + index * 1_000,
+      at + index * 1_000,
+      String(900_000_000_000_000_000n + BigInt(index)),
+    );
+  }
+}
+
+interface Reply {
+  content?: string;
+  embeds?: { description?: string }[];
+  components?: { components: { custom_id: string; label: string; disabled?: boolean }[] }[];
+  flags?: number;
+  attachments?: unknown[];
+}
+
+async function reply(h: Harness, token: string): Promise<{ call: RecordedCall; data: Reply }> {
+  const call = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+  return { call, data: (body(call).data ?? {}) as Reply };
+}
+
+function history(
+  h: Harness,
+  input: { user?: typeof member; target?: string; status?: string; permissions?: string; guild?: string },
+) {
+  const options: unknown[] = [];
+  if (input.target) options.push({ name: 'user', type: 6, value: input.target });
+  if (input.status) options.push({ name: 'status', type: 3, value: input.status });
+  const resolved = input.target
+    ? {
+        users: { [input.target]: { id: input.target, username: 'target', discriminator: '0', avatar: null } },
+        members:
+          input.target === 'not-a-member'
+            ? {}
+            : {
+                [input.target]: {
+                  roles: [],
+                  joined_at: new Date(0).toISOString(),
+                  permissions: '0',
+                  flags: 0,
+                },
+              },
+      }
+    : undefined;
+  return h.discord.sendCommand({
+    guildId: input.guild ?? guildId,
+    channelId: input.guild === otherGuildId ? '222222222222222224' : channelId,
+    user: input.user ?? member,
+    memberPermissions: input.permissions,
+    name: 'video-history',
+    options,
+    resolved,
+  });
+}
+
+function admin(
+  h: Harness,
+  subcommand: string,
+  options: unknown[] = [],
+  input: { permissions?: string; resolved?: unknown } = {},
+) {
+  return h.discord.sendCommand({
+    guildId,
+    channelId,
+    user: moderator,
+    memberPermissions: input.permissions ?? moderatorPermissions,
+    name: 'video-admin',
+    options: [{ name: subcommand, type: 1, options }],
+    resolved: input.resolved,
+  });
+}
+
+const jobIds = (data: Reply) =>
+  [...(data.embeds?.[0]?.description ?? '').matchAll(/\*\*#(\d+)\*\*/g)].map((m) => Number(m[1]));
+
+describe('/video-history', () => {
+  it("shows a member's own jobs, newest first, ephemerally, with jump links", async () => {
+    harness = await startHarness();
+    seedJobs(harness, 3);
+    const { token } = history(harness, {});
+    const { data } = await reply(harness, token);
+    expect(data.flags).toBe(64);
+    expect(jobIds(data)).toEqual([3, 2, 1]);
+    expect(data.embeds?.[0]?.description).toContain(
+      `(https://discord.com/channels/${guildId}/${channelId}/900000000000000002)`,
+    );
+    // The prompt is shown escaped: no markdown, no pings.
+    expect(data.embeds?.[0]?.description).toContain('> \\*\\*bold\\*\\* @\u200beveryone 1');
+    expect(data.embeds?.[0]?.description).not.toContain('@everyone');
+  });
+
+  it('pages with Previous and Next, stable when new jobs arrive, and only for the viewer', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 12);
+    const first = await reply(harness, history(harness, {}).token);
+    expect(jobIds(first.data)).toEqual([12, 11, 10, 9, 8]);
+    const [previous, next] = first.data.components?.[0]?.components ?? [];
+    expect(previous?.disabled).toBe(true);
+    seedJobs(harness, 1); // a new job (#13) arrives between pages
+    const messageId = harness.discord.originalMessage(first.call.path.split('/')[3] ?? '')?.id ?? '1';
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: next?.custom_id ?? '',
+      messageId,
+    });
+    const second = await reply(harness, click.token);
+    expect(body(second.call).type).toBe(7);
+    expect(jobIds(second.data)).toEqual([7, 6, 5, 4, 3]);
+    const back = second.data.components?.[0]?.components[0];
+    const clickBack = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: back?.custom_id ?? '',
+      messageId,
+    });
+    expect(jobIds((await reply(harness, clickBack.token)).data)).toEqual([12, 11, 10, 9, 8]);
+
+    const stranger = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: otherMember,
+      customId: next?.custom_id ?? '',
+      messageId,
+    });
+    const refused = await reply(harness, stranger.token);
+    expect(refused.data).toMatchObject({
+      content: 'Only the member who opened this list can page through it.',
+      flags: 64,
+    });
+  });
+
+  it('filters by status', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 6);
+    const { data } = await reply(harness, history(harness, { status: 'failed' }).token);
+    expect(jobIds(data)).toEqual([6, 4, 2]);
+  });
+
+  it("lets a moderator see a member's jobs, and refuses a non-moderator", async () => {
+    harness = await startHarness();
+    seedJobs(harness, 2);
+    const asModerator = await reply(
+      harness,
+      history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
+    );
+    expect(jobIds(asModerator.data)).toEqual([2, 1]);
+    expect(asModerator.data.components?.[0]?.components.map((b) => b.label)).toEqual([
+      'Previous',
+      'Next',
+      'Export CSV',
+    ]);
+    const asMember = await reply(harness, history(harness, { user: otherMember, target: member.id }).token);
+    expect(asMember.data.content).toBe(
+      "Only moderators (Manage Messages, or the server's moderator role) can see another member's jobs.",
+    );
+    expect(asMember.data.embeds ?? []).toHaveLength(0);
+  });
+
+  it('counts the configured moderator role as moderator', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 1);
+    harness.bot.store.updateGuildSettings(guildId, { moderatorRoleId: '444444444444444444' });
+    const token = harness.discord.sendCommand({
+      guildId,
+      channelId,
+      user: otherMember,
+      memberRoles: ['444444444444444444'],
+      name: 'video-history',
+      options: [{ name: 'user', type: 6, value: member.id }],
+      resolved: {
+        users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
+        members: {
+          [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
+        },
+      },
+    }).token;
+    expect(jobIds((await reply(harness, token)).data)).toEqual([1]);
+  });
+
+  it("never shows another guild's jobs, even to its moderators", async () => {
+    harness = await startHarness();
+    seedJobs(harness, 3, { guildId: otherGuildId });
+    const { data } = await reply(
+      harness,
+      history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
+    );
+    expect(jobIds(data)).toEqual([]);
+    expect(data.embeds?.[0]?.description).toContain('No video jobs found.');
+  });
+
+  it('refuses a user who is not a member of the server', async () => {
+    harness = await startHarness();
+    const target = '555555555555555555';
+    const token = harness.discord.sendCommand({
+      guildId,
+      channelId,
+      user: moderator,
+      memberPermissions: moderatorPermissions,
+      name: 'video-history',
+      options: [{ name: 'user', type: 6, value: target }],
+      resolved: { users: { [target]: { id: target, username: 'ghost', discriminator: '0', avatar: null } } },
+    }).token;
+    expect((await reply(harness, token)).data.content).toBe('That user is not a member of this server.');
+  });
+
+  it('exports a full history as CSV for moderators, and audits the export', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 7);
+    const list = await reply(
+      harness,
+      history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
+    );
+    const exportButton = list.data.components?.[0]?.components[2];
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: moderator,
+      memberPermissions: moderatorPermissions,
+      customId: exportButton?.custom_id ?? '',
+      messageId: '1',
+    });
+    const { call, data } = await reply(harness, click.token);
+    expect(data.content).toBe(`Full history of <@${member.id}>: 7 jobs.`);
+    expect(data.flags).toBe(64);
+    const csv = call.files[0]?.bytes.toString('utf8') ?? '';
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,created_at,state,model,size,seconds,prompt,error_kind,error_message,provider_video_id,message_link',
+    );
+    expect(lines).toHaveLength(8);
+    // A formula-looking prompt stays text in a spreadsheet: it is prefixed with a quote.
+    expect(lines[1]).toMatch(
+      /^7,20\d\d-.*,delivered,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:/,
+    );
+    expect(csv).not.toMatch(/,=cmd/);
+    expect(lines[2]).toContain(',**bold** @everyone 5,');
+    expect(harness.bot.context.moderation.auditLog(guildId, 5)[0]).toMatchObject({
+      actorId: moderator.id,
+      action: 'history.export',
+      target: member.id,
+    });
+  });
+});
+
+describe('/video-admin', () => {
+  it('refuses members without Manage Server, checked at run time', async () => {
+    harness = await startHarness();
+    const { token } = admin(harness, 'usage', [], { permissions: String(1n << 13n) });
+    expect((await reply(harness, token)).data.content).toBe(
+      "Only members with Manage Server can change reelbot's settings.",
+    );
+  });
+
+  it('shows and sets quotas; the change applies to the next /video and is audited', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const shown = await reply(harness, admin(harness, 'quota').token);
+    expect(shown.data.content).toContain('Videos in progress per member: 2 (default)');
+    const set = await reply(
+      harness,
+      admin(harness, 'quota', [{ name: 'in_flight', type: 4, value: 1 }]).token,
+    );
+    expect(set.data.content).toContain('Quotas updated.');
+    expect(set.data.content).toContain('Videos in progress per member: 1\n');
+
+    harness.command({ options: [{ name: 'prompt', type: 3, value: 'one' }] });
+    await until(() => harness?.bot.store.byState(['queued', 'in_progress']).length === 1);
+    const second = harness.command({ options: [{ name: 'prompt', type: 3, value: 'two' }] });
+    expect((await reply(harness, second.token)).data.content).toBe(
+      'You already have 1 videos in progress. Wait for one to finish, then try again.',
+    );
+    expect(harness.bot.context.moderation.auditLog(guildId, 1)[0]).toMatchObject({
+      action: 'quota.set',
+      actorId: moderator.id,
+    });
+  });
+
+  it('limits /video to allowed channels', async () => {
+    harness = await startHarness();
+    const channel = { id: otherChannelId, type: 0, name: 'videos', permissions: '0' };
+    await reply(
+      harness,
+      admin(harness, 'allow-channel', [{ name: 'channel', type: 7, value: otherChannelId }], {
+        resolved: { channels: { [otherChannelId]: channel } },
+      }).token,
+    );
+    const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'here' }] });
+    expect((await reply(harness, refused.token)).data.content).toBe(
+      `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`,
+    );
+    expect(harness.video.requests).toHaveLength(0);
+  });
+
+  it('blocks and unblocks a member, with audit entries', async () => {
+    harness = await startHarness();
+    const resolved = {
+      users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
+    };
+    const blocked = await reply(
+      harness,
+      admin(
+        harness,
+        'block',
+        [
+          { name: 'user', type: 6, value: member.id },
+          { name: 'reason', type: 3, value: 'spam' },
+        ],
+        { resolved },
+      ).token,
+    );
+    expect(blocked.data.content).toBe(`<@${member.id}> can no longer make videos here.`);
+    const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'let me' }] });
+    expect((await reply(harness, refused.token)).data.content).toBe(
+      'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.',
+    );
+    await reply(
+      harness,
+      admin(harness, 'unblock', [{ name: 'user', type: 6, value: member.id }], { resolved }).token,
+    );
+    const allowed = harness.command({ options: [{ name: 'prompt', type: 3, value: 'let me' }] });
+    expect(
+      body(await harness.discord.waitForCall((c) => c.path.endsWith(`${allowed.token}/callback`))).type,
+    ).toBe(5);
+    const audit = await reply(harness, admin(harness, 'audit').token);
+    expect(audit.data.content).toContain('**member.unblock**');
+    expect(audit.data.content).toContain('**member.block**');
+    expect(audit.data.content).toContain('spam');
+  });
+
+  it("cancels any job of its own guild by id, never another guild's", async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    harness.command({ options: [{ name: 'prompt', type: 3, value: 'cancel me' }] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    seedJobs(harness, 1, { guildId: otherGuildId, state: 'queued' });
+    const foreign = harness.bot.store.byState(['queued']).find((j) => j.guildId === otherGuildId);
+    const refused = await reply(
+      harness,
+      admin(harness, 'cancel', [{ name: 'job', type: 4, value: foreign?.id }]).token,
+    );
+    expect(refused.data.content).toBe('That video job no longer exists.');
+    expect(harness.bot.store.get(foreign?.id ?? 0)?.state).toBe('queued');
+    const done = await reply(
+      harness,
+      admin(harness, 'cancel', [{ name: 'job', type: 4, value: job.id }]).token,
+    );
+    expect(done.data.content).toBe(`Job #${job.id} canceled.`);
+    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+  });
+
+  it('summarises usage for the last 24 hours and 7 days', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 4);
+    const usage = await reply(harness, admin(harness, 'usage').token);
+    expect(usage.data.content).toContain('4 jobs, 24 s of video');
+    expect(usage.data.content).toContain(`Top members: <@${member.id}> 4 (24 s)`);
+    expect(usage.data.content).toContain('By state: delivered 2, failed 2');
+  });
+});
