@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backupDatabase } from '../../src/backup.ts';
+import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
+import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
+import {
+  apiKey,
+  body,
+  botToken,
+  channelId,
+  embedText,
+  guildId,
+  type Harness,
+  member,
+  sampleVideo,
+  startHarness,
+  until,
+} from './harness.ts';
+
+let harness: Harness | undefined;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const isUpload = (token: string) => (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
+
+/** Checks every line against the Prometheus text exposition format and returns the samples. */
+function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)( \d+)?$/;
+  for (const line of text.split('\n')) {
+    if (line === '' || /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
+    const match = sample.exec(line);
+    if (!match) throw new Error(`not Prometheus text: ${line}`);
+    samples.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]));
+  }
+  return samples;
+}
+
+describe('HTTP endpoint', () => {
+  it('serves health and Prometheus metrics that parse, with the job metrics', async () => {
+    harness = await startHarness({ env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' } });
+    const address = harness.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const base = `http://127.0.0.1:${address.port}`;
+    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'metrics' }] });
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    await until(() => harness?.bot.store.byState(['delivered']).length === 1);
+
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const response = await fetch(`${base}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const samples = parsePrometheus(await response.text());
+    expect(samples.get('reelbot_jobs{state="delivered"}')).toBe(1);
+    expect(samples.get('reelbot_jobs_in_flight')).toBe(0);
+    expect(samples.get('reelbot_job_duration_seconds_count{state="delivered"}')).toBe(1);
+    expect(samples.get('reelbot_job_duration_seconds_bucket{le="60",state="delivered"}')).toBe(1);
+    expect(samples.get('reelbot_provider_requests_total{operation="create"}')).toBe(1);
+    expect(samples.get('reelbot_provider_requests_total{operation="retrieve"}')).toBeGreaterThanOrEqual(3);
+    expect(samples.get('reelbot_discord_edits_total{route="webhook"}')).toBeGreaterThanOrEqual(1);
+    expect(samples.has('reelbot_nodejs_eventloop_lag_seconds')).toBe(true);
+    expect([...samples.keys()].some((key) => key.startsWith('reelbot_discord_rate_limits_total'))).toBe(
+      false,
+    );
+
+    harness.video.fail({ method: 'GET' }, { kind: 'status', status: 500 }, 20);
+    await harness.bot.context.videoClient.retrieve('video_x').catch(() => undefined);
+    const after = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    expect(after.get('reelbot_provider_errors_total{operation="retrieve",kind="provider_down"}')).toBe(1);
+  });
+
+  it('falls back to a signed, expiring link on its own endpoint when a public URL is set', async () => {
+    harness = await startHarness({
+      env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
+    });
+    const { token } = harness.command({
+      attachmentSizeLimit: 10_000,
+      options: [{ name: 'prompt', type: 3, value: 'big' }],
+    });
+    const final = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Watch or download'),
+      15_000,
+    );
+    const link = /\((http:\/\/placeholder\.invalid(\/media\/\d+\.mp4\?expires=\d+&sig=[\w-]+))\)/.exec(
+      embedText(final),
+    );
+    expect(link).not.toBeNull();
+    const address = harness.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const local = `http://127.0.0.1:${address.port}${link?.[2]}`;
+    const video = await fetch(local);
+    expect(video.status).toBe(200);
+    expect(Buffer.from(await video.arrayBuffer()).equals(sampleVideo())).toBe(true);
+    const ranged = await fetch(local, { headers: { range: 'bytes=0-9' } });
+    expect(ranged.status).toBe(206);
+    expect((await ranged.arrayBuffer()).byteLength).toBe(10);
+    const forged = local.replace(/sig=[\w-]+/, 'sig=forged');
+    expect((await fetch(forged)).status).toBe(404);
+  });
+});
+
+describe('simulated provider', () => {
+  it('runs the whole flow without an API key, labelled in every job message', async () => {
+    harness = await startHarness({ env: { VIDEO_SIMULATED: 'true', VIDEO_API_KEY: '' } });
+    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'try it' }] });
+    const upload = await harness.discord.waitForCall(isUpload(token), 30_000);
+    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    const jobMessages = harness.discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(token));
+    expect(jobMessages.length).toBeGreaterThan(0);
+    for (const call of jobMessages) expect(embedText(call)).toContain('Simulated provider');
+    expect(harness.video.requests).toHaveLength(0);
+  }, 40_000);
+});
+
+describe('backups', () => {
+  it('copies the database online into a file that opens with every job', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'back me up' }] });
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const destination = join(harness.dir, 'backups', 'copy.db');
+    await backupDatabase(join(harness.dir, 'reelbot.db'), destination);
+    const copy = new BetterSqlite3(destination, { readonly: true });
+    expect(copy.prepare('SELECT prompt FROM jobs').all()).toEqual([{ prompt: 'back me up' }]);
+    copy.close();
+  });
+});
+
+describe('graceful shutdown', () => {
+  function startProcess(env: Record<string, string>): { child: ChildProcess; output: string[] } {
+    const output: string[] = [];
+    const child = spawn(
+      process.execPath,
+      [
+        '--experimental-strip-types',
+        '--disable-warning=ExperimentalWarning',
+        join(import.meta.dirname, '../../src/main.ts'),
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    return { child, output };
+  }
+
+  it('stops on SIGTERM mid-job, and the restarted bot finishes the job once', async () => {
+    const discord: FakeDiscord = await startFakeDiscord({
+      guilds: [{ id: guildId, channels: [{ id: channelId }] }],
+    });
+    const video: FakeVideoApi = await startFakeVideoApi({ apiKey, pollsToComplete: 1_000 });
+    cleanups.push(
+      () => discord.close(),
+      () => video.close(),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'reelbot-sigterm-'));
+    const env = {
+      DISCORD_TOKEN: botToken,
+      DISCORD_API_URL: discord.restUrl,
+      VIDEO_API_BASE_URL: video.url,
+      VIDEO_API_KEY: apiKey,
+      DATABASE_PATH: join(dir, 'reelbot.db'),
+      MEDIA_DIR: join(dir, 'media'),
+      LOG_LEVEL: 'info',
+    };
+    const first = startProcess(env);
+    cleanups.push(() => first.child.kill('SIGKILL'));
+    await until(() => first.output.join('').includes('"msg":"slash commands registered"'), 15_000);
+    const { token } = discord.sendCommand({
+      guildId,
+      channelId,
+      user: member,
+      name: 'video',
+      options: [{ name: 'prompt', type: 3, value: 'survive a restart' }],
+    });
+    await discord.waitForCall((c) => c.method === 'PATCH' && c.path.includes(token));
+    const exited = new Promise<number | null>((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(first.output.join('')).toContain('"msg":"shutting down"');
+    const row = new BetterSqlite3(env.DATABASE_PATH, { readonly: true });
+    expect(row.prepare('SELECT state FROM jobs').get()).toMatchObject({
+      state: expect.stringMatching(/queued|in_progress/),
+    });
+    row.close();
+
+    const [job] = [...video.jobs.values()];
+    video.completeJob(job?.id ?? '');
+    const second = startProcess(env);
+    cleanups.push(() => second.child.kill('SIGKILL'));
+    const upload = await discord.waitForCall(isUpload(token), 20_000);
+    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    await discord.waitForCall((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);
+    expect(discord.calls.filter(isUpload(token))).toHaveLength(1);
+    expect(video.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+    expect(existsSync(join(dir, 'media'))).toBe(true);
+    expect(body(upload)).toMatchObject({ attachments: [{ id: 0 }] });
+  }, 45_000);
+});
