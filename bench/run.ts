@@ -89,6 +89,11 @@ async function history(): Promise<void> {
   for await (const line of lines) console.log(line);
 }
 
-const benchmarks: Record<string, () => Promise<void>> = { history, tracker, resume };
+async function burst(): Promise<void> {
+  console.log('\n## burst: 200 /video from 50 members within one second (bot in its own process)');
+  console.log(JSON.stringify(await run('discord/burst.ts', [])));
+}
+
+const benchmarks: Record<string, () => Promise<void>> = { history, burst, tracker, resume };
 const wanted = process.argv.slice(2).filter((name) => name in benchmarks);
 for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) await benchmarks[name]?.();
