@@ -43,7 +43,8 @@ export interface Harness {
   logs: string[];
   /** Moves the bot's clock forward (token expiry, quotas) without waiting. */
   advance(ms: number): void;
-  restart(): Promise<void>;
+  /** Stops the bot (unless it already is) and starts a new one on the same database. */
+  restart(options?: { alreadyStopped?: boolean }): Promise<void>;
   command(input: Partial<InteractionInput> & { name?: string; options?: unknown[]; resolved?: unknown }): {
     id: string;
     token: string;
@@ -99,8 +100,8 @@ export async function startHarness(
     advance(ms) {
       offset += ms;
     },
-    async restart() {
-      await harness.bot.stop();
+    async restart(restartOptions = {}) {
+      if (!restartOptions.alreadyStopped) await harness.bot.stop();
       harness.bot = await launch();
     },
     command(input) {

@@ -413,6 +413,45 @@ describe('surviving Discord and restarts', () => {
     expect(harness.bot.store.get(job.id)?.state).toBe('delivered');
   });
 
+  it('after a crash between the upload and marking it delivered, does not upload again', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('exactly once')] });
+    const job = await delivered(harness);
+    await harness.discord.waitForCall(isNotice);
+    // As if the process died right after Discord accepted the upload.
+    harness.bot.store.db
+      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
+      .run(job.id);
+    await harness.restart();
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+  });
+
+  it('after a crash between marking delivering and the upload, uploads exactly once', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const { token } = harness.command({ options: [prompt('interrupted upload')] });
+    const job = await until(() => {
+      const running = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+      return running?.replyMessageId ? running : undefined;
+    });
+    await harness.bot.stop();
+    harness.video.completeJob(job.remoteId ?? '');
+    // The row says an upload began; Discord's message has no video yet.
+    // The stopped bot's store is closed: write through a fresh handle.
+    const { openJobStore } = await import('../../src/jobs/index.ts');
+    const store = openJobStore({ path: `${harness.dir}/reelbot.db` });
+    store.db
+      .prepare(
+        "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
+      )
+      .run(Date.now() + 3_600_000, job.id);
+    store.close();
+    await harness.restart({ alreadyStopped: true });
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+  });
+
   it('posts a thumbnail and a link when the video is larger than the server allows', async () => {
     harness = await startHarness({ video: { variant: 'hingnet' } });
     const { token } = harness.command({ attachmentSizeLimit: 50_000, options: [prompt('big')] });

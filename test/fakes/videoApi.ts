@@ -203,7 +203,9 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     },
     completeJob(id) {
       const job = jobs.get(id);
-      if (job) job.forceComplete = true;
+      if (!job) return;
+      job.forceComplete = true;
+      job.status = 'running';
     },
     close: async () => {
       for (const response of hanging) response.destroy();

@@ -1,0 +1,90 @@
+// Shared set-up for the jobs room's tests: a store on a temp file, a clock the test drives,
+// the real client against the fake video API.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createTracker, type NewJob, openJobStore, type TrackerOptions } from '../../src/jobs/index.ts';
+import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
+import { type FakeVideoApiOptions, startFakeVideoApi } from '../fakes/videoApi.ts';
+
+export const catalogue = (() => {
+  const built = buildCatalogue({
+    enabledIds: [],
+    custom: [],
+    defaultModelId: 'veo-3.1-fast-generate-preview',
+  });
+  if (!built.catalogue) throw new Error(built.problems.join());
+  return built.catalogue;
+})();
+
+export const silent = pino({ level: 'silent' });
+export const generous = { inFlightPerUser: 100, jobsPerUserPerDay: 100, secondsPerGuildPerDay: 100_000 };
+
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    guildId: 'g1',
+    channelId: 'c1',
+    userId: 'u1',
+    model: 'veo-3.1-fast-generate-preview',
+    prompt: 'a lion',
+    seconds: 6,
+    size: '1280x720',
+    ...overrides,
+  };
+}
+
+export function clock(start = Date.UTC(2026, 10, 24, 12)) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'reelbot-jobs-')), 'jobs.db');
+}
+
+/** Store, fake provider, real client and tracker on one driven clock. */
+export async function world(
+  options: { video?: FakeVideoApiOptions; tracker?: Partial<TrackerOptions>; path?: string } = {},
+) {
+  const time = clock();
+  const path = options.path ?? tempDbPath();
+  const store = openJobStore({ path, now: time.now });
+  const video = await startFakeVideoApi({
+    apiKey: 'test-key',
+    pollsToComplete: 3,
+    now: time.now,
+    ...options.video,
+  });
+  const client = createVideoClient({
+    baseUrl: video.url,
+    apiKey: 'test-key',
+    catalogue,
+    http: { sleep: async () => undefined, retries: 0 },
+  });
+  const tracker = createTracker({ store, client, logger: silent, now: time.now, ...options.tracker });
+  const events: { type: string; id: number; state: string }[] = [];
+  for (const type of ['progress', 'completed', 'failed', 'expired'] as const) {
+    tracker.on(type, (job) => events.push({ type, id: job.id, state: job.state }));
+  }
+  return {
+    time,
+    path,
+    store,
+    video,
+    client,
+    tracker,
+    events,
+    async close() {
+      await tracker.stop();
+      await client.close();
+      await video.close();
+      if (store.db.open) store.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { nextPollDelay, defaultPollPolicy as policy, retryPollDelay } from '../../src/jobs/index.ts';
+
+const created = 1_000_000;
+
+describe('poll schedule', () => {
+  it('stays between the floor and the ceiling whatever the job looks like', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let round = 0; round < 5_000; round++) {
+      const elapsed = Math.floor(random() * 3_600_000);
+      const delay = nextPollDelay(
+        {
+          createdAt: created,
+          progress: Math.floor(random() * 101),
+          reportsProgress: random() > 0.3,
+          progressChangedAt: random() > 0.5 ? created + Math.floor(random() * elapsed) : null,
+        },
+        created + elapsed,
+      );
+      expect(delay).toBeGreaterThanOrEqual(policy.floorMs);
+      expect(delay).toBeLessThanOrEqual(policy.ceilingMs);
+    }
+  });
+
+  it('polls a job without progress at the steady 10-second interval', () => {
+    expect(
+      nextPollDelay(
+        { createdAt: created, progress: 0, reportsProgress: false, progressChangedAt: null },
+        created + 60_000,
+      ),
+    ).toBe(10_000);
+  });
+
+  it('closes in on the predicted end: sparse early, dense near completion', () => {
+    const at = (progress: number, elapsed: number) =>
+      nextPollDelay(
+        { createdAt: created, progress, reportsProgress: true, progressChangedAt: created + elapsed },
+        created + elapsed,
+      );
+    // 100 s job: at 10% after 10 s, 90 s remain → wait 30 s (the ceiling); at 90% after 90 s, 10 s remain → 6 s.
+    expect(at(10, 10_000)).toBe(30_000);
+    expect(at(90, 90_000)).toBe(6_000);
+    // 99% after 99 s: about 1 s remains → poll just after it.
+    expect(at(99, 99_000)).toBe(1_250);
+  });
+
+  it('stops trusting the rate of a stalled job and falls back to the steady interval', () => {
+    const delay = nextPollDelay(
+      { createdAt: created, progress: 40, reportsProgress: true, progressChangedAt: created + 10_000 },
+      created + 60_000,
+    );
+    expect(delay).toBe(policy.blindIntervalMs);
+  });
+
+  it('backs off a failing poll exponentially, with jitter, up to the ceiling', () => {
+    const middle = () => 0.5;
+    expect([1, 2, 3, 4, 5, 10].map((failures) => retryPollDelay(failures, policy, middle))).toEqual([
+      3_000, 6_000, 12_000, 24_000, 30_000, 30_000,
+    ]);
+    expect(retryPollDelay(1, policy, () => 0)).toBe(2_250);
+    expect(retryPollDelay(1, policy, () => 1)).toBe(3_750);
+  });
+});
