@@ -23,7 +23,13 @@ import {
 import type { Logger } from './log.ts';
 import { signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createSimulatedClient, createVideoClient, ProviderError, simulatedLabel } from './provider/index.ts';
+import {
+  abandonBody,
+  createSimulatedClient,
+  createVideoClient,
+  ProviderError,
+  simulatedLabel,
+} from './provider/index.ts';
 
 export interface BotOptions {
   config: Config;
@@ -48,7 +54,7 @@ async function fetchAttachment(url: string, maxBytes: number): Promise<Uint8Arra
   for await (const chunk of response.body) {
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
-      response.body.destroy();
+      abandonBody(response.body);
       throw new ProviderError('too_large', 'attachment over the limit');
     }
     chunks.push(chunk as Buffer);

@@ -4,6 +4,7 @@ import { type Readable, Transform } from 'node:stream';
 import { FormData, request } from 'undici';
 import type { Catalogue } from './catalogue.ts';
 import {
+  abandonBody,
   defaultHttpOptions,
   errorFromResponse,
   errorFromThrown,
@@ -166,7 +167,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
       const lengthHeader = response.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' ? Number(lengthHeader) : null;
       if (contentLength !== null && contentLength > maxBytes) {
-        response.body.destroy();
+        abandonBody(response.body);
         throw tooLarge(contentLength, maxBytes);
       }
       const contentType = response.headers['content-type'];

@@ -30,6 +30,15 @@ export function defaultHttpOptions(timeoutMs: number): HttpOptions {
   };
 }
 
+/**
+ * Abandons a response body we will not read. undici's BodyReadable emits an AbortError when
+ * destroyed unread; nobody listens for it any more, so without a listener it would be uncaught.
+ */
+export function abandonBody(body: Dispatcher.ResponseData['body']): void {
+  body.once('error', () => {});
+  body.destroy();
+}
+
 /** Exponential backoff with full jitter, floored at the provider's own Retry-After. */
 export function retryDelayMs(attempt: number, random: () => number, retryAfterMs: number | null): number {
   const exponential = Math.min(8_000, 500 * 2 ** attempt);

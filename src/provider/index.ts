@@ -1,5 +1,6 @@
 // The provider room's public surface.
 export { buildCatalogue, builtInModels, type Catalogue } from './catalogue.ts';
 export { createVideoClient, readAll, type VideoClient, type VideoDownload } from './client.ts';
+export { abandonBody } from './http.ts';
 export { createSimulatedClient, simulatedLabel } from './simulated.ts';
 export * from './types.ts';
