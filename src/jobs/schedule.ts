@@ -28,13 +28,21 @@ export interface PollSubject {
   reportsProgress: boolean;
   /** When progress last changed (ms), null when it never has. */
   progressChangedAt: number | null;
+  /** The sample before the latest one, when progress just moved: the recent rate, which after a stall beats the average. */
+  previous?: { progress: number; at: number };
+}
+
+/** When a job started at `createdAt` and at `progress` percent by `at` should end, at its average pace. */
+function predictedEnd(createdAt: number, progress: number, at: number): number {
+  return at + ((100 - progress) * Math.max(1, at - createdAt)) / progress;
 }
 
 /**
- * With progress reported, predict completion from the rate so far and close in on it
- * geometrically: each poll waits 60% of the predicted remaining time, so polls are sparse
- * early and dense near the end. Without progress (or when it stalls), fall back to the
- * provider guide's steady interval, so such jobs never fare worse than a fixed 10-second poll.
+ * With progress reported, predict completion from the rate so far. While two successive
+ * predictions disagree, close in geometrically (wait 60% of the predicted remaining time); once
+ * they agree, the pace is steady: poll once, just after the predicted end. Without progress (or
+ * when it stalls), fall back to the provider guide's steady interval, so such jobs never fare
+ * worse than a fixed 10-second poll.
  */
 export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy = defaultPollPolicy): number {
   const clamp = (ms: number) => Math.round(Math.min(policy.ceilingMs, Math.max(policy.floorMs, ms)));
@@ -45,8 +53,22 @@ export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy 
   // Stalled: the rate says nothing any more. Poll like a blind job until progress moves again.
   if (still > policy.stallAfterMs) return clamp(policy.blindIntervalMs);
 
-  const rate = job.progress / elapsed;
+  const averageRate = job.progress / elapsed;
+  const recentRate = job.previous
+    ? (job.progress - job.previous.progress) / Math.max(1, now - job.previous.at)
+    : 0;
+  // A job that stalled and moved on runs at its recent pace, not its average since creation.
+  const rate = Math.max(averageRate, recentRate);
   const remaining = (100 - job.progress) / rate;
+
+  const previous = job.previous;
+  if (previous && previous.progress > 0) {
+    const end = now + remaining;
+    const before = predictedEnd(job.createdAt, previous.progress, previous.at);
+    // Integer percentages make each prediction wobble by a few percent; more than that is a change of pace.
+    const steady = Math.abs(end - before) <= Math.max(policy.floorMs, 0.05 * (end - job.createdAt));
+    if (steady) return clamp(remaining + 250);
+  }
   if (remaining > 2 * policy.floorMs) return clamp(remaining * 0.6);
   // Close to the predicted end: poll just after it.
   return clamp(remaining + 250);

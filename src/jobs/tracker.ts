@@ -110,11 +110,16 @@ export function createTracker(options: TrackerOptions) {
     }
     const changed = remote.progress !== job.progress;
     const progressChangedAt = changed ? at : job.progressChangedAt;
+    const previous =
+      changed && job.progressChangedAt !== null
+        ? { progress: job.progress, at: job.progressChangedAt }
+        : undefined;
     const subject = {
       ...job,
       progress: remote.progress,
       reportsProgress: remote.reportsProgress,
       progressChangedAt,
+      previous,
     };
     const patch = {
       progress: remote.progress,

@@ -35,6 +35,25 @@ describe('poll schedule', () => {
     ).toBe(10_000);
   });
 
+  it('polls once just after the predicted end when two predictions agree', () => {
+    // 100 s job seen at 30% after 30 s, now 60% after 60 s: both predict 100 s.
+    const subject = {
+      createdAt: created,
+      progress: 60,
+      reportsProgress: true,
+      progressChangedAt: created + 60_000,
+      previous: { progress: 30, at: created + 30_000 },
+    };
+    expect(nextPollDelay(subject, created + 60_000)).toBe(30_000); // 40 s away: the ceiling first
+    const closer = {
+      ...subject,
+      progress: 90,
+      progressChangedAt: created + 90_000,
+      previous: { progress: 60, at: created + 60_000 },
+    };
+    expect(nextPollDelay(closer, created + 90_000)).toBe(10_250);
+  });
+
   it('closes in on the predicted end: sparse early, dense near completion', () => {
     const at = (progress: number, elapsed: number) =>
       nextPollDelay(
@@ -63,5 +82,27 @@ describe('poll schedule', () => {
     ]);
     expect(retryPollDelay(1, policy, () => 0)).toBe(2_250);
     expect(retryPollDelay(1, policy, () => 1)).toBe(3_750);
+  });
+});
+
+describe('poll schedule after a stall', () => {
+  it('predicts from the recent pace once progress moves again, not the average dragged down by the stall', () => {
+    // Stalled at 40% from 40 s to 100 s, then 50% at 110 s: 1%/s recently, 0.45%/s on average.
+    const subject = {
+      createdAt: created,
+      progress: 50,
+      reportsProgress: true,
+      progressChangedAt: created + 110_000,
+      previous: { progress: 40, at: created + 100_000 },
+    };
+    expect(nextPollDelay(subject, created + 110_000)).toBe(30_000);
+    const late = {
+      ...subject,
+      progress: 95,
+      progressChangedAt: created + 155_000,
+      previous: { progress: 90, at: created + 150_000 },
+    };
+    // 5 s remain at the recent pace (the average would say 8 s), and the previous sample agrees: poll just after.
+    expect(nextPollDelay(late, created + 155_000)).toBe(5_250);
   });
 });
