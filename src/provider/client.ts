@@ -9,6 +9,9 @@ import {
   errorFromResponse,
   errorFromThrown,
   type HttpOptions,
+  type RetryRule,
+  retryTransient,
+  retryUnprocessed,
   withRetries,
 } from './http.ts';
 import { prepareReference } from './reference.ts';
@@ -20,7 +23,13 @@ export interface VideoClientOptions {
   baseUrl: string;
   apiKey: string;
   catalogue: Catalogue;
+  /**
+   * A JSON request must complete, and a download's headers arrive, within this. A download's
+   * body has no total limit, only at most this long between two chunks.
+   */
   timeoutMs?: number;
+  /** The clock an HTTP-date Retry-After is measured against. */
+  now?: () => number;
   http?: Partial<HttpOptions>;
 }
 
@@ -54,8 +63,12 @@ export interface VideoClient {
 
 const maxRedirects = 5;
 
+/** Polls: a 429 goes straight up so the tracker can pause every poll, not just this one. */
+const retryPoll: RetryRule = (error) => retryTransient(error) && error.kind !== 'rate_limited';
+
 export function createVideoClient(options: VideoClientOptions): VideoClient {
   const http: HttpOptions = { ...defaultHttpOptions(options.timeoutMs ?? 30_000), ...options.http };
+  const now = options.now ?? Date.now;
   const base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
   const auth = { authorization: `Bearer ${options.apiKey}` };
 
@@ -85,7 +98,9 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
       throw errorFromThrown(error);
     });
     const body = parseJson(text);
-    if (response.statusCode >= 400) throw errorFromResponse(response.statusCode, body, response.headers);
+    if (response.statusCode >= 400) {
+      throw errorFromResponse(response.statusCode, body, response.headers, now());
+    }
     if (body === undefined) {
       throw new ProviderError(
         'bad_response',
@@ -112,35 +127,40 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
     const reference = input.reference
       ? await prepareReference(input.reference, model, input.size)
       : undefined;
-    // Only retried with an Idempotency-Key: a gateway that honours it never bills twice.
-    return withRetries(http, async () => {
-      if (reference?.kind === 'file') {
-        const form = new FormData();
-        form.set('model', input.model);
-        form.set('prompt', input.prompt);
-        form.set('seconds', String(input.seconds));
-        form.set('size', input.size);
-        form.set(
-          'input_reference',
-          new Blob([reference.bytes], { type: reference.contentType }),
-          reference.fileName,
-        );
-        return normaliseVideo(
-          await call('POST', endpoint('videos'), {
-            body: form,
-            headers: { 'idempotency-key': idempotencyKey },
-          }),
-        );
-      }
-      const payload = {
-        model: input.model,
-        prompt: input.prompt,
-        seconds,
-        size: input.size,
-        ...(reference ? { input_reference: reference.value } : {}),
-      };
-      return normaliseVideo(await postJson(endpoint('videos'), payload, idempotencyKey));
-    });
+    // Idempotency-Key protects only on gateways that honour it, so retries are limited to
+    // answers that prove nothing was started (see retryUnprocessed).
+    return withRetries(
+      http,
+      async () => {
+        if (reference?.kind === 'file') {
+          const form = new FormData();
+          form.set('model', input.model);
+          form.set('prompt', input.prompt);
+          form.set('seconds', String(input.seconds));
+          form.set('size', input.size);
+          form.set(
+            'input_reference',
+            new Blob([reference.bytes], { type: reference.contentType }),
+            reference.fileName,
+          );
+          return normaliseVideo(
+            await call('POST', endpoint('videos'), {
+              body: form,
+              headers: { 'idempotency-key': idempotencyKey },
+            }),
+          );
+        }
+        const payload = {
+          model: input.model,
+          prompt: input.prompt,
+          seconds,
+          size: input.size,
+          ...(reference ? { input_reference: reference.value } : {}),
+        };
+        return normaliseVideo(await postJson(endpoint('videos'), payload, idempotencyKey));
+      },
+      retryUnprocessed,
+    );
   }
 
   async function open(url: URL, withKey: boolean, maxBytes: number): Promise<VideoDownload> {
@@ -148,11 +168,14 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
     for (let hop = 0; hop <= maxRedirects; hop++) {
       // The key goes only to the API's own origin, never to a CDN a redirect points at.
       const sendKey = withKey && current.origin === base.origin;
+      // No total timer: a large video may stream for minutes. The headers must come in time,
+      // and the body may pause at most as long between two chunks.
       const response = await request(current, {
         method: 'GET',
         headers: sendKey ? auth : {},
         dispatcher: http.dispatcher,
-        signal: AbortSignal.timeout(http.timeoutMs),
+        headersTimeout: http.timeoutMs,
+        bodyTimeout: http.timeoutMs,
       });
       const location = response.headers.location;
       if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string') {
@@ -162,7 +185,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
       }
       if (response.statusCode >= 400) {
         const body = parseJson(await response.body.text());
-        throw errorFromResponse(response.statusCode, body, response.headers);
+        throw errorFromResponse(response.statusCode, body, response.headers, now());
       }
       const lengthHeader = response.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' ? Number(lengthHeader) : null;
@@ -172,7 +195,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
       }
       const contentType = response.headers['content-type'];
       return {
-        stream: response.body.pipe(byteCap(maxBytes)),
+        stream: cappedBody(response.body, maxBytes),
         contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
         contentLength,
       };
@@ -188,8 +211,10 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
   return {
     create,
     retrieve: (id) =>
-      withRetries(http, async () =>
-        normaliseVideo(await call('GET', endpoint(`videos/${encodeURIComponent(id)}`))),
+      withRetries(
+        http,
+        async () => normaliseVideo(await call('GET', endpoint(`videos/${encodeURIComponent(id)}`))),
+        retryPoll,
       ),
     download: (id, { maxBytes, variant }) =>
       openWithRetries(
@@ -201,10 +226,13 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
       ),
     downloadLink: (link, { maxBytes }) => openWithRetries(new URL(link), false, maxBytes),
     remix: (id, prompt, idempotencyKey = randomUUID()) =>
-      withRetries(http, async () =>
-        normaliseVideo(
-          await postJson(endpoint(`videos/${encodeURIComponent(id)}/remix`), { prompt }, idempotencyKey),
-        ),
+      withRetries(
+        http,
+        async () =>
+          normaliseVideo(
+            await postJson(endpoint(`videos/${encodeURIComponent(id)}/remix`), { prompt }, idempotencyKey),
+          ),
+        retryUnprocessed,
       ),
     remove: async (id) => {
       await withRetries(http, () => call('DELETE', endpoint(`videos/${encodeURIComponent(id)}`)));
@@ -226,6 +254,20 @@ function parseJson(text: string): unknown {
 
 function tooLarge(bytes: number, maxBytes: number): ProviderError {
   return new ProviderError('too_large', `the video is ${bytes} bytes, over the ${maxBytes}-byte limit`);
+}
+
+/**
+ * The body as the caller reads it: capped at `maxBytes`, and failing with a ProviderError
+ * whatever went wrong in transfer (`pipe` alone would leave the reader waiting forever).
+ * A reader that stops early releases the connection.
+ */
+function cappedBody(body: Readable, maxBytes: number): Readable {
+  const capped = byteCap(maxBytes);
+  body.on('error', (error: unknown) => capped.destroy(errorFromThrown(error)));
+  capped.on('close', () => {
+    if (!body.readableEnded) abandonBody(body);
+  });
+  return body.pipe(capped);
 }
 
 /** Fails the stream as soon as it carries more than `maxBytes`, whatever Content-Length claimed. */

@@ -1,11 +1,12 @@
 // HTTP plumbing for the video API: one undici agent, timeouts, error mapping, retries.
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
 import { parseErrorBody } from './schemas.ts';
 import { ProviderError } from './types.ts';
 
 export interface HttpOptions {
   timeoutMs: number;
-  /** Retries for idempotent requests (GET, or a create carrying an Idempotency-Key). */
+  /** Retries for requests that are safe to repeat (see each call's retry rule). */
   retries: number;
   /** A Retry-After longer than this is not waited out here: the error goes up so the caller can pause. */
   maxRetryWaitMs: number;
@@ -34,7 +35,7 @@ export function defaultHttpOptions(timeoutMs: number): HttpOptions {
  * Abandons a response body we will not read. undici's BodyReadable emits an AbortError when
  * destroyed unread; nobody listens for it any more, so without a listener it would be uncaught.
  */
-export function abandonBody(body: Dispatcher.ResponseData['body']): void {
+export function abandonBody(body: Readable): void {
   body.once('error', () => {});
   body.destroy();
 }
@@ -48,7 +49,7 @@ export function retryDelayMs(attempt: number, random: () => number, retryAfterMs
 
 export function parseRetryAfter(
   headers: Record<string, string | string[] | undefined>,
-  now = Date.now(),
+  now: number,
 ): number | null {
   const ms = first(headers['retry-after-ms']);
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
@@ -68,10 +69,11 @@ export function errorFromResponse(
   status: number,
   body: unknown,
   headers: Record<string, string | string[] | undefined>,
+  now: number,
 ): ProviderError {
   const { message, type, code } = parseErrorBody(body);
   const text = message ?? `HTTP ${status}`;
-  const details = { status, code, retryAfterMs: parseRetryAfter(headers) };
+  const details = { status, code, retryAfterMs: parseRetryAfter(headers, now) };
   const mentions = (pattern: RegExp) => pattern.test(`${code ?? ''} ${type ?? ''}`);
   if (status === 401 || status === 403) return new ProviderError('bad_key', text, details);
   if (status === 402 || mentions(/insufficient_quota|billing|quota_exceeded|insufficient_balance/i)) {
@@ -103,8 +105,44 @@ export function errorFromThrown(error: unknown): ProviderError {
   return new ProviderError('network', `could not reach the video API (${reason})`, { cause: error });
 }
 
-/** Retries `attempt` while the error is transient and the wait is short enough. */
-export async function withRetries<T>(options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
+/**
+ * True when the request surely never reached the provider: the connection was refused or
+ * could not be opened in time, so not a byte of it was sent.
+ */
+export function neverSent(error: ProviderError): boolean {
+  const codes = connectionCodes(error.cause);
+  return codes.length > 0 && codes.every((code) => notSentCodes.has(code));
+}
+
+const notSentCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Node reports a refused connection to every address of a host as an AggregateError. */
+function connectionCodes(cause: unknown): string[] {
+  if (cause instanceof AggregateError && cause.errors.length > 0)
+    return cause.errors.flatMap(connectionCodes);
+  const code = cause instanceof Error && 'code' in cause ? cause.code : undefined;
+  return typeof code === 'string' ? [code] : [];
+}
+
+/** Which failures a request may be repeated after. */
+export type RetryRule = (error: ProviderError) => boolean;
+
+/** Reads: every transient failure. */
+export const retryTransient: RetryRule = (error) => error.transient;
+
+/**
+ * Requests that make the provider start (and bill) a video: only when it surely did not
+ * process them. A timeout or a 5xx may come after the provider accepted the job, and most
+ * gateways ignore Idempotency-Key, so repeating those could bill twice.
+ */
+export const retryUnprocessed: RetryRule = (error) => error.kind === 'rate_limited' || neverSent(error);
+
+/** Retries `attempt` while `retryable` allows it, up to `options.retries`, when the wait is short enough. */
+export async function withRetries<T>(
+  options: HttpOptions,
+  attempt: () => Promise<T>,
+  retryable: RetryRule = retryTransient,
+): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
@@ -112,7 +150,7 @@ export async function withRetries<T>(options: HttpOptions, attempt: () => Promis
       const error = errorFromThrown(thrown);
       const retryAfter = error.retryAfterMs;
       const canWait = retryAfter === null || retryAfter <= options.maxRetryWaitMs;
-      if (!error.transient || tries >= options.retries || !canWait) throw error;
+      if (!retryable(error) || tries >= options.retries || !canWait) throw error;
       await options.sleep(retryDelayMs(tries, options.random, retryAfter));
     }
   }

@@ -1,6 +1,6 @@
 // Puts a reference image into the shape the chosen model takes.
 import sharp from 'sharp';
-import type { ModelSpec, ReferenceImage } from './types.ts';
+import { type ModelSpec, ProviderError, type ReferenceImage } from './types.ts';
 
 export type ReferencePayload =
   | { kind: 'json'; value: { image_url: string } | string[] }
@@ -13,7 +13,9 @@ export async function prepareReference(
 ): Promise<ReferencePayload> {
   if (model.referenceShape === 'url_array') return { kind: 'json', value: [reference.url] };
   if (model.referenceShape === 'image_url') return { kind: 'json', value: { image_url: reference.url } };
-  if (!reference.bytes) throw new Error('a multipart reference needs the image bytes');
+  if (!reference.bytes) {
+    throw new ProviderError('invalid_request', 'the reference image was not available for upload');
+  }
   if (!model.referenceMustMatchSize) {
     return {
       kind: 'file',
@@ -31,11 +33,21 @@ export async function fitToSize(
   size: string,
 ): Promise<{ bytes: Uint8Array; contentType: string }> {
   const [width, height] = size.split('x').map(Number);
-  if (!width || !height) throw new Error(`size "${size}" is not WIDTHxHEIGHT`);
-  const resized = await sharp(bytes)
-    .rotate()
-    .resize(width, height, { fit: 'cover', position: 'attention' })
-    .png()
-    .toBuffer();
-  return { bytes: new Uint8Array(resized), contentType: 'image/png' };
+  if (!width || !height) throw new ProviderError('invalid_request', `size "${size}" is not WIDTHxHEIGHT`);
+  try {
+    const resized = await sharp(bytes)
+      .rotate()
+      .resize(width, height, { fit: 'cover', position: 'attention' })
+      .png()
+      .toBuffer();
+    return { bytes: new Uint8Array(resized), contentType: 'image/png' };
+  } catch (error) {
+    throw new ProviderError(
+      'invalid_request',
+      'the reference image is damaged or not an image that can be read',
+      {
+        cause: error,
+      },
+    );
+  }
 }

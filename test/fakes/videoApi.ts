@@ -42,7 +42,13 @@ export type Fault =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'malformed' }
   | { kind: 'delay'; ms: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** A file body (video, thumbnail) sent in `chunks` pieces `gapMs` apart, with Content-Length. */
+  | { kind: 'slow_body'; chunks: number; gapMs: number }
+  /** A file body sent chunked, without Content-Length, so only counting can cap it. */
+  | { kind: 'chunked' };
+
+type BodyFault = Extract<Fault, { kind: 'slow_body' | 'chunked' }>;
 
 export interface FakeJob {
   id: string;
@@ -121,6 +127,35 @@ async function record(request: IncomingMessage): Promise<RecordedRequest> {
     recorded.multipart = { fields, files };
   }
   return recorded;
+}
+
+/** Sends a file as it is, or as a body fault asks. */
+async function sendFile(
+  response: ServerResponse,
+  contentType: string,
+  bytes: Buffer,
+  fault: BodyFault | undefined,
+): Promise<void> {
+  if (!fault) {
+    response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
+    response.end(bytes);
+    return;
+  }
+  const chunks = fault.kind === 'slow_body' ? fault.chunks : 4;
+  const gapMs = fault.kind === 'slow_body' ? fault.gapMs : 0;
+  response.writeHead(
+    200,
+    fault.kind === 'slow_body'
+      ? { 'content-type': contentType, 'content-length': bytes.length }
+      : { 'content-type': contentType, 'transfer-encoding': 'chunked' },
+  );
+  const size = Math.ceil(bytes.length / chunks);
+  for (let start = 0; start < bytes.length; start += size) {
+    if (start > 0 && gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    if (response.destroyed) return;
+    response.write(bytes.subarray(start, start + size));
+  }
+  response.end();
 }
 
 function send(
@@ -292,15 +327,17 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     return job;
   }
 
-  async function handle(recorded: RecordedRequest, response: ServerResponse): Promise<void> {
+  async function handle(
+    recorded: RecordedRequest,
+    response: ServerResponse,
+    bodyFault?: BodyFault,
+  ): Promise<void> {
     const { method, path } = recorded;
     const fileMatch = /^\/files\/([\w-]+)\.mp4$/.exec(path);
     if (method === 'GET' && fileMatch?.[1]) {
       if (recorded.query.get('token') !== fileTokens.get(fileMatch[1]))
         return send(response, 403, { error: 'bad token' });
-      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': video.length });
-      response.end(video);
-      return;
+      return sendFile(response, 'video/mp4', video, bodyFault);
     }
     if (!path.startsWith('/v1/')) return send(response, 404, openAiError('not found', 'not_found'));
     if (recorded.headers.authorization !== `Bearer ${apiKey}`) {
@@ -334,18 +371,14 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
       const done = !job.failure && progressOf(job) >= 100 && job.status !== 'queued';
       if (!done) return send(response, 404, openAiError('Video is not ready', 'not_found'));
       if (recorded.query.get('variant') === 'thumbnail') {
-        response.writeHead(200, { 'content-type': 'image/webp', 'content-length': thumbnail.length });
-        response.end(thumbnail);
-        return;
+        return sendFile(response, 'image/webp', thumbnail, bodyFault);
       }
       if (options.redirectContentTo) {
         response.writeHead(302, { location: `${options.redirectContentTo}/cdn/${job.id}.mp4` });
         response.end();
         return;
       }
-      response.writeHead(200, { 'content-type': 'video/mp4', 'content-length': video.length });
-      response.end(video);
-      return;
+      return sendFile(response, 'video/mp4', video, bodyFault);
     }
     if (method === 'POST' && tail === '/remix') {
       const prompt = (recorded.json as { prompt?: unknown } | undefined)?.prompt;
@@ -442,7 +475,8 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         return;
       }
       if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
-      await handle(recorded, response);
+      const bodyFault = fault?.kind === 'slow_body' || fault?.kind === 'chunked' ? fault : undefined;
+      await handle(recorded, response, bodyFault);
     })().catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, openAiError(String(error), null, 'server_error'));
     });

@@ -40,6 +40,27 @@ async function setup(options: Parameters<typeof startFakeVideoApi>[0] = {}, http
   return { fake, client };
 }
 
+/** A second client for a running fake, recording every backoff wait instead of sleeping. */
+function clientFor(
+  baseUrl: string,
+  options: { timeoutMs?: number; retries?: number; now?: () => number } = {},
+): { client: VideoClient; waits: number[] } {
+  const waits: number[] = [];
+  const client = createVideoClient({
+    baseUrl,
+    apiKey: 'test-key',
+    catalogue,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    now: options.now,
+    http: { sleep: async (ms) => void waits.push(ms), retries: options.retries ?? 3 },
+  });
+  cleanups.push(() => client.close());
+  return { client, waits };
+}
+
+const posts = (fake: { requests: { method: string }[] }) =>
+  fake.requests.filter((request) => request.method === 'POST');
+
 async function expectError(promise: Promise<unknown>): Promise<ProviderError> {
   const error = await promise.then(
     () => null,
@@ -119,19 +140,81 @@ describe('video API client, each gateway variant end to end', () => {
     expect([metadata.width, metadata.height]).toEqual([720, 1280]);
   });
 
-  it('sends an Idempotency-Key with every create, and a retry with the same key is not billed twice', async () => {
-    const { fake, client } = await setup();
-    fake.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'status', status: 503 });
+  it('retries a create answered 429 once, with the same Idempotency-Key, after its Retry-After', async () => {
+    const { fake } = await setup();
+    const { client, waits } = clientFor(fake.url);
+    fake.fail(
+      { method: 'POST', path: /^\/v1\/videos$/ },
+      { kind: 'status', status: 429, headers: { 'retry-after': '0' } },
+    );
     const created = await client.create({ ...veo, idempotencyKey: 'reelbot-1-123' });
-    const posts = fake.requests.filter((request) => request.method === 'POST');
-    expect(posts.map((request) => request.headers['idempotency-key'])).toEqual([
+    expect(posts(fake).map((request) => request.headers['idempotency-key'])).toEqual([
+      'reelbot-1-123',
+      'reelbot-1-123',
+    ]);
+    expect(waits).toHaveLength(1);
+    expect([...fake.jobs.keys()]).toEqual([created.id]);
+  });
+
+  it('never repeats a create the provider may have accepted: a 500 reaches the caller after one POST', async () => {
+    const { fake } = await setup();
+    const { client, waits } = clientFor(fake.url);
+    fake.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'status', status: 500 }, 5);
+    const error = await expectError(client.create({ ...veo, idempotencyKey: 'reelbot-2-456' }));
+    expect(error).toMatchObject({ kind: 'provider_down', status: 500 });
+    expect(posts(fake)).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it('never repeats a create or a remix that timed out', async () => {
+    const { fake } = await setup({ pollsToComplete: 1 });
+    const { client } = clientFor(fake.url, { timeoutMs: 200 });
+    const original = await client.create(veo);
+    fake.fail({ method: 'POST' }, { kind: 'hang' }, 5);
+    expect((await expectError(client.create(veo))).kind).toBe('timeout');
+    expect((await expectError(client.remix(original.id, 'again'))).kind).toBe('timeout');
+    expect(posts(fake)).toHaveLength(3);
+  });
+
+  it('retries a create whose connection was refused, since nothing was sent', async () => {
+    const { client, waits } = clientFor('http://127.0.0.1:9/v1', { retries: 2 });
+    expect((await expectError(client.create(veo))).kind).toBe('network');
+    expect(waits).toHaveLength(2);
+  });
+
+  it('sends the same Idempotency-Key again for the same job, and the provider answers the same video', async () => {
+    const { fake, client } = await setup();
+    const created = await client.create({ ...veo, idempotencyKey: 'reelbot-1-123' });
+    const again = await client.create({ ...veo, idempotencyKey: 'reelbot-1-123' });
+    expect(again.id).toBe(created.id);
+    expect(posts(fake).map((request) => request.headers['idempotency-key'])).toEqual([
       'reelbot-1-123',
       'reelbot-1-123',
     ]);
     expect(fake.jobs.size).toBe(1);
-    const again = await client.create({ ...veo, idempotencyKey: 'reelbot-1-123' });
-    expect(again.id).toBe(created.id);
-    expect(fake.jobs.size).toBe(1);
+  });
+
+  it('reports a damaged reference image as a bad request, without calling the provider', async () => {
+    const { fake, client } = await setup();
+    const pngMagic = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const corrupt = Buffer.concat([pngMagic, Buffer.from('definitely not the rest of a PNG file')]);
+    const error = await expectError(
+      client.create({
+        model: 'sora-2',
+        prompt: 'p',
+        seconds: 8,
+        size: '720x1280',
+        reference: {
+          url: 'https://x/ref.png',
+          bytes: corrupt,
+          contentType: 'image/png',
+          fileName: 'ref.png',
+        },
+      }),
+    );
+    expect(error.kind).toBe('invalid_request');
+    expect(error.message).toMatch(/reference image/);
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('remixes, lists and deletes', async () => {
@@ -173,24 +256,29 @@ describe('video API client errors', () => {
     expect(error).toMatchObject({ kind: 'invalid_request', status: 400, message: 'prompt is required' });
   });
 
-  it('maps 429 to rate_limited with Retry-After, and waits it out on GETs when short', async () => {
-    const { fake, client } = await setup({}, { retries: 0 });
+  it('hands a polled 429 straight to the caller with its Retry-After, so polling can pause', async () => {
+    const { fake } = await setup();
+    const { client, waits } = clientFor(fake.url, { retries: 3 });
     const job = await client.create(veo);
-    fake.fail({ method: 'GET' }, { kind: 'status', status: 429, headers: { 'retry-after': '120' } });
-    const error = await expectError(client.retrieve(job.id));
-    expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 120_000 });
-
-    const waits: number[] = [];
-    const patient = createVideoClient({
-      baseUrl: fake.url,
-      apiKey: 'test-key',
-      catalogue,
-      http: { sleep: async (ms) => void waits.push(ms), retries: 2 },
-    });
-    cleanups.push(() => patient.close());
     fake.fail({ method: 'GET' }, { kind: 'status', status: 429, headers: { 'retry-after': '2' } });
-    expect((await patient.retrieve(job.id)).id).toBe(job.id);
-    expect(waits[0]).toBeGreaterThanOrEqual(2_000);
+    const error = await expectError(client.retrieve(job.id));
+    expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 2_000 });
+    expect(fake.requests.filter((request) => request.method === 'GET')).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it('measures an HTTP-date Retry-After against the injected clock', async () => {
+    const { fake } = await setup();
+    const now = () => Date.parse('2030-01-01T00:00:00Z');
+    const { client } = clientFor(fake.url, { now });
+    fake.fail(
+      { method: 'GET' },
+      { kind: 'status', status: 429, headers: { 'retry-after': 'Tue, 01 Jan 2030 00:01:30 GMT' } },
+    );
+    expect(await expectError(client.retrieve('video_x'))).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 90_000,
+    });
   });
 
   it('maps 402 and insufficient_quota to quota', async () => {
@@ -275,11 +363,48 @@ describe('downloads', () => {
     expect(JSON.stringify(cdn.requests[0]?.headers)).not.toContain('test-key');
   });
 
-  it('refuses a video over the byte cap, by Content-Length or by counting', async () => {
+  it('refuses a video over the byte cap by its Content-Length', async () => {
     const { client } = await setup({ pollsToComplete: 1 });
     const job = await client.create(veo);
     await untilDone(client, job.id);
     expect((await expectError(client.download(job.id, { maxBytes: 1_000 }))).kind).toBe('too_large');
+  });
+
+  it('counts the bytes of a video sent without Content-Length, and fails it as too_large over the cap', async () => {
+    const { fake, client } = await setup({ pollsToComplete: 1 });
+    const job = await client.create(veo);
+    await untilDone(client, job.id);
+    const content = { method: 'GET', path: /\/content$/ };
+    fake.fail(content, { kind: 'chunked' });
+    const capped = await client.download(job.id, { maxBytes: sampleMp4().length - 1 });
+    expect(capped.contentLength).toBeNull();
+    expect((await expectError(readAll(capped.stream))).kind).toBe('too_large');
+
+    fake.fail(content, { kind: 'chunked' });
+    const whole = await client.download(job.id, { maxBytes: sampleMp4().length });
+    expect(whole.contentLength).toBeNull();
+    expect((await readAll(whole.stream)).equals(sampleMp4())).toBe(true);
+  });
+
+  it('downloads a video that streams for longer than the request timeout while it keeps flowing', async () => {
+    const { fake } = await setup({ pollsToComplete: 1 });
+    const { client } = clientFor(fake.url, { timeoutMs: 300 });
+    const job = await client.create(veo);
+    await untilDone(client, job.id);
+    // Eight chunks 100 ms apart: about 700 ms in all, over twice the 300 ms timeout.
+    fake.fail({ method: 'GET', path: /\/content$/ }, { kind: 'slow_body', chunks: 8, gapMs: 100 });
+    const download = await client.download(job.id, { maxBytes: 10_000_000 });
+    expect((await readAll(download.stream)).equals(sampleMp4())).toBe(true);
+  });
+
+  it('fails a download whose body stalls with a typed timeout', async () => {
+    const { fake } = await setup({ pollsToComplete: 1 });
+    const { client } = clientFor(fake.url, { timeoutMs: 200 });
+    const job = await client.create(veo);
+    await untilDone(client, job.id);
+    fake.fail({ method: 'GET', path: /\/content$/ }, { kind: 'slow_body', chunks: 2, gapMs: 1_000 });
+    const download = await client.download(job.id, { maxBytes: 10_000_000 });
+    expect((await expectError(readAll(download.stream))).kind).toBe('timeout');
   });
 
   it('serves the thumbnail variant', async () => {
