@@ -78,6 +78,7 @@ export const enUS = {
   'render.reference': 'Reference image',
   'render.remix_of': 'Remix of job #{id}',
   'render.footer': 'Job #{id}',
+  'simulated.label': 'Simulated provider: a sample clip, not a generated video',
   'render.link_reason_too_large': 'The video ({size}) is larger than this server allows for uploads ({max}).',
   'render.link_reason_upload_failed': 'The upload to Discord failed.',
   'render.link_label': 'Watch or download the video',

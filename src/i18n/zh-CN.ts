@@ -70,6 +70,7 @@ export const zhCN = {
   'render.reference': '参考图',
   'render.remix_of': '改编自任务 #{id}',
   'render.footer': '任务 #{id}',
+  'simulated.label': '模拟服务：示例片段，并非生成的视频',
   'render.link_reason_too_large': '视频({size})超过了本服务器的上传上限({max})。',
   'render.link_reason_upload_failed': '上传到 Discord 失败。',
   'render.link_label': '观看或下载视频',
