@@ -32,7 +32,11 @@ export interface LogOptions {
 
 export function createLogger(options: LogOptions): Logger {
   const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 6);
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '[Redacted]'), text);
+  const scrub = (text: string) =>
+    secretPatterns.reduce(
+      (out, [pattern, replacement]) => out.replace(pattern, replacement),
+      secrets.reduce((out, secret) => out.replaceAll(secret, '[Redacted]'), text),
+    );
   const base: pino.LoggerOptions = {
     level: options.level,
     redact: { paths: redactedPaths, censor: '[Redacted]' },
@@ -45,8 +49,10 @@ export function createLogger(options: LogOptions): Logger {
       },
     },
     formatters: {
-      log: (object) => (secrets.length > 0 ? scrubObject(object, scrub) : object),
+      log: (object) => scrubObject(object, scrub),
     },
+    // The formatter above has already made errors plain; pino's own would rename their type.
+    serializers: { err: (value: unknown) => value },
   };
   if (options.pretty && !options.destination) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
@@ -54,28 +60,75 @@ export function createLogger(options: LogOptions): Logger {
   return options.destination ? pino(base, options.destination) : pino(base);
 }
 
+/** Secrets with a recognisable shape, whoever they belong to: credentials and interaction tokens in URLs. */
+const secretPatterns: [RegExp, string][] = [
+  [/\bBearer\s+[\w.~+/-]+=*/g, 'Bearer [Redacted]'],
+  [/\bBot\s+[\w-]{20,}\.[\w-]+\.[\w-]+/g, 'Bot [Redacted]'],
+  [/(\/(?:webhooks|interactions)\/\d+\/)[\w.-]+/g, '$1[Redacted]'],
+];
+
+/** Fields whose value is a credential, at any depth (an error's request headers, say). */
+const secretKeys =
+  /^(authorization|proxy-authorization|x-api-key|api[-_]?key|token|interaction[-_]?token|password|secret)$/i;
+
+const maxDepth = 6;
+const maxEntries = 50;
+
 function scrubObject(
   value: Record<string, unknown>,
   scrub: (text: string) => string,
 ): Record<string, unknown> {
+  const seen = new WeakSet<object>();
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) out[key] = scrubValue(inner, scrub, 0);
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = secretKeys.test(key) ? '[Redacted]' : scrubValue(inner, scrub, 0, seen);
+  }
   return out;
 }
 
-function scrubValue(value: unknown, scrub: (text: string) => string, depth: number): unknown {
+/**
+ * A copy that is safe to write and small enough to read: errors keep their own fields (a
+ * ProviderError's kind, discord.js's code/status/method/url) and their cause chain, bytes are
+ * summarised, cycles and depth are cut.
+ */
+function scrubValue(
+  value: unknown,
+  scrub: (text: string) => string,
+  depth: number,
+  seen: WeakSet<object>,
+): unknown {
   if (typeof value === 'string') return scrub(value);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return {
-      type: value.name,
-      message: scrub(value.message),
-      stack: value.stack ? scrub(value.stack) : undefined,
-    };
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  if (depth > maxDepth) return '[Truncated]';
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+  if (value instanceof Date) return value.toISOString();
+  seen.add(value);
+  const inner = (item: unknown) => scrubValue(item, scrub, depth + 1, seen);
+  if (Array.isArray(value)) {
+    const items = value.slice(0, maxEntries).map(inner);
+    seen.delete(value);
+    return items;
   }
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, scrub, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) out[key] = scrubValue(inner, scrub, depth + 1);
+  if (value instanceof Error) {
+    out.type = value.name;
+    out.message = scrub(value.message);
+    if (value.stack) out.stack = scrub(value.stack);
+  }
+  for (const [key, field] of Object.entries(value).slice(0, maxEntries)) {
+    if (key in out) continue;
+    out[key] = secretKeys.test(key) ? '[Redacted]' : inner(field);
+  }
+  if (value instanceof Error) {
+    // Both are non-enumerable on the platform's errors.
+    if (value.cause !== undefined && !('cause' in out)) out.cause = inner(value.cause);
+    if (value instanceof AggregateError && !('errors' in out)) out.errors = inner(value.errors);
+  }
+  // Only ancestors count as cycles: an object met twice side by side is written twice.
+  seen.delete(value);
   return out;
 }
 

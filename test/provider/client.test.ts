@@ -7,7 +7,13 @@ import {
   type VideoClient,
 } from '../../src/provider/index.ts';
 import { normaliseVideo } from '../../src/provider/schemas.ts';
-import { type GatewayVariant, sampleMp4, startFakeCdn, startFakeVideoApi } from '../fakes/videoApi.ts';
+import {
+  type GatewayVariant,
+  type RecordedRequest,
+  sampleMp4,
+  startFakeCdn,
+  startFakeVideoApi,
+} from '../fakes/videoApi.ts';
 
 const catalogue = (() => {
   const built = buildCatalogue({
@@ -58,7 +64,7 @@ function clientFor(
   return { client, waits };
 }
 
-const posts = (fake: { requests: { method: string }[] }) =>
+const posts = (fake: { requests: RecordedRequest[] }) =>
   fake.requests.filter((request) => request.method === 'POST');
 
 async function expectError(promise: Promise<unknown>): Promise<ProviderError> {
