@@ -7,6 +7,7 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import type { BotContext } from '../src/discord/context.ts';
+import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
 import { ephemeralText, formatBytes } from '../src/discord/render.ts';
 import { problemText, quotaText } from '../src/discord/replies.ts';
 import { refuseAfterDefer, startJob } from '../src/discord/startJob.ts';
@@ -125,27 +126,11 @@ function checkAttachmentMetadata(attachment: Attachment | null, locale: string):
   return null;
 }
 
-function checkAccess(
+/** Every check before anything costs money: bad input is refused before we acknowledge publicly. */
+async function precheck(
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
   context: BotContext,
-): Refusal {
-  if (context.moderation.isBlocked(interaction.guildId, interaction.user.id))
-    return t(interaction.locale, 'error.blocked');
-  const settings = context.store.guildSettings(interaction.guildId);
-  const allowed = settings.allowedChannelIds;
-  if (allowed.length > 0 && !allowed.includes(interaction.channelId)) {
-    return t(interaction.locale, 'error.channel_not_allowed', {
-      channels: allowed.map((id) => `<#${id}>`).join(' '),
-    });
-  }
-  return null;
-}
-
-/** Every check that needs no network: bad input is refused before we acknowledge publicly. */
-function precheck(
-  interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
-  context: BotContext,
-): { refusal: string } | { request: ValidVideoRequest; attachment: Attachment | null } {
+): Promise<{ refusal: string } | { request: ValidVideoRequest; attachment: Attachment | null }> {
   const locale = interaction.locale;
   const validated = validateVideoOptions(
     {
@@ -158,7 +143,8 @@ function precheck(
   );
   if (!validated.ok) return { refusal: problemText(locale, validated) };
   const attachment = interaction.options.getAttachment('image');
-  const refusal = checkAccess(interaction, context) ?? checkAttachmentMetadata(attachment, locale);
+  const refusal =
+    (await requireAllowedToGenerate(interaction, context)) ?? checkAttachmentMetadata(attachment, locale);
   if (refusal) return { refusal };
   const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(interaction.guildId));
   const quota = context.store.quotaRefusal(
@@ -205,7 +191,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(t(locale, 'error.guild_only')));
     return;
   }
-  const checked = precheck(interaction, context);
+  const checked = await precheck(interaction, context);
   if ('refusal' in checked) {
     await interaction.reply(ephemeralText(checked.refusal));
     return;

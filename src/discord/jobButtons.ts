@@ -14,13 +14,15 @@ import {
   isFinal,
   type Job,
   maxPromptLength,
+  maxReferenceBytes,
   sniffImageType,
 } from '../jobs/index.ts';
 import type { ReferenceImage } from '../provider/index.ts';
 import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
-import { requireRequesterOrModerator } from './permissions.ts';
-import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
+import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
+import { loadReferenceImage } from './referenceImages.ts';
+import { ephemeralText } from './render.ts';
 import { quotaText } from './replies.ts';
 import { refuseAfterDefer, startJob } from './startJob.ts';
 
@@ -42,13 +44,16 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
 }
 
 async function cancel(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  // Acknowledged first: canceling waits for the provider's DELETE (up to its whole timeout),
+  // and Discord forgets an interaction that is not answered within 3 seconds.
+  await interaction.deferUpdate();
   const canceled = await cancelJob(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,
   );
   if (!canceled) {
-    await interaction.reply(ephemeralText(t(interaction.locale, 'error.not_finished')));
+    await interaction.followUp(ephemeralText(t(interaction.locale, 'error.not_finished')));
     return;
   }
   if (canceled.userId !== interaction.user.id) {
@@ -59,20 +64,31 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
       target: String(canceled.id),
     });
   }
-  const payload = renderJob(canceled, canceled.locale, {
-    ...context.renderContext(canceled),
-    now: context.now(),
-  });
-  await interaction.update(toReplyOptions(payload));
+  await context.notifier.showNow(canceled);
 }
 
-/** The original reference image again: from the media folder's source URL, re-checked by content. */
+/**
+ * The original reference image again. Its bytes were kept in the media folder when the job was
+ * submitted, because Discord's signed attachment link dies after about a day. Models that take a
+ * URL get the original link while it still answers, else the kept bytes as a data URL.
+ */
 async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
   if (!job.referenceUrl) return undefined;
-  const bytes = await context.fetchAttachment(job.referenceUrl, 10 * 1024 * 1024).catch(() => null);
-  const type = bytes ? sniffImageType(bytes) : null;
-  if (!bytes || !type) return undefined;
-  return { url: job.referenceUrl, bytes, contentType: type, fileName: job.referenceName ?? 'reference.png' };
+  const fileName = job.referenceName ?? 'reference.png';
+  const kept = await loadReferenceImage(context.config.media.dir, job.id);
+  const keptType = kept ? sniffImageType(kept) : null;
+  const takesFile = context.catalogue.find(job.model)?.referenceShape === 'multipart';
+  if (kept && keptType && takesFile) {
+    return { url: job.referenceUrl, bytes: kept, contentType: keptType, fileName };
+  }
+  const fresh = await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null);
+  const freshType = fresh ? sniffImageType(fresh) : null;
+  if (fresh && freshType) {
+    return { url: job.referenceUrl, bytes: fresh, contentType: freshType, fileName };
+  }
+  if (!kept || !keptType) return undefined;
+  const dataUrl = `data:${keptType};base64,${Buffer.from(kept).toString('base64')}`;
+  return { url: dataUrl, bytes: kept, contentType: keptType, fileName };
 }
 
 function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job): string | null {
@@ -93,19 +109,23 @@ function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job
   return refusal ? quotaText(interaction.locale, refusal) : null;
 }
 
-async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+/** Model still offered, member and channel allowed, quota left: the refusal to show, or null. */
+async function generateRefusal(
+  interaction: JobInteraction,
+  context: BotContext,
+  job: Job,
+): Promise<string | null> {
   if (!context.catalogue.find(job.model)) {
-    await interaction.reply(
-      ephemeralText(
-        t(interaction.locale, 'error.unknown_model', {
-          model: job.model,
-          allowed: context.catalogue.offered.map((m) => m.id).join(', '),
-        }),
-      ),
-    );
-    return;
+    return t(interaction.locale, 'error.unknown_model', {
+      model: job.model,
+      allowed: context.catalogue.offered.map((m) => m.id).join(', '),
+    });
   }
-  const refusal = quotaRefusal(interaction, context, job);
+  return (await requireAllowedToGenerate(interaction, context)) ?? quotaRefusal(interaction, context, job);
+}
+
+async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  const refusal = await generateRefusal(interaction, context, job);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;
@@ -113,7 +133,7 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   await interaction.deferReply();
   const reference = await reuseReference(job, context);
   if (job.referenceUrl && !reference) {
-    return refuseAfterDefer(interaction, t(interaction.locale, 'error.attachment_unreadable'));
+    return refuseAfterDefer(interaction, t(interaction.locale, 'error.reference_gone'));
   }
   await startJob(interaction, context, {
     model: job.model,
@@ -131,6 +151,11 @@ async function askRemixPrompt(interaction: ButtonInteraction, context: BotContex
     await interaction.reply(
       ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })),
     );
+    return;
+  }
+  const refusal = await requireAllowedToGenerate(interaction, context);
+  if (refusal) {
+    await interaction.reply(ephemeralText(refusal));
     return;
   }
   const input = new TextInputBuilder()
@@ -168,7 +193,7 @@ export async function handleRemixModal(
     );
     return;
   }
-  const refusal = quotaRefusal(interaction, context, job);
+  const refusal = await generateRefusal(interaction, context, job);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;

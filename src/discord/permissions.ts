@@ -1,6 +1,12 @@
 // Permission preconditions, used by every handler that needs them.
-import { type GuildMemberRoleManager, PermissionFlagsBits, type PermissionsBitField } from 'discord.js';
-import type { Job, JobStore } from '../jobs/index.ts';
+import {
+  type Channel,
+  type GuildMemberRoleManager,
+  PermissionFlagsBits,
+  type PermissionsBitField,
+} from 'discord.js';
+import { t } from '../i18n/index.ts';
+import type { Job, JobStore, Moderation } from '../jobs/index.ts';
 
 interface Clicker {
   guildId: string | null;
@@ -30,4 +36,44 @@ export function requireRequesterOrModerator(
 ): job is Job {
   if (!job || job.guildId !== interaction.guildId) return false;
   return job.userId === interaction.user.id || isModerator(interaction, store);
+}
+
+interface Generator {
+  guildId: string | null;
+  channelId: string | null;
+  channel: Channel | null;
+  user: { id: string };
+  locale: string;
+  client: { channels: { fetch(id: string): Promise<Channel | null> } };
+}
+
+/** The parent of the thread the interaction came from, or null when it is not in a thread. */
+async function threadParentId(interaction: Generator): Promise<string | null> {
+  // Threads announced over the gateway are cached; one the bot never heard of is asked for.
+  const channel =
+    interaction.channel ??
+    (interaction.channelId
+      ? await interaction.client.channels.fetch(interaction.channelId).catch(() => null)
+      : null);
+  return channel?.isThread() ? channel.parentId : null;
+}
+
+/**
+ * Every path into startJob (/video, Regenerate, Remix) goes through this one check: blocked
+ * members and channels outside the allowed list make nothing. A thread counts as its parent
+ * channel, so allowing a forum or a text channel allows the threads in it.
+ * Returns the sentence to show the member, or null when they may generate here.
+ */
+export async function requireAllowedToGenerate(
+  interaction: Generator,
+  deps: { store: JobStore; moderation: Pick<Moderation, 'isBlocked'> },
+): Promise<string | null> {
+  const { guildId, locale } = interaction;
+  if (!guildId) return t(locale, 'error.guild_only');
+  if (deps.moderation.isBlocked(guildId, interaction.user.id)) return t(locale, 'error.blocked');
+  const allowed = deps.store.guildSettings(guildId).allowedChannelIds;
+  if (allowed.length === 0 || (interaction.channelId && allowed.includes(interaction.channelId))) return null;
+  const parentId = await threadParentId(interaction);
+  if (parentId && allowed.includes(parentId)) return null;
+  return t(locale, 'error.channel_not_allowed', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
 }

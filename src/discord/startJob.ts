@@ -3,6 +3,7 @@ import type { RepliableInteraction } from 'discord.js';
 import type { SubmitRequest } from '../jobs/index.ts';
 import { submitJob } from '../jobs/index.ts';
 import type { BotContext } from './context.ts';
+import { saveReferenceImage } from './referenceImages.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 
@@ -64,6 +65,12 @@ export async function startJob(
     return refuseAfterDefer(interaction, text);
   }
   const job = result.job;
+  const referenceBytes = settings.reference?.bytes;
+  if (referenceBytes) {
+    await saveReferenceImage(context.config.media.dir, job.id, referenceBytes).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
+    });
+  }
   const payload = renderJob(job, locale, { ...context.renderContext(job), now: context.now() });
   const message = await interaction.editReply(toReplyOptions(payload));
   context.store.update(job.id, { replyMessageId: message.id });

@@ -44,6 +44,9 @@ export interface InteractionInput {
   locale?: string;
   appPermissions?: string;
   attachmentSizeLimit?: number;
+  /** The channel's type (0, a text channel, by default; 11 a public thread) and a thread's parent. */
+  channelType?: number;
+  parentId?: string;
 }
 
 export interface FakeAttachment {
@@ -90,6 +93,8 @@ interface TokenState {
 }
 
 const tokenLifetimeMs = 15 * 60_000;
+/** An interaction not answered within this is gone for good (10062 Unknown interaction). */
+const acknowledgeWithinMs = 3_000;
 const ephemeralFlag = 64;
 const loadingFlag = 128;
 
@@ -169,9 +174,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   }>();
   const members = new Map<string, Set<string>>();
   const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
+  const expiredUploads = new Set<string>();
   const commands = new Map<string, unknown[]>();
   const sockets = new Set<WebSocket>();
   const dmChannels = new Map<string, string>();
+  const threads = new Map<string, { guildId: string; parentId: string }>();
   let gatewaySequence = 0;
   let origin = '';
 
@@ -281,6 +288,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (!state) return json(response, 404, { message: 'Unknown interaction', code: 10062 });
     if (state.acknowledged)
       return json(response, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    if (now() - state.createdAt > acknowledgeWithinMs) {
+      state.expired = true;
+      return json(response, 404, { message: 'Unknown interaction', code: 10062 });
+    }
     state.acknowledged = true;
     const body = (call.json ?? {}) as { type?: number; data?: Record<string, unknown> };
     const data = body.data ?? {};
@@ -344,6 +355,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   function knownChannel(channelId: string): boolean {
     return (
       guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
+      threads.has(channelId) ||
       [...dmChannels.values()].includes(channelId)
     );
   }
@@ -390,6 +402,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       }
     }
     m = /^\/channels\/(\d+)$/.exec(path);
+    const thread = m && method === 'GET' ? threads.get(m[1] ?? '') : undefined;
+    if (m && thread) return json(response, 200, threadPayload(m[1] ?? '', thread));
     if (m && method === 'GET') {
       const guild = guilds.find((g) => g.channels.some((channel) => channel.id === m?.[1]));
       if (!guild) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
@@ -464,7 +478,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       const attachment = /^\/attachments\/(\d+)\/[^/]+$/.exec(url.pathname);
       if (attachment) {
         const upload = uploads.get(attachment[1] ?? '');
-        if (!upload) return json(response, 404, { message: 'not found' });
+        // What Discord's CDN answers once a signed attachment link has expired.
+        if (!upload || expiredUploads.has(attachment[1] ?? ''))
+          return json(response, 404, { message: 'This content is no longer available.' });
         response.writeHead(200, {
           'content-type': upload.contentType,
           'content-length': upload.bytes.length,
@@ -509,6 +525,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const broadcast = (t: string, d: unknown) => {
     for (const socket of sockets) dispatch(socket, t, d);
   };
+
+  function threadPayload(id: string, thread: { guildId: string; parentId: string }) {
+    return {
+      id,
+      type: 11,
+      guild_id: thread.guildId,
+      parent_id: thread.parentId,
+      name: 'a thread',
+      owner_id: '1',
+      member_count: 1,
+      message_count: 0,
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: 1440,
+        archive_timestamp: new Date(now()).toISOString(),
+        locked: false,
+      },
+    };
+  }
 
   function guildPayload(guild: FakeGuild) {
     return {
@@ -642,13 +677,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         channel_id: input.channelId,
         channel: {
           id: input.channelId,
-          type: 0,
+          type: input.channelType ?? 0,
           guild_id: input.guildId,
           name: 'general',
           position: 0,
           permission_overwrites: [],
           nsfw: false,
-          parent_id: null,
+          parent_id: input.parentId ?? null,
         },
         member: {
           user,
@@ -689,6 +724,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       uploads.set(id, { bytes, contentType });
       const url = `${origin}/attachments/${id}/${encodeURIComponent(filename)}`;
       return { id, filename, size: bytes.length, url, proxy_url: url, content_type: contentType };
+    },
+
+    /**
+     * A public thread in a guild channel. The bot hears of it through THREAD_CREATE, as it does
+     * of threads in channels it can see, unless `announce` is false; GET /channels/{id} knows it.
+     */
+    createThread(input: { guildId: string; id: string; parentId: string; announce?: boolean }): void {
+      threads.set(input.id, { guildId: input.guildId, parentId: input.parentId });
+      if (input.announce !== false)
+        broadcast('THREAD_CREATE', { ...threadPayload(input.id, input), newly_created: true });
+    },
+
+    /** The CDN stops serving a file, as it does when a signed attachment link expires (~24 h). */
+    expireAttachment(attachment: FakeAttachment): void {
+      expiredUploads.add(attachment.id);
     },
 
     sendCommand(input: InteractionInput & { name: string; options?: unknown[]; resolved?: unknown }) {

@@ -1,0 +1,326 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../fakes/discord.ts';
+import {
+  body,
+  channelId,
+  embedText,
+  guildId,
+  type Harness,
+  member,
+  moderatorPermissions,
+  otherChannelId,
+  otherGuildId,
+  referencePng,
+  startHarness,
+  until,
+} from './harness.ts';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
+const providerCreates = (h: Harness) =>
+  h.video.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/videos'));
+const jobRows = (h: Harness) =>
+  (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+const isUpload = (token: string) => (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
+const delivered = (h: Harness) => until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+
+/** The first answer to an interaction: its callback's data, or a follow-up after a deferral. */
+async function ephemeralReply(h: Harness, token: string): Promise<string> {
+  const call = await h.discord.waitForCall(
+    (c) =>
+      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
+      (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
+  );
+  const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
+    content: string;
+    flags: number;
+  };
+  expect(data.flags & 64).toBe(64);
+  return data.content;
+}
+
+function click(h: Harness, action: string, jobId: number, input: Record<string, unknown> = {}) {
+  return h.discord.sendButton({
+    guildId,
+    channelId,
+    user: member,
+    customId: `reelbot:${action}:${jobId}`,
+    messageId: h.bot.store.get(jobId)?.replyMessageId ?? '1',
+    ...input,
+  });
+}
+
+const blockedText =
+  'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.';
+
+describe('only allowed members in allowed channels generate, whatever the path', () => {
+  it("refuses a blocked member's Regenerate and Remix (button and modal) with no provider call and no row", async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    harness.command({ options: [prompt('a boat')] });
+    const job = await delivered(harness);
+    harness.bot.context.moderation.block(guildId, member.id, '1', 'spam');
+    const before = { creates: providerCreates(harness).length, rows: jobRows(harness) };
+
+    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(blockedText);
+    expect(await ephemeralReply(harness, click(harness, 'remix', job.id).token)).toBe(blockedText);
+    // The modal may already be open from before the block: its submission is checked too.
+    const submit = harness.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:remix-modal:${job.id}`,
+      fields: { prompt: 'the same boat at night' },
+    });
+    expect(await ephemeralReply(harness, submit.token)).toBe(blockedText);
+
+    expect(providerCreates(harness)).toHaveLength(before.creates);
+    expect(jobRows(harness)).toBe(before.rows);
+  });
+
+  it('refuses Regenerate and Remix clicked in a channel that is no longer allowed', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    harness.command({ options: [prompt('a boat')] });
+    const job = await delivered(harness);
+    harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
+    const before = { creates: providerCreates(harness).length, rows: jobRows(harness) };
+    const refusal = `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`;
+
+    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(refusal);
+    const submit = harness.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:remix-modal:${job.id}`,
+      fields: { prompt: 'at night' },
+    });
+    expect(await ephemeralReply(harness, submit.token)).toBe(refusal);
+    expect(providerCreates(harness)).toHaveLength(before.creates);
+    expect(jobRows(harness)).toBe(before.rows);
+  });
+
+  it('accepts /video in a thread whose parent channel is allowed, and refuses one whose parent is not', async () => {
+    harness = await startHarness();
+    harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
+    const h = harness;
+    const inThread = (id: string, parentId: string, text: string) =>
+      h.command({ channelId: id, channelType: 11, parentId, options: [prompt(text)] });
+    // One thread the bot heard of over the gateway, one it must ask Discord about.
+    h.discord.createThread({ guildId, id: '222222222222222290', parentId: otherChannelId });
+    await until(() => h.bot.client.channels.cache.has('222222222222222290'));
+    h.discord.createThread({ guildId, id: '222222222222222292', parentId: otherChannelId, announce: false });
+    h.discord.createThread({ guildId, id: '222222222222222291', parentId: channelId });
+    await until(() => h.bot.client.channels.cache.has('222222222222222291'));
+
+    for (const [index, id] of ['222222222222222290', '222222222222222292'].entries()) {
+      const { token } = inThread(id, otherChannelId, `in thread ${index}`);
+      const acknowledged = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+      expect(body(acknowledged).type).toBe(5);
+      await until(() => providerCreates(h).length === index + 1);
+    }
+    const outside = inThread('222222222222222291', channelId, 'elsewhere');
+    expect(await ephemeralReply(h, outside.token)).toBe(
+      `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`,
+    );
+    expect(providerCreates(h)).toHaveLength(2);
+    expect(h.discord.calls.some((c) => c.method === 'GET' && c.path === '/channels/222222222222222292')).toBe(
+      true,
+    );
+  });
+});
+
+describe('Cancel', () => {
+  it("is acknowledged at once and still cancels when the provider's DELETE takes longer than Discord waits", async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    harness.command({ options: [prompt('slow')] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
+    harness.video.fail({ method: 'DELETE' }, { kind: 'delay', ms: 4_000 });
+
+    const cancel = click(harness, 'cancel', job.id);
+    const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${cancel.token}/callback`));
+    // Discord answers 404 "Unknown interaction" to a callback later than 3 seconds.
+    expect(callback.status).toBe(204);
+    expect(body(callback).type).toBe(6);
+
+    const shown = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'),
+      10_000,
+    );
+    expect(shown.status).toBe(200);
+    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+    expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(true);
+  });
+
+  it('tells the clicker, only them, when the job had already finished', async () => {
+    harness = await startHarness();
+    harness.command({ options: [prompt('quick')] });
+    const job = await delivered(harness);
+    expect(await ephemeralReply(harness, click(harness, 'cancel', job.id).token)).toBe(
+      'This job has already finished.',
+    );
+    expect(harness.bot.store.get(job.id)?.state).toBe('delivered');
+  });
+});
+
+describe('Regenerate with a reference image', () => {
+  it("submits the same image bytes after Discord's link to it has expired (file upload model)", async () => {
+    const uploadModel = {
+      id: 'kling-2',
+      label: 'Kling 2',
+      seconds: [5, 10],
+      sizes: ['1280x720'],
+      referenceShape: 'multipart',
+    };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' },
+    });
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+
+    const regen = click(harness, 'regen', job.id);
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const [first, second] = providerCreates(harness).map((r) => r.multipart?.files.input_reference);
+    expect(first?.bytes.equals(referencePng())).toBe(true);
+    expect(second?.bytes.equals(referencePng())).toBe(true);
+    expect(second?.filename).toBe('lion.png');
+  });
+
+  it('sends the kept bytes as a data URL to a model that takes a link, once the link is dead', async () => {
+    harness = await startHarness();
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+
+    const regen = click(harness, 'regen', job.id);
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const creates = providerCreates(harness).map((r) => r.json as { input_reference: string[] });
+    expect(creates[0]?.input_reference).toEqual([image.url]);
+    const [dataUrl] = creates[1]?.input_reference ?? [];
+    expect(dataUrl?.startsWith('data:image/png;base64,')).toBe(true);
+    expect(Buffer.from(dataUrl?.split(',')[1] ?? '', 'base64').equals(referencePng())).toBe(true);
+    // Regenerating the regenerated job works too: its image was kept as well.
+    const second = await until(() => harness?.bot.store.byState(['delivered'])[1], 15_000);
+    const again = click(harness, 'regen', second.id);
+    await harness.discord.waitForCall(isUpload(again.token), 15_000);
+    expect(providerCreates(harness)).toHaveLength(3);
+  });
+
+  it('says plainly that the image is gone when neither the link nor a kept copy exists', async () => {
+    harness = await startHarness();
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+    const { rm } = await import('node:fs/promises');
+    await rm(`${harness.dir}/media/reelbot-${job.id}-reference.img`);
+    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(
+      'The reference image of this video is no longer available, so it cannot be made again with it. Use /video and attach the image again.',
+    );
+    expect(providerCreates(harness)).toHaveLength(1);
+  });
+});
+
+describe('custom ids carry no authority', () => {
+  it("refuses a button naming another server's job, revealing nothing about it", async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    harness.discord.sendCommand({
+      guildId: otherGuildId,
+      channelId: '222222222222222224',
+      user: member,
+      name: 'video',
+      options: [prompt('a secret prompt in guild B')],
+    });
+    const foreign = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const creates = providerCreates(harness).length;
+    for (const action of ['cancel', 'regen', 'remix']) {
+      const attempt = harness.discord.sendButton({
+        guildId,
+        channelId,
+        user: member,
+        memberPermissions: moderatorPermissions,
+        customId: `reelbot:${action}:${foreign.id}`,
+        messageId: foreign.replyMessageId ?? '1',
+      });
+      const text = await ephemeralReply(harness, attempt.token);
+      expect(text).toBe('That video job no longer exists.');
+    }
+    const modal = harness.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      memberPermissions: moderatorPermissions,
+      customId: `reelbot:remix-modal:${foreign.id}`,
+      fields: { prompt: 'steal it' },
+    });
+    expect(await ephemeralReply(harness, modal.token)).toBe('That video job no longer exists.');
+    expect(harness.bot.store.get(foreign.id)?.state).not.toBe('canceled');
+    expect(providerCreates(harness)).toHaveLength(creates);
+    expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(false);
+    const answers = harness.discord.calls.filter((c) => c.path.includes('/interactions/'));
+    expect(JSON.stringify(answers.map((c) => c.json))).not.toContain('secret prompt');
+  });
+});
+
+describe('/video autocomplete', () => {
+  async function durations(h: Harness, model: string | null, typed = ''): Promise<unknown> {
+    const options: unknown[] = [{ name: 'duration', type: 4, value: typed, focused: true }];
+    if (model) options.unshift({ name: 'model', type: 3, value: model });
+    const { token } = h.discord.sendAutocomplete({
+      guildId,
+      channelId,
+      user: member,
+      name: 'video',
+      options,
+    });
+    const call = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    return body(call);
+  }
+
+  it('offers the durations of the chosen model, of the default one when none is chosen', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2' } });
+    const seconds = (values: number[]) => ({
+      type: 8,
+      data: { choices: values.map((value) => ({ name: `${value} s`, value })) },
+    });
+    expect(await durations(harness, 'sora-2')).toEqual(seconds([4, 8, 12]));
+    expect(await durations(harness, 'veo-3.1-fast-generate-preview')).toEqual(seconds([4, 6, 8]));
+    expect(await durations(harness, null)).toEqual(seconds([4, 6, 8]));
+    expect(await durations(harness, 'sora-2', '1')).toEqual(seconds([12]));
+  });
+
+  it('names the durations in the member’s language', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const { token } = harness.discord.sendAutocomplete({
+      guildId,
+      channelId,
+      user: member,
+      locale: 'zh-CN',
+      name: 'video',
+      options: [{ name: 'duration', type: 4, value: '', focused: true }],
+    });
+    const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    expect((body(call).data as { choices: { name: string }[] }).choices.map((c) => c.name)).toEqual([
+      '4 秒',
+      '8 秒',
+      '12 秒',
+    ]);
+  });
+});
