@@ -78,6 +78,7 @@ export async function startBot(options: BotOptions) {
   const now = options.now ?? Date.now;
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
+  for (const warning of config.warnings) logger.warn(warning);
   const store = openJobStore({ path: config.databasePath, now });
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);
@@ -88,6 +89,7 @@ export async function startBot(options: BotOptions) {
         apiKey: config.video.apiKey,
         catalogue,
         timeoutMs: config.video.timeoutMs,
+        now,
       });
   const videoClient = metrics.instrument(rawClient);
   const pollPolicy = options.pollPolicy ?? defaultPollPolicy;

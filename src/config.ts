@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const defaultModelId = 'veo-3.1-fast-generate-preview';
 
 const optionalText = z
   .string()
@@ -26,14 +27,27 @@ const integer = (fallback: number, min = 0) =>
     .refine((value) => /^\d+$/.test(value) && Number(value) >= min, `must be a whole number ≥ ${min}`)
     .transform(Number);
 
+const flagWords = ['true', 'false', '1', '0', 'yes', 'no'];
+const trueWords = ['true', '1', 'yes'];
+
 const flag = (fallback: boolean) =>
   z
     .string()
     .trim()
     .toLowerCase()
     .default(String(fallback))
-    .refine((value) => ['true', 'false', '1', '0', 'yes', 'no'].includes(value), 'must be true or false')
-    .transform((value) => ['true', '1', 'yes'].includes(value));
+    .refine((value) => flagWords.includes(value), 'must be true or false')
+    .transform((value) => trueWords.includes(value));
+
+/** `auto`: the simulated provider exactly when there is no API key. */
+const simulatedSetting = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .default('auto')
+  .transform((value) => value || 'auto')
+  .refine((value) => value === 'auto' || flagWords.includes(value), 'must be auto, true or false')
+  .transform((value): 'auto' | boolean => (value === 'auto' ? 'auto' : trueWords.includes(value)));
 
 const required = (what: string) =>
   z
@@ -58,10 +72,7 @@ const envSchema = z.object({
   DISCORD_REGISTER_ON_START: flag(true),
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
   VIDEO_API_KEY: optionalText,
-  VIDEO_SIMULATED: flag(false),
-  VIDEO_DEFAULT_MODEL: z.string().trim().default('veo-3.1-fast-generate-preview'),
-  VIDEO_MODELS: optionalText,
-  VIDEO_MODELS_JSON: optionalText,
+  VIDEO_SIMULATED: simulatedSetting,
   VIDEO_API_TIMEOUT_MS: integer(30_000, 1),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
   MEDIA_DIR: z.string().trim().min(1).default('./data/media'),
@@ -99,7 +110,7 @@ const envSchema = z.object({
     .optional()
     .transform((value) => value || undefined)
     .refine(
-      (value) => value === undefined || URL.canParse(value),
+      (value) => value === undefined || (/^https?:\/\/\S+$/.test(value) && URL.canParse(value)),
       'must be an http(s) URL, e.g. https://reelbot.example.com',
     )
     .transform((value) => value?.replace(/\/+$/, '')),
@@ -124,36 +135,58 @@ export interface Config {
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
   log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  /** Things the operator should know at start, though the bot can run (the simulated provider). */
+  warnings: string[];
 }
 
-const missingKey =
-  'VIDEO_API_KEY is required: the API key of your video gateway (or set VIDEO_SIMULATED=true to try reelbot with a built-in simulated provider, no key needed)';
+export type ConfigResult =
+  | { ok: true; config: Config }
+  /** `notes` say what would happen once the problems are fixed. */
+  | { ok: false; problems: string[]; notes: string[] };
 
-/** The key may only be left out when the simulated provider is asked for. */
-function keyProblems(env: Record<string, string | undefined>): string[] {
-  const simulated = flag(false).safeParse(env.VIDEO_SIMULATED);
-  return !(simulated.success && simulated.data) && !env.VIDEO_API_KEY?.trim() ? [missingKey] : [];
-}
+const simulatedNote =
+  'VIDEO_API_KEY is not set, so reelbot would run its built-in simulated provider (sample clips, no real videos, nothing billed); set it for real videos.';
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
-
-/** Reads the environment. Every problem is reported at once; no message ever contains a value. */
+/**
+ * Reads the environment. Every problem is reported at once: each check reads the raw values,
+ * so one malformed setting hides no other. No message ever contains a value.
+ */
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    return { ok: false, problems: withModelProblems(env, [...problems, ...keyProblems(env)]) };
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  const hasKey = Boolean(env.VIDEO_API_KEY?.trim());
+  const simulatedAsked = simulatedSetting.safeParse(env.VIDEO_SIMULATED);
+  if (!hasKey && simulatedAsked.success && simulatedAsked.data === false) {
+    problems.push(
+      'VIDEO_API_KEY is required when VIDEO_SIMULATED=false: the API key of your video gateway (or leave VIDEO_SIMULATED unset to try reelbot with its built-in simulated provider)',
+    );
   }
-  const values = parsed.data;
-  const crossField = keyProblems(env);
-  if (values.PUBLIC_URL && values.HTTP_PORT === undefined) {
-    crossField.push(
+  if (env.PUBLIC_URL?.trim() && !env.HTTP_PORT?.trim()) {
+    problems.push(
       'PUBLIC_URL is set but HTTP_PORT is not: the links would point at an endpoint that is not running',
     );
   }
-  const models = parseModels(values);
-  if (crossField.length > 0 || models.problems.length > 0 || !models.catalogue) {
-    return { ok: false, problems: [...crossField, ...models.problems] };
+  const models = parseModels({
+    VIDEO_MODELS: env.VIDEO_MODELS?.trim() || undefined,
+    VIDEO_MODELS_JSON: env.VIDEO_MODELS_JSON?.trim() || undefined,
+    VIDEO_DEFAULT_MODEL: env.VIDEO_DEFAULT_MODEL?.trim() || defaultModelId,
+  });
+  problems.push(...models.problems);
+  if (!parsed.success || problems.length > 0 || !models.catalogue) {
+    const simulatedWouldRun = !hasKey && simulatedAsked.success && simulatedAsked.data !== false;
+    return { ok: false, problems, notes: simulatedWouldRun ? [simulatedNote] : [] };
+  }
+  const values = parsed.data;
+  const simulated = values.VIDEO_SIMULATED === 'auto' ? !hasKey : values.VIDEO_SIMULATED;
+  const warnings: string[] = [];
+  if (simulated) {
+    warnings.push(
+      hasKey
+        ? 'VIDEO_SIMULATED=true: running the simulated provider; no real videos are made'
+        : 'VIDEO_API_KEY is not set: running the simulated provider; no real videos are made',
+    );
   }
   return {
     ok: true,
@@ -167,7 +200,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       video: {
         baseUrl: values.VIDEO_API_BASE_URL,
         apiKey: values.VIDEO_API_KEY ?? '',
-        simulated: values.VIDEO_SIMULATED,
+        simulated,
         timeoutMs: values.VIDEO_API_TIMEOUT_MS,
         maxVideoBytes: values.MAX_VIDEO_BYTES,
         catalogue: models.catalogue,
@@ -186,21 +219,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         secondsPerGuildPerDay: values.QUOTA_SECONDS_PER_GUILD_PER_DAY,
       },
       log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+      warnings,
     },
   };
 }
 
-/** Model problems are independent of the other settings: report them alongside. */
-function withModelProblems(env: Record<string, string | undefined>, problems: string[]): string[] {
-  const models = parseModels({
-    VIDEO_MODELS: env.VIDEO_MODELS?.trim() || undefined,
-    VIDEO_MODELS_JSON: env.VIDEO_MODELS_JSON?.trim() || undefined,
-    VIDEO_DEFAULT_MODEL: env.VIDEO_DEFAULT_MODEL?.trim() || 'veo-3.1-fast-generate-preview',
-  });
-  return [...problems, ...models.problems];
-}
-
-function parseModels(values: Pick<Env, 'VIDEO_MODELS' | 'VIDEO_MODELS_JSON' | 'VIDEO_DEFAULT_MODEL'>): {
+function parseModels(values: {
+  VIDEO_MODELS: string | undefined;
+  VIDEO_MODELS_JSON: string | undefined;
+  VIDEO_DEFAULT_MODEL: string;
+}): {
   catalogue?: Catalogue;
   problems: string[];
 } {
@@ -230,10 +258,11 @@ function parseModels(values: Pick<Env, 'VIDEO_MODELS' | 'VIDEO_MODELS_JSON' | 'V
 }
 
 /** The plain-words report printed by `npm start` when the settings are not usable. */
-export function describeProblems(problems: string[]): string {
+export function describeProblems(problems: string[], notes: string[] = []): string {
   return [
     'reelbot cannot start: the configuration has problems.',
     ...problems.map((problem) => `  - ${problem}`),
     'Set them in the environment or in a .env file (see .env.example and the README).',
+    ...notes,
   ].join('\n');
 }

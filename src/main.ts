@@ -5,7 +5,7 @@ import { createLogger } from './log.ts';
 
 const result = loadConfig(process.env);
 if (!result.ok) {
-  process.stderr.write(`${describeProblems(result.problems)}\n`);
+  process.stderr.write(`${describeProblems(result.problems, result.notes)}\n`);
   process.exit(1);
 }
 const { config } = result;

@@ -21,26 +21,70 @@ describe('configuration', () => {
     ]);
     expect(result.config.databasePath).toBe('./data/reelbot.db');
     expect(result.config.log.level).toBe('info');
+    expect(result.config.video.simulated).toBe(false);
+    expect(result.config.warnings).toEqual([]);
   });
 
-  it('reports every missing and malformed setting at once, by name', () => {
+  it('runs the simulated provider, with a warning, when only DISCORD_TOKEN is set', () => {
+    const result = loadConfig({ DISCORD_TOKEN: 'discord-token-value' });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    expect(result.config.video.simulated).toBe(true);
+    expect(result.config.warnings).toEqual([
+      'VIDEO_API_KEY is not set: running the simulated provider; no real videos are made',
+    ]);
+    const emptyKey = loadConfig({
+      DISCORD_TOKEN: 'discord-token-value',
+      VIDEO_API_KEY: ' ',
+      VIDEO_SIMULATED: '',
+    });
+    expect(emptyKey.ok && emptyKey.config.video.simulated).toBe(true);
+  });
+
+  it('runs the simulated provider with a key only when VIDEO_SIMULATED=true', () => {
+    const asked = loadConfig({ ...minimal, VIDEO_SIMULATED: 'true' });
+    if (!asked.ok) throw new Error(asked.problems.join('\n'));
+    expect(asked.config.video.simulated).toBe(true);
+    expect(asked.config.warnings.join()).toContain('running the simulated provider');
+    const auto = loadConfig({ ...minimal, VIDEO_SIMULATED: 'AUTO' });
+    expect(auto.ok && auto.config.video.simulated).toBe(false);
+  });
+
+  it('refuses VIDEO_SIMULATED=false without a key, naming VIDEO_API_KEY', () => {
+    const result = loadConfig({ DISCORD_TOKEN: 'discord-token-value', VIDEO_SIMULATED: 'false' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^VIDEO_API_KEY is required/);
+    expect(result.notes).toEqual([]);
+    const typo = loadConfig({ ...minimal, VIDEO_SIMULATED: 'maybe' });
+    expect(!typo.ok && typo.problems).toEqual(['VIDEO_SIMULATED must be auto, true or false']);
+  });
+
+  it('reports every missing and malformed setting at once, by name, cross-field checks included', () => {
     const result = loadConfig({
       VIDEO_API_BASE_URL: 'not a url',
+      VIDEO_SIMULATED: 'false',
       LOG_LEVEL: 'loud',
       QUOTA_IN_FLIGHT_PER_USER: 'two',
+      PUBLIC_URL: 'https://reelbot.example.com',
+      VIDEO_MODELS: 'nope',
     });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    const text = result.problems.join('\n');
-    for (const name of [
-      'DISCORD_TOKEN',
-      'VIDEO_API_KEY',
-      'VIDEO_API_BASE_URL',
-      'LOG_LEVEL',
-      'QUOTA_IN_FLIGHT_PER_USER',
-    ]) {
-      expect(text).toContain(name);
-    }
+    const named = result.problems.map((problem) => /^[A-Z_]+/.exec(problem)?.[0]);
+    expect(named.sort()).toEqual(
+      [
+        'DISCORD_TOKEN',
+        'LOG_LEVEL',
+        'PUBLIC_URL',
+        'QUOTA_IN_FLIGHT_PER_USER',
+        'VIDEO_API_BASE_URL',
+        'VIDEO_API_KEY',
+        'VIDEO_DEFAULT_MODEL',
+        'VIDEO_MODELS',
+      ].sort(),
+    );
+    expect(result.problems.find((problem) => problem.startsWith('PUBLIC_URL'))).toContain('HTTP_PORT is not');
   });
 
   it('keeps sora-2 opt-in and lets operators enable it', () => {
@@ -76,7 +120,7 @@ describe('configuration', () => {
     if (!result.ok) expect(result.problems.join('\n')).not.toContain('sk-video-secret-1234');
   });
 
-  it('npm start without configuration exits 1 naming each missing setting', async () => {
+  it('npm start without configuration exits 1 naming DISCORD_TOKEN, and says the simulated provider would run', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'reelbot-noconfig-'));
     const run = promisify(execFile);
     const main = join(import.meta.dirname, '../../src/main.ts');
@@ -89,7 +133,12 @@ describe('configuration', () => {
       (error: { code: number; stderr: string }) => error,
     );
     expect(failure?.code).toBe(1);
-    expect(failure?.stderr).toContain('DISCORD_TOKEN is required');
-    expect(failure?.stderr).toContain('VIDEO_API_KEY is required');
+    const lines = failure?.stderr.trim().split('\n') ?? [];
+    expect(lines.filter((line) => line.startsWith('  - '))).toEqual([
+      expect.stringContaining('DISCORD_TOKEN is required'),
+    ]);
+    expect(lines.filter((line) => /VIDEO_API_KEY/.test(line))).toEqual([
+      expect.stringMatching(/VIDEO_API_KEY is not set, so reelbot would run its built-in simulated provider/),
+    ]);
   });
 });
