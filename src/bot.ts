@@ -177,6 +177,7 @@ export async function startBot(options: BotOptions) {
     accepting: () => accepting,
     fetchAttachment,
     renderContext,
+    publicLink,
   };
 
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction, context));

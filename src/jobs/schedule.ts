@@ -13,6 +13,9 @@ export interface PollPolicy {
   stallAfterMs: number;
 }
 
+/** A stalled job waits this share of the time it has been still (at least the blind interval). */
+const stalledShare = 0.25;
+
 export const defaultPollPolicy: PollPolicy = {
   firstPollMs: 3_000,
   floorMs: 1_000,
@@ -40,9 +43,9 @@ function predictedEnd(createdAt: number, progress: number, at: number): number {
 /**
  * With progress reported, predict completion from the rate so far. While two successive
  * predictions disagree, close in geometrically (wait 60% of the predicted remaining time); once
- * they agree, the pace is steady: poll once, just after the predicted end. Without progress (or
- * when it stalls), fall back to the provider guide's steady interval, so such jobs never fare
- * worse than a fixed 10-second poll.
+ * they agree, the pace is steady: poll once, just after the predicted end. Without progress, fall
+ * back to the provider guide's steady interval, so such jobs never fare worse than a fixed
+ * 10-second poll. A job that stalled is polled less often the longer it has not moved.
  */
 export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy = defaultPollPolicy): number {
   const clamp = (ms: number) => Math.round(Math.min(policy.ceilingMs, Math.max(policy.floorMs, ms)));
@@ -50,8 +53,8 @@ export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy 
   if (!job.reportsProgress || job.progress <= 0 || job.progress >= 100) return clamp(policy.blindIntervalMs);
 
   const still = now - (job.progressChangedAt ?? job.createdAt);
-  // Stalled: the rate says nothing any more. Poll like a blind job until progress moves again.
-  if (still > policy.stallAfterMs) return clamp(policy.blindIntervalMs);
+  // Stalled: the rate says nothing any more. The longer it has not moved, the less a poll is worth.
+  if (still > policy.stallAfterMs) return clamp(Math.max(policy.blindIntervalMs, stalledShare * still));
 
   const averageRate = job.progress / elapsed;
   const recentRate = job.previous
@@ -74,12 +77,36 @@ export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy 
   return clamp(remaining + 250);
 }
 
-/** Backoff for a job whose poll failed (provider down, network): doubles up to the ceiling. */
+/** Backoff for a job whose poll failed (provider down, network): doubles, jittered, up to the ceiling. */
 export function retryPollDelay(
   failures: number,
   policy: PollPolicy = defaultPollPolicy,
   random = Math.random,
 ): number {
   const base = Math.min(policy.ceilingMs, policy.firstPollMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(base * (0.75 + random() * 0.5));
+  return Math.min(policy.ceilingMs, Math.round(base * (0.75 + random() * 0.5)));
+}
+
+export interface RateLimitPolicy {
+  /** The pause after a 429 that gives no Retry-After. */
+  defaultPauseMs: number;
+  /** Repeated 429s never pause longer than this (unless the provider's Retry-After asks for more). */
+  maxPauseMs: number;
+}
+
+export const defaultRateLimitPolicy: RateLimitPolicy = { defaultPauseMs: 30_000, maxPauseMs: 10 * 60_000 };
+
+/**
+ * How long every poll pauses after the `streak`-th 429 in a row: what the provider asked (or the
+ * default), doubled for each 429 that came right after a pause, up to the cap; never shorter than
+ * the provider asked.
+ */
+export function rateLimitPause(
+  streak: number,
+  retryAfterMs: number | null,
+  policy: RateLimitPolicy = defaultRateLimitPolicy,
+): number {
+  const asked = retryAfterMs ?? policy.defaultPauseMs;
+  const escalated = Math.min(policy.maxPauseMs, asked * 2 ** Math.max(0, streak - 1));
+  return Math.max(asked, escalated);
 }

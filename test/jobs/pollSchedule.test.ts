@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { nextPollDelay, defaultPollPolicy as policy, retryPollDelay } from '../../src/jobs/index.ts';
+import {
+  nextPollDelay,
+  defaultPollPolicy as policy,
+  rateLimitPause,
+  retryPollDelay,
+} from '../../src/jobs/index.ts';
 
 const created = 1_000_000;
 
@@ -12,17 +17,31 @@ describe('poll schedule', () => {
     };
     for (let round = 0; round < 5_000; round++) {
       const elapsed = Math.floor(random() * 3_600_000);
-      const delay = nextPollDelay(
-        {
-          createdAt: created,
-          progress: Math.floor(random() * 101),
-          reportsProgress: random() > 0.3,
-          progressChangedAt: random() > 0.5 ? created + Math.floor(random() * elapsed) : null,
-        },
-        created + elapsed,
-      );
-      expect(delay).toBeGreaterThanOrEqual(policy.floorMs);
-      expect(delay).toBeLessThanOrEqual(policy.ceilingMs);
+      const progress = Math.floor(random() * 101);
+      const changedAt = random() > 0.5 ? created + Math.floor(random() * elapsed) : null;
+      // The sample before the latest: usually earlier and lower, sometimes odd (equal, later, higher).
+      const previous =
+        random() > 0.4
+          ? {
+              progress: random() > 0.1 ? Math.floor(random() * (progress + 1)) : Math.floor(random() * 101),
+              at:
+                created +
+                Math.floor(random() * (random() > 0.1 ? (changedAt ?? created) - created : elapsed)),
+            }
+          : undefined;
+      const subject = {
+        createdAt: created,
+        progress,
+        reportsProgress: random() > 0.3,
+        progressChangedAt: changedAt,
+        previous,
+      };
+      const delay = nextPollDelay(subject, created + elapsed);
+      expect(delay, JSON.stringify({ subject, elapsed })).toBeGreaterThanOrEqual(policy.floorMs);
+      expect(delay, JSON.stringify({ subject, elapsed })).toBeLessThanOrEqual(policy.ceilingMs);
+      const retry = retryPollDelay(1 + Math.floor(random() * 20), policy, random);
+      expect(retry).toBeGreaterThanOrEqual(policy.floorMs);
+      expect(retry).toBeLessThanOrEqual(policy.ceilingMs);
     }
   });
 
@@ -67,12 +86,28 @@ describe('poll schedule', () => {
     expect(at(99, 99_000)).toBe(1_250);
   });
 
-  it('stops trusting the rate of a stalled job and falls back to the steady interval', () => {
-    const delay = nextPollDelay(
-      { createdAt: created, progress: 40, reportsProgress: true, progressChangedAt: created + 10_000 },
-      created + 60_000,
-    );
-    expect(delay).toBe(policy.blindIntervalMs);
+  it('polls a stalled job less often the longer it has not moved, up to the ceiling', () => {
+    const stalledFor = (stillMs: number) =>
+      nextPollDelay(
+        { createdAt: created, progress: 40, reportsProgress: true, progressChangedAt: created + 10_000 },
+        created + 10_000 + stillMs,
+      );
+    // Just stalled: the steady interval; then a quarter of the time it has been still.
+    expect(stalledFor(policy.stallAfterMs + 1)).toBe(policy.blindIntervalMs);
+    expect(stalledFor(50_000)).toBe(12_500);
+    expect(stalledFor(100_000)).toBe(25_000);
+    expect(stalledFor(10 * 60_000)).toBe(policy.ceilingMs);
+  });
+
+  it('keeps a job that never reported progress at the steady interval, however long it runs', () => {
+    for (const elapsed of [5_000, 60_000, 10 * 60_000, 50 * 60_000]) {
+      expect(
+        nextPollDelay(
+          { createdAt: created, progress: 0, reportsProgress: true, progressChangedAt: null },
+          created + elapsed,
+        ),
+      ).toBe(policy.blindIntervalMs);
+    }
   });
 
   it('backs off a failing poll exponentially, with jitter, up to the ceiling', () => {
@@ -82,6 +117,18 @@ describe('poll schedule', () => {
     ]);
     expect(retryPollDelay(1, policy, () => 0)).toBe(2_250);
     expect(retryPollDelay(1, policy, () => 1)).toBe(3_750);
+    // Jitter never pushes a retry past the ceiling.
+    expect(retryPollDelay(5, policy, () => 1)).toBe(policy.ceilingMs);
+  });
+
+  it("pauses for the provider's Retry-After, 30 s without one, doubling for 429s in a row up to the cap", () => {
+    expect([1, 2, 3, 4, 5, 6].map((streak) => rateLimitPause(streak, null))).toEqual([
+      30_000, 60_000, 120_000, 240_000, 480_000, 600_000,
+    ]);
+    expect([1, 2, 3].map((streak) => rateLimitPause(streak, 2_000))).toEqual([2_000, 4_000, 8_000]);
+    // A Retry-After longer than the cap is still honoured.
+    expect(rateLimitPause(1, 900_000)).toBe(900_000);
+    expect(rateLimitPause(9, 900_000)).toBe(900_000);
   });
 });
 
