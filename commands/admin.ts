@@ -1,5 +1,6 @@
 // /video-admin: quotas, allowed channels, the moderator role, blocks, canceling any job, usage, audit.
 import {
+  ChannelType,
   type ChatInputCommandInteraction,
   InteractionContextType,
   MessageFlags,
@@ -8,93 +9,193 @@ import {
 } from 'discord.js';
 import type { BotContext } from '../src/discord/context.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
-import { localisations, t } from '../src/i18n/index.ts';
-import { cancelJob, effectiveLimits, type UsageSummary } from '../src/jobs/index.ts';
+import { localisations, type MessageKey, t } from '../src/i18n/index.ts';
+import {
+  type AuditEntry,
+  cancelJob,
+  effectiveLimits,
+  type FailureKind,
+  type JobState,
+  type UsageSummary,
+} from '../src/jobs/index.ts';
 
 export const name = 'video-admin';
 
+/** Subcommand and option names in zh-CN and zh-TW; descriptions come from the catalogues. */
+const zhNames = (simplified: string, traditional: string) => ({ 'zh-CN': simplified, 'zh-TW': traditional });
+
+/** Channels members chat in; a thread is allowed through its parent, a category not at all. */
+export const allowableChannelTypes = [
+  ChannelType.GuildText,
+  ChannelType.GuildAnnouncement,
+  ChannelType.GuildForum,
+  ChannelType.GuildMedia,
+  ChannelType.GuildVoice,
+  ChannelType.GuildStageVoice,
+] as const;
+
 export function data() {
-  const describe = (text: string) => text;
+  const en = (key: MessageKey) => t('en-US', key);
   return new SlashCommandBuilder()
     .setName(name)
-    .setNameLocalizations({ 'zh-CN': '视频管理', 'zh-TW': '視頻管理' })
-    .setDescription(t('en-US', 'command.admin.description'))
+    .setNameLocalizations(zhNames('视频管理', '視頻管理'))
+    .setDescription(en('command.admin.description'))
     .setDescriptionLocalizations(localisations('command.admin.description'))
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((sub) =>
       sub
         .setName('quota')
-        .setDescription(describe('Show the quotas, or set any of them'))
+        .setNameLocalizations(zhNames('额度', '額度'))
+        .setDescription(en('command.admin.quota'))
+        .setDescriptionLocalizations(localisations('command.admin.quota'))
         .addIntegerOption((o) =>
           o
             .setName('in_flight')
-            .setDescription('Videos in progress per member')
+            .setNameLocalizations(zhNames('同时进行', '同時進行'))
+            .setDescription(en('command.admin.quota.in_flight'))
+            .setDescriptionLocalizations(localisations('command.admin.quota.in_flight'))
             .setMinValue(1)
             .setMaxValue(100),
         )
         .addIntegerOption((o) =>
           o
             .setName('per_day')
-            .setDescription('Videos per member per 24 hours')
+            .setNameLocalizations(zhNames('每日数量', '每日數量'))
+            .setDescription(en('command.admin.quota.per_day'))
+            .setDescriptionLocalizations(localisations('command.admin.quota.per_day'))
             .setMinValue(1)
             .setMaxValue(10_000),
         )
         .addIntegerOption((o) =>
           o
             .setName('guild_seconds')
-            .setDescription('Video seconds per server per 24 hours')
+            .setNameLocalizations(zhNames('服务器秒数', '伺服器秒數'))
+            .setDescription(en('command.admin.quota.guild_seconds'))
+            .setDescriptionLocalizations(localisations('command.admin.quota.guild_seconds'))
             .setMinValue(1)
             .setMaxValue(1_000_000),
         ),
     )
-    .addSubcommand((sub) => sub.setName('channels').setDescription(describe('Show where /video may be used')))
+    .addSubcommand((sub) =>
+      sub
+        .setName('channels')
+        .setNameLocalizations(zhNames('频道列表', '頻道列表'))
+        .setDescription(en('command.admin.channels'))
+        .setDescriptionLocalizations(localisations('command.admin.channels')),
+    )
     .addSubcommand((sub) =>
       sub
         .setName('allow-channel')
-        .setDescription(describe('Allow /video in a channel (once any is set, only those)'))
-        .addChannelOption((o) => o.setName('channel').setDescription('The channel').setRequired(true)),
+        .setNameLocalizations(zhNames('允许频道', '允許頻道'))
+        .setDescription(en('command.admin.allow_channel'))
+        .setDescriptionLocalizations(localisations('command.admin.allow_channel'))
+        .addChannelOption((o) =>
+          o
+            .setName('channel')
+            .setNameLocalizations(zhNames('频道', '頻道'))
+            .setDescription(en('command.admin.channel'))
+            .setDescriptionLocalizations(localisations('command.admin.channel'))
+            .addChannelTypes(...allowableChannelTypes)
+            .setRequired(true),
+        ),
     )
     .addSubcommand((sub) =>
       sub
         .setName('disallow-channel')
-        .setDescription(describe('Remove a channel from the allowed list'))
-        .addChannelOption((o) => o.setName('channel').setDescription('The channel').setRequired(true)),
+        .setNameLocalizations(zhNames('移除频道', '移除頻道'))
+        .setDescription(en('command.admin.disallow_channel'))
+        .setDescriptionLocalizations(localisations('command.admin.disallow_channel'))
+        .addChannelOption((o) =>
+          o
+            .setName('channel')
+            .setNameLocalizations(zhNames('频道', '頻道'))
+            .setDescription(en('command.admin.channel'))
+            .setDescriptionLocalizations(localisations('command.admin.channel'))
+            .setRequired(true),
+        ),
     )
     .addSubcommand((sub) =>
       sub
         .setName('moderator-role')
-        .setDescription(describe('Set (or clear) the role whose members count as moderators'))
-        .addRoleOption((o) => o.setName('role').setDescription('Leave empty to clear')),
+        .setNameLocalizations(zhNames('管理员角色', '管理員角色'))
+        .setDescription(en('command.admin.moderator_role'))
+        .setDescriptionLocalizations(localisations('command.admin.moderator_role'))
+        .addRoleOption((o) =>
+          o
+            .setName('role')
+            .setNameLocalizations(zhNames('角色', '角色'))
+            .setDescription(en('command.admin.role'))
+            .setDescriptionLocalizations(localisations('command.admin.role')),
+        ),
     )
     .addSubcommand((sub) =>
       sub
         .setName('block')
-        .setDescription(describe('Stop a member from making videos here'))
-        .addUserOption((o) => o.setName('user').setDescription('The member').setRequired(true))
+        .setNameLocalizations(zhNames('封禁', '封禁'))
+        .setDescription(en('command.admin.block'))
+        .setDescriptionLocalizations(localisations('command.admin.block'))
+        .addUserOption((o) =>
+          o
+            .setName('user')
+            .setNameLocalizations(zhNames('成员', '成員'))
+            .setDescription(en('command.admin.user'))
+            .setDescriptionLocalizations(localisations('command.admin.user'))
+            .setRequired(true),
+        )
         .addStringOption((o) =>
-          o.setName('reason').setDescription('Why (kept in the audit log)').setMaxLength(200),
+          o
+            .setName('reason')
+            .setNameLocalizations(zhNames('原因', '原因'))
+            .setDescription(en('command.admin.reason'))
+            .setDescriptionLocalizations(localisations('command.admin.reason'))
+            .setMaxLength(200),
         ),
     )
     .addSubcommand((sub) =>
       sub
         .setName('unblock')
-        .setDescription(describe('Let a blocked member make videos again'))
-        .addUserOption((o) => o.setName('user').setDescription('The member').setRequired(true)),
+        .setNameLocalizations(zhNames('解封', '解封'))
+        .setDescription(en('command.admin.unblock'))
+        .setDescriptionLocalizations(localisations('command.admin.unblock'))
+        .addUserOption((o) =>
+          o
+            .setName('user')
+            .setNameLocalizations(zhNames('成员', '成員'))
+            .setDescription(en('command.admin.user'))
+            .setDescriptionLocalizations(localisations('command.admin.user'))
+            .setRequired(true),
+        ),
     )
     .addSubcommand((sub) =>
       sub
         .setName('cancel')
-        .setDescription(describe('Cancel any running job of this server'))
+        .setNameLocalizations(zhNames('取消任务', '取消任務'))
+        .setDescription(en('command.admin.cancel'))
+        .setDescriptionLocalizations(localisations('command.admin.cancel'))
         .addIntegerOption((o) =>
-          o.setName('job').setDescription('The job number (#…)').setRequired(true).setMinValue(1),
+          o
+            .setName('job')
+            .setNameLocalizations(zhNames('任务', '任務'))
+            .setDescription(en('command.admin.job'))
+            .setDescriptionLocalizations(localisations('command.admin.job'))
+            .setRequired(true)
+            .setMinValue(1),
         ),
     )
     .addSubcommand((sub) =>
-      sub.setName('usage').setDescription(describe('Usage in the last 24 hours and 7 days')),
+      sub
+        .setName('usage')
+        .setNameLocalizations(zhNames('用量', '用量'))
+        .setDescription(en('command.admin.usage'))
+        .setDescriptionLocalizations(localisations('command.admin.usage')),
     )
     .addSubcommand((sub) =>
-      sub.setName('audit').setDescription(describe('Recent moderator and admin actions')),
+      sub
+        .setName('audit')
+        .setNameLocalizations(zhNames('操作记录', '操作記錄'))
+        .setDescription(en('command.admin.audit'))
+        .setDescriptionLocalizations(localisations('command.admin.audit')),
     );
 }
 
@@ -158,6 +259,10 @@ const channels: Handler = (interaction, context) =>
 function changeChannel(add: boolean): Handler {
   return (interaction, context) => {
     const channel = interaction.options.getChannel('channel', true);
+    // Discord's picker already offers only these; an older registration or a crafted call may not.
+    if (add && !(allowableChannelTypes as readonly ChannelType[]).includes(channel.type)) {
+      return t(interaction.locale, 'admin.channel_wrong_type', { channel: `<#${channel.id}>` });
+    }
     const current = context.store.guildSettings(interaction.guildId).allowedChannelIds;
     const next = add ? [...new Set([...current, channel.id])] : current.filter((id) => id !== channel.id);
     context.store.updateGuildSettings(interaction.guildId, { allowedChannelIds: next });
@@ -176,6 +281,8 @@ function changeChannel(add: boolean): Handler {
 
 const moderatorRole: Handler = (interaction, context) => {
   const role = interaction.options.getRole('role');
+  // @everyone's id is the guild's: as the moderator role it would make every member a moderator.
+  if (role?.id === interaction.guildId) return t(interaction.locale, 'admin.moderator_role_everyone');
   context.store.updateGuildSettings(interaction.guildId, { moderatorRoleId: role?.id ?? null });
   context.moderation.audit({
     guildId: interaction.guildId,
@@ -190,6 +297,8 @@ const moderatorRole: Handler = (interaction, context) => {
 
 const block: Handler = (interaction, context) => {
   const user = interaction.options.getUser('user', true);
+  // Discord resolves the member only when the user is in this server.
+  if (!interaction.options.getMember('user')) return t(interaction.locale, 'admin.block_not_member');
   const reason = interaction.options.getString('reason');
   const changed = context.moderation.block(interaction.guildId, user.id, interaction.user.id, reason);
   if (changed) {
@@ -241,15 +350,34 @@ const cancel: Handler = async (interaction, context) => {
   return t(interaction.locale, 'admin.job_canceled', { id });
 };
 
+const failureKindNames: Record<FailureKind, MessageKey> = {
+  moderation: 'failure_kind.moderation',
+  invalid_request: 'failure_kind.invalid_request',
+  provider_down: 'failure_kind.provider_down',
+  timed_out: 'failure_kind.timed_out',
+  interrupted: 'failure_kind.interrupted',
+  bad_key: 'failure_kind.bad_key',
+  quota: 'failure_kind.quota',
+  provider_failed: 'failure_kind.provider_failed',
+  delivery_failed: 'failure_kind.delivery_failed',
+  not_found: 'failure_kind.not_found',
+};
+
+function failureKindName(kind: string, locale: string): string {
+  return t(locale, failureKindNames[kind as FailureKind] ?? 'failure_kind.unknown');
+}
+
 function usageBlock(summary: UsageSummary, locale: string): string {
   const none = t(locale, 'admin.none');
+  const seconds = (value: number) => t(locale, 'render.duration_value', { seconds: value });
   const states =
     Object.entries(summary.byState)
-      .map(([state, n]) => `${state} ${n}`)
+      .map(([state, n]) => `${t(locale, `state.${state as JobState}`)} ${n}`)
       .join(', ') || none;
   const members =
-    summary.topMembers.map((m) => `<@${m.userId}> ${m.jobs} (${m.seconds} s)`).join(', ') || none;
-  const reasons = summary.failureReasons.map((r) => `${r.kind} ${r.jobs}`).join(', ') || none;
+    summary.topMembers.map((m) => `<@${m.userId}> ${m.jobs} (${seconds(m.seconds)})`).join(', ') || none;
+  const reasons =
+    summary.failureReasons.map((r) => `${failureKindName(r.kind, locale)} ${r.jobs}`).join(', ') || none;
   return [
     t(locale, 'admin.usage_line', { jobs: summary.jobs, seconds: summary.seconds }),
     t(locale, 'admin.usage_states', { states }),
@@ -272,16 +400,39 @@ const usage: Handler = (interaction, context) => {
   ].join('\n');
 };
 
+const user = (id: string) => `<@${id}>`;
+const channel = (id: string) => `<#${id}>`;
+
+/** What each recorded action is called, and how its target (a stored id) is shown. */
+const auditActions: Record<string, { key: MessageKey; target: (id: string) => string }> = {
+  'quota.set': { key: 'audit.quota.set', target: () => '' },
+  'channel.allow': { key: 'audit.channel.allow', target: channel },
+  'channel.disallow': { key: 'audit.channel.disallow', target: channel },
+  'moderator_role.set': { key: 'audit.moderator_role.set', target: (id) => `<@&${id}>` },
+  'member.block': { key: 'audit.member.block', target: user },
+  'member.unblock': { key: 'audit.member.unblock', target: user },
+  'job.cancel': { key: 'audit.job.cancel', target: (id) => `#${id}` },
+  'history.export': { key: 'audit.history.export', target: user },
+  'history.view': { key: 'audit.history.view', target: user },
+};
+
+function auditLine(entry: AuditEntry, locale: string): string {
+  const known = auditActions[entry.action];
+  const action = known ? t(locale, known.key) : escapeUntrusted(entry.action, 40);
+  const target = !entry.target
+    ? ''
+    : known && /^\d+$/.test(entry.target)
+      ? known.target(entry.target)
+      : escapeUntrusted(entry.target, 40);
+  const details = entry.details ? `\`${escapeUntrusted(entry.details, 80).replaceAll('`', "'")}\`` : '';
+  const when = `<t:${Math.floor(entry.createdAt / 1000)}:R>`;
+  return [when, `<@${entry.actorId}>`, `**${action}**`, target, details].filter(Boolean).join(' ');
+}
+
 const audit: Handler = (interaction, context) => {
   const entries = context.moderation.auditLog(interaction.guildId, 15);
   if (entries.length === 0) return t(interaction.locale, 'admin.audit_empty');
-  const lines = entries.map((entry) => {
-    const target = entry.target
-      ? ` → ${/^\d+$/.test(entry.target) ? entry.target : escapeUntrusted(entry.target, 40)}`
-      : '';
-    const details = entry.details ? ` \`${escapeUntrusted(entry.details, 80).replaceAll('`', "'")}\`` : '';
-    return `<t:${Math.floor(entry.createdAt / 1000)}:R> <@${entry.actorId}> **${entry.action}**${target}${details}`;
-  });
+  const lines = entries.map((entry) => auditLine(entry, interaction.locale));
   return [`**${t(interaction.locale, 'admin.audit_title')}**`, ...lines].join('\n');
 };
 
@@ -309,12 +460,16 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(t(locale, 'admin.not_admin')));
     return;
   }
-  const handler = handlers[interaction.options.getSubcommand(true)];
+  const subcommand = interaction.options.getSubcommand(true);
+  const handler = handlers[subcommand];
   if (!handler) return;
-  const text = await handler(interaction, context);
-  await interaction.reply({
-    content: text.slice(0, 2000),
-    flags: MessageFlags.Ephemeral,
-    allowedMentions: { parse: [] },
-  });
+  // Canceling waits for the provider's DELETE: acknowledge within Discord's 3 seconds first.
+  const slow = subcommand === 'cancel';
+  if (slow) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const text = (await handler(interaction, context)).slice(0, 2000);
+  if (slow) {
+    await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
+    return;
+  }
+  await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }

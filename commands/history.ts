@@ -1,4 +1,5 @@
 // /video-history: a member's own jobs, or (moderators) anyone's in this server; paged, exportable.
+import { existsSync } from 'node:fs';
 import {
   AttachmentBuilder,
   type ButtonInteraction,
@@ -79,9 +80,17 @@ export function historyPage(
   };
 }
 
+/**
+ * The bot's own signed link while it keeps the video (PUBLIC_URL set), else the provider's while
+ * it is known to be valid: provider links die within about an hour, so an unknown expiry is not shown.
+ */
 function videoLink(context: BotContext) {
-  return (job: Job) =>
-    job.videoUrl && job.videoExpiresAt !== null && job.videoExpiresAt > context.now() ? job.videoUrl : null;
+  const now = context.now();
+  return (job: Job) => {
+    const own = job.mediaPath && existsSync(job.mediaPath) ? context.publicLink(job) : null;
+    if (own) return own.url;
+    return job.videoUrl && job.videoExpiresAt !== null && job.videoExpiresAt > now ? job.videoUrl : null;
+  };
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -103,6 +112,15 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     }
   }
   const status = interaction.options.getString('status') ?? 'all';
+  if (target.id !== interaction.user.id) {
+    context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action: 'history.view',
+      target: target.id,
+      details: status === 'all' ? undefined : { status },
+    });
+  }
   const page = historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
   const view = {
     viewerId: interaction.user.id,

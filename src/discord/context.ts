@@ -24,4 +24,6 @@ export interface BotContext {
   /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */
   fetchAttachment: (url: string, maxBytes: number) => Promise<Uint8Array>;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
+  /** The bot's own signed link to a job's kept video; null without PUBLIC_URL or a kept copy. */
+  publicLink: (job: Job) => { url: string; expiresAt: number } | null;
 }

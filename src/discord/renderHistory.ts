@@ -58,10 +58,12 @@ export function messageLink(job: Job): string | null {
 function entry(job: Job, locale: string, view: HistoryView): string {
   const when = `<t:${Math.floor(job.createdAt / 1000)}:R>`;
   const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  const jump = messageLink(job);
+  const video = view.videoLink(job);
   const links = [
     `${job.model} · ${job.size} · ${t(locale, 'render.duration_value', { seconds: job.seconds })}`,
-    messageLink(job) ? `[${t(locale, 'history.jump')}](${messageLink(job)})` : null,
-    view.videoLink(job) ? `[${t(locale, 'history.video')}](${view.videoLink(job)})` : null,
+    jump ? `[${t(locale, 'history.jump')}](${jump})` : null,
+    video ? `[${t(locale, 'history.video')}](${video})` : null,
   ].filter(Boolean);
   return `**#${job.id}** · ${state} · ${when}\n> ${escapeUntrusted(job.prompt, 100)}\n-# ${links.join(' · ')}`;
 }

@@ -56,8 +56,21 @@ interface Reply {
 
 async function reply(h: Harness, token: string): Promise<{ call: RecordedCall; data: Reply }> {
   const call = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-  return { call, data: (body(call).data ?? {}) as Reply };
+  if (body(call).type !== 5) return { call, data: (body(call).data ?? {}) as Reply };
+  // Deferred (only the member sees it): the answer is the edit of the original response.
+  const flags = ((body(call).data ?? {}) as Reply).flags;
+  const edit = await h.discord.waitForCall(
+    (c) => c.method === 'PATCH' && c.path.endsWith(`${token}/messages/@original`),
+  );
+  return { call: edit, data: { ...(body(edit) as Reply), flags } };
 }
+
+const memberOf = (user: { id: string; username: string }) => ({
+  users: { [user.id]: { id: user.id, username: user.username, discriminator: '0', avatar: null } },
+  members: {
+    [user.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
+  },
+});
 
 function history(
   h: Harness,
@@ -335,9 +348,7 @@ describe('/video-admin', () => {
 
   it('blocks and unblocks a member, with audit entries', async () => {
     harness = await startHarness();
-    const resolved = {
-      users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
-    };
+    const resolved = memberOf(member);
     const blocked = await reply(
       harness,
       admin(
@@ -364,9 +375,10 @@ describe('/video-admin', () => {
       body(await harness.discord.waitForCall((c) => c.path.endsWith(`${allowed.token}/callback`))).type,
     ).toBe(5);
     const audit = await reply(harness, admin(harness, 'audit').token);
-    expect(audit.data.content).toContain('**member.unblock**');
-    expect(audit.data.content).toContain('**member.block**');
+    expect(audit.data.content).toContain(`<@${moderator.id}> **unblocked** <@${member.id}>`);
+    expect(audit.data.content).toContain(`<@${moderator.id}> **blocked** <@${member.id}>`);
     expect(audit.data.content).toContain('spam');
+    expect(audit.data.content).not.toContain('member.block');
   });
 
   it("cancels any job of its own guild by id, never another guild's", async () => {
@@ -386,6 +398,25 @@ describe('/video-admin', () => {
       admin(harness, 'cancel', [{ name: 'job', type: 4, value: job.id }]).token,
     );
     expect(done.data.content).toBe(`Job #${job.id} canceled.`);
+    expect(done.data.flags).toBe(64);
+    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+    const missing = await reply(
+      harness,
+      admin(harness, 'cancel', [{ name: 'job', type: 4, value: 999_999 }]).token,
+    );
+    expect(missing.data.content).toBe('That video job no longer exists.');
+  });
+
+  it("answers /video-admin cancel in time while the provider's DELETE is slow", async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    harness.command({ options: [{ name: 'prompt', type: 3, value: 'cancel me' }] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    harness.video.fail({ method: 'DELETE' }, { kind: 'delay', ms: 4_000 });
+    const { token } = admin(harness, 'cancel', [{ name: 'job', type: 4, value: job.id }]);
+    const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    expect(callback.status).toBe(204);
+    expect(body(callback)).toMatchObject({ type: 5, data: { flags: 64 } });
+    expect((await reply(harness, token)).data.content).toBe(`Job #${job.id} canceled.`);
     expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
   });
 
@@ -395,6 +426,220 @@ describe('/video-admin', () => {
     const usage = await reply(harness, admin(harness, 'usage').token);
     expect(usage.data.content).toContain('4 jobs, 24 s of video');
     expect(usage.data.content).toContain(`Top members: <@${member.id}> 4 (24 s)`);
-    expect(usage.data.content).toContain('By state: delivered 2, failed 2');
+    expect(usage.data.content).toContain('By state: Done 2, Failed 2');
+  });
+});
+
+describe('/video-admin input checks', () => {
+  it('refuses to block a user who is not in the server', async () => {
+    harness = await startHarness();
+    const ghost = { id: '555555555555555555', username: 'ghost' };
+    const refused = await reply(
+      harness,
+      admin(harness, 'block', [{ name: 'user', type: 6, value: ghost.id }], {
+        resolved: { users: memberOf(ghost).users },
+      }).token,
+    );
+    expect(refused.data.content).toBe(
+      'That user is not a member of this server, so there is nothing to block.',
+    );
+    expect(harness.bot.context.moderation.blocked(guildId)).toEqual([]);
+    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
+  });
+
+  it('refuses @everyone as the moderator role, and takes a real role', async () => {
+    harness = await startHarness();
+    const everyone = { id: guildId, name: '@everyone', permissions: '0', position: 0, color: 0 };
+    const refused = await reply(
+      harness,
+      admin(harness, 'moderator-role', [{ name: 'role', type: 8, value: guildId }], {
+        resolved: { roles: { [guildId]: everyone } },
+      }).token,
+    );
+    expect(refused.data.content).toBe(
+      '@everyone cannot be the moderator role: every member would become a moderator. Choose a role only moderators have.',
+    );
+    expect(harness.bot.store.guildSettings(guildId).moderatorRoleId).toBeNull();
+    // Nobody without Manage Messages became a moderator.
+    seedJobs(harness, 1);
+    const asMember = await reply(harness, history(harness, { user: otherMember, target: member.id }).token);
+    expect(asMember.data.embeds ?? []).toHaveLength(0);
+
+    const role = { ...everyone, id: '444444444444444444', name: 'video mods', position: 1 };
+    const set = await reply(
+      harness,
+      admin(harness, 'moderator-role', [{ name: 'role', type: 8, value: role.id }], {
+        resolved: { roles: { [role.id]: role } },
+      }).token,
+    );
+    expect(set.data.content).toBe(`Moderator role set to <@&${role.id}>.`);
+  });
+
+  it('allows only channels members chat in, and offers only those in the picker', async () => {
+    harness = await startHarness();
+    const channel = (id: string, type: number) => ({
+      resolved: { channels: { [id]: { id, type, name: 'x', permissions: '0' } } },
+    });
+    // Channels the bot has not cached yet, so their type comes from the command's resolved data.
+    const categoryId = '222222222222222280';
+    const forumId = '222222222222222281';
+    const allow = (id: string, type: number) =>
+      admin(
+        harness as Harness,
+        'allow-channel',
+        [{ name: 'channel', type: 7, value: id }],
+        channel(id, type),
+      );
+    const category = await reply(harness, allow(categoryId, 4).token);
+    expect(category.data.content).toBe(
+      `<#${categoryId}> is not a channel members chat in. Choose a text, announcement, forum or voice channel.`,
+    );
+    expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([]);
+    const forum = await reply(harness, allow(forumId, 15).token);
+    expect(forum.data.content).toContain(`<#${forumId}> added.`);
+    expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([forumId]);
+
+    const registered = (harness.discord.commands.get('global') ?? []) as {
+      name: string;
+      options?: { name: string; options?: { name: string; channel_types?: number[] }[] }[];
+    }[];
+    const allowChannel = registered
+      .find((command) => command.name === 'video-admin')
+      ?.options?.find((sub) => sub.name === 'allow-channel');
+    expect(allowChannel?.options?.[0]?.channel_types?.sort((a, b) => a - b)).toEqual([0, 2, 5, 13, 15, 16]);
+  });
+});
+
+describe('moderators viewing others', () => {
+  it("audits a moderator opening another member's history, not a member opening their own", async () => {
+    harness = await startHarness();
+    seedJobs(harness, 2);
+    await reply(harness, history(harness, {}).token);
+    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
+    await reply(
+      harness,
+      history(harness, {
+        user: moderator,
+        target: member.id,
+        status: 'failed',
+        permissions: moderatorPermissions,
+      }).token,
+    );
+    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toMatchObject([
+      { actorId: moderator.id, action: 'history.view', target: member.id, details: '{"status":"failed"}' },
+    ]);
+    const audit = await reply(harness, admin(harness, 'audit').token);
+    expect(audit.data.content).toContain(`<@${moderator.id}> **viewed the history of** <@${member.id}>`);
+  });
+});
+
+describe('video links in /video-history', () => {
+  it("links the bot's own copy while it is kept, then the provider's while valid, then none", async () => {
+    harness = await startHarness({
+      env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'https://reelbot.example.com' },
+    });
+    harness.command({ options: [{ name: 'prompt', type: 3, value: 'a link' }] });
+    const job = await until(() => harness?.bot.store.byState(['delivered'])[0], 15_000);
+    const videoLink = async (h: Harness) => {
+      const { data } = await reply(h, history(h, {}).token);
+      return /\[Video\]\(([^)]+)\)/.exec(data.embeds?.[0]?.description ?? '')?.[1] ?? null;
+    };
+
+    const own = await videoLink(harness);
+    expect(own).toMatch(
+      new RegExp(`^https://reelbot\\.example\\.com/media/${job.id}\\.mp4\\?expires=\\d+&sig=`),
+    );
+    const address = harness.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const { pathname, search } = new URL(own ?? '');
+    const served = await fetch(`http://127.0.0.1:${address.port}${pathname}${search}`);
+    expect(served.status).toBe(200);
+    await served.arrayBuffer();
+
+    const { rm } = await import('node:fs/promises');
+    await rm(job.mediaPath ?? '');
+    expect(await videoLink(harness)).toBe(job.videoUrl);
+    harness.advance(2 * 3_600_000);
+    expect(await videoLink(harness)).toBeNull();
+  });
+});
+
+describe('in the member’s language', () => {
+  it('answers /video-admin usage and audit in Chinese to a zh-CN admin', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 4);
+    harness.bot.store.db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run();
+    harness.bot.context.moderation.block(guildId, member.id, moderator.id, null);
+    harness.bot.context.moderation.audit({
+      guildId,
+      actorId: moderator.id,
+      action: 'member.block',
+      target: member.id,
+    });
+    const zh = (subcommand: string) =>
+      harness?.discord.sendCommand({
+        guildId,
+        channelId,
+        user: moderator,
+        memberPermissions: moderatorPermissions,
+        locale: 'zh-CN',
+        name: 'video-admin',
+        options: [{ name: subcommand, type: 1, options: [] }],
+      }).token ?? '';
+    const usage = (await reply(harness, zh('usage'))).data.content ?? '';
+    expect(usage).toContain('**用量**');
+    expect(usage).toContain('按状态:已完成 2, 失败 2');
+    expect(usage).toContain(`最活跃成员:<@${member.id}> 4 (24 秒)`);
+    expect(usage).toContain('失败原因:服务商故障 2');
+    expect(usage).not.toMatch(/delivered|failed|provider_down/);
+    const audit = (await reply(harness, zh('audit'))).data.content ?? '';
+    expect(audit).toContain(`<@${moderator.id}> **封禁了** <@${member.id}>`);
+  });
+
+  it('answers /video-history in Chinese to a zh-CN member', async () => {
+    harness = await startHarness();
+    seedJobs(harness, 2);
+    const token = harness.discord.sendCommand({
+      guildId,
+      channelId,
+      user: member,
+      locale: 'zh-CN',
+      name: 'video-history',
+      options: [],
+    }).token;
+    const { data } = await reply(harness, token);
+    const description = data.embeds?.[0]?.description ?? '';
+    expect(description).toContain('✅ 已完成');
+    expect(description).toContain('❌ 失败');
+    expect(description).toContain('6 秒');
+    expect(description).toContain('[跳转到消息]');
+    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(['上一页', '下一页']);
+  });
+
+  it('registers /video-admin and /video-history with Chinese names and descriptions for every option', async () => {
+    harness = await startHarness();
+    interface Option {
+      name: string;
+      name_localizations?: Record<string, string>;
+      description_localizations?: Record<string, string>;
+      options?: Option[];
+    }
+    const registered = (harness.discord.commands.get('global') ?? []) as Option[];
+    const missing: string[] = [];
+    const check = (option: Option, path: string) => {
+      if (!option.name_localizations?.['zh-CN']) missing.push(`${path}${option.name} name`);
+      if (!option.description_localizations?.['zh-CN']) missing.push(`${path}${option.name} description`);
+      for (const child of option.options ?? []) check(child, `${path}${option.name} `);
+    };
+    for (const name of ['video-admin', 'video-history']) {
+      const command = registered.find((c) => c.name === name);
+      expect(command).toBeDefined();
+      if (command) check(command, '/');
+    }
+    expect(missing).toEqual([]);
+    const admin = registered.find((c) => c.name === 'video-admin');
+    expect(admin?.options?.find((o) => o.name === 'usage')?.description_localizations?.['zh-CN']).toBe(
+      '最近 24 小时和 7 天的用量',
+    );
   });
 });
