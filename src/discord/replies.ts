@@ -21,6 +21,8 @@ export function quotaText(locale: string, refusal: QuotaRefusal): string {
         used: refusal.used,
         when: relativeTime(refusal.freesAt),
       });
+    case 'guild_seconds_never':
+      return t(locale, 'error.quota_guild_seconds_never', { max: refusal.max, seconds: refusal.seconds });
   }
 }
 

@@ -33,6 +33,8 @@ export const enUS = {
     'You have reached your limit of {max} videos per day. You can make another {when}.',
   'error.quota_guild_seconds':
     'This server has used {used} of its {max} video seconds for today. More are available {when}.',
+  'error.quota_guild_seconds_never':
+    "A {seconds}-second video is longer than this server's whole daily allowance of {max} video seconds. Choose a shorter duration.",
   'error.guild_only': 'This command works in servers only.',
   'error.restarting': 'reelbot is restarting. Please try again in a moment.',
   'error.not_requester': 'Only the member who asked for this video, or a moderator, can do that.',

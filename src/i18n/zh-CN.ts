@@ -28,6 +28,8 @@ export const zhCN = {
   'error.quota_in_flight': '你已有 {max} 个视频正在生成。请等其中一个完成后再试。',
   'error.quota_user_daily': '你已达到每天 {max} 个视频的上限。{when}可以再生成。',
   'error.quota_guild_seconds': '本服务器今天已用 {used} 秒视频额度(共 {max} 秒)。{when}恢复额度。',
+  'error.quota_guild_seconds_never':
+    '{seconds} 秒的视频超过了本服务器每天全部 {max} 秒的视频额度。请选择更短的时长。',
   'error.guild_only': '此命令只能在服务器中使用。',
   'error.restarting': 'reelbot 正在重启,请稍后再试。',
   'error.not_requester': '只有发起此视频的成员或管理员可以这样做。',

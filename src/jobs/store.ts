@@ -101,9 +101,12 @@ export interface QuotaLimits {
 }
 
 export type QuotaRefusal =
-  | { limit: 'in_flight'; max: number }
+  /** Frees up when one of the member's running jobs ends, which no clock can say. */
+  | { limit: 'in_flight'; max: number; frees: 'when_a_running_job_ends' }
   | { limit: 'user_daily'; max: number; freesAt: number }
-  | { limit: 'guild_seconds'; max: number; used: number; freesAt: number };
+  | { limit: 'guild_seconds'; max: number; used: number; freesAt: number }
+  /** The video alone is longer than the whole daily allowance: waiting will never help. */
+  | { limit: 'guild_seconds_never'; max: number; seconds: number };
 
 export interface GuildSettings {
   guildId: string;
@@ -253,7 +256,9 @@ export function openJobStore(options: JobStoreOptions) {
     const inFlight = prepare(
       `SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND user_id = ? AND state IN (${inFlightList})`,
     ).get(job.guildId, job.userId) as { n: number };
-    if (inFlight.n >= limits.inFlightPerUser) return { limit: 'in_flight', max: limits.inFlightPerUser };
+    if (inFlight.n >= limits.inFlightPerUser) {
+      return { limit: 'in_flight', max: limits.inFlightPerUser, frees: 'when_a_running_job_ends' };
+    }
 
     const userCount = prepare(
       'SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND user_id = ? AND charged = 1 AND created_at > ?',
@@ -273,6 +278,9 @@ export function openJobStore(options: JobStoreOptions) {
       };
     }
 
+    if (job.seconds > limits.secondsPerGuildPerDay) {
+      return { limit: 'guild_seconds_never', max: limits.secondsPerGuildPerDay, seconds: job.seconds };
+    }
     const guildUse = prepare(
       'SELECT COALESCE(SUM(seconds), 0) AS used FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?',
     ).get(job.guildId, at - dayMs) as { used: number };
@@ -283,6 +291,7 @@ export function openJobStore(options: JobStoreOptions) {
         `SELECT created_at AS createdAt, seconds FROM jobs WHERE guild_id = ? AND charged = 1 AND created_at > ?
          ORDER BY created_at ASC`,
       ).iterate(job.guildId, at - dayMs) as IterableIterator<{ createdAt: number; seconds: number }>;
+      // The request fits the allowance on its own, so enough rows to free it always exist.
       let remaining = used;
       let freesAt = at;
       for (const row of rows) {
