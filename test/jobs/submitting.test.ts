@@ -1,5 +1,7 @@
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { submitJob } from '../../src/jobs/index.ts';
+import { providerErrorText, quotaText } from '../../src/discord/replies.ts';
+import { cancelJob, submitJob } from '../../src/jobs/index.ts';
 import { generous, newJob, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -36,7 +38,12 @@ describe('submitting a job', () => {
     await submitJob(deps, newJob({ seconds: 4 }));
     await submitJob(deps, newJob({ seconds: 4 }));
     const refused = await submitJob(deps, newJob({ seconds: 4 }));
-    expect(refused).toEqual({ ok: false, reason: 'quota', refusal: { limit: 'in_flight', max: 2 } });
+    // No clock can say when: it frees up when one of the member's running jobs ends.
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'quota',
+      refusal: { limit: 'in_flight', max: 2, frees: 'when_a_running_job_ends' },
+    });
     expect(rows(w).n).toBe(2);
     expect(posts(w)).toHaveLength(2);
   });
@@ -60,6 +67,8 @@ describe('submitting a job', () => {
       reason: 'quota',
       refusal: { limit: 'user_daily', max: 3, freesAt: firstAt + 86_400_000 },
     });
+    expect(rows(w).n).toBe(3);
+    expect(posts(w)).toHaveLength(3);
     w.time.advance(86_400_000 - 3 * 60_000 + 1);
     expect((await submitJob(deps, newJob({ seconds: 4 }))).ok).toBe(true);
   });
@@ -72,11 +81,43 @@ describe('submitting a job', () => {
       defaults: { ...limits, inFlightPerUser: 10, jobsPerUserPerDay: 10 },
       now: w.time.now,
     };
+    const firstAt = w.time.now();
     await submitJob(deps, newJob({ userId: 'a', seconds: 8 }));
+    w.time.advance(60_000);
     await submitJob(deps, newJob({ userId: 'b', seconds: 8 }));
     const refused = await submitJob(deps, newJob({ userId: 'c', seconds: 8 }));
-    expect(refused).toMatchObject({ ok: false, refusal: { limit: 'guild_seconds', max: 20, used: 16 } });
+    // 16 + 8 > 20: it fits once the first 8 seconds leave the 24-hour window.
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'quota',
+      refusal: { limit: 'guild_seconds', max: 20, used: 16, freesAt: firstAt + 86_400_000 },
+    });
+    expect(rows(w).n).toBe(2);
+    expect(posts(w)).toHaveLength(2);
     expect((await submitJob(deps, newJob({ userId: 'c', seconds: 4 }))).ok).toBe(true);
+  });
+
+  it('refuses a video longer than the whole daily allowance as one that never fits, not "later"', async () => {
+    w = await world();
+    const deps = {
+      store: w.store,
+      client: w.client,
+      defaults: { ...limits, inFlightPerUser: 10, jobsPerUserPerDay: 10, secondsPerGuildPerDay: 6 },
+      now: w.time.now,
+    };
+    const refused = await submitJob(deps, newJob({ seconds: 8 }));
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'quota',
+      refusal: { limit: 'guild_seconds_never', max: 6, seconds: 8 },
+    });
+    if (refused.ok || refused.reason !== 'quota') throw new Error('expected a quota refusal');
+    expect(quotaText('en-US', refused.refusal)).toBe(
+      "A 8-second video is longer than this server's whole daily allowance of 6 video seconds. Choose a shorter duration.",
+    );
+    expect(quotaText('zh-CN', refused.refusal)).toContain('8 秒的视频');
+    expect(rows(w).n).toBe(0);
+    expect(posts(w)).toHaveLength(0);
   });
 
   it("applies a guild's own quota overrides", async () => {
