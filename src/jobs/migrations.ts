@@ -78,6 +78,19 @@ export const migrations: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX audit_by_guild ON audit_log (guild_id, id DESC);`,
+  // 4: polls are scheduled only for jobs waiting on the provider (the due index says so, so a
+  // finished row can never look due); a claim is marked, so a restart brings forward claims but
+  // not waits the provider asked for; a key/value table keeps the provider-wide 429 pause.
+  `ALTER TABLE jobs ADD COLUMN claimed_at INTEGER;
+   UPDATE jobs SET next_poll_at = NULL WHERE state NOT IN ('queued', 'in_progress');
+   DROP INDEX jobs_due;
+   CREATE INDEX jobs_due ON jobs (next_poll_at)
+     WHERE next_poll_at IS NOT NULL AND state IN ('queued', 'in_progress');
+   CREATE TABLE key_values (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
 ];
 
 export const latestVersion = migrations.length;

@@ -3,7 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { migrate } from './migrations.ts';
-import { canTransition, IllegalTransitionError, inFlightStates, type JobState } from './states.ts';
+import {
+  canTransition,
+  IllegalTransitionError,
+  inFlightStates,
+  type JobState,
+  pollingStates,
+} from './states.ts';
+import { createSubmissions } from './submissions.ts';
 
 export interface Job {
   id: number;
@@ -119,6 +126,13 @@ export interface GuildSettings {
 
 const dayMs = 24 * 60 * 60 * 1000;
 
+/**
+ * The polling states spelled out, not bound: SQLite uses the partial index `jobs_due` only when a
+ * query repeats its WHERE terms literally. Queries name the index: without statistics the planner
+ * would pick `jobs_by_state` and sort every waiting job on each tick.
+ */
+const pollingList = pollingStates.map((state) => `'${state}'`).join(', ');
+
 const columns: Record<keyof Job, string> = {
   id: 'id',
   remoteId: 'remote_id',
@@ -216,11 +230,16 @@ export function openJobStore(options: JobStoreOptions) {
   };
 
   const writePatch = (id: number, patch: JobPatch & { state?: JobState }) => {
-    const entries = Object.entries(patch).filter(([, value]) => value !== undefined) as [
+    // A job that stops waiting on the provider is never due for a poll again.
+    const settled = patch.state !== undefined && !pollingStates.includes(patch.state);
+    const written = settled ? { ...patch, nextPollAt: null } : patch;
+    const entries = Object.entries(written).filter(([, value]) => value !== undefined) as [
       keyof Job,
       unknown,
     ][];
     const assignments = [...entries.map(([key]) => `${columns[key]} = ?`), 'updated_at = ?'];
+    // Any new schedule ends a claim: only a claim left by a dead process is brought forward at start.
+    if (written.nextPollAt !== undefined) assignments.push('claimed_at = NULL');
     prepare(`UPDATE jobs SET ${assignments.join(', ')} WHERE id = ?`).run(
       ...entries.map(([key, value]) => toSql(key, value)),
       now(),
@@ -358,19 +377,35 @@ export function openJobStore(options: JobStoreOptions) {
       return mustGet(id);
     }),
 
-    /** Like transition, but returns undefined instead of throwing when the job moved on meanwhile. */
-    tryTransition: db.transaction((id: number, to: JobState, patch: JobPatch = {}): Job | undefined => {
-      const job = get(id);
-      if (!job || !canTransition(job.state, to)) return undefined;
-      writePatch(id, { ...patch, state: to });
-      return mustGet(id);
-    }),
+    /**
+     * Like transition, but returns undefined instead of throwing when the job moved on meanwhile,
+     * or (with `from`) when it is no longer in one of the states the caller saw.
+     */
+    tryTransition: db.transaction(
+      (id: number, to: JobState, patch: JobPatch = {}, from?: readonly JobState[]): Job | undefined => {
+        const job = get(id);
+        if (!job || !canTransition(job.state, to)) return undefined;
+        if (from && !from.includes(job.state)) return undefined;
+        writePatch(id, { ...patch, state: to });
+        return mustGet(id);
+      },
+    ),
 
     /** Writes columns without changing state (progress, next poll, reply message id). */
     update: db.transaction((id: number, patch: JobPatch): Job => {
       writePatch(id, patch);
       return mustGet(id);
     }),
+
+    /** Writes columns only while the job is in one of `states`; undefined when it has moved on. */
+    updateWhile: db.transaction(
+      (id: number, states: readonly JobState[], patch: JobPatch): Job | undefined => {
+        const job = get(id);
+        if (!job || !states.includes(job.state)) return undefined;
+        writePatch(id, patch);
+        return mustGet(id);
+      },
+    ),
 
     /**
      * Claims up to `limit` jobs due for a poll by pushing their next poll out by `leaseMs`,
@@ -379,23 +414,47 @@ export function openJobStore(options: JobStoreOptions) {
     claimDue: db.transaction((limit: number, leaseMs: number): Job[] => {
       const at = now();
       const rows = prepare(
-        `SELECT ${selectList} FROM jobs WHERE next_poll_at IS NOT NULL AND next_poll_at <= ?
-         AND state IN ('queued', 'in_progress') ORDER BY next_poll_at LIMIT ?`,
+        `SELECT ${selectList} FROM jobs INDEXED BY jobs_due WHERE next_poll_at IS NOT NULL
+         AND next_poll_at <= ? AND state IN (${pollingList}) ORDER BY next_poll_at LIMIT ?`,
       ).all(at, limit) as Row[];
-      const lease = prepare('UPDATE jobs SET next_poll_at = ? WHERE id = ?');
-      for (const row of rows) lease.run(at + leaseMs, row.id);
+      const lease = prepare('UPDATE jobs SET next_poll_at = ?, claimed_at = ? WHERE id = ?');
+      for (const row of rows) lease.run(at + leaseMs, at, row.id);
       return rows.map(toJob);
     }),
+
+    /**
+     * Makes every job claimed by a process that died mid-poll (or never scheduled) due at `at`;
+     * waits the provider asked for stay as they are. Returns how many.
+     */
+    releaseClaims(at: number): number {
+      return prepare(
+        `UPDATE jobs SET next_poll_at = ?, claimed_at = NULL WHERE state IN (${pollingList})
+         AND remote_id IS NOT NULL AND (claimed_at IS NOT NULL OR next_poll_at IS NULL)`,
+      ).run(at).changes;
+    },
 
     /** When the earliest scheduled poll is due, or null when nothing waits. */
     nextDueAt(): number | null {
       const row = prepare(
-        'SELECT MIN(next_poll_at) AS at FROM jobs WHERE next_poll_at IS NOT NULL',
-      ).get() as {
-        at: number | null;
-      };
-      return row.at;
+        `SELECT next_poll_at AS at FROM jobs INDEXED BY jobs_due
+         WHERE next_poll_at IS NOT NULL AND state IN (${pollingList}) ORDER BY next_poll_at LIMIT 1`,
+      ).get() as { at: number } | undefined;
+      return row?.at ?? null;
     },
+
+    /**
+     * Expires finished jobs whose video was never downloaded and whose provider copy is gone.
+     * A `delivering` one only once nothing wrote it for `idleMs`: until its download ends it has no
+     * media path, and expiring it then would race an upload.
+     */
+    expireUndelivered: db.transaction((at: number, idleMs: number): Job[] => {
+      const rows = prepare(
+        `SELECT id FROM jobs WHERE media_path IS NULL AND video_expires_at IS NOT NULL AND video_expires_at < ?
+         AND (state = 'completed' OR (state = 'delivering' AND updated_at < ?))`,
+      ).all(at, at - idleMs) as { id: number }[];
+      for (const row of rows) writePatch(row.id, { state: 'expired' });
+      return rows.map((row) => mustGet(row.id));
+    }),
 
     byState(states: readonly JobState[]): Job[] {
       const list = states.map(() => '?').join(', ');
@@ -460,6 +519,24 @@ export function openJobStore(options: JobStoreOptions) {
     },
 
     guildSettings: settings,
+
+    /** The creates in flight in this process (the sweep skips their rows; a graceful stop waits). */
+    submissions: createSubmissions(),
+
+    /** A small durable value (the provider-wide pause), or null when never written. */
+    readValue(key: string): string | null {
+      const row = prepare('SELECT value FROM key_values WHERE key = ?').get(key) as
+        | { value: string }
+        | undefined;
+      return row?.value ?? null;
+    },
+
+    writeValue(key: string, value: string): void {
+      prepare(
+        `INSERT INTO key_values (key, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      ).run(key, value, now());
+    },
 
     updateGuildSettings(guildId: string, patch: Partial<Omit<GuildSettings, 'guildId'>>): GuildSettings {
       const merged = { ...settings(guildId), ...patch };

@@ -1,21 +1,24 @@
 // Submitting a job: quota check and row first, then the provider, so a crash leaves a row that explains itself.
-import { ProviderError, type ReferenceImage, type VideoClient } from '../provider/index.ts';
-import { failureFromError, failureFromRemote } from './failures.ts';
+import type { Logger } from 'pino';
+import { ProviderError, type ReferenceImage, type VideoClient, type VideoJob } from '../provider/index.ts';
+import { failureFromError, failureFromRemote, providerErrorFromFailure } from './failures.ts';
 import { effectiveLimits } from './quotas.ts';
 import { defaultPollPolicy, type PollPolicy } from './schedule.ts';
 import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store.ts';
 
 export interface SubmitDeps {
   store: JobStore;
-  client: Pick<VideoClient, 'create' | 'remix'>;
+  client: Pick<VideoClient, 'create' | 'remix' | 'remove'>;
   defaults: QuotaLimits;
   now?: () => number;
   policy?: PollPolicy;
+  logger?: Logger;
   /** Called once the job is queued, to wake the tracker. */
   onQueued?: (job: Job) => void;
 }
 
 export type SubmitResult =
+  /** Accepted: queued, or already canceled by a moderator while the provider was being asked (see `job.state`). */
   | { ok: true; job: Job }
   | { ok: false; reason: 'quota'; refusal: QuotaRefusal }
   | { ok: false; reason: 'provider'; error: ProviderError; job: Job };
@@ -27,16 +30,20 @@ export interface SubmitRequest extends NewJob {
 }
 
 export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promise<SubmitResult> {
-  const now = deps.now ?? Date.now;
-  const policy = deps.policy ?? defaultPollPolicy;
   const limits = effectiveLimits(deps.defaults, deps.store.guildSettings(request.guildId));
   const inserted = deps.store.insertWithinQuota(request, limits);
   if (!inserted.ok) return { ok: false, reason: 'quota', refusal: inserted.refusal };
-  const job = inserted.job;
+  // This process owns the row until the provider's answer is written: the sweep leaves it alone.
+  return deps.store.submissions.track(inserted.job.id, send(deps, request, inserted.job));
+}
 
+async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise<SubmitResult> {
+  const { store } = deps;
+  const now = deps.now ?? Date.now;
+  const policy = deps.policy ?? defaultPollPolicy;
   // The same key for the same row: a retried create can never become a second billed job.
   const idempotencyKey = `reelbot-${job.id}-${job.createdAt}`;
-  let remote: Awaited<ReturnType<VideoClient['create']>>;
+  let remote: VideoJob;
   try {
     remote = request.remixOfRemoteId
       ? await deps.client.remix(request.remixOfRemoteId, request.prompt, idempotencyKey)
@@ -51,40 +58,65 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
   } catch (thrown) {
     const error = thrown instanceof ProviderError ? thrown : new ProviderError('network', String(thrown));
     const failure = failureFromError(error);
-    const failed = deps.store.transition(job.id, 'failed', {
-      errorKind: failure.kind,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      charged: false,
-    });
-    return { ok: false, reason: 'provider', error, job: failed };
+    const failed = store.tryTransition(
+      job.id,
+      'failed',
+      { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged: false },
+      ['submitting'],
+    );
+    // Canceled meanwhile: nothing reached the provider, and the row keeps the moderator's word.
+    return { ok: false, reason: 'provider', error, job: failed ?? store.get(job.id) ?? job };
   }
 
   if (remote.status === 'failed') {
     const failure = failureFromRemote(remote);
-    const failed = deps.store.transition(job.id, 'failed', {
-      remoteId: remote.id,
-      errorKind: failure.kind,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      charged: false,
-    });
+    const failed = store.tryTransition(
+      job.id,
+      'failed',
+      {
+        remoteId: remote.id,
+        errorKind: failure.kind,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        charged: false,
+      },
+      ['submitting'],
+    );
+    const error = providerErrorFromFailure(failure);
     return {
       ok: false,
       reason: 'provider',
-      error: new ProviderError('invalid_request', failure.message),
-      job: failed,
+      error,
+      job: failed ?? store.update(job.id, { remoteId: remote.id }),
     };
   }
 
   const at = now();
-  const queued = deps.store.transition(job.id, remote.status === 'in_progress' ? 'in_progress' : 'queued', {
-    remoteId: remote.id,
-    progress: remote.progress,
-    reportsProgress: remote.reportsProgress,
-    // Even a job the provider says is done goes through one poll, which reads its links.
-    nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
-  });
+  const queued = store.tryTransition(
+    job.id,
+    remote.status === 'in_progress' ? 'in_progress' : 'queued',
+    {
+      remoteId: remote.id,
+      progress: remote.progress,
+      reportsProgress: remote.reportsProgress,
+      // Even a job the provider says is done goes through one poll, which reads its links.
+      nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
+    },
+    ['submitting'],
+  );
+  if (!queued) return { ok: true, job: await withdraw(deps, job.id, remote.id) };
   deps.onQueued?.(queued);
   return { ok: true, job: queued };
+}
+
+/**
+ * The job was canceled while the provider was creating it: keep the provider's id on the row (the
+ * job was sent, and may be billed) and ask the provider to drop it, best effort.
+ */
+async function withdraw(deps: SubmitDeps, jobId: number, remoteId: string): Promise<Job> {
+  const job = deps.store.update(jobId, { remoteId });
+  await deps.client.remove(remoteId).catch((error: unknown) => {
+    deps.logger?.info({ err: error, jobId }, 'the provider did not delete a job canceled while it was sent');
+  });
+  return job;
 }

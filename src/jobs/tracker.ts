@@ -6,12 +6,16 @@ import { ProviderError, type VideoClient, type VideoJob } from '../provider/inde
 import { type Failure, failureFromRemote } from './failures.ts';
 import {
   defaultPollPolicy,
+  defaultRateLimitPolicy,
   nextPollDelay,
   type PollPolicy,
   type PollSubject,
+  type RateLimitPolicy,
+  rateLimitPause,
   retryPollDelay,
 } from './schedule.ts';
-import { pollingStates } from './states.ts';
+import { settleWithin } from './settle.ts';
+import { type JobState, pollingStates } from './states.ts';
 import type { Job, JobStore } from './store.ts';
 
 export interface TrackerEvents {
@@ -19,6 +23,13 @@ export interface TrackerEvents {
   completed: [job: Job];
   failed: [job: Job];
   expired: [job: Job];
+}
+
+/** One poll as it is sent: when it was due and when it went out (benchmarks measure the lag). */
+export interface PollSent {
+  jobId: number;
+  dueAt: number;
+  sentAt: number;
 }
 
 export interface TrackerOptions {
@@ -35,13 +46,23 @@ export interface TrackerOptions {
   submittingGraceMs?: number;
   /** When the provider gives no expiry, assume its content is kept this long after completion. */
   contentTtlMs?: number;
+  /** A `delivering` job is only expired once nothing wrote it for this long: its download may be running. */
+  deliveryIdleMs?: number;
+  /** The provider-wide pause after a 429. */
+  rateLimit?: RateLimitPolicy;
+  /** Jitter of the retry backoff. */
+  random?: () => number;
   /** Replaces the polling schedule (benchmarks compare fixed intervals against the predictive one). */
   nextDelay?: (job: PollSubject, now: number) => number;
+  /** Told of every poll as it is sent. */
+  onPoll?: (poll: PollSent) => void;
 }
 
-/** A claimed job is leased for this long; a crash mid-poll only delays it by that much. */
+/** A claimed job is leased for this long; a crash mid-poll only delays it until the next start. */
 const leaseMs = 60_000;
 const sweepEveryMs = 30_000;
+/** The provider-wide 429 pause, kept in the database so a restart does not hammer the provider. */
+const pauseKey = 'provider_rate_limit_pause';
 
 export type Tracker = ReturnType<typeof createTracker>;
 
@@ -53,15 +74,36 @@ export function createTracker(options: TrackerOptions) {
   const maxAgeMs = options.maxAgeMs ?? 60 * 60_000;
   const submittingGraceMs = options.submittingGraceMs ?? 60_000;
   const contentTtlMs = options.contentTtlMs ?? 60 * 60_000;
+  const deliveryIdleMs = options.deliveryIdleMs ?? 15 * 60_000;
+  const rateLimit = options.rateLimit ?? defaultRateLimitPolicy;
+  const random = options.random ?? Math.random;
   const nextDelay = options.nextDelay ?? ((job: PollSubject, at: number) => nextPollDelay(job, at, policy));
   const events = new EventEmitter<TrackerEvents>();
 
   let running = false;
   let inFlight = 0;
-  let pausedUntil = 0;
+  /** Bumped when a stop gives up waiting: polls of an older epoch no longer write anything. */
+  let epoch = 0;
+  let { until: pausedUntil, streak: rateLimitStreak } = loadPause();
   let timer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   const pending = new Set<Promise<void>>();
+
+  function loadPause(): { until: number; streak: number } {
+    try {
+      const saved: unknown = JSON.parse(store.readValue(pauseKey) ?? '{}');
+      if (saved && typeof saved === 'object' && 'until' in saved && 'streak' in saved) {
+        return { until: Number(saved.until) || 0, streak: Number(saved.streak) || 0 };
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'ignoring an unreadable saved rate-limit pause');
+    }
+    return { until: 0, streak: 0 };
+  }
+
+  function savePause(): void {
+    store.writeValue(pauseKey, JSON.stringify({ until: pausedUntil, streak: rateLimitStreak }));
+  }
 
   const emit = (event: keyof TrackerEvents, job: Job) => {
     try {
@@ -71,32 +113,45 @@ export function createTracker(options: TrackerOptions) {
     }
   };
 
-  function fail(job: Job, failure: Failure): void {
-    const failed = store.tryTransition(job.id, 'failed', {
-      errorKind: failure.kind,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      // Failed generations are not billed by the provider, so they spend no quota either.
-      charged: false,
-      nextPollAt: null,
-    });
+  /** Fails the job if it is still in one of `from` (the states the caller saw it in). */
+  function fail(job: Job, failure: Failure, from: readonly JobState[] = pollingStates): void {
+    const failed = store.tryTransition(
+      job.id,
+      'failed',
+      {
+        errorKind: failure.kind,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        // Failed generations are not billed by the provider, so they spend no quota either.
+        charged: false,
+      },
+      from,
+    );
     if (failed) emit('failed', failed);
   }
 
-  function apply(polled: Job, remote: VideoJob): void {
+  function apply(polled: Job, remote: VideoJob, sentAt: number): void {
     // The job may have been canceled while the request was in flight: its row has the last word.
     const job = store.get(polled.id);
     if (!job || !pollingStates.includes(job.state)) return;
     const at = now();
+    if (rateLimitStreak > 0 && sentAt >= pausedUntil) {
+      rateLimitStreak = 0;
+      savePause();
+    }
     if (remote.status === 'completed') {
-      const completed = store.tryTransition(job.id, 'completed', {
-        progress: 100,
-        reportsProgress: remote.reportsProgress || job.reportsProgress,
-        videoUrl: remote.videoUrl,
-        videoExpiresAt: remote.expiresAt ? remote.expiresAt * 1000 : at + contentTtlMs,
-        completedAt: at,
-        nextPollAt: null,
-      });
+      const completed = store.tryTransition(
+        job.id,
+        'completed',
+        {
+          progress: 100,
+          reportsProgress: remote.reportsProgress || job.reportsProgress,
+          videoUrl: remote.videoUrl,
+          videoExpiresAt: remote.expiresAt ? remote.expiresAt * 1000 : at + contentTtlMs,
+          completedAt: at,
+        },
+        pollingStates,
+      );
       if (completed) emit('completed', completed);
       return;
     }
@@ -130,12 +185,12 @@ export function createTracker(options: TrackerOptions) {
     };
     const updated =
       remote.status === 'in_progress' && job.state === 'queued'
-        ? store.tryTransition(job.id, 'in_progress', patch)
-        : store.update(job.id, patch);
+        ? store.tryTransition(job.id, 'in_progress', patch, ['queued'])
+        : store.updateWhile(job.id, pollingStates, patch);
     if (updated && (changed || updated.state !== job.state)) emit('progress', updated);
   }
 
-  function handlePollError(job: Job, error: ProviderError): void {
+  function handlePollError(job: Job, error: ProviderError, sentAt: number): void {
     const at = now();
     if (error.kind === 'not_found') {
       return fail(job, {
@@ -148,24 +203,51 @@ export function createTracker(options: TrackerOptions) {
       return fail(job, { kind: 'timed_out', code: error.code, message: error.message });
     }
     if (error.kind === 'rate_limited') {
-      // A 429 is provider-wide: pause every poll, not just this one.
-      pausedUntil = Math.max(pausedUntil, at + (error.retryAfterMs ?? 30_000));
-      store.update(job.id, { nextPollAt: pausedUntil });
-      logger.warn({ retryAfterMs: error.retryAfterMs }, 'video API rate limit: pausing polls');
+      // A 429 is provider-wide: pause every poll. A poll sent before the current pause ended
+      // belongs to the burst that started it and does not make the pause longer.
+      if (sentAt >= pausedUntil) {
+        rateLimitStreak++;
+        pausedUntil = Math.max(
+          pausedUntil,
+          at + rateLimitPause(rateLimitStreak, error.retryAfterMs, rateLimit),
+        );
+        savePause();
+        logger.warn(
+          { retryAfterMs: error.retryAfterMs, pauseMs: pausedUntil - at, streak: rateLimitStreak },
+          'video API rate limit: pausing polls',
+        );
+      }
+      // Only a job still waiting on the provider is rescheduled: a canceled one must never look due.
+      store.updateWhile(job.id, pollingStates, { nextPollAt: pausedUntil });
       return;
     }
     const failures = job.pollAttempts + 1;
-    store.update(job.id, { pollAttempts: failures, nextPollAt: at + retryPollDelay(failures, policy) });
-    logger.warn({ jobId: job.id, kind: error.kind, failures }, 'poll failed; will retry');
+    const delay = Math.max(error.retryAfterMs ?? 0, retryPollDelay(failures, policy, random));
+    store.updateWhile(job.id, pollingStates, { pollAttempts: failures, nextPollAt: at + delay });
+    logger.warn({ jobId: job.id, kind: error.kind, failures, delayMs: delay }, 'poll failed; will retry');
   }
 
+  /** Never rejects: whatever happens is written to the row (or, once abandoned, left to the next start). */
   async function poll(job: Job): Promise<void> {
     if (!job.remoteId) return;
+    const started = epoch;
+    const sentAt = now();
+    if (job.nextPollAt !== null) options.onPoll?.({ jobId: job.id, dueAt: job.nextPollAt, sentAt });
+    let outcome: { remote: VideoJob } | { error: ProviderError };
     try {
-      apply(job, await client.retrieve(job.remoteId));
+      outcome = { remote: await client.retrieve(job.remoteId) };
     } catch (thrown) {
-      const error = thrown instanceof ProviderError ? thrown : new ProviderError('network', String(thrown));
-      handlePollError(job, error);
+      outcome = {
+        error: thrown instanceof ProviderError ? thrown : new ProviderError('network', String(thrown)),
+      };
+    }
+    // A stop gave up on this poll: its row keeps its claim, and the next start polls it again.
+    if (started !== epoch) return;
+    try {
+      if ('remote' in outcome) apply(job, outcome.remote, sentAt);
+      else handlePollError(job, outcome.error, sentAt);
+    } catch (error) {
+      logger.error({ err: error, jobId: job.id }, 'could not record a poll; the job is polled again later');
     }
   }
 
@@ -206,21 +288,14 @@ export function createTracker(options: TrackerOptions) {
   function sweep(): void {
     const at = now();
     for (const job of store.byState(['submitting'])) {
-      if (at - job.createdAt > submittingGraceMs) {
-        // Never re-submitted: if the provider did get it, sending it again would bill twice.
-        fail(job, {
-          kind: 'interrupted',
-          code: null,
-          message: 'reelbot restarted while submitting this job',
-        });
-      }
+      // A create this process is still waiting for may take minutes: only orphans are failed.
+      if (store.submissions.has(job.id) || at - job.createdAt <= submittingGraceMs) continue;
+      // Never re-submitted: if the provider did get it, sending it again would bill twice.
+      fail(job, { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' }, [
+        'submitting',
+      ]);
     }
-    for (const job of store.byState(['completed', 'delivering'])) {
-      if (!job.mediaPath && job.videoExpiresAt !== null && job.videoExpiresAt < at) {
-        const expired = store.tryTransition(job.id, 'expired', { nextPollAt: null });
-        if (expired) emit('expired', expired);
-      }
-    }
+    for (const expired of store.expireUndelivered(at, deliveryIdleMs)) emit('expired', expired);
   }
 
   return {
@@ -231,14 +306,9 @@ export function createTracker(options: TrackerOptions) {
     start(): void {
       if (running) return;
       running = true;
-      const at = now();
-      // Leases of a crashed process would delay the first poll by a minute: bring them forward.
-      store.db
-        .prepare(
-          `UPDATE jobs SET next_poll_at = ? WHERE state IN (${pollingStates.map(() => '?').join(', ')})
-           AND remote_id IS NOT NULL AND (next_poll_at IS NULL OR next_poll_at > ?)`,
-        )
-        .run(at, ...pollingStates, at + policy.ceilingMs);
+      // Claims of a process that died mid-poll would delay those jobs by a lease: bring them
+      // forward. Waits the provider asked for (Retry-After, the saved 429 pause) still hold.
+      store.releaseClaims(now());
       sweep();
       for (const job of store.byState(['completed', 'delivering'])) emit('completed', job);
       sweepTimer = setInterval(sweep, sweepEveryMs);
@@ -251,13 +321,22 @@ export function createTracker(options: TrackerOptions) {
       schedule(0);
     },
 
-    /** Stops claiming jobs and waits for the polls in flight, leaving every row consistent. */
-    async stop(): Promise<void> {
+    /**
+     * Stops claiming jobs and waits up to `timeoutMs` for the polls in flight. A poll still running
+     * then (a provider outage can hold one for minutes) is abandoned: its answer is ignored and its
+     * row keeps its claim, so the next start polls it again. Resolves false when it abandoned any.
+     */
+    async stop(timeoutMs = 5_000): Promise<boolean> {
       running = false;
       if (timer) clearTimeout(timer);
       if (sweepTimer) clearInterval(sweepTimer);
       timer = undefined;
-      await Promise.allSettled([...pending]);
+      const settled = await settleWithin([...pending], timeoutMs);
+      if (!settled) {
+        epoch++;
+        logger.warn({ abandoned: pending.size }, 'stopped without waiting for polls in flight');
+      }
+      return settled;
     },
 
     /** Polls every due job once and waits (tests and benchmarks drive time with this). */

@@ -74,6 +74,9 @@ export interface FakeVideoApi {
   failJob(id: string, code: string, message: string): void;
   completeJob(id: string): void;
   jobs: Map<string, FakeJob>;
+  /** Requests received and not yet answered, now and at most so far (a client's concurrency). */
+  inFlight: number;
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -229,6 +232,8 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     requests,
     variant: options.variant ?? 'official',
     jobs,
+    inFlight: 0,
+    maxInFlight: 0,
     fail(match, fault, times = 1) {
       faults.push({ match, fault, times });
     },
@@ -454,6 +459,9 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   }
 
   const server = createServer((request, response) => {
+    api.inFlight++;
+    api.maxInFlight = Math.max(api.maxInFlight, api.inFlight);
+    response.once('close', () => api.inFlight--);
     void (async () => {
       const recorded = await record(request);
       requests.push(recorded);

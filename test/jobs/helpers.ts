@@ -48,11 +48,26 @@ export function tempDbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'reelbot-jobs-')), 'jobs.db');
 }
 
-/** Store, fake provider, real client and tracker on one driven clock. */
+/** The wall clock, for tests of the real timer loop; `advance` is refused. */
+function wallClock(): ReturnType<typeof clock> {
+  return {
+    now: Date.now,
+    advance() {
+      throw new Error('the wall clock cannot be advanced');
+    },
+  };
+}
+
+/** Store, fake provider, real client and tracker on one driven clock (or the wall clock, for the timer loop). */
 export async function world(
-  options: { video?: FakeVideoApiOptions; tracker?: Partial<TrackerOptions>; path?: string } = {},
+  options: {
+    video?: FakeVideoApiOptions;
+    tracker?: Partial<TrackerOptions>;
+    path?: string;
+    wallClock?: boolean;
+  } = {},
 ) {
-  const time = clock();
+  const time = options.wallClock ? wallClock() : clock();
   const path = options.path ?? tempDbPath();
   const store = openJobStore({ path, now: time.now });
   const video = await startFakeVideoApi({

@@ -39,6 +39,23 @@ describe('migrations', () => {
     });
   }
 
+  it('unschedules finished jobs an older version left with a next poll, so they can never look due', () => {
+    const path = tempDbPath();
+    const old = new BetterSqlite3(path);
+    migrate(old, 3);
+    old
+      .prepare(
+        `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, next_poll_at)
+         VALUES ('g1', 'c1', 'u1', 'veo-3.1-fast-generate-preview', 'stuck', 6, '1280x720', 'canceled', 1, 1, 5)`,
+      )
+      .run();
+    old.close();
+    const store = openJobStore({ path });
+    expect(store.get(1)).toMatchObject({ state: 'canceled', nextPollAt: null });
+    expect(store.nextDueAt()).toBeNull();
+    store.close();
+  });
+
   it('refuses a database from a newer reelbot', () => {
     const path = tempDbPath();
     const db = new BetterSqlite3(path);
@@ -108,5 +125,51 @@ describe('history', () => {
       secondsPerDay: null,
     });
     expect(store.guildSettings('g2').inFlightPerUser).toBeNull();
+  });
+});
+
+describe('poll schedule in the store', () => {
+  function queued(store: ReturnType<typeof openJobStore>, remoteId: string, nextPollAt: number) {
+    const inserted = store.insertWithinQuota(newJob(), generous);
+    if (!inserted.ok) throw new Error('refused');
+    return store.transition(inserted.job.id, 'queued', { remoteId, nextPollAt });
+  }
+
+  it('clears the next poll of a job that leaves the polling states, and never reports such a job due', () => {
+    const time = clock();
+    const store = openJobStore({ path: ':memory:', now: time.now });
+    const waiting = queued(store, 'r1', time.now() + 1_000);
+    const canceled = queued(store, 'r2', time.now() + 500);
+    expect(store.transition(canceled.id, 'canceled').nextPollAt).toBeNull();
+    expect(store.nextDueAt()).toBe(time.now() + 1_000);
+    // Even a stray schedule on a finished row (an outside write) is not due.
+    store.db.prepare('UPDATE jobs SET next_poll_at = ? WHERE id = ?').run(time.now() - 5, canceled.id);
+    expect(store.nextDueAt()).toBe(time.now() + 1_000);
+    time.advance(1_000);
+    expect(store.claimDue(10, 60_000).map((job) => job.id)).toEqual([waiting.id]);
+    expect(store.nextDueAt()).toBe(time.now() + 60_000);
+  });
+
+  it('writes a poll result only while the job still waits on the provider', () => {
+    const time = clock();
+    const store = openJobStore({ path: ':memory:', now: time.now });
+    const job = queued(store, 'r1', time.now());
+    store.transition(job.id, 'canceled');
+    expect(
+      store.updateWhile(job.id, ['queued', 'in_progress'], { nextPollAt: time.now() + 5 }),
+    ).toBeUndefined();
+    expect(store.tryTransition(job.id, 'failed', {}, ['queued', 'in_progress'])).toBeUndefined();
+    expect(store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
+  });
+
+  it('brings forward only claims at a restart, not waits the provider asked for', () => {
+    const time = clock();
+    const store = openJobStore({ path: ':memory:', now: time.now });
+    const claimed = queued(store, 'r1', time.now());
+    const waiting = queued(store, 'r2', time.now() + 120_000);
+    store.claimDue(10, 60_000);
+    expect(store.releaseClaims(time.now())).toBe(1);
+    expect(store.get(claimed.id)?.nextPollAt).toBe(time.now());
+    expect(store.get(waiting.id)?.nextPollAt).toBe(time.now() + 120_000);
   });
 });

@@ -16,6 +16,12 @@ const rows = (current: World) =>
   current.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
 const posts = (current: World) => current.video.requests.filter((r) => r.method === 'POST');
 
+async function until(probe: () => boolean): Promise<void> {
+  for (let round = 0; round < 500 && !probe(); round++)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!probe()) throw new Error('condition not met');
+}
+
 describe('submitting a job', () => {
   it('writes the row first, then stores the provider id and queued', async () => {
     w = await world();
@@ -150,6 +156,94 @@ describe('submitting a job', () => {
       remoteId: null,
     });
     expect((await submitJob(deps, newJob())).ok).toBe(true);
+  });
+
+  it('tells a member whose prompt the provider blocked at creation that it was moderation, not a bad request', async () => {
+    w = await world();
+    // The gateway accepts the create but answers with the job already failed by its safety system.
+    w.video.fail(
+      { method: 'POST', path: /^\/v1\/videos$/ },
+      {
+        kind: 'status',
+        status: 200,
+        body: {
+          id: 'video_blocked1',
+          object: 'video',
+          status: 'failed',
+          model: 'veo-3.1-fast-generate-preview',
+          progress: 0,
+          created_at: 1_790_000_000,
+          error: {
+            code: 'content_policy_violation',
+            message: 'The prompt was flagged by our safety system.',
+          },
+        },
+      },
+    );
+    const result = await submitJob(
+      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      newJob({ prompt: 'something flagged' }),
+    );
+    if (result.ok || result.reason !== 'provider') throw new Error('expected a provider refusal');
+    expect(result.error.kind).toBe('moderation');
+    expect(providerErrorText('en-US', result.error)).toBe(
+      'The video provider blocked this prompt or image under its content rules.',
+    );
+    expect(w.store.get(result.job.id)).toMatchObject({
+      state: 'failed',
+      errorKind: 'moderation',
+      remoteId: 'video_blocked1',
+      charged: false,
+    });
+  });
+
+  it('keeps a create slower than the grace period, which a sweep meanwhile leaves alone, and queues it', async () => {
+    w = await world({ tracker: { submittingGraceMs: 60_000 } });
+    w.video.fail({ method: 'POST' }, { kind: 'delay', ms: 150 });
+    const submitting = submitJob(
+      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      newJob(),
+    );
+    await until(() => posts(w as World).length === 1);
+    // Retries and image preparation can make a create take minutes.
+    w.time.advance(5 * 60_000);
+    w.tracker.sweep();
+    expect(w.store.byState(['submitting'])).toHaveLength(1);
+    const result = await submitting;
+    if (!result.ok) throw new Error('refused');
+    expect(w.store.get(result.job.id)).toMatchObject({
+      state: 'queued',
+      remoteId: expect.stringMatching(/^video_/),
+    });
+    expect(w.events).toEqual([]);
+  });
+
+  it('withdraws a job a moderator canceled while it was being created: canceled row, provider id kept, video deleted', async () => {
+    w = await world();
+    w.video.fail({ method: 'POST' }, { kind: 'delay', ms: 150 });
+    const submitting = submitJob(
+      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      newJob(),
+    );
+    await until(() => posts(w as World).length === 1);
+    const [row] = w.store.byState(['submitting']);
+    if (!row) throw new Error('no submitting row');
+    const canceled = await cancelJob(
+      { store: w.store, client: w.client, logger: pino({ level: 'silent' }) },
+      row,
+      'moderator-1',
+    );
+    expect(canceled?.state).toBe('canceled');
+    const result = await submitting;
+    expect(result).toMatchObject({ ok: true, job: { id: row.id, state: 'canceled' } });
+    const stored = w.store.get(row.id);
+    expect(stored).toMatchObject({ state: 'canceled', charged: false, nextPollAt: null });
+    expect(stored?.remoteId).toMatch(/^video_/);
+    expect(w.video.jobs.has(stored?.remoteId ?? '')).toBe(false);
+    expect(w.video.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
+      `/v1/videos/${stored?.remoteId}`,
+    ]);
+    expect(w.store.nextDueAt()).toBeNull();
   });
 
   it('fails (never re-submits) a job left in submitting by a crash, once the grace period is over', async () => {

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTracker, openJobStore, submitJob } from '../../src/jobs/index.ts';
+import {
+  createTracker,
+  defaultPollPolicy,
+  openJobStore,
+  type PollPolicy,
+  submitJob,
+} from '../../src/jobs/index.ts';
+import { createVideoClient } from '../../src/provider/index.ts';
 import { catalogue, generous, newJob, silent, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -9,9 +16,9 @@ afterEach(async () => {
   w = undefined;
 });
 
-async function submit(current: World, prompt = 'a lion') {
+async function submit(current: World, prompt = 'a lion', policy: PollPolicy = defaultPollPolicy) {
   const result = await submitJob(
-    { store: current.store, client: current.client, defaults: generous, now: current.time.now },
+    { store: current.store, client: current.client, defaults: generous, now: current.time.now, policy },
     newJob({ prompt }),
   );
   if (!result.ok) throw new Error('refused');
@@ -156,9 +163,11 @@ describe('tracker', () => {
     const done = await submit(w, 'done');
     await step(w);
     const running = await submit(w, 'running');
-    // A crash mid-poll leaves the job leased a minute ahead.
-    w.store.claimDue(10, 60_000);
-    w.store.update(running.id, { nextPollAt: w.time.now() + 60_000 });
+    const waiting = await submit(w, 'waiting');
+    w.time.advance(3_000);
+    // A crash mid-poll leaves one job claimed a minute ahead; the other waits as the provider asked.
+    expect(w.store.claimDue(1, 60_000).map((job) => job.id)).toEqual([running.id]);
+    w.store.update(waiting.id, { nextPollAt: w.time.now() + 90_000, pollAttempts: 1 });
     w.store.close();
 
     const store = openJobStore({ path: w.path, now: w.time.now });
@@ -169,6 +178,188 @@ describe('tracker', () => {
     await tracker.stop();
     expect(announced).toEqual([done.id]);
     expect(store.get(running.id)?.nextPollAt).toBeLessThanOrEqual(w.time.now());
+    expect(store.get(waiting.id)?.nextPollAt).toBe(w.time.now() + 90_000);
+    store.close();
+  });
+
+  for (const status of [503, 429]) {
+    it(`leaves a job canceled while its poll was in flight unscheduled when that poll then fails (${status})`, async () => {
+      w = await world({ video: { pollsToComplete: 10 } });
+      const job = await submit(w);
+      w.video.fail({ method: 'GET' }, { kind: 'status', status, headers: { 'retry-after': '5' } });
+      w.time.advance(3_000);
+      const polling = w.tracker.runDue();
+      // The request is on its way; a moderator cancels before the answer arrives.
+      w.store.transition(job.id, 'canceled', { nextPollAt: null });
+      await polling;
+      expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+      expect(w.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null, pollAttempts: 0 });
+      expect(w.store.nextDueAt()).toBeNull();
+    });
+  }
+
+  it('backs off a failed poll with the injected jitter, or as long as a 503 Retry-After asks, kept across a restart', async () => {
+    w = await world({ video: { pollsToComplete: 5 }, tracker: { random: () => 0 } });
+    const job = await submit(w);
+    w.video.fail({ method: 'GET' }, { kind: 'status', status: 503 });
+    await step(w);
+    expect(w.store.get(job.id)).toMatchObject({ pollAttempts: 1, nextPollAt: w.time.now() + 2_250 });
+    w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, headers: { 'retry-after': '90' } });
+    await step(w);
+    const waitUntil = w.time.now() + 90_000;
+    expect(w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: 2, nextPollAt: waitUntil });
+
+    w.store.close();
+    const store = openJobStore({ path: w.path, now: w.time.now });
+    const tracker = createTracker({ store, client: w.client, logger: silent, now: w.time.now });
+    tracker.start();
+    await tracker.stop();
+    expect(store.get(job.id)?.nextPollAt).toBe(waitUntil);
+    expect(await tracker.runDue()).toBe(0);
+    store.close();
+  });
+
+  it('makes each 429 in a row pause all polling twice as long, and starts over after a poll succeeds', async () => {
+    w = await world({ video: { pollsToComplete: 50 } });
+    await submit(w);
+    w.video.fail({ method: 'GET' }, { kind: 'status', status: 429 }, 3);
+    const pauses: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await step(w);
+      pauses.push(w.tracker.pausedUntil - w.time.now());
+    }
+    expect(pauses).toEqual([30_000, 60_000, 120_000]);
+    await step(w);
+    expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(4);
+    w.video.fail({ method: 'GET' }, { kind: 'status', status: 429, headers: { 'retry-after': '7' } });
+    await step(w);
+    expect(w.tracker.pausedUntil - w.time.now()).toBe(7_000);
+  });
+
+  it('keeps the 429 pause across a restart instead of polling at once', async () => {
+    w = await world({ video: { pollsToComplete: 5 } });
+    const job = await submit(w);
+    w.video.fail({ method: 'GET' }, { kind: 'status', status: 429, headers: { 'retry-after': '120' } });
+    await step(w);
+    const pausedUntil = w.tracker.pausedUntil;
+    expect(pausedUntil).toBe(w.time.now() + 120_000);
+    await w.tracker.stop();
+    w.store.close();
+
+    const store = openJobStore({ path: w.path, now: w.time.now });
+    const tracker = createTracker({ store, client: w.client, logger: silent, now: w.time.now });
+    expect(tracker.pausedUntil).toBe(pausedUntil);
+    tracker.start();
+    await tracker.stop();
+    const before = w.video.requests.length;
+    w.time.advance(60_000);
+    expect(await tracker.runDue()).toBe(0);
+    expect(w.video.requests.length).toBe(before);
+    w.time.advance(60_000);
+    expect(await tracker.runDue()).toBe(1);
+    expect(store.get(job.id)?.state).toBe('in_progress');
+    store.close();
+  });
+
+  it('does not expire a job whose delivery is downloading, only one whose delivery went quiet', async () => {
+    w = await world({ video: { pollsToComplete: 1 }, tracker: { deliveryIdleMs: 15 * 60_000 } });
+    const job = await submit(w);
+    await step(w);
+    const completed = w.store.get(job.id);
+    expect(completed?.state).toBe('completed');
+    w.time.advance((completed?.videoExpiresAt ?? 0) - w.time.now() - 60_000);
+    // Delivery marks the row, then downloads; the media path is written only when the file is complete.
+    w.store.transition(job.id, 'delivering', { deliveryAttempts: 1 });
+    w.time.advance(2 * 60_000);
+    w.tracker.sweep();
+    expect(w.store.get(job.id)?.state).toBe('delivering');
+    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
+    w.time.advance(15 * 60_000);
+    w.tracker.sweep();
+    expect(w.store.get(job.id)).toMatchObject({ state: 'expired', nextPollAt: null });
+    expect(w.events.at(-1)).toMatchObject({ type: 'expired', id: job.id });
+  });
+});
+
+describe('the real timer loop', () => {
+  const quick: PollPolicy = {
+    firstPollMs: 10,
+    floorMs: 5,
+    ceilingMs: 40,
+    blindIntervalMs: 20,
+    stallAfterMs: 5_000,
+  };
+
+  async function settle(probe: () => boolean): Promise<void> {
+    for (let round = 0; round < 1_000 && !probe(); round++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    if (!probe()) throw new Error('condition not met');
+  }
+  const gets = (current: World) => current.video.requests.filter((r) => r.method === 'GET').length;
+
+  it('never has more than `concurrency` polls in flight at the provider', async () => {
+    w = await world({
+      wallClock: true,
+      video: { pollsToComplete: 2 },
+      tracker: { concurrency: 3, policy: quick },
+    });
+    for (let index = 0; index < 12; index++) await submit(w, `job ${index}`, quick);
+    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 30 }, 1_000);
+    w.tracker.start();
+    const current = w;
+    await settle(() => current.store.byState(['completed']).length === 12);
+    expect(w.video.maxInFlight).toBe(3);
+    expect(gets(w)).toBeGreaterThanOrEqual(24);
+  });
+
+  it('waits in stop() for the polls in flight and writes their answers', async () => {
+    w = await world({ wallClock: true, video: { pollsToComplete: 3 }, tracker: { policy: quick } });
+    const job = await submit(w, 'a lion', quick);
+    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 200 });
+    w.tracker.start();
+    const current = w;
+    await settle(() => gets(current) === 1);
+    expect(await w.tracker.stop()).toBe(true);
+    const row = w.store.get(job.id);
+    expect(row).toMatchObject({ state: 'in_progress', progress: 33, pollAttempts: 0 });
+    // Rescheduled by the answer, no longer held by the claim.
+    expect(row?.nextPollAt).toBeLessThanOrEqual(Date.now() + quick.ceilingMs);
+    expect(gets(w)).toBe(1);
+  });
+
+  it('gives up on a hanging poll after its bound, leaves the row claimed, and a restarted tracker finishes the job', async () => {
+    w = await world({ wallClock: true, video: { pollsToComplete: 1 } });
+    const hangingClient = createVideoClient({
+      baseUrl: w.video.url,
+      apiKey: 'test-key',
+      catalogue,
+      timeoutMs: 150,
+      http: { sleep: async () => undefined, retries: 0 },
+    });
+    const tracker = createTracker({ store: w.store, client: hangingClient, logger: silent, policy: quick });
+    const job = await submit(w, 'a lion', quick);
+    w.video.fail({ method: 'GET' }, { kind: 'hang' });
+    tracker.start();
+    const current = w;
+    await settle(() => gets(current) === 1);
+    const claimedAt = Date.now();
+    expect(await tracker.stop(20)).toBe(false);
+    // The abandoned request times out later; its answer must not be written.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const left = w.store.get(job.id);
+    expect(left).toMatchObject({ state: 'queued', pollAttempts: 0 });
+    expect(left?.nextPollAt).toBeGreaterThan(claimedAt + 30_000);
+    await hangingClient.close();
+    w.store.close();
+
+    const store = openJobStore({ path: w.path });
+    const restarted = createTracker({ store, client: w.client, logger: silent, policy: quick });
+    const completed: number[] = [];
+    restarted.on('completed', (done) => completed.push(done.id));
+    restarted.start();
+    await settle(() => completed.length === 1);
+    expect(await restarted.stop()).toBe(true);
+    expect(store.get(job.id)?.state).toBe('completed');
     store.close();
   });
 });
