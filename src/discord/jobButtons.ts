@@ -22,7 +22,7 @@ import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { loadReferenceImage } from './referenceImages.ts';
-import { ephemeralText } from './render.ts';
+import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { quotaText } from './replies.ts';
 import { refuseAfterDefer, startJob } from './startJob.ts';
 
@@ -64,7 +64,14 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
       target: String(canceled.id),
     });
   }
-  await context.notifier.showNow(canceled);
+  // In the job's edit chain, so a progress edit already under way cannot land after it.
+  await context.notifier.serially(canceled.id, () =>
+    interaction.editReply(
+      toReplyOptions(
+        renderJob(canceled, canceled.locale, { ...context.renderContext(canceled), now: context.now() }),
+      ),
+    ),
+  );
 }
 
 /**
