@@ -92,6 +92,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     const refusal = `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`;
 
     expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(refusal);
+    expect(await ephemeralReply(harness, click(harness, 'remix', job.id).token)).toBe(refusal);
     const submit = harness.discord.sendModalSubmit({
       guildId,
       channelId,
