@@ -19,6 +19,7 @@ import {
   type Job,
   openJobStore,
   type PollPolicy,
+  settleWithin,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
 import { signMediaPath } from './mediaLinks.ts';
@@ -42,6 +43,11 @@ export interface BotOptions {
 }
 
 export type Bot = Awaited<ReturnType<typeof startBot>>;
+
+/** A graceful stop waits this long at most for polls in flight (a retrying poll can take minutes). */
+const stopPollsWithinMs = 3_000;
+/** And this long for connections to close after the grace period. */
+const closeWithinMs = 1_000;
 
 async function fetchAttachment(url: string, maxBytes: number): Promise<Uint8Array> {
   const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(15_000) });
@@ -138,6 +144,8 @@ export async function startBot(options: BotOptions) {
     publicLink,
     onDelivered: observeEnd,
     retryLater: (job, attempt) => {
+      // Stopping: the next start announces the job again and delivers it.
+      if (!accepting) return;
       const timer = setTimeout(
         () => {
           retryTimers.delete(timer);
@@ -180,7 +188,12 @@ export async function startBot(options: BotOptions) {
     publicLink,
   };
 
-  client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction, context));
+  /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */
+  const handling = new Set<Promise<void>>();
+  client.on(Events.InteractionCreate, (interaction) => {
+    const handled = routeInteraction(interaction, context).finally(() => handling.delete(handled));
+    handling.add(handled);
+  });
   client.on(Events.Error, (error) => logger.error({ err: error }, 'Discord client error'));
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(config.discord.token);
@@ -226,26 +239,36 @@ export async function startBot(options: BotOptions) {
     tracker,
     metrics,
     http,
-    /** Stops taking commands, finishes what is in flight, closes everything. */
     /**
-     * Stops taking commands (members get a "restarting" reply), stops polling, gives uploads in
-     * flight up to `graceMs` to finish, then closes everything. Rows stay consistent either way:
-     * an upload cut short is re-checked and finished by the next start.
+     * Stops taking commands (members get a "restarting" reply), then, within `graceMs` in all:
+     * lets interactions in flight finish, so a submission reaches the provider and its row says
+     * so; stops polling, abandoning a poll still running after a few seconds (its row keeps its
+     * claim and the next start polls it again); gives uploads in flight what is left; closes
+     * everything. Rows stay consistent either way: an upload cut short is re-checked and finished
+     * by the next start, and a create cut short is failed as interrupted, never sent twice.
      */
     async stop(graceMs = 15_000): Promise<void> {
+      const startedAt = performance.now();
+      const left = () => Math.max(0, graceMs - (performance.now() - startedAt));
       accepting = false;
       clearInterval(pruneTimer);
       for (const timer of retryTimers) clearTimeout(timer);
-      await tracker.stop();
-      let graceTimer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        graceTimer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([notifier.stop(), grace]);
-      clearTimeout(graceTimer);
+      retryTimers.clear();
+      // Side by side: uploads already running carry on meanwhile.
+      const [handled] = await Promise.all([
+        settleWithin([...handling, store.submissions.settled(left())], left()),
+        tracker.stop(Math.min(left(), stopPollsWithinMs)),
+      ]);
+      if (!handled) {
+        logger.warn({ submissions: store.submissions.size }, 'stopping with interactions still in flight');
+      }
+      // Only once the tracker and the interactions can start no more deliveries.
+      if (!(await settleWithin([notifier.stop()], left()))) {
+        logger.warn('stopping with uploads still in flight');
+      }
       await client.destroy();
-      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
-      await videoClient.close();
+      const httpClosed = new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+      await settleWithin([httpClosed, videoClient.close()], closeWithinMs);
       store.close();
     },
   };

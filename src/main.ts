@@ -19,6 +19,10 @@ logger.info(
   'starting reelbot',
 );
 
+/** A graceful stop's budget; the force-exit leaves it room to close connections afterwards. */
+const stopGraceMs = 15_000;
+const forceExitMs = 20_000;
+
 try {
   const bot = await startBot({ config, logger });
   let stopping = false;
@@ -26,9 +30,9 @@ try {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => process.exit(1), 20_000);
+    const deadline = setTimeout(() => process.exit(1), forceExitMs);
     deadline.unref();
-    bot.stop().then(
+    bot.stop(stopGraceMs).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
