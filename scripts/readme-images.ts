@@ -51,6 +51,7 @@ const base: Job = {
   pollAttempts: 0,
   progressChangedAt: null,
   deliveryAttempts: 0,
+  fallbackChannelId: null,
 };
 
 const escapeHtml = (text: string) =>

@@ -24,13 +24,7 @@ import {
 import type { Logger } from './log.ts';
 import { signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import {
-  abandonBody,
-  createSimulatedClient,
-  createVideoClient,
-  ProviderError,
-  simulatedLabel,
-} from './provider/index.ts';
+import { abandonBody, createSimulatedClient, createVideoClient, ProviderError } from './provider/index.ts';
 
 export interface BotOptions {
   config: Config;
@@ -40,6 +34,8 @@ export interface BotOptions {
   minEditIntervalMs?: number;
   /** The polling schedule (tests shorten it). */
   pollPolicy?: PollPolicy;
+  /** The first wait before a delivery is tried again; it doubles per attempt (tests shorten it). */
+  deliveryRetryBaseMs?: number;
 }
 
 export type Bot = Awaited<ReturnType<typeof startBot>>;
@@ -115,7 +111,12 @@ export async function startBot(options: BotOptions) {
     now,
   });
 
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discord.apiUrl } });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: config.discord.apiUrl },
+    // A message that forgets to say whom it may ping pings no one.
+    allowedMentions: { parse: [] },
+  });
   const rest: REST = client.rest;
   rest.on('rateLimited', (info) => metrics.discordRateLimits.inc({ global: String(info.global) }));
   const messenger = instrumentMessenger(createMessenger({ rest, store, logger, now }), metrics);
@@ -127,10 +128,9 @@ export async function startBot(options: BotOptions) {
   };
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
-  const label = config.video.simulated ? simulatedLabel : undefined;
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
-    label,
+    simulated: config.video.simulated,
   });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
@@ -141,7 +141,7 @@ export async function startBot(options: BotOptions) {
     logger,
     now,
     renderContext,
-    publicLink,
+    publicLink: config.http.publicUrl ? publicLink : undefined,
     onDelivered: observeEnd,
     retryLater: (job, attempt) => {
       // Stopping: the next start announces the job again and delivers it.
@@ -151,7 +151,7 @@ export async function startBot(options: BotOptions) {
           retryTimers.delete(timer);
           void delivery.deliver(job);
         },
-        Math.min(60_000, 2_000 * 2 ** attempt),
+        Math.min(60_000, (options.deliveryRetryBaseMs ?? 2_000) * 2 ** attempt),
       );
       retryTimers.add(timer);
     },

@@ -1,13 +1,15 @@
 // Delivering a finished video: download it at once, upload it as an attachment, or fall back
 // to a thumbnail and a link. Exactly once: the row is marked before and after the upload, and a
-// restart in between re-reads the message before uploading again.
+// restart in between re-reads the message (and any fallback post) before uploading again.
 import { readFile } from 'node:fs/promises';
-import type { RawFile } from 'discord.js';
+import { DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
-import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
-import type { JobMessenger } from './messenger.ts';
-import { type Delivery, type RenderContext, renderJob, renderNotice } from './render.ts';
+import { ProviderError, readAll, type VideoClient } from '../provider/index.ts';
+import { type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
+import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
+
+export { videoFileName } from './messenger.ts';
 
 /** Discord's upload limit for servers without boosts; interactions tell us the real one. */
 export const defaultAttachmentLimit = 10 * 1024 * 1024;
@@ -22,7 +24,7 @@ export interface DeliveryDeps {
   logger: Logger;
   now?: () => number;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
-  /** A link served by the bot's own HTTP endpoint, when a public URL is configured. */
+  /** A link served by the bot's own HTTP endpoint; absent when no public URL is configured. */
   publicLink?: (job: Job) => { url: string; expiresAt: number } | null;
   /** Waits before a retry; injected so tests need not sleep. */
   retryLater?: (job: Job, attempt: number) => void;
@@ -30,40 +32,74 @@ export interface DeliveryDeps {
   onDelivered?: (job: Job) => void;
 }
 
-export function videoFileName(job: Job): string {
-  return `reelbot-${job.id}.mp4`;
+/** What an upload attempt came to. */
+type UploadOutcome =
+  | { kind: 'uploaded' }
+  /** Discord answered 413 / 40005: the server's real limit is lower than the one we knew. */
+  | { kind: 'too_large' }
+  /** Discord refused the request for another reason: retrying the same upload will not help. */
+  | { kind: 'refused' }
+  /** 5xx, network, rate limits used up, or no route could show it: worth another try later. */
+  | { kind: 'transient' };
+
+/** Discord's "Request entity too large": the HTTP status, or the JSON error code. */
+function isEntityTooLarge(error: unknown): boolean {
+  return error instanceof DiscordAPIError && (error.status === 413 || Number(error.code) === 40005);
+}
+
+/** A 4xx that says the request itself is wrong; anything else (5xx, network, timeout) may pass later. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof DiscordAPIError && error.status >= 400 && error.status < 500 && error.status !== 429
+  );
+}
+
+/** A thrown download error as the provider room's type: anything else (timeout, stream) is transient. */
+function asProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const name = error instanceof Error ? error.name : '';
+  const kind = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
+  return new ProviderError(kind, error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 export function createDelivery(deps: DeliveryDeps) {
   const { store, media, messenger, logger } = deps;
   const now = deps.now ?? Date.now;
   const inProgress = new Set<number>();
+  if (!deps.publicLink) {
+    logger.warn(
+      "PUBLIC_URL is not set: videos over a server's upload limit will not be linked (set PUBLIC_URL and HTTP_PORT to serve them)",
+    );
+  }
 
   const render = (job: Job, delivery?: Delivery) =>
     renderJob(job, job.locale, { ...deps.renderContext(job), now: now(), delivery });
 
-  async function alreadyUploaded(job: Job): Promise<boolean> {
-    const message = await messenger.fetch(job).catch(() => null);
-    return Boolean(message?.attachments.some((attachment) => attachment.filename === videoFileName(job)));
+  /**
+   * After a restart mid-delivery: did the previous run's result reach Discord? Reads the job's
+   * message, then any fallback post. Throws when Discord cannot tell (5xx, network): the caller
+   * retries later rather than risk a second upload.
+   */
+  async function shownBefore(job: Job): Promise<boolean> {
+    const message = await messenger.fetch(job);
+    if (message && showsJobResult(message, job)) return true;
+    return (await messenger.findFallback(job)) !== null;
   }
 
-  async function finish(job: Job, delivery: Delivery): Promise<void> {
+  async function finish(job: Job, options: { unlinked?: boolean } = {}): Promise<void> {
     const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() });
     if (!delivered) return;
     deps.onDelivered?.(delivered);
-    if (delivery.kind === 'link') {
-      await messenger
-        .edit(delivered, render(delivered, delivery), { final: true })
-        .catch((error: unknown) => {
-          logger.warn({ err: error, jobId: job.id }, 'could not show the delivered state');
-        });
-    }
-    await messenger.notify(delivered, renderNotice(delivered, delivered.locale)).catch((error: unknown) => {
+    const notice = renderNotice(delivered, delivered.locale, {
+      ...deps.renderContext(delivered),
+      ...options,
+    });
+    await messenger.notify(delivered, notice).catch((error: unknown) => {
       logger.warn({ err: error, jobId: job.id }, 'could not notify the requester');
     });
   }
 
-  async function uploadAttachment(job: Job, path: string): Promise<boolean> {
+  async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome> {
     const name = videoFileName(job);
     const finalJob = { ...job, state: 'delivered' as const, deliveredAt: now() };
     const body = {
@@ -72,26 +108,20 @@ export function createDelivery(deps: DeliveryDeps) {
     };
     const files: RawFile[] = [{ name, data: await readFile(path), contentType: 'video/mp4' }];
     try {
-      return (await messenger.edit(job, body, { final: true, files })) !== null;
+      const route = await messenger.edit(job, body, { final: true, files });
+      return route === null ? { kind: 'transient' } : { kind: 'uploaded' };
     } catch (error) {
-      logger.warn({ err: error, jobId: job.id }, 'upload to Discord failed; falling back to a link');
-      return false;
+      logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'upload to Discord failed');
+      if (isEntityTooLarge(error)) return { kind: 'too_large' };
+      return isRefusal(error) ? { kind: 'refused' } : { kind: 'transient' };
     }
   }
 
-  async function linkDelivery(
-    job: Job,
-    reason: Delivery['reason'],
-    sizeLimit: number,
-  ): Promise<Delivery | null> {
+  function link(job: Job): { url: string; expiresAt: number | null } | null {
     const own = deps.publicLink?.(job) ?? null;
-    const providerLink =
-      job.videoUrl && (job.videoExpiresAt === null || job.videoExpiresAt > now())
-        ? { url: job.videoUrl, expiresAt: job.videoExpiresAt }
-        : null;
-    const link = own ?? providerLink;
-    if (!link) return null;
-    return { kind: 'link', url: link.url, linkExpiresAt: link.expiresAt, reason, sizeLimit };
+    if (own) return own;
+    const providerValid = job.videoExpiresAt === null || job.videoExpiresAt > now();
+    return job.videoUrl && providerValid ? { url: job.videoUrl, expiresAt: job.videoExpiresAt } : null;
   }
 
   async function thumbnail(job: Job): Promise<RawFile | null> {
@@ -108,11 +138,65 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
+  /** The attempt failed in a way worth retrying: later while attempts remain, else `exhausted`. */
+  function retryOr(job: Job, exhausted: () => Promise<void>): Promise<void> {
+    if (job.deliveryAttempts < maxDeliveryAttempts) {
+      retry(job.id);
+      return Promise.resolve();
+    }
+    return exhausted();
+  }
+
+  function retry(jobId: number): void {
+    // A stopped bot has closed its store: the next start resumes the job from its row.
+    if (!store.db.open) return;
+    const current = store.get(jobId);
+    if (current) deps.retryLater?.(current, current.deliveryAttempts);
+  }
+
+  /**
+   * Shows the video as a link (with the thumbnail when there is one), or, when the video is too
+   * large for the server and no link exists, says so and how to fix it. The job is marked
+   * delivered only once Discord accepted the edit.
+   */
+  async function deliverWithoutUpload(job: Job, reason: LinkReason, sizeLimit: number): Promise<void> {
+    const url = link(job);
+    let delivery: Exclude<Delivery, { kind: 'attachment' }>;
+    if (url) {
+      delivery = { kind: 'link', url: url.url, linkExpiresAt: url.expiresAt, reason, sizeLimit };
+    } else if (reason === 'too_large' || reason === 'upload_too_large') {
+      // The video exists and is kept in MEDIA_DIR: failing the job would hide a paid-for result.
+      delivery = { kind: 'unlinked', reason, sizeLimit };
+    } else {
+      return giveUp(job, 'no link to the video is available');
+    }
+    const thumb = await thumbnail(job);
+    if (thumb) delivery.thumbnailName = thumb.name;
+    const shown = store.get(job.id) ?? job;
+    let route: Awaited<ReturnType<JobMessenger['edit']>> = null;
+    try {
+      route = await messenger.edit(
+        shown,
+        {
+          ...render({ ...shown, state: 'delivered' }, delivery),
+          attachments: thumb ? [{ id: 0, filename: thumb.name }] : [],
+        },
+        { final: true, files: thumb ? [thumb] : undefined },
+      );
+    } catch (error) {
+      logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'could not post the link');
+    }
+    if (route === null) {
+      return retryOr(job, () => giveUp(job, 'Discord did not accept the message with the link'));
+    }
+    return finish(store.get(job.id) ?? job, { unlinked: delivery.kind === 'unlinked' });
+  }
+
   async function deliver(job: Job): Promise<void> {
     let current = store.get(job.id);
     if (!current || (current.state !== 'completed' && current.state !== 'delivering')) return;
-    if (current.state === 'delivering' && (await alreadyUploaded(current))) {
-      return finish(current, { kind: 'attachment' });
+    if (current.state === 'delivering' && (await shownBefore(current))) {
+      return finish(store.get(current.id) ?? current);
     }
     if (current.state === 'completed') {
       current = store.transition(current.id, 'delivering', {
@@ -127,49 +211,42 @@ export function createDelivery(deps: DeliveryDeps) {
       file = await media.ensure(current);
       current = store.update(current.id, { mediaPath: file.path, mediaBytes: file.bytes });
     } catch (error) {
-      return downloadFailed(current, error as ProviderError);
+      return downloadFailed(current, asProviderError(error));
     }
 
     const limit = current.attachmentSizeLimit ?? defaultAttachmentLimit;
-    if (file.bytes <= limit && (await uploadAttachment(current, file.path))) {
-      return finish(current, { kind: 'attachment' });
+    if (file.bytes > limit) return deliverWithoutUpload(current, 'too_large', limit);
+    const outcome = await uploadAttachment(current, file.path);
+    switch (outcome.kind) {
+      case 'uploaded':
+        return finish(store.get(current.id) ?? current);
+      case 'too_large':
+        return deliverWithoutUpload(current, 'upload_too_large', limit);
+      case 'refused':
+        return deliverWithoutUpload(current, 'upload_failed', limit);
+      case 'transient': {
+        const failedJob = current;
+        return retryOr(failedJob, () => deliverWithoutUpload(failedJob, 'upload_failed', limit));
+      }
     }
-    const reason = file.bytes > limit ? 'too_large' : 'upload_failed';
-    const delivery = await linkDelivery(current, reason, limit);
-    if (!delivery) return giveUp(current, 'no link to the video is available');
-    const thumb = await thumbnail(current);
-    const body = thumb ? { ...delivery, thumbnailName: thumb.name } : delivery;
-    const shown = store.get(current.id) ?? current;
-    await messenger
-      .edit(
-        shown,
-        {
-          ...render({ ...shown, state: 'delivered' }, body),
-          attachments: thumb ? [{ id: 0, filename: thumb.name }] : [],
-        },
-        {
-          final: true,
-          files: thumb ? [thumb] : undefined,
-        },
-      )
-      .catch((error: unknown) => logger.warn({ err: error, jobId: job.id }, 'could not post the link'));
-    const delivered = store.tryTransition(current.id, 'delivered', { deliveredAt: now() });
-    if (delivered)
-      await messenger.notify(delivered, renderNotice(delivered, delivered.locale)).catch(() => undefined);
   }
 
-  function downloadFailed(job: Job, error: ProviderError): void {
+  async function downloadFailed(job: Job, error: ProviderError): Promise<void> {
     logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'video download failed');
     if (error.kind === 'not_found' || (job.videoExpiresAt !== null && job.videoExpiresAt < now())) {
       const expired = store.tryTransition(job.id, 'expired', {});
-      if (expired) void announceEnd(expired);
+      if (expired) await announceEnd(expired);
       return;
     }
-    if (error.kind === 'too_large' || job.deliveryAttempts >= maxDeliveryAttempts) {
-      void giveUp(job, error.message);
-      return;
+    if (error.kind === 'too_large') {
+      // Over MAX_VIDEO_BYTES: the provider's own link still shows it while it lasts.
+      return deliverWithoutUpload(
+        job,
+        'over_download_limit',
+        job.attachmentSizeLimit ?? defaultAttachmentLimit,
+      );
     }
-    deps.retryLater?.(job, job.deliveryAttempts);
+    return retryOr(job, () => giveUp(job, error.message));
   }
 
   async function giveUp(job: Job, message: string): Promise<void> {
@@ -186,7 +263,8 @@ export function createDelivery(deps: DeliveryDeps) {
       logger.warn({ err: error, jobId: job.id }, 'could not show the final state');
     });
     if (job.state !== 'canceled') {
-      await messenger.notify(job, renderNotice(job, job.locale)).catch((error: unknown) => {
+      const notice = renderNotice(job, job.locale, deps.renderContext(job));
+      await messenger.notify(job, notice).catch((error: unknown) => {
         logger.warn({ err: error, jobId: job.id }, 'could not notify the requester');
       });
     }
@@ -200,9 +278,9 @@ export function createDelivery(deps: DeliveryDeps) {
       try {
         await deliver(job);
       } catch (error) {
-        logger.error({ err: error, jobId: job.id }, 'delivery failed');
-        const current = store.get(job.id);
-        if (current) deps.retryLater?.(current, current.deliveryAttempts);
+        // Includes Discord not answering whether an earlier upload landed: never upload blind.
+        logger.error({ err: error, jobId: job.id }, 'delivery failed; will retry');
+        retry(job.id);
       } finally {
         inProgress.delete(job.id);
       }

@@ -1,9 +1,10 @@
 // Puts a job's message in front of its member, whatever happened to the interaction token:
 // the interaction webhook while the token lives, then the bot's channel routes, then a new
 // message in the channel, then a DM.
-import { type APIMessage, DiscordAPIError, type RawFile, type REST, Routes } from 'discord.js';
+import { type APIMessage, type APIUser, DiscordAPIError, type RawFile, type REST, Routes } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Job, JobStore } from '../jobs/index.ts';
+import { jobCustomId } from './customIds.ts';
 
 /** Discord kills interaction tokens after 15 minutes; stop using them a minute early. */
 export const tokenLifetimeMs = 14 * 60_000;
@@ -30,9 +31,40 @@ export interface JobMessenger {
   ): Promise<EditRoute | null>;
   /** A separate short message: edits never ping, so endings are announced with one. */
   notify(job: Job, body: JobMessageBody): Promise<void>;
-  /** The job's message as Discord has it now, or null when it cannot be read. */
+  /**
+   * The job's message as Discord has it now, or null when Discord says it is gone or unreadable
+   * (unknown message, dead token, no access). Any other error (5xx, network, rate limit) is thrown:
+   * it proves nothing about the message.
+   */
   fetch(job: Job): Promise<APIMessage | null>;
+  /**
+   * The new channel message or DM that a final edit posted for this job, found among the bot's
+   * recent messages where the row says a fallback post was (or was about to be) made: a crash
+   * between Discord accepting the post and the row recording it must not post twice. A message
+   * found in the job's channel becomes the job's message. Transient errors are thrown.
+   */
+  findFallback(job: Job): Promise<APIMessage | null>;
 }
+
+export function videoFileName(job: Pick<Job, 'id'>): string {
+  return `reelbot-${job.id}.mp4`;
+}
+
+/** A final render of the job: only those carry the Regenerate button, or the uploaded video. */
+export function showsJobResult(message: APIMessage, job: Pick<Job, 'id'>): boolean {
+  const marker = jobCustomId('regen', job.id);
+  return (
+    message.attachments.some((attachment) => attachment.filename === videoFileName(job)) ||
+    (message.components ?? []).some(
+      (row) =>
+        'components' in row &&
+        row.components.some((component) => 'custom_id' in component && component.custom_id === marker),
+    )
+  );
+}
+
+/** How far back a restart looks for a fallback post: the bot's own recent messages. */
+const fallbackSearchLimit = 50;
 
 /** The token is dead, or the message or our access to it is gone: try the next route. */
 const unusable = new Set([50027, 10015, 10008, 10003, 50001, 50013, 50007]);
@@ -90,12 +122,17 @@ export function createMessenger(deps: {
       content: body.content ? `${mention} ${body.content}` : mention,
       allowed_mentions: { parse: [], users: [job.userId] },
     };
-    return attempt(
+    // Written before the post: if the process dies before the answer, a restart looks there first.
+    store.update(job.id, { fallbackChannelId: job.channelId });
+    const posted = await attempt(
       job,
       'new_message',
       () =>
         rest.post(Routes.channelMessages(job.channelId), { body: withMention, files }) as Promise<APIMessage>,
     );
+    if (posted)
+      store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
+    return posted;
   }
 
   async function sendDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
@@ -105,6 +142,23 @@ export function createMessenger(deps: {
       };
       return (await rest.post(Routes.channelMessages(channel.id), { body, files })) as APIMessage;
     });
+  }
+
+  /** A final body in a DM: the channel is recorded first, so a restart can look for the post. */
+  async function sendFinalDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+    return attempt(job, 'dm', async () => {
+      const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
+        id: string;
+      };
+      store.update(job.id, { fallbackChannelId: channel.id });
+      return (await rest.post(Routes.channelMessages(channel.id), { body, files })) as APIMessage;
+    });
+  }
+
+  let botUserId: string | undefined;
+  async function ownUserId(): Promise<string> {
+    botUserId ??= ((await rest.get(Routes.user())) as APIUser).id;
+    return botUserId;
   }
 
   return {
@@ -123,12 +177,8 @@ export function createMessenger(deps: {
         if (sent) return 'channel';
       }
       if (!final) return null;
-      const posted = await postInChannel(job, body, files);
-      if (posted) {
-        store.update(job.id, { replyMessageId: posted.id, ephemeral: false });
-        return 'new_message';
-      }
-      return (await sendDm(job, body, files)) ? 'dm' : null;
+      if (await postInChannel(job, body, files)) return 'new_message';
+      return (await sendFinalDm(job, body, files)) ? 'dm' : null;
     },
 
     async notify(job, body) {
@@ -153,16 +203,45 @@ export function createMessenger(deps: {
     },
 
     async fetch(job) {
-      try {
-        if (tokenAlive(job, now()))
-          return (await rest.get(webhookOriginal(job), { auth: false })) as APIMessage;
-        if (job.replyMessageId) {
-          return (await rest.get(Routes.channelMessage(job.channelId, job.replyMessageId))) as APIMessage;
-        }
-      } catch (error) {
-        if (!isUnusable(error)) throw error;
+      if (tokenAlive(job, now())) {
+        const message = await attempt(
+          job,
+          'webhook',
+          () => rest.get(webhookOriginal(job), { auth: false }) as Promise<APIMessage>,
+        );
+        if (message) return message;
+      }
+      if (!job.ephemeral && job.replyMessageId) {
+        return attempt(
+          job,
+          'channel',
+          () =>
+            rest.get(Routes.channelMessage(job.channelId, job.replyMessageId ?? '')) as Promise<APIMessage>,
+        );
       }
       return null;
+    },
+
+    async findFallback(job) {
+      const channelId = job.fallbackChannelId;
+      if (!channelId) return null;
+      const self = await ownUserId();
+      const recent = await attempt(
+        job,
+        channelId === job.channelId ? 'new_message' : 'dm',
+        () =>
+          rest.get(Routes.channelMessages(channelId), {
+            query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
+          }) as Promise<APIMessage[]>,
+      );
+      const found = (recent ?? []).find(
+        (message) =>
+          message.author.id === self && message.id !== job.replyMessageId && showsJobResult(message, job),
+      );
+      if (found && found.channel_id === job.channelId) {
+        store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
+      }
+      return found ?? null;
     },
   };
 }

@@ -5,6 +5,15 @@ import type { JobDelivery } from './delivery.ts';
 import type { JobMessenger } from './messenger.ts';
 import { type RenderContext, renderJob } from './render.ts';
 
+/** Arms a callback after `ms`; returns what cancels it. Injected so tests drive time. */
+export type Schedule = (run: () => void, ms: number) => () => void;
+
+const realTimers: Schedule = (run, ms) => {
+  const timer = setTimeout(run, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 export interface NotifierOptions {
   store: JobStore;
   messenger: JobMessenger;
@@ -16,6 +25,7 @@ export interface NotifierOptions {
   minEditIntervalMs?: number;
   /** Progress edits in flight at once, across all jobs. */
   concurrency?: number;
+  schedule?: Schedule;
 }
 
 interface EditState {
@@ -25,53 +35,65 @@ interface EditState {
   dirty: boolean;
 }
 
+// Elapsed time is a Discord timestamp that clients keep current, so it needs no edits.
 const visible = (job: Job) => `${job.state}:${job.progress}`;
+const showsProgress = (job: Job) => job.state === 'queued' || job.state === 'in_progress';
 
 export function createNotifier(options: NotifierOptions) {
   const { store, messenger, delivery, logger } = options;
   const now = options.now ?? Date.now;
+  const schedule = options.schedule ?? realTimers;
   const minEditIntervalMs = options.minEditIntervalMs ?? 5_000;
   const concurrency = options.concurrency ?? 4;
   const edits = new Map<number, EditState>();
-  /** Per-job chain so a late progress edit can never land after the final one. */
+  /** Per-job chain so a late progress edit can never land after the final one (or a button's update). */
   const chains = new Map<number, Promise<void>>();
   let inFlight = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   let stopped = false;
   const metrics = { edits: 0, skipped: 0 };
 
-  function serially(jobId: number, work: () => Promise<void>): Promise<void> {
+  /** Runs `work` after everything queued for the job's message; its result or error is the caller's. */
+  function serially<T>(jobId: number, work: () => Promise<T>): Promise<T> {
     const previous = chains.get(jobId) ?? Promise.resolve();
-    const next = previous.then(work, work).catch((error: unknown) => {
+    const result = previous.then(work);
+    const link = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    chains.set(jobId, link);
+    void link.finally(() => {
+      if (chains.get(jobId) === link) chains.delete(jobId);
+    });
+    return result;
+  }
+
+  /** Like `serially`, for the notifier's own work: failures are logged, never thrown. */
+  function enqueue(jobId: number, work: () => Promise<void>): Promise<void> {
+    return serially(jobId, work).catch((error: unknown) => {
       logger.warn({ err: error, jobId }, 'updating the job message failed');
     });
-    chains.set(jobId, next);
-    void next.finally(() => {
-      if (chains.get(jobId) === next) chains.delete(jobId);
-    });
-    return next;
   }
 
   function progress(job: Job): void {
-    const state = edits.get(job.id) ?? { lastEditAt: 0, shown: '', dirty: false };
+    const state = edits.get(job.id) ?? { lastEditAt: Number.NEGATIVE_INFINITY, shown: '', dirty: false };
     if (state.shown === visible(job)) {
       metrics.skipped++;
       return;
     }
     state.dirty = true;
     edits.set(job.id, state);
-    arm();
+    arm(250);
   }
 
-  function arm(): void {
-    if (timer || stopped) return;
-    timer = setTimeout(flush, 250);
-    timer.unref();
+  function arm(ms: number): void {
+    if (cancelTimer || stopped) return;
+    cancelTimer = schedule(flush, ms);
   }
 
   /** Sends the due edits, oldest first, within the concurrency bound; re-arms for the rest. */
   function flush(): void {
-    timer = undefined;
+    cancelTimer = undefined;
     const at = now();
     let waiting = false;
     for (const [jobId, state] of edits) {
@@ -82,29 +104,29 @@ export function createNotifier(options: NotifierOptions) {
       }
       const job = store.get(jobId);
       state.dirty = false;
-      if (
-        !job ||
-        job.state === 'completed' ||
-        job.state === 'delivering' ||
-        !['queued', 'in_progress'].includes(job.state)
-      ) {
+      if (!job || !showsProgress(job)) continue;
+      if (visible(job) === state.shown) {
+        metrics.skipped++;
         continue;
       }
       state.lastEditAt = at;
       state.shown = visible(job);
       inFlight++;
       metrics.edits++;
-      void serially(jobId, async () => {
-        await messenger.edit(job, renderJob(job, job.locale, { ...options.renderContext(job), now: now() }));
+      void enqueue(jobId, async () => {
+        // Re-read inside the chain: a cancel or the end may have landed while this edit waited.
+        const fresh = store.get(jobId);
+        if (!fresh || !showsProgress(fresh)) return;
+        await messenger.edit(
+          fresh,
+          renderJob(fresh, fresh.locale, { ...options.renderContext(fresh), now: now() }),
+        );
       }).finally(() => {
         inFlight--;
-        arm();
+        arm(250);
       });
     }
-    if (waiting) {
-      timer = setTimeout(flush, 1_000);
-      timer.unref();
-    }
+    if (waiting) arm(1_000);
   }
 
   return {
@@ -113,11 +135,11 @@ export function createNotifier(options: NotifierOptions) {
       tracker.on('progress', progress);
       tracker.on('completed', (job) => {
         edits.delete(job.id);
-        void serially(job.id, () => delivery.deliver(job));
+        void enqueue(job.id, () => delivery.deliver(job));
       });
       const end = (job: Job) => {
         edits.delete(job.id);
-        void serially(job.id, () => delivery.announceEnd(job));
+        void enqueue(job.id, () => delivery.announceEnd(job));
       };
       tracker.on('failed', end);
       tracker.on('expired', end);
@@ -125,15 +147,21 @@ export function createNotifier(options: NotifierOptions) {
     /** Shows a state change made outside the tracker (cancel) at once. */
     showNow(job: Job): Promise<void> {
       edits.delete(job.id);
-      return serially(job.id, () => delivery.announceEnd(job));
+      return enqueue(job.id, () => delivery.announceEnd(job));
     },
+    /**
+     * Runs `work` (a button's `interaction.update`, say) in the job's message chain: after any
+     * progress edit already under way, before any queued later. Its result or error is returned.
+     */
+    serially,
     /** Records what the first reply showed, so the first progress edit is not a duplicate. */
     shown(job: Job): void {
       edits.set(job.id, { lastEditAt: now(), shown: visible(job), dirty: false });
     },
     async stop(): Promise<void> {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
+      cancelTimer = undefined;
       await Promise.allSettled([...chains.values()]);
     },
     metrics,

@@ -13,22 +13,37 @@ import { jobCustomId } from './customIds.ts';
 
 export const promptPreviewLength = 300;
 
-export interface Delivery {
-  kind: 'attachment' | 'link';
-  fileName?: string;
-  url?: string;
-  reason?: 'too_large' | 'upload_failed';
-  linkExpiresAt?: number | null;
-  thumbnailName?: string;
-  sizeLimit?: number;
-}
+/**
+ * Why a video is shown as a link (or not at all) instead of an upload: larger than the server's
+ * upload limit we knew, refused by Discord as too large, another upload failure, or larger than
+ * the bot downloads (MAX_VIDEO_BYTES).
+ */
+export type LinkReason = 'too_large' | 'upload_too_large' | 'upload_failed' | 'over_download_limit';
+
+export type Delivery =
+  | { kind: 'attachment'; fileName?: string }
+  | {
+      kind: 'link';
+      url: string;
+      reason: LinkReason;
+      linkExpiresAt: number | null;
+      sizeLimit?: number;
+      thumbnailName?: string;
+    }
+  /** Made, but too large for the server and no link to offer: the card says so and how to fix it. */
+  | {
+      kind: 'unlinked';
+      reason: 'too_large' | 'upload_too_large';
+      sizeLimit?: number;
+      thumbnailName?: string;
+    };
 
 export interface RenderContext {
   now: number;
   supportsRemix: boolean;
   delivery?: Delivery;
-  /** Shown on every message when the bot runs against the simulated provider. */
-  label?: string;
+  /** The bot runs against the simulated provider: every message of the job says so. */
+  simulated?: boolean;
 }
 
 export interface MessagePayload {
@@ -62,12 +77,19 @@ const stateIcons: Record<JobState, string> = {
   expired: '⌛',
 };
 
-/** Escapes Discord markdown and neutralises mentions, then truncates on a character boundary. */
+/**
+ * Escapes Discord markdown and neutralises mentions, then truncates on a character boundary.
+ * Inline markers (bold, code, spoilers, masked links, quotes) are escaped anywhere; block markers
+ * that only count at the start of a line (`# ` headings, `-# ` subtext, `- ` and `1. ` lists) are
+ * escaped there, so "# FREE NITRO" stays plain text.
+ */
 export function escapeUntrusted(text: string, max: number): string {
   const chars = [...text.replace(/\s+/g, ' ').trim()];
   const shortened = chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : chars.join('');
   return shortened
     .replace(/([\\*_~`|>[\]])/g, '\\$1')
+    .replace(/^(\s*)(?=(?:#{1,3}|-#|-)\s)/gm, '$1\\')
+    .replace(/^(\s*\d+)\.(?=\s)/gm, '$1\\.')
     .replace(/@/g, '@\u200b')
     .replace(/<(?=[@#:&!/])/g, '<\u200b');
 }
@@ -92,9 +114,26 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-function elapsedMs(job: Job, now: number): number {
-  const end = isFinal(job.state) ? (job.deliveredAt ?? job.completedAt ?? job.updatedAt) : now;
-  return end - job.createdAt;
+/**
+ * A running job shows when it started as a Discord timestamp, which every client keeps current by
+ * itself ("2 minutes ago"): true without edits, even for providers that report no progress.
+ * A finished job shows how long it took.
+ */
+function timeField(job: Job, locale: string): { name: string; value: string; inline: true } {
+  if (!isFinal(job.state)) {
+    return {
+      name: t(locale, 'render.started'),
+      value: `<t:${Math.floor(job.createdAt / 1000)}:R>`,
+      inline: true,
+    };
+  }
+  const end = job.deliveredAt ?? job.completedAt ?? job.updatedAt;
+  return { name: t(locale, 'render.elapsed'), value: formatDuration(end - job.createdAt), inline: true };
+}
+
+/** The simulated-provider label in the member's language, or nothing for a real provider. */
+export function simulatedLabel(locale: string, context: { simulated?: boolean }): string | undefined {
+  return context.simulated ? t(locale, 'simulated.label') : undefined;
 }
 
 function statusLine(job: Job, locale: string): string {
@@ -117,20 +156,31 @@ export function failureText(job: Job, locale: string): string {
   return t(locale, key, { message });
 }
 
+function linkReasonText(job: Job, locale: string, reason: LinkReason, sizeLimit?: number): string {
+  const size = formatBytes(job.mediaBytes ?? 0);
+  switch (reason) {
+    case 'too_large':
+      return t(locale, 'render.link_reason_too_large', { size, max: formatBytes(sizeLimit ?? 0) });
+    case 'upload_too_large':
+      return t(locale, 'render.link_reason_upload_too_large', { size });
+    case 'over_download_limit':
+      return t(locale, 'render.link_reason_over_download_limit');
+    case 'upload_failed':
+      return t(locale, 'render.link_reason_upload_failed');
+  }
+}
+
 function deliveryText(job: Job, locale: string, context: RenderContext): string | null {
   const delivery = context.delivery;
   if (job.state === 'expired') return t(locale, 'render.expired');
-  if (delivery?.kind !== 'link' || !delivery.url) return null;
-  const reason =
-    delivery.reason === 'too_large'
-      ? t(locale, 'render.link_reason_too_large', {
-          size: formatBytes(job.mediaBytes ?? 0),
-          max: formatBytes(delivery.sizeLimit ?? 0),
-        })
-      : t(locale, 'render.link_reason_upload_failed');
+  if (delivery?.kind === 'unlinked') {
+    return `${linkReasonText(job, locale, delivery.reason, delivery.sizeLimit)}\n${t(locale, 'render.no_link_hint')}`;
+  }
+  if (delivery?.kind !== 'link') return null;
   const expiry = delivery.linkExpiresAt
     ? ` ${t(locale, 'render.link_expires', { when: `<t:${Math.floor(delivery.linkExpiresAt / 1000)}:R>` })}`
     : '';
+  const reason = linkReasonText(job, locale, delivery.reason, delivery.sizeLimit);
   return `${reason}\n[${t(locale, 'render.link_label')}](${delivery.url})${expiry}`;
 }
 
@@ -181,10 +231,14 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
         value: t(locale, 'render.duration_value', { seconds: job.seconds }),
         inline: true,
       },
-      { name: t(locale, 'render.elapsed'), value: formatDuration(elapsedMs(job, context.now)), inline: true },
+      timeField(job, locale),
       { name: t(locale, 'render.requester'), value: `<@${job.userId}>`, inline: true },
     ],
-    footer: { text: [t(locale, 'render.footer', { id: job.id }), context.label].filter(Boolean).join(' · ') },
+    footer: {
+      text: [t(locale, 'render.footer', { id: job.id }), simulatedLabel(locale, context)]
+        .filter(Boolean)
+        .join(' · '),
+    },
   };
   if (job.referenceName) {
     embed.fields?.push({
@@ -193,7 +247,10 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
       inline: true,
     });
   }
-  if (context.delivery?.kind === 'link' && context.delivery.thumbnailName) {
+  if (
+    (context.delivery?.kind === 'link' || context.delivery?.kind === 'unlinked') &&
+    context.delivery.thumbnailName
+  ) {
     embed.image = { url: `attachment://${context.delivery.thumbnailName}` };
   }
   return {
@@ -208,11 +265,21 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
 export function renderNotice(
   job: Job,
   locale: string,
+  context: { simulated?: boolean; unlinked?: boolean } = {},
 ): { content: string; allowed_mentions: { parse: []; users: string[] } } {
   const key: MessageKey =
-    job.state === 'delivered' ? 'notice.ready' : job.state === 'expired' ? 'notice.expired' : 'notice.failed';
+    job.state === 'delivered'
+      ? context.unlinked
+        ? 'notice.ready_unlinked'
+        : 'notice.ready'
+      : job.state === 'expired'
+        ? 'notice.expired'
+        : 'notice.failed';
+  const label = simulatedLabel(locale, context);
   return {
-    content: t(locale, key, { user: `<@${job.userId}>` }),
+    content: [t(locale, key, { user: `<@${job.userId}>` }), label && `-# ${label}`]
+      .filter(Boolean)
+      .join('\n'),
     allowed_mentions: { parse: [], users: [job.userId] },
   };
 }

@@ -3,10 +3,23 @@ import type { MessageKey, Vars } from '../i18n/index.ts';
 import { t } from '../i18n/index.ts';
 import type { QuotaRefusal, VideoProblem } from '../jobs/index.ts';
 import type { ProviderError } from '../provider/index.ts';
+import { escapeUntrusted } from './render.ts';
 
 export function problemText(locale: string, problem: VideoProblem): string {
   const { problem: key, ...vars } = problem;
-  return t(locale, `error.${key}` as MessageKey, vars as Vars);
+  // A model or size the member typed comes back in the sentence: shown as text, never as markdown.
+  const shown = Object.fromEntries(
+    Object.entries(vars as Vars).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? escapeUntrusted(value, 200) : value,
+    ]),
+  );
+  return t(locale, `error.${key}` as MessageKey, shown);
+}
+
+/** The refusal for an attachment that is not an image; its file name is the member's text. */
+export function notAnImageText(locale: string, fileName: string): string {
+  return t(locale, 'error.attachment_not_image', { name: escapeUntrusted(fileName, 100) });
 }
 
 export function quotaText(locale: string, refusal: QuotaRefusal): string {
@@ -39,5 +52,8 @@ export function providerErrorText(locale: string, error: ProviderError): string 
     quota: 'failure.quota',
     rate_limited: 'failure.rate_limited',
   };
-  return t(locale, keys[error.kind] ?? 'failure.provider_down', { message: error.message.slice(0, 300) });
+  // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.
+  return t(locale, keys[error.kind] ?? 'failure.provider_down', {
+    message: escapeUntrusted(error.message, 300),
+  });
 }

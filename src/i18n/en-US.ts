@@ -75,13 +75,19 @@ export const enUS = {
   'render.duration_value': '{seconds} s',
   'render.requester': 'Requested by',
   'render.elapsed': 'Elapsed',
+  'render.started': 'Started',
   'render.status': 'Status',
   'render.progress_unknown': 'working… (the provider does not report progress)',
   'render.reference': 'Reference image',
   'render.remix_of': 'Remix of job #{id}',
   'render.footer': 'Job #{id}',
   'simulated.label': 'Simulated provider: a sample clip, not a generated video',
-  'render.link_reason_too_large': 'The video ({size}) is larger than this server allows for uploads ({max}).',
+  'render.link_reason_too_large': "The video is {size}, over this server's upload limit of {max}.",
+  'render.link_reason_upload_too_large':
+    "Discord refused the upload: the video ({size}) is over this server's upload limit.",
+  'render.link_reason_over_download_limit':
+    "The video is larger than this bot is set to download, so here is the provider's link.",
+  'render.no_link_hint': 'An admin of the bot can set PUBLIC_URL (with HTTP_PORT) to get download links.',
   'render.link_reason_upload_failed': 'The upload to Discord failed.',
   'render.link_label': 'Watch or download the video',
   'render.link_expires': 'The link expires {when}.',
@@ -95,6 +101,7 @@ export const enUS = {
   'modal.remix_prompt': 'What should change?',
 
   'notice.ready': '{user} your video is ready.',
+  'notice.ready_unlinked': '{user} your video is ready, but it is too large to post in this server.',
   'notice.failed': '{user} your video could not be made.',
   'notice.expired': '{user} your video expired before it could be delivered.',
   'notice.canceled': 'The job was canceled.',

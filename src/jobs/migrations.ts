@@ -91,6 +91,9 @@ export const migrations: readonly string[] = [
      value TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // 5: where a final edit posted (or was about to post) a new channel message or DM, so a
+  // restart can find that post instead of posting again
+  'ALTER TABLE jobs ADD COLUMN fallback_channel_id TEXT;',
 ];
 
 export const latestVersion = migrations.length;

@@ -52,6 +52,8 @@ export interface Job {
   pollAttempts: number;
   progressChangedAt: number | null;
   deliveryAttempts: number;
+  /** Where a final edit posted (or was about to post) a new message or DM; checked after a restart. */
+  fallbackChannelId: string | null;
 }
 
 export interface NewJob {
@@ -96,6 +98,7 @@ export type JobPatch = Partial<
     | 'pollAttempts'
     | 'progressChangedAt'
     | 'deliveryAttempts'
+    | 'fallbackChannelId'
     | 'interactionToken'
     | 'ephemeral'
   >
@@ -173,6 +176,7 @@ const columns: Record<keyof Job, string> = {
   pollAttempts: 'poll_attempts',
   progressChangedAt: 'progress_changed_at',
   deliveryAttempts: 'delivery_attempts',
+  fallbackChannelId: 'fallback_channel_id',
 };
 const booleanColumns = new Set<keyof Job>(['ephemeral', 'reportsProgress', 'charged']);
 const selectList = Object.entries(columns)

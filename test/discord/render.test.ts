@@ -1,53 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { escapeUntrusted, progressBar, renderJob, renderNotice } from '../../src/discord/render.ts';
+import { t } from '../../src/i18n/index.ts';
 import { type Job, jobStates } from '../../src/jobs/index.ts';
-
-const createdAt = Date.UTC(2026, 10, 24, 12, 0, 0);
-
-function job(overrides: Partial<Job> = {}): Job {
-  return {
-    id: 7,
-    remoteId: 'video_abc',
-    guildId: '100000000000000001',
-    channelId: '200000000000000001',
-    userId: '300000000000000001',
-    applicationId: '400000000000000001',
-    interactionId: '500000000000000001',
-    interactionToken: 'token',
-    interactionCreatedAt: createdAt,
-    replyMessageId: '600000000000000001',
-    ephemeral: false,
-    attachmentSizeLimit: 10 * 1024 * 1024,
-    locale: 'en-US',
-    model: 'veo-3.1-fast-generate-preview',
-    prompt: 'A cinematic lion at sunset',
-    seconds: 6,
-    size: '1280x720',
-    referenceUrl: null,
-    referenceName: null,
-    remixOfJobId: null,
-    state: 'in_progress',
-    progress: 42,
-    reportsProgress: true,
-    errorKind: null,
-    errorCode: null,
-    errorMessage: null,
-    videoUrl: null,
-    videoExpiresAt: null,
-    mediaPath: null,
-    mediaBytes: null,
-    charged: true,
-    createdAt,
-    updatedAt: createdAt + 30_000,
-    completedAt: null,
-    deliveredAt: null,
-    nextPollAt: null,
-    pollAttempts: 0,
-    progressChangedAt: null,
-    deliveryAttempts: 0,
-    ...overrides,
-  };
-}
+import { createdAt, jobFixture as job } from './fixtures.ts';
 
 const now = createdAt + 95_000;
 
@@ -70,9 +25,22 @@ describe('renderJob', () => {
     expect(fallback.embeds[0]?.description).toContain('Generating');
   });
 
-  it('shows a progress bar with the percentage and the elapsed time', () => {
+  it('shows a progress bar, and when a running job started as a timestamp Discord keeps current', () => {
     const payload = renderJob(job({ progress: 42 }), 'en-US', { now, supportsRemix: false });
     expect(payload.embeds[0]?.description).toContain(progressBar(42));
+    // The same text at any later time: the member's client counts up without edits.
+    const later = renderJob(job({ progress: 42 }), 'en-US', { now: now + 600_000, supportsRemix: false });
+    expect(later).toEqual(payload);
+    expect(payload.embeds[0]?.fields?.find((field) => field.name === 'Started')?.value).toBe(
+      `<t:${createdAt / 1000}:R>`,
+    );
+  });
+
+  it('shows how long a finished job took, as a fixed duration', () => {
+    const payload = renderJob(job({ state: 'delivered', deliveredAt: createdAt + 95_000 }), 'en-US', {
+      now: now + 3_600_000,
+      supportsRemix: false,
+    });
     expect(payload.embeds[0]?.fields?.find((field) => field.name === 'Elapsed')?.value).toBe('1:35');
   });
 
@@ -128,9 +96,50 @@ describe('renderJob', () => {
         linkExpiresAt: now + 3_600_000,
       },
     });
-    expect(payload.embeds[0]?.description).toContain('The video (30.0 MB) is larger than this server allows');
+    expect(payload.embeds[0]?.description).toContain(
+      "The video is 30.0 MB, over this server's upload limit of 10.0 MB.",
+    );
     expect(payload.embeds[0]?.description).toContain('(https://cdn.example/v.mp4)');
     expect(payload.embeds[0]?.description).toContain(`<t:${Math.floor((now + 3_600_000) / 1000)}:R>`);
+  });
+
+  it('says plainly when a video too large for the server has no link, and how an admin can fix it', () => {
+    const payload = renderJob(job({ state: 'delivered', mediaBytes: 30 * 1024 * 1024 }), 'en-US', {
+      now,
+      supportsRemix: false,
+      delivery: {
+        kind: 'unlinked',
+        reason: 'too_large',
+        sizeLimit: 10 * 1024 * 1024,
+        thumbnailName: 't.webp',
+      },
+    });
+    const description = payload.embeds[0]?.description ?? '';
+    expect(description).toContain("The video is 30.0 MB, over this server's upload limit of 10.0 MB.");
+    expect(description).toContain(
+      'An admin of the bot can set PUBLIC_URL (with HTTP_PORT) to get download links.',
+    );
+    expect(description).not.toContain('](');
+    expect(payload.embeds[0]?.image).toEqual({ url: 'attachment://t.webp' });
+    const zh = renderJob(job({ state: 'delivered', mediaBytes: 30 * 1024 * 1024 }), 'zh-CN', {
+      now,
+      supportsRemix: false,
+      delivery: { kind: 'unlinked', reason: 'too_large', sizeLimit: 10 * 1024 * 1024 },
+    });
+    expect(zh.embeds[0]?.description).toContain('PUBLIC_URL');
+    expect(zh.embeds[0]?.description).toContain('上传上限');
+  });
+
+  it("labels every state of a simulated job in the member's language", () => {
+    for (const state of jobStates) {
+      const en = renderJob(job({ state }), 'en-US', { now, supportsRemix: false, simulated: true });
+      expect(en.embeds[0]?.footer?.text).toBe(
+        'Job #7 · Simulated provider: a sample clip, not a generated video',
+      );
+      const zh = renderJob(job({ state }), 'zh-CN', { now, supportsRemix: false, simulated: true });
+      expect(zh.embeds[0]?.footer?.text).toContain(t('zh-CN', 'simulated.label'));
+    }
+    expect(renderJob(job(), 'en-US', { now, supportsRemix: false }).embeds[0]?.footer?.text).toBe('Job #7');
   });
 });
 
@@ -139,5 +148,21 @@ describe('renderNotice', () => {
     const notice = renderNotice(job({ state: 'delivered' }), 'en-US');
     expect(notice.content).toBe('<@300000000000000001> your video is ready.');
     expect(notice.allowed_mentions).toEqual({ parse: [], users: ['300000000000000001'] });
+  });
+
+  it("labels the notice of a simulated job, ending or failing, in the member's language", () => {
+    for (const state of ['delivered', 'failed', 'expired'] as const) {
+      const notice = renderNotice(job({ state }), 'en-US', { simulated: true });
+      expect(notice.content).toMatch(/^<@300000000000000001> your video .+\n-# Simulated provider: /);
+      const zh = renderNotice(job({ state }), 'zh-CN', { simulated: true });
+      expect(zh.content).toContain(`-# ${t('zh-CN', 'simulated.label')}`);
+    }
+  });
+
+  it('tells the requester when a ready video could not be posted in the server', () => {
+    const notice = renderNotice(job({ state: 'delivered' }), 'en-US', { unlinked: true });
+    expect(notice.content).toBe(
+      '<@300000000000000001> your video is ready, but it is too large to post in this server.',
+    );
   });
 });

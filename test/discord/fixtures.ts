@@ -1,0 +1,50 @@
+// A job row as the store returns it, for the pure rendering and notifier tests.
+import type { Job } from '../../src/jobs/index.ts';
+
+export const createdAt = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+export function jobFixture(overrides: Partial<Job> = {}): Job {
+  return {
+    id: 7,
+    remoteId: 'video_abc',
+    guildId: '100000000000000001',
+    channelId: '200000000000000001',
+    userId: '300000000000000001',
+    applicationId: '400000000000000001',
+    interactionId: '500000000000000001',
+    interactionToken: 'token',
+    interactionCreatedAt: createdAt,
+    replyMessageId: '600000000000000001',
+    ephemeral: false,
+    attachmentSizeLimit: 10 * 1024 * 1024,
+    locale: 'en-US',
+    model: 'veo-3.1-fast-generate-preview',
+    prompt: 'A cinematic lion at sunset',
+    seconds: 6,
+    size: '1280x720',
+    referenceUrl: null,
+    referenceName: null,
+    remixOfJobId: null,
+    state: 'in_progress',
+    progress: 42,
+    reportsProgress: true,
+    errorKind: null,
+    errorCode: null,
+    errorMessage: null,
+    videoUrl: null,
+    videoExpiresAt: null,
+    mediaPath: null,
+    mediaBytes: null,
+    charged: true,
+    createdAt,
+    updatedAt: createdAt + 30_000,
+    completedAt: null,
+    deliveredAt: null,
+    nextPollAt: null,
+    pollAttempts: 0,
+    progressChangedAt: null,
+    deliveryAttempts: 0,
+    fallbackChannelId: null,
+    ...overrides,
+  };
+}
