@@ -90,7 +90,14 @@ export async function startHarness(
   let offset = 0;
   const now = () => Date.now() + offset;
   const launch = () =>
-    startBot({ config: result.config, logger, now, minEditIntervalMs: 50, pollPolicy: fastPolls });
+    startBot({
+      config: result.config,
+      logger,
+      now,
+      minEditIntervalMs: 50,
+      pollPolicy: fastPolls,
+      deliveryRetryBaseMs: 50,
+    });
   const harness: Harness = {
     discord,
     video,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupDatabase } from '../../src/backup.ts';
+import { t } from '../../src/i18n/index.ts';
 import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
 import {
@@ -16,6 +17,7 @@ import {
   guildId,
   type Harness,
   member,
+  otherMember,
   sampleVideo,
   startHarness,
   until,
@@ -79,6 +81,18 @@ describe('HTTP endpoint', () => {
     expect(after.get('reelbot_provider_errors_total{operation="retrieve",kind="provider_down"}')).toBe(1);
   });
 
+  it('counts a Discord 429 in reelbot_discord_rate_limits_total, and the rate-limited edit still lands', async () => {
+    harness = await startHarness({ env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' } });
+    const address = harness.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    harness.discord.rateLimitNext({ method: 'PATCH', withFiles: true }, 0.2);
+    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'limited' }] });
+    await until(() => harness?.bot.store.byState(['delivered']).length === 1, 15_000);
+    expect(harness.discord.calls.filter(isUpload(token)).map((c) => c.status)).toEqual([429, 200]);
+    const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text());
+    expect(samples.get('reelbot_discord_rate_limits_total{global="false"}')).toBe(1);
+  });
+
   it('falls back to a signed, expiring link on its own endpoint when a public URL is set', async () => {
     harness = await startHarness({
       env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
@@ -110,14 +124,42 @@ describe('HTTP endpoint', () => {
 });
 
 describe('simulated provider', () => {
-  it('runs the whole flow without an API key, labelled in every job message', async () => {
+  it("runs the whole flow without an API key, labelled in every message in the member's language", async () => {
     harness = await startHarness({ env: { VIDEO_SIMULATED: 'true', VIDEO_API_KEY: '' } });
-    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'try it' }] });
-    const upload = await harness.discord.waitForCall(isUpload(token), 30_000);
+    const english = harness.command({ options: [{ name: 'prompt', type: 3, value: 'try it' }] });
+    const chinese = harness.command({
+      user: otherMember,
+      locale: 'zh-CN',
+      options: [{ name: 'prompt', type: 3, value: '试一试' }],
+    });
+    const upload = await harness.discord.waitForCall(isUpload(english.token), 30_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    const jobMessages = harness.discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(token));
-    expect(jobMessages.length).toBeGreaterThan(0);
-    for (const call of jobMessages) expect(embedText(call)).toContain('Simulated provider');
+    await harness.discord.waitForCall(isUpload(chinese.token), 30_000);
+    const notices = await until(() => {
+      const posted = harness?.discord.calls.filter(
+        (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200,
+      );
+      return posted && posted.length >= 2 ? posted : undefined;
+    });
+    expect(notices).toHaveLength(2);
+
+    const labels = { 'en-US': t('en-US', 'simulated.label'), 'zh-CN': t('zh-CN', 'simulated.label') };
+    let checked = 0;
+    for (const call of harness.discord.calls) {
+      if (!['POST', 'PATCH'].includes(call.method) || call.path.startsWith('/applications')) continue;
+      const json = body(call);
+      const message = (call.path.endsWith('/callback') ? json.data : json) as
+        | Record<string, unknown>
+        | undefined;
+      if (!message || !('content' in message || 'embeds' in message)) continue;
+      const text = `${String(message.content ?? '')}\n${embedText({ ...call, json: message })}`;
+      const zh =
+        call.path.includes(chinese.token) || String(message.content ?? '').includes(`<@${otherMember.id}>`);
+      expect(text, `${call.method} ${call.path}`).toContain(labels[zh ? 'zh-CN' : 'en-US']);
+      checked++;
+    }
+    // Both replies, their progress edits, both uploads and both notices.
+    expect(checked).toBeGreaterThanOrEqual(6);
     expect(harness.video.requests).toHaveLength(0);
   }, 40_000);
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
@@ -224,17 +225,20 @@ describe('/video end to end', () => {
     const { token } = harness.command({ options: [prompt('@everyone look <@&123456789012345678> here')] });
     await harness.discord.waitForCall(isUpload(token), 15_000);
     await harness.discord.waitForCall(isNotice);
-    for (const message of sentMessages(harness)) {
-      const allowed = (message.allowed_mentions ?? message.allowedMentions) as {
-        parse?: unknown[];
-        users?: string[];
-      };
-      if (Object.keys(message).length === 0 || !('content' in message || 'embeds' in message)) continue;
-      expect(allowed?.parse ?? []).toEqual([]);
-      expect(allowed?.users ?? []).toEqual(expect.arrayContaining([]));
-      expect((allowed?.users ?? []).every((id) => id === member.id)).toBe(true);
+    const withText = sentMessages(harness).filter((message) => 'content' in message || 'embeds' in message);
+    // The reply, its progress edits, the upload and the notice, at least.
+    expect(withText.length).toBeGreaterThanOrEqual(4);
+    for (const message of withText) {
+      // Stated on every message, never left to a default: parse nothing, ping only the requester.
+      const allowed = message.allowed_mentions as { parse?: unknown; users?: unknown } | undefined;
+      expect(allowed).toBeDefined();
+      expect(allowed?.parse).toEqual([]);
+      const pingsRequester = String(message.content ?? '').includes(`<@${member.id}>`);
+      if (pingsRequester) expect(allowed?.users).toEqual([member.id]);
+      else expect(allowed?.users ?? []).toEqual([]);
       expect(JSON.stringify(message)).not.toContain('@everyone');
     }
+    expect(withText.some((message) => String(message.content ?? '').includes(`<@${member.id}>`))).toBe(true);
   });
 
   it('never writes the bot token or the API key to the logs', async () => {
@@ -276,7 +280,10 @@ describe('buttons', () => {
     await harness.discord.waitForCall((c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'));
     expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
     await until(() => harness?.video.requests.some((r) => r.method === 'DELETE'));
-    expect(token).toBeTruthy();
+    // The member's own card shows the cancel, with no Cancel button left on it.
+    const card = harness.discord.originalMessage(token);
+    expect(JSON.stringify(card?.embeds)).toContain('🚫 Canceled');
+    expect(JSON.stringify(card?.components)).not.toContain(`reelbot:cancel:${job.id}`);
   });
 
   it('lets a moderator cancel anyone', async () => {
@@ -300,7 +307,8 @@ describe('buttons', () => {
     harness = await startHarness();
     const first = harness.command({ options: [prompt('again'), { name: 'duration', type: 4, value: 8 }] });
     const job = await delivered(harness);
-    expect(first.token).toBeTruthy();
+    // The first video was uploaded into its own reply, once.
+    expect(harness.discord.calls.filter(isUpload(first.token))).toHaveLength(1);
     const click = harness.discord.sendButton({
       guildId,
       channelId,
@@ -318,7 +326,8 @@ describe('buttons', () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
     const first = harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
-    expect(first.token).toBeTruthy();
+    // The first video was uploaded into its own reply, once.
+    expect(harness.discord.calls.filter(isUpload(first.token))).toHaveLength(1);
     const click = harness.discord.sendButton({
       guildId,
       channelId,
@@ -460,14 +469,244 @@ describe('surviving Discord and restarts', () => {
       (c) =>
         c.method === 'PATCH' &&
         c.path.includes(token) &&
-        embedText(c).includes('larger than this server allows'),
+        embedText(c).includes("over this server's upload limit"),
       15_000,
     );
+    expect(embedText(final)).toContain("The video is 106 KB, over this server's upload limit of 49 KB.");
     expect(final.files.map((f) => f.contentType)).toEqual(['image/webp']);
     expect(embedText(final)).toMatch(
       /\[Watch or download the video\]\(http:\/\/127\.0\.0\.1:\d+\/files\/video_/,
     );
     const job = await delivered(harness);
     expect(job.mediaBytes).toBe(sampleVideo().length);
+    expect(body(await harness.discord.waitForCall(isNotice)).content).toBe(
+      `<@${member.id}> your video is ready.`,
+    );
+  });
+});
+
+describe('delivering exactly once, whatever Discord does', () => {
+  const channelPosts = (h: Harness) =>
+    h.discord.calls.filter(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.files.length > 0,
+    );
+
+  /** A running job whose interaction token has died and whose reply the bot may no longer edit. */
+  async function replyNotEditable(h: Harness, token: string) {
+    const job = await until(() => {
+      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+      return running?.replyMessageId ? running : undefined;
+    });
+    h.discord.expireToken(token);
+    h.advance(15 * 60_000);
+    h.discord.failNext(
+      { method: 'PATCH', path: new RegExp(`^/channels/${channelId}/messages/${job.replyMessageId}$`) },
+      403,
+      { message: 'Missing Permissions', code: 50013 },
+      100,
+    );
+    return job;
+  }
+
+  it('posts the result as a new channel message that mentions only the requester when the reply cannot be edited', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const { token } = harness.command({ options: [prompt('uneditable reply')] });
+    const job = await replyNotEditable(harness, token);
+    harness.video.completeJob(job.remoteId ?? '');
+    const post = await harness.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.files.length > 0,
+      15_000,
+    );
+    expect(post.status).toBe(200);
+    expect(post.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    expect(String(body(post).content)).toMatch(new RegExp(`^<@${member.id}>`));
+    expect(body(post).allowed_mentions).toEqual({ parse: [], users: [member.id] });
+    expect(embedText(post)).toContain('✅ Done');
+    const done = await until(() => {
+      const row = harness?.bot.store.get(job.id);
+      return row?.state === 'delivered' ? row : undefined;
+    });
+    // The new message is now the job's message; no DM was needed.
+    const posted = [...harness.discord.messages.values()].find((m) => m.attachments.length > 0);
+    expect(done).toMatchObject({ replyMessageId: posted?.id, fallbackChannelId: null });
+    expect(harness.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(false);
+  });
+
+  it('after a crash between posting the fallback message and recording it, finds the post and does not post again', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const { token } = harness.command({ options: [prompt('crash after posting')] });
+    const job = await replyNotEditable(harness, token);
+    const held = harness.discord.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/channels/${channelId}/messages$`),
+      withFiles: true,
+    });
+    harness.video.completeJob(job.remoteId ?? '');
+    await held.arrived;
+    // Where the post goes was written before it was sent.
+    const { openJobStore } = await import('../../src/jobs/index.ts');
+    const peek = openJobStore({ path: `${harness.dir}/reelbot.db` });
+    expect(peek.get(job.id)).toMatchObject({ state: 'delivering', fallbackChannelId: channelId });
+    peek.close();
+    // The process dies with the post in flight; Discord goes on to accept it.
+    await harness.bot.stop(100);
+    held.release();
+    await harness.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.files.length > 0,
+    );
+    const afterCrash = openJobStore({ path: `${harness.dir}/reelbot.db` });
+    expect(afterCrash.get(job.id)).toMatchObject({ state: 'delivering', replyMessageId: job.replyMessageId });
+    afterCrash.close();
+
+    await harness.restart({ alreadyStopped: true });
+    const done = await until(() => {
+      const row = harness?.bot.store.get(job.id);
+      return row?.state === 'delivered' ? row : undefined;
+    }, 15_000);
+    await harness.discord.waitForCall(isNotice);
+    expect(channelPosts(harness)).toHaveLength(1);
+    expect(harness.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(false);
+    // It looked among the channel's recent messages, and adopted the post as the job's message.
+    expect(
+      harness.discord.calls.some((c) => c.method === 'GET' && c.path === `/channels/${channelId}/messages`),
+    ).toBe(true);
+    const posted = [...harness.discord.messages.values()].filter((m) => m.attachments.length > 0);
+    expect(posted).toHaveLength(1);
+    expect(done.replyMessageId).toBe(posted[0]?.id);
+  });
+
+  it('after a crash mid-upload, waits while Discord cannot say whether the upload landed, then does not upload again', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('unsure')] });
+    const job = await delivered(harness);
+    await harness.discord.waitForCall(isNotice);
+    // As if the process died right after Discord accepted the upload.
+    harness.bot.store.db
+      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
+      .run(job.id);
+    // Reading the message back fails with 5xx (discord.js retries 3 times itself), twice over.
+    harness.discord.failNext(
+      { method: 'GET', path: /\/messages\/@original$/ },
+      502,
+      { message: 'Bad Gateway', code: 0 },
+      8,
+    );
+    await harness.restart();
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    const reads = harness.discord.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/@original'));
+    expect(reads.filter((c) => c.status === 502)).toHaveLength(8);
+    expect(reads.some((c) => c.status === 200)).toBe(true);
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+  });
+
+  it('tries an upload that met a Discord 5xx again, as an upload', async () => {
+    harness = await startHarness();
+    harness.discord.failNext(
+      { method: 'PATCH', withFiles: true },
+      500,
+      { message: 'Internal Server Error', code: 0 },
+      4,
+    );
+    const { token } = harness.command({ options: [prompt('flaky upload')] });
+    const job = await delivered(harness);
+    const uploads = harness.discord.calls.filter(isUpload(token));
+    expect(uploads.map((c) => c.status)).toEqual([500, 500, 500, 500, 200]);
+    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job.id}.mp4`);
+    expect(job.deliveryAttempts).toBe(2);
+  });
+
+  it('lands an upload edit that Discord rate-limited, after its Retry-After', async () => {
+    harness = await startHarness();
+    harness.discord.rateLimitNext({ method: 'PATCH', withFiles: true }, 0.2);
+    const { token } = harness.command({ options: [prompt('rate limited')] });
+    await delivered(harness);
+    const uploads = harness.discord.calls.filter(isUpload(token));
+    expect(uploads.map((c) => c.status)).toEqual([429, 200]);
+    expect(uploads[0]?.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+  });
+
+  it('falls back to a link when Discord refuses the upload as too large (413, 40005)', async () => {
+    harness = await startHarness({ video: { variant: 'hingnet', pollsToComplete: 1_000 } });
+    const { token } = harness.command({ options: [prompt('boost lost')] });
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    // The server lost its boost after the command: its limit is now below the video's size.
+    harness.discord.setUploadLimit(channelId, 50_000);
+    harness.video.completeJob(job.remoteId ?? '');
+    const refused = await harness.discord.waitForCall(isUpload(token), 15_000);
+    expect(refused.status).toBe(413);
+    const linked = await harness.discord.waitForCall(
+      (c) =>
+        c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Discord refused the upload'),
+    );
+    expect(linked.status).toBe(200);
+    expect(embedText(linked)).toMatch(
+      /\[Watch or download the video\]\(http:\/\/127\.0\.0\.1:\d+\/files\/video_/,
+    );
+    expect(await delivered(harness)).toMatchObject({ id: job.id });
+    // Refused as too large: not tried again as an upload.
+    expect(
+      harness.discord.calls.filter(
+        (c) => isUpload(token)(c) && c.files.some((f) => f.contentType === 'video/mp4'),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('does not mark a job delivered, or say it is ready, until Discord accepted the link', async () => {
+    harness = await startHarness({ video: { variant: 'hingnet' } });
+    // The link edit (with its thumbnail) fails with 5xx past discord.js's own retries.
+    harness.discord.failNext(
+      { method: 'PATCH', withFiles: true },
+      503,
+      { message: 'Service Unavailable', code: 0 },
+      4,
+    );
+    const { token } = harness.command({ attachmentSizeLimit: 50_000, options: [prompt('link later')] });
+    const job = await until(() => harness?.bot.store.byState(['delivering'])[0], 15_000);
+    const failed = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && c.files.length > 0 && c.status === 503,
+    );
+    expect(embedText(failed)).toContain('Watch or download the video');
+    const landed = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && c.files.length > 0 && c.status === 200,
+    );
+    const notice = await harness.discord.waitForCall(isNotice);
+    expect(notice.at).toBeGreaterThanOrEqual(landed.at);
+    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'delivered', deliveryAttempts: 2 });
+    expect(JSON.stringify(harness.discord.originalMessage(token)?.embeds)).toContain(
+      'Watch or download the video',
+    );
+  });
+
+  it('keeps a video too large for the server with no link: delivered, thumbnail, and what an admin can do', async () => {
+    // The official contract gives no video_url, and PUBLIC_URL is unset: no link exists.
+    harness = await startHarness();
+    expect(harness.logs.join('')).toContain('PUBLIC_URL is not set: videos over a server');
+    const { token } = harness.command({ attachmentSizeLimit: 50_000, options: [prompt('too big')] });
+    const job = await delivered(harness);
+    const card = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
+    );
+    expect(embedText(card)).toContain("The video is 106 KB, over this server's upload limit of 49 KB.");
+    expect(embedText(card)).toContain(
+      'An admin of the bot can set PUBLIC_URL (with HTTP_PORT) to get download links.',
+    );
+    expect(card.files.map((f) => f.contentType)).toEqual(['image/webp']);
+    expect(job).toMatchObject({ state: 'delivered', mediaBytes: sampleVideo().length });
+    expect(existsSync(job.mediaPath ?? '')).toBe(true);
+    expect(body(await harness.discord.waitForCall(isNotice)).content).toBe(
+      `<@${member.id}> your video is ready, but it is too large to post in this server.`,
+    );
+  });
+
+  it('links the provider copy of a video larger than the bot downloads (MAX_VIDEO_BYTES)', async () => {
+    harness = await startHarness({ video: { variant: 'hingnet' }, env: { MAX_VIDEO_BYTES: '50000' } });
+    const { token } = harness.command({ options: [prompt('huge')] });
+    const job = await delivered(harness);
+    const card = await harness.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
+    );
+    expect(embedText(card)).toContain('larger than this bot is set to download');
+    expect(embedText(card)).toMatch(/\]\(http:\/\/127\.0\.0\.1:\d+\/files\/video_/);
+    expect(job.mediaPath).toBeNull();
   });
 });

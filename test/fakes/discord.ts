@@ -75,13 +75,21 @@ export interface FakeMessage {
 interface Match {
   method?: string;
   path?: RegExp;
+  /** Only calls that upload files (true), or only calls that do not (false). */
+  withFiles?: boolean;
 }
 
 interface Rule {
   match: Match;
   times: number;
-  respond: (response: ServerResponse) => void;
+  /** Answers instead of the fake's routes. */
+  respond?: (response: ServerResponse) => void;
+  /** Handles the call normally, but only once `release` resolves (a process can die meanwhile). */
+  hold?: { arrived: (call: RecordedCall) => void; release: Promise<void> };
 }
+
+/** Discord's limit on uploads in DMs, and in servers without boosts. */
+const defaultUploadLimit = 10 * 1024 * 1024;
 
 interface TokenState {
   interactionId: string;
@@ -179,6 +187,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const sockets = new Set<WebSocket>();
   const dmChannels = new Map<string, string>();
   const threads = new Map<string, { guildId: string; parentId: string }>();
+  /** Each channel's upload limit, as its latest interaction reported it (attachment_size_limit). */
+  const uploadLimits = new Map<string, number>();
   let gatewaySequence = 0;
   let origin = '';
 
@@ -352,6 +362,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     json(response, 405, { message: '405: Method Not Allowed', code: 0 });
   }
 
+  /** An upload with a file over its channel's limit: Discord answers 413 with code 40005. */
+  function tooLargeUpload(call: RecordedCall): boolean {
+    if (call.files.length === 0) return false;
+    const webhook = /^\/webhooks\/\d+\/([^/]+)/.exec(call.path);
+    const channelId = webhook
+      ? tokens.get(webhook[1] ?? '')?.channelId
+      : /^\/channels\/(\d+)\/messages/.exec(call.path)?.[1];
+    const limit = (channelId && uploadLimits.get(channelId)) || defaultUploadLimit;
+    return call.files.some((file) => file.bytes.length > limit);
+  }
+
   function knownChannel(channelId: string): boolean {
     return (
       guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
@@ -381,6 +402,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return handleWebhook(call, response, m[2] ?? '', m[3]);
     }
     m = /^\/channels\/(\d+)\/messages$/.exec(path);
+    if (m && method === 'GET') {
+      if (!knownChannel(m[1] ?? '')) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
+      const limit = Math.min(100, Number(call.query.get('limit') ?? 50));
+      const recent = [...messages.values()]
+        .filter((message) => message.channelId === m?.[1] && !message.deleted)
+        .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+        .slice(0, limit);
+      return json(response, 200, recent.map(toApiMessage));
+    }
     if (m && method === 'POST') {
       if (!knownChannel(m[1] ?? '')) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
       const message = createMessage(m[1] ?? '', botUserId, call.json as Record<string, unknown>, call.files);
@@ -464,7 +494,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     const index = rules.findIndex(
       (rule) =>
         (!rule.match.method || rule.match.method === call.method) &&
-        (!rule.match.path || rule.match.path.test(call.path)),
+        (!rule.match.path || rule.match.path.test(call.path)) &&
+        (rule.match.withFiles === undefined || rule.match.withFiles === call.files.length > 0),
     );
     const rule = rules[index];
     if (!rule) return undefined;
@@ -512,7 +543,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         return originalEnd(...args);
       }) as ServerResponse['end'];
       const rule = takeRule(call);
-      if (rule) return rule.respond(response);
+      if (rule?.respond) return rule.respond(response);
+      if (rule?.hold) {
+        rule.hold.arrived(call);
+        await rule.hold.release;
+      }
+      if (tooLargeUpload(call)) {
+        return json(response, 413, { message: 'Request entity too large', code: 40005 });
+      }
       route(call, response);
     })().catch((error: unknown) => {
       if (!response.headersSent) json(response, 500, { message: String(error), code: 0 });
@@ -655,6 +693,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       acknowledged: false,
       expired: false,
     });
+    uploadLimits.set(input.channelId, input.attachmentSizeLimit ?? defaultUploadLimit);
     const guildMembers = members.get(input.guildId) ?? new Set<string>();
     guildMembers.add(input.user.id);
     members.set(input.guildId, guildMembers);
@@ -849,6 +888,31 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
 
     failNext(match: Match, status: number, body: unknown, times = 1): void {
       rules.push({ match, times, respond: (response) => json(response, status, body) });
+    },
+
+    /**
+     * Lowers a channel's upload limit after its interactions reported a higher one (the server
+     * lost a boost): uploads over it get 413 / 40005.
+     */
+    setUploadLimit(channelId: string, bytes: number): void {
+      uploadLimits.set(channelId, bytes);
+    },
+
+    /**
+     * Holds the next matching call: Discord handles it only after `release()`, so a test can stop
+     * the bot while the call is in flight. `arrived` resolves when the call reaches the fake.
+     */
+    holdNext(match: Match): { arrived: Promise<RecordedCall>; release: () => void } {
+      let release = () => {};
+      let arrived: (call: RecordedCall) => void = () => {};
+      const arrival = new Promise<RecordedCall>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      rules.push({ match, times: 1, hold: { arrived, release: released } });
+      return { arrived: arrival, release };
     },
 
     /** The message an interaction's token answered with (its @original). */
