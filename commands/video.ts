@@ -9,7 +9,7 @@ import {
 import type { BotContext } from '../src/discord/context.ts';
 import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
 import { ephemeralText, formatBytes } from '../src/discord/render.ts';
-import { problemText, quotaText } from '../src/discord/replies.ts';
+import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
 import { refuseAfterDefer, startJob } from '../src/discord/startJob.ts';
 import { localisations, t } from '../src/i18n/index.ts';
 import {
@@ -121,7 +121,7 @@ function checkAttachmentMetadata(attachment: Attachment | null, locale: string):
     });
   }
   if (attachment.contentType && !attachment.contentType.startsWith('image/')) {
-    return t(locale, 'error.attachment_not_image', { name: attachment.name.slice(0, 100) });
+    return notAnImageText(locale, attachment.name);
   }
   return null;
 }
@@ -180,8 +180,7 @@ async function fetchReference(
     return { refusal: t(locale, 'error.attachment_unreadable') };
   }
   const type = sniffImageType(bytes);
-  if (!type)
-    return { refusal: t(locale, 'error.attachment_not_image', { name: attachment.name.slice(0, 100) }) };
+  if (!type) return { refusal: notAnImageText(locale, attachment.name) };
   return { reference: { url: attachment.url, bytes, contentType: type, fileName: attachment.name } };
 }
 

@@ -163,6 +163,22 @@ describe('/video end to end', () => {
     expect(harness.bot.store.byState(['submitting', 'queued', 'failed'])).toHaveLength(0);
   });
 
+  it('shows a hostile attachment name in a refusal as plain text', async () => {
+    harness = await startHarness();
+    const fake = harness.discord.addAttachment(
+      Buffer.from('not a picture'),
+      '# **<@1>** [x](y).png',
+      'image/png',
+    );
+    const { token } = harness.command({
+      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      resolved: { attachments: { [fake.id]: fake } },
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'The attached file "\\# \\*\\*<\u200b@\u200b1\\>\\*\\* \\[x\\](y).png" is not an image. Attach a PNG, JPEG, WebP or GIF.',
+    );
+  });
+
   it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
     harness = await startHarness();
     const { token } = harness.command({
