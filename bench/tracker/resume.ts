@@ -1,5 +1,5 @@
 // Restart benchmark: `prepare` leaves N in-flight jobs in a database as a crashed process would
-// (leased a minute ahead); `resume` is the restarted process, timing its start to the first poll.
+// (claimed, leased a minute ahead); `resume` is the restarted process, timing its start to the first poll.
 import pino from 'pino';
 import { createTracker, openJobStore } from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient, type VideoClient } from '../../src/provider/index.ts';
@@ -19,8 +19,8 @@ if (mode === 'prepare') {
   const at = Date.now();
   const insert = store.db.prepare(
     `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, remote_id, progress,
-       reports_progress, created_at, updated_at, next_poll_at)
-     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?)`,
+       reports_progress, created_at, updated_at, next_poll_at, claimed_at)
+     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?, ?)`,
   );
   const ids: string[] = [];
   for (let index = 0; index < count; index += 64) {
@@ -38,7 +38,7 @@ if (mode === 'prepare') {
   }
   store.db.transaction(() => {
     ids.forEach((id, index) => {
-      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000);
+      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000, at);
     });
   })();
   store.close();
