@@ -1,10 +1,13 @@
 // Canceling a running job: one transition, then a best-effort delete at the provider.
 import type { Logger } from 'pino';
 import type { VideoClient } from '../provider/index.ts';
+import type { JobState } from './states.ts';
 import type { Job, JobStore } from './store.ts';
 
+const cancelableStates: readonly JobState[] = ['submitting', 'queued', 'in_progress'];
+
 export function isCancelable(job: Job): boolean {
-  return job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';
+  return cancelableStates.includes(job.state);
 }
 
 export async function cancelJob(
@@ -12,13 +15,19 @@ export async function cancelJob(
   job: Job,
   actorId: string,
 ): Promise<Job | undefined> {
-  if (!isCancelable(job)) return undefined;
-  const canceled = deps.store.tryTransition(job.id, 'canceled', {
-    nextPollAt: null,
-    // A job the provider never started is not billed, so it spends no quota either.
-    charged: job.state === 'in_progress',
-    errorMessage: `canceled by ${actorId}`,
-  });
+  // The row as it is now, not as the button's handler read it: the job may have finished meanwhile.
+  const current = deps.store.get(job.id);
+  if (!current || !isCancelable(current)) return undefined;
+  const canceled = deps.store.tryTransition(
+    job.id,
+    'canceled',
+    {
+      // A job the provider never started is not billed, so it spends no quota either.
+      charged: current.state === 'in_progress',
+      errorMessage: `canceled by ${actorId}`,
+    },
+    [current.state],
+  );
   if (canceled?.remoteId) {
     await deps.client.remove(canceled.remoteId).catch((error: unknown) => {
       deps.logger.info({ err: error, jobId: job.id }, 'the provider did not delete the canceled job');

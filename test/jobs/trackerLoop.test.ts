@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cancelJob,
   createTracker,
   defaultPollPolicy,
   openJobStore,
@@ -156,6 +157,21 @@ describe('tracker', () => {
     await polling;
     expect(w.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
     expect(w.store.nextDueAt()).toBeNull();
+  });
+
+  it('does not cancel a job that completed after the Cancel button read it', async () => {
+    w = await world({ video: { pollsToComplete: 1 } });
+    const seenByButton = await submit(w);
+    await step(w);
+    expect(w.store.get(seenByButton.id)?.state).toBe('completed');
+    const canceled = await cancelJob(
+      { store: w.store, client: w.client, logger: silent },
+      seenByButton,
+      'mod',
+    );
+    expect(canceled).toBeUndefined();
+    expect(w.store.get(seenByButton.id)?.state).toBe('completed');
+    expect(w.video.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
   });
 
   it('resumes from the rows after a crash: leases brought forward, undelivered completions announced again', async () => {
