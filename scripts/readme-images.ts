@@ -57,7 +57,15 @@ const base: Job = {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
-/** Enough of Discord's markdown for these cards: quotes, code, mentions, escapes. */
+const renderedAt = createdAt + 47_000;
+
+/** A `<t:…:R>` timestamp as a Discord client shows it at `renderedAt`. */
+function relativeTime(at: number): string {
+  const seconds = Math.round((renderedAt - at) / 1000);
+  return seconds < 60 ? `${seconds} seconds ago` : `${Math.round(seconds / 60)} minutes ago`;
+}
+
+/** Enough of Discord's markdown for these cards: quotes, code, mentions, timestamps, escapes. */
 function markdown(text: string): string {
   return text
     .split('\n')
@@ -65,7 +73,8 @@ function markdown(text: string): string {
       let html = escapeHtml(line.replace(/\\(.)/g, '$1').replace(/\u200b/g, ''));
       html = html
         .replace(/`([^`]+)`/g, '<code>$1</code>')
-        .replace(/&lt;@\d+&gt;/g, '<span class="mention">@alice</span>');
+        .replace(/&lt;@\d+&gt;/g, '<span class="mention">@alice</span>')
+        .replace(/&lt;t:(\d+):R&gt;/g, (_, unix: string) => relativeTime(Number(unix) * 1000));
       return html.startsWith('&gt; ')
         ? `<div class="quote">${html.slice(5)}</div>`
         : `<div>${html || '&nbsp;'}</div>`;
@@ -104,7 +113,7 @@ function page(embed: APIEmbed, buttons: string[], video: boolean): string {
 }
 
 function shoot(name: string, job: Job, video: boolean): void {
-  const payload = renderJob(job, 'en-US', { now: createdAt + 47_000, supportsRemix: true });
+  const payload = renderJob(job, 'en-US', { now: renderedAt, supportsRemix: true });
   const embed = payload.embeds[0];
   if (!embed) throw new Error('no embed');
   const buttons = payload.components.flatMap((row) =>
