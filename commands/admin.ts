@@ -334,7 +334,7 @@ const cancel: Handler = async (interaction, context) => {
   const job = context.store.get(id);
   // Another guild's job is "not found" here: nothing about it is revealed.
   if (!job || job.guildId !== interaction.guildId) return t(interaction.locale, 'error.job_not_found');
-  const canceled = await cancelJob(
+  const canceled = cancelJob(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,

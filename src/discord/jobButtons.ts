@@ -44,10 +44,10 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
 }
 
 async function cancel(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
-  // Acknowledged first: canceling waits for the provider's DELETE (up to its whole timeout),
-  // and Discord forgets an interaction that is not answered within 3 seconds.
+  // Acknowledged first: Discord forgets an interaction that is not answered within 3 seconds,
+  // and the card's edit below waits its turn behind any progress edit under way.
   await interaction.deferUpdate();
-  const canceled = await cancelJob(
+  const canceled = cancelJob(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,

@@ -10,11 +10,11 @@ export function isCancelable(job: Job): boolean {
   return cancelableStates.includes(job.state);
 }
 
-export async function cancelJob(
+export function cancelJob(
   deps: { store: JobStore; client: Pick<VideoClient, 'remove'>; logger: Logger },
   job: Job,
   actorId: string,
-): Promise<Job | undefined> {
+): Job | undefined {
   // The row as it is now, not as the button's handler read it: the job may have finished meanwhile.
   const current = deps.store.get(job.id);
   if (!current || !isCancelable(current)) return undefined;
@@ -28,8 +28,9 @@ export async function cancelJob(
     },
     [current.state],
   );
+  // Not awaited: the member sees "Canceled" at once; a slow provider must not hold the card.
   if (canceled?.remoteId) {
-    await deps.client.remove(canceled.remoteId).catch((error: unknown) => {
+    deps.client.remove(canceled.remoteId).catch((error: unknown) => {
       deps.logger.info({ err: error, jobId: job.id }, 'the provider did not delete the canceled job');
     });
   }

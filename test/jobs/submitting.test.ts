@@ -228,7 +228,7 @@ describe('submitting a job', () => {
     await until(() => posts(w as World).length === 1);
     const [row] = w.store.byState(['submitting']);
     if (!row) throw new Error('no submitting row');
-    const canceled = await cancelJob(
+    const canceled = cancelJob(
       { store: w.store, client: w.client, logger: pino({ level: 'silent' }) },
       row,
       'moderator-1',

@@ -164,7 +164,7 @@ describe('tracker', () => {
     const seenByButton = await submit(w);
     await step(w);
     expect(w.store.get(seenByButton.id)?.state).toBe('completed');
-    const canceled = await cancelJob(
+    const canceled = cancelJob(
       { store: w.store, client: w.client, logger: silent },
       seenByButton,
       'mod',
