@@ -126,6 +126,12 @@ export async function startBot(options: BotOptions) {
     const expiresAt = now() + config.media.linkTtlHours * 3_600_000;
     return { url: `${config.http.publicUrl}${signMediaPath(job.id, expiresAt, mediaSecret)}`, expiresAt };
   };
+  const referenceLink = (jobId: number) => {
+    if (!config.http.publicUrl) return null;
+    // Long enough for the provider to fetch it; the link is only used at submission.
+    const expiresAt = now() + 3_600_000;
+    return `${config.http.publicUrl}${signMediaPath(jobId, expiresAt, mediaSecret, 'reference')}`;
+  };
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
@@ -186,6 +192,7 @@ export async function startBot(options: BotOptions) {
     fetchAttachment,
     renderContext,
     publicLink,
+    referenceLink,
   };
 
   /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */
@@ -223,6 +230,7 @@ export async function startBot(options: BotOptions) {
           metrics,
           logger,
           mediaSecret,
+          mediaDir: config.media.dir,
           now,
           ready: () => accepting && client.isReady() && store.db.open,
         });

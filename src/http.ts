@@ -4,7 +4,9 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { JobStore } from './jobs/index.ts';
-import { verifyMediaPath } from './mediaLinks.ts';
+import { sniffImageType } from './jobs/index.ts';
+import { loadReferenceImage } from './jobs/referenceImages.ts';
+import { verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HttpDeps {
@@ -14,6 +16,8 @@ export interface HttpDeps {
   metrics: Metrics;
   logger: Logger;
   mediaSecret: string;
+  /** Where reference images are kept (the media folder). */
+  mediaDir: string;
   /** Gateway connected and database open. */
   ready: () => boolean;
   now?: () => number;
@@ -59,6 +63,15 @@ async function serveVideo(request: IncomingMessage, response: ServerResponse, pa
   else createReadStream(path).pipe(response);
 }
 
+/** A job's kept reference image, for gateways that fetch the image by URL (Regenerate). */
+async function serveReference(response: ServerResponse, mediaDir: string, jobId: number): Promise<void> {
+  const bytes = await loadReferenceImage(mediaDir, jobId);
+  const type = bytes ? sniffImageType(bytes) : null;
+  if (!bytes || !type) return text(response, 404, 'The image is gone.\n');
+  response.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength });
+  response.end(bytes);
+}
+
 export function startHttpServer(deps: HttpDeps): Promise<Server> {
   const now = deps.now ?? Date.now;
   const server = createServer((request, response) => {
@@ -71,8 +84,9 @@ export function startHttpServer(deps: HttpDeps): Promise<Server> {
         return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
       }
       if (url.pathname.startsWith('/media/')) {
-        const jobId = verifyMediaPath(url, deps.mediaSecret, now());
-        const job = jobId === null ? undefined : deps.store.get(jobId);
+        const link = verifyMediaLink(url, deps.mediaSecret, now());
+        if (link?.kind === 'reference') return serveReference(response, deps.mediaDir, link.jobId);
+        const job = link ? deps.store.get(link.jobId) : undefined;
         if (!job?.mediaPath) return text(response, 404, 'This link is not valid or has expired.\n');
         return serveVideo(request, response, job.mediaPath).catch(() =>
           text(response, 404, 'The video is gone.\n'),

@@ -17,11 +17,11 @@ import {
   maxReferenceBytes,
   sniffImageType,
 } from '../jobs/index.ts';
+import { loadReferenceImage } from '../jobs/referenceImages.ts';
 import type { ReferenceImage } from '../provider/index.ts';
 import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
-import { loadReferenceImage } from './referenceImages.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { quotaText } from './replies.ts';
 import { refuseAfterDefer, startJob } from './startJob.ts';
@@ -77,7 +77,8 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
 /**
  * The original reference image again. Its bytes were kept in the media folder when the job was
  * submitted, because Discord's signed attachment link dies after about a day. Models that take a
- * URL get the original link while it still answers, else the kept bytes as a data URL.
+ * URL get the original link while it still answers, else the bot's own signed link to the kept
+ * copy (with PUBLIC_URL), else the kept bytes as a data URL (which not every gateway accepts).
  */
 async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
   if (!job.referenceUrl) return undefined;
@@ -94,6 +95,8 @@ async function reuseReference(job: Job, context: BotContext): Promise<ReferenceI
     return { url: job.referenceUrl, bytes: fresh, contentType: freshType, fileName };
   }
   if (!kept || !keptType) return undefined;
+  const ownLink = context.referenceLink(job.id);
+  if (ownLink) return { url: ownLink, bytes: kept, contentType: keptType, fileName };
   const dataUrl = `data:${keptType};base64,${Buffer.from(kept).toString('base64')}`;
   return { url: dataUrl, bytes: kept, contentType: keptType, fileName };
 }

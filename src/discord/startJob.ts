@@ -2,8 +2,8 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { SubmitRequest } from '../jobs/index.ts';
 import { submitJob } from '../jobs/index.ts';
+import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
-import { saveReferenceImage } from './referenceImages.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 

@@ -221,6 +221,39 @@ describe('Regenerate with a reference image', () => {
     expect(providerCreates(harness)).toHaveLength(3);
   });
 
+  it("sends the bot's own signed link to the kept image when PUBLIC_URL is set, once Discord's link is dead", async () => {
+    harness = await startHarness({
+      env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
+    });
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+
+    const regen = click(harness, 'regen', job.id);
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const creates = providerCreates(harness).map((r) => r.json as { input_reference: string[] });
+    const [link] = creates[1]?.input_reference ?? [];
+    const path = new RegExp(
+      `^http://placeholder\\.invalid(/media/${job.id}/reference\\?expires=\\d+&sig=[\\w-]+)$`,
+    ).exec(link ?? '')?.[1];
+    expect(path, `the provider was sent ${link}`).toBeDefined();
+    const address = harness.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const served = await fetch(`http://127.0.0.1:${address.port}${path}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(referencePng())).toBe(true);
+    // The same signature does not open the job's video, nor another job's image.
+    const asVideo = `http://127.0.0.1:${address.port}${path?.replace('/reference', '.mp4')}`;
+    expect((await fetch(asVideo)).status).toBe(404);
+    const otherJob = `http://127.0.0.1:${address.port}${path?.replace(`/${job.id}/`, `/${job.id + 1}/`)}`;
+    expect((await fetch(otherJob)).status).toBe(404);
+  });
+
   it('says plainly that the image is gone when neither the link nor a kept copy exists', async () => {
     harness = await startHarness();
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
