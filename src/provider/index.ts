@@ -2,5 +2,5 @@
 export { buildCatalogue, builtInModels, type Catalogue } from './catalogue.ts';
 export { createVideoClient, readAll, type VideoClient, type VideoDownload } from './client.ts';
 export { abandonBody } from './http.ts';
-export { createSimulatedClient, simulatedLabel, simulatedLabelKey } from './simulated.ts';
+export { createSimulatedClient } from './simulated.ts';
 export * from './types.ts';

@@ -3,15 +3,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enUS, type MessageKey } from '../i18n/en-US.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { DownloadOptions, VideoClient, VideoDownload } from './client.ts';
 import { type CreateVideoRequest, ProviderError, type VideoJob } from './types.ts';
-
-/** The catalogue key of the label every message of a simulated job carries, in the member's language. */
-export const simulatedLabelKey = 'simulated.label' satisfies MessageKey;
-/** The label in English, for places without a member's locale. */
-export const simulatedLabel = enUS[simulatedLabelKey];
 
 const assets = join(import.meta.dirname, '../../assets');
 
