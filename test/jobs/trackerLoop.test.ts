@@ -164,11 +164,7 @@ describe('tracker', () => {
     const seenByButton = await submit(w);
     await step(w);
     expect(w.store.get(seenByButton.id)?.state).toBe('completed');
-    const canceled = cancelJob(
-      { store: w.store, client: w.client, logger: silent },
-      seenByButton,
-      'mod',
-    );
+    const canceled = cancelJob({ store: w.store, client: w.client, logger: silent }, seenByButton, 'mod');
     expect(canceled).toBeUndefined();
     expect(w.store.get(seenByButton.id)?.state).toBe('completed');
     expect(w.video.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
