@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { APIEmbed } from 'discord.js';
 import { renderJob } from '../src/discord/render.ts';
 import type { Job } from '../src/jobs/index.ts';
+import { builtInModels } from '../src/provider/index.ts';
 
 const out = join(import.meta.dirname, '../docs/images');
 const createdAt = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -113,7 +114,11 @@ function page(embed: APIEmbed, buttons: string[], video: boolean): string {
 }
 
 function shoot(name: string, job: Job, video: boolean): void {
-  const payload = renderJob(job, 'en-US', { now: renderedAt, supportsRemix: true });
+  const payload = renderJob(job, 'en-US', {
+    now: renderedAt,
+    // As the bot shows it: Remix only for models whose provider supports it.
+    supportsRemix: builtInModels.find((model) => model.id === job.model)?.supportsRemix ?? false,
+  });
   const embed = payload.embeds[0];
   if (!embed) throw new Error('no embed');
   const buttons = payload.components.flatMap((row) =>
