@@ -40,9 +40,3 @@ export function verifyMediaLink(
   const expected = signature(jobId, kind, expires, secret);
   return given.length === expected.length && timingSafeEqual(given, expected) ? { jobId, kind } : null;
 }
-
-/** The job id when the link is a genuine, unexpired video link, else null. */
-export function verifyMediaPath(url: URL, secret: string, now: number): number | null {
-  const link = verifyMediaLink(url, secret, now);
-  return link?.kind === 'video' ? link.jobId : null;
-}

@@ -5,11 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
-import { ProviderError, readAll, type VideoClient } from '../provider/index.ts';
+import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
 import { type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
-
-export { videoFileName } from './messenger.ts';
 
 /** Discord's upload limit for servers without boosts; interactions tell us the real one. */
 export const defaultAttachmentLimit = 10 * 1024 * 1024;
@@ -52,14 +50,6 @@ function isRefusal(error: unknown): boolean {
   return (
     error instanceof DiscordAPIError && error.status >= 400 && error.status < 500 && error.status !== 429
   );
-}
-
-/** A thrown download error as the provider room's type: anything else (timeout, stream) is transient. */
-function asProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  const name = error instanceof Error ? error.name : '';
-  const kind = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'network';
-  return new ProviderError(kind, error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 export function createDelivery(deps: DeliveryDeps) {
@@ -206,13 +196,15 @@ export function createDelivery(deps: DeliveryDeps) {
       current = store.update(current.id, { deliveryAttempts: current.deliveryAttempts + 1 });
     }
 
-    let file: { path: string; bytes: number };
-    try {
-      file = await media.ensure(current);
-      current = store.update(current.id, { mediaPath: file.path, mediaBytes: file.bytes });
-    } catch (error) {
-      return downloadFailed(current, asProviderError(error));
-    }
+    const file = await media.ensure(current);
+    if (!file.ok) return downloadFailed(current, file.error);
+    // A download can outlast the sweep's patience; if the job expired meanwhile, that was announced.
+    const kept = store.updateWhile(current.id, ['delivering'], {
+      mediaPath: file.path,
+      mediaBytes: file.bytes,
+    });
+    if (!kept) return;
+    current = kept;
 
     const limit = current.attachmentSizeLimit ?? defaultAttachmentLimit;
     if (file.bytes > limit) return deliverWithoutUpload(current, 'too_large', limit);

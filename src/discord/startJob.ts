@@ -1,6 +1,6 @@
 // After a command or button was acknowledged: submit the job and turn the reply into its live message.
 import type { RepliableInteraction } from 'discord.js';
-import type { SubmitRequest } from '../jobs/index.ts';
+import type { Job, SubmitRequest } from '../jobs/index.ts';
 import { submitJob } from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
@@ -41,6 +41,7 @@ export async function startJob(
       now: context.now,
       policy: context.pollPolicy,
       onQueued: () => context.tracker.poke(),
+      logger: context.logger,
     },
     {
       ...settings,
@@ -69,14 +70,23 @@ export async function startJob(
     return refuseAfterDefer(interaction, text);
   }
   const job = result.job;
+  context.notifier.shown(job);
+  // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
+  // moderator's cancel may already have shown something newer, which this card must not paint over.
+  await context.notifier.serially(job.id, async () => {
+    const current = context.store.get(job.id) ?? job;
+    if (!isRunning(current)) return;
+    const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
+    const message = await interaction.editReply(toReplyOptions(payload));
+    context.store.update(job.id, { replyMessageId: message.id });
+  });
   const referenceBytes = settings.reference?.bytes;
   if (referenceBytes) {
     await saveReferenceImage(context.config.media.dir, job.id, referenceBytes).catch((error: unknown) => {
       context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
     });
   }
-  const payload = renderJob(job, locale, { ...context.renderContext(job), now: context.now() });
-  const message = await interaction.editReply(toReplyOptions(payload));
-  context.store.update(job.id, { replyMessageId: message.id });
-  context.notifier.shown(job);
 }
+
+const isRunning = (job: Job) =>
+  job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';

@@ -4,14 +4,17 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { VideoClient } from '../provider/index.ts';
+import { errorFromThrown, type ProviderError, type VideoClient } from '../provider/index.ts';
 import type { Job } from './store.ts';
+
+/** The kept file, or why it could not be downloaded (a timeout or broken stream is typed too). */
+export type MediaFile = { ok: true; path: string; bytes: number } | { ok: false; error: ProviderError };
 
 export interface MediaStore {
   dir: string;
   pathFor(jobId: number): string;
-  /** Downloads the job's video (streamed, size-capped) unless it is already here. */
-  ensure(job: Job): Promise<{ path: string; bytes: number }>;
+  /** Downloads the job's video (streamed, size-capped) unless it is already here. Never rejects. */
+  ensure(job: Job): Promise<MediaFile>;
   /** Deletes files older than the retention; returns how many went. */
   prune(): Promise<number>;
 }
@@ -34,33 +37,41 @@ export function createMediaStore(deps: {
     }
   }
 
+  async function download(job: Job): Promise<{ path: string; bytes: number }> {
+    const path = pathFor(job.id);
+    const size = await existing(path);
+    if (size !== null) return { path, bytes: size };
+    await mkdir(deps.dir, { recursive: true });
+    const source = job.remoteId
+      ? await deps.client
+          .download(job.remoteId, { maxBytes: deps.maxBytes })
+          .catch(async (error: unknown) => {
+            // Some gateways serve the file only through their direct link.
+            if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
+            throw error;
+          })
+      : await deps.client.downloadLink(job.videoUrl ?? '', { maxBytes: deps.maxBytes });
+    // Written under a temporary name so a crash never leaves a truncated file that looks finished.
+    const partial = `${path}.part`;
+    try {
+      await pipeline(source.stream, createWriteStream(partial));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return { path, bytes: (await existing(path)) ?? 0 };
+  }
+
   return {
     dir: deps.dir,
     pathFor,
     async ensure(job) {
-      const path = pathFor(job.id);
-      const size = await existing(path);
-      if (size !== null) return { path, bytes: size };
-      await mkdir(deps.dir, { recursive: true });
-      const download = job.remoteId
-        ? await deps.client
-            .download(job.remoteId, { maxBytes: deps.maxBytes })
-            .catch(async (error: unknown) => {
-              // Some gateways serve the file only through their direct link.
-              if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
-              throw error;
-            })
-        : await deps.client.downloadLink(job.videoUrl ?? '', { maxBytes: deps.maxBytes });
-      // Written under a temporary name so a crash never leaves a truncated file that looks finished.
-      const partial = `${path}.part`;
       try {
-        await pipeline(download.stream, createWriteStream(partial));
-        await rename(partial, path);
+        return { ok: true, ...(await download(job)) };
       } catch (error) {
-        await rm(partial, { force: true });
-        throw error;
+        return { ok: false, error: errorFromThrown(error) };
       }
-      return { path, bytes: (await existing(path)) ?? 0 };
     },
     async prune() {
       let removed = 0;

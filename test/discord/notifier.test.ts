@@ -62,7 +62,7 @@ function setUp() {
   const media: MediaStore = {
     dir: '/nonexistent',
     pathFor: (id) => `/nonexistent/${id}.mp4`,
-    ensure: () => Promise.reject(new Error('no downloads in this test')),
+    ensure: () => Promise.reject(new Error('no downloads in this test')), // never called here
     prune: () => Promise.resolve(0),
   };
   const renderContext = () => ({ supportsRemix: false });
