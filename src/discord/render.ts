@@ -9,6 +9,7 @@ import {
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { isFinal, type Job, type JobState } from '../jobs/index.ts';
+import { referenceUnreadableCode } from '../provider/index.ts';
 import { jobCustomId } from './customIds.ts';
 
 export const promptPreviewLength = 300;
@@ -150,6 +151,7 @@ function statusLine(job: Job, locale: string): string {
 }
 
 export function failureText(job: Job, locale: string): string {
+  if (job.errorCode === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
   const kind = (job.errorKind ?? 'provider_failed') as string;
   const key = `failure.${kind}` as MessageKey;
   const message = escapeUntrusted(job.errorMessage ?? '', 200);

@@ -2,16 +2,18 @@
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { t } from '../i18n/index.ts';
 import type { QuotaRefusal, VideoProblem } from '../jobs/index.ts';
-import type { ProviderError } from '../provider/index.ts';
+import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
 export function problemText(locale: string, problem: VideoProblem): string {
   const { problem: key, ...vars } = problem;
   // A model or size the member typed comes back in the sentence: shown as text, never as markdown.
+  // The list of allowed values is the catalogue's own, shown whole.
+  const typed = new Set(['model', 'size']);
   const shown = Object.fromEntries(
     Object.entries(vars as Vars).map(([name, value]) => [
       name,
-      typeof value === 'string' ? escapeUntrusted(value, 200) : value,
+      typeof value === 'string' && typed.has(name) ? escapeUntrusted(value, 200) : value,
     ]),
   );
   return t(locale, `error.${key}` as MessageKey, shown);
@@ -52,6 +54,7 @@ export function providerErrorText(locale: string, error: ProviderError): string 
     quota: 'failure.quota',
     rate_limited: 'failure.rate_limited',
   };
+  if (error.code === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
   // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.
   return t(locale, keys[error.kind] ?? 'failure.provider_down', {
     message: escapeUntrusted(error.message, 300),

@@ -34,7 +34,7 @@ export const enUS = {
   'error.quota_guild_seconds':
     'This server has used {used} of its {max} video seconds for today. More are available {when}.',
   'error.quota_guild_seconds_never':
-    "A {seconds}-second video is longer than this server's whole daily allowance of {max} video seconds. Choose a shorter duration.",
+    "A video of {seconds} seconds is longer than this server's whole daily allowance of {max} video seconds. Choose a shorter duration.",
   'error.guild_only': 'This command works in servers only.',
   'error.restarting': 'reelbot is restarting. Please try again in a moment.',
   'error.not_requester': 'Only the member who asked for this video, or a moderator, can do that.',
@@ -54,6 +54,8 @@ export const enUS = {
     'The bot is not set up correctly (the video API key was refused). Please tell a server admin.',
   'failure.quota': 'The video provider account is out of credit. Please tell a server admin.',
   'failure.provider_failed': 'The video provider could not make this video: {message}',
+  'failure.reference_unreadable':
+    'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
   'failure.delivery_failed': 'The video was made but could not be delivered.',
   'failure.not_found': 'The video provider lost track of this job.',
   'failure.rate_limited': 'The video provider is busy. Please try again in a minute.',

@@ -46,6 +46,8 @@ export const zhCN = {
   'failure.bad_key': '机器人配置有误(视频 API 密钥被拒绝)。请告知服务器管理员。',
   'failure.quota': '视频服务商账户余额不足。请告知服务器管理员。',
   'failure.provider_failed': '视频服务商无法生成此视频:{message}',
+  'failure.reference_unreadable':
+    '无法读取你的参考图(文件损坏或不是图片)。没有向视频服务商发送任何请求;请换一张图片再试。',
   'failure.delivery_failed': '视频已生成,但无法发送。',
   'failure.not_found': '视频服务商找不到此任务了。',
   'failure.rate_limited': '视频服务商繁忙,请一分钟后再试。',

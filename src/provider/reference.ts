@@ -14,7 +14,9 @@ export async function prepareReference(
   if (model.referenceShape === 'url_array') return { kind: 'json', value: [reference.url] };
   if (model.referenceShape === 'image_url') return { kind: 'json', value: { image_url: reference.url } };
   if (!reference.bytes) {
-    throw new ProviderError('invalid_request', 'the reference image was not available for upload');
+    throw new ProviderError('invalid_request', 'the reference image was not available for upload', {
+      code: referenceUnreadableCode,
+    });
   }
   if (!model.referenceMustMatchSize) {
     return {
@@ -26,6 +28,9 @@ export async function prepareReference(
   }
   return { kind: 'file', ...(await fitToSize(reference.bytes, size)), fileName: 'reference.png' };
 }
+
+/** The code of a refusal made here, before the provider was asked: the member's image is at fault. */
+export const referenceUnreadableCode = 'reelbot_reference_unreadable';
 
 /** The official API uses the image as the first frame and rejects one of another size: crop to fill. */
 export async function fitToSize(
@@ -45,9 +50,7 @@ export async function fitToSize(
     throw new ProviderError(
       'invalid_request',
       'the reference image is damaged or not an image that can be read',
-      {
-        cause: error,
-      },
+      { cause: error, code: referenceUnreadableCode },
     );
   }
 }

@@ -163,6 +163,27 @@ describe('/video end to end', () => {
     expect(harness.bot.store.byState(['submitting', 'queued', 'failed'])).toHaveLength(0);
   });
 
+  it("refuses a damaged image (right magic bytes, garbage after) as the member's image, with no provider call", async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const damaged = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      Buffer.from('not the rest of a png'),
+    ]);
+    const image = harness.discord.addAttachment(damaged, 'broken.png', 'image/png');
+    const { token } = harness.command({
+      options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(harness.bot.store.byState(['failed'])[0]).toMatchObject({
+      errorCode: 'reelbot_reference_unreadable',
+      charged: false,
+    });
+  });
+
   it('shows a hostile attachment name in a refusal as plain text', async () => {
     harness = await startHarness();
     const fake = harness.discord.addAttachment(

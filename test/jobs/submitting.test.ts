@@ -119,7 +119,7 @@ describe('submitting a job', () => {
     });
     if (refused.ok || refused.reason !== 'quota') throw new Error('expected a quota refusal');
     expect(quotaText('en-US', refused.refusal)).toBe(
-      "A 8-second video is longer than this server's whole daily allowance of 6 video seconds. Choose a shorter duration.",
+      "A video of 8 seconds is longer than this server's whole daily allowance of 6 video seconds. Choose a shorter duration.",
     );
     expect(quotaText('zh-CN', refused.refusal)).toContain('8 秒的视频');
     expect(rows(w).n).toBe(0);
