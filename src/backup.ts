@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { describeProblems, loadConfig } from './config.ts';
+import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
 
 export async function backupDatabase(source: string, destination: string): Promise<{ pages: number }> {
   mkdirSync(dirname(destination), { recursive: true });
@@ -17,6 +17,7 @@ export async function backupDatabase(source: string, destination: string): Promi
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  loadDotEnv();
   const result = loadConfig({ DISCORD_TOKEN: 'unused', VIDEO_SIMULATED: 'true', ...process.env });
   if (!result.ok) {
     process.stderr.write(`${describeProblems(result.problems)}\n`);

@@ -1,4 +1,5 @@
 // The environment schema: every setting reelbot reads, validated once at start.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 
@@ -151,6 +152,14 @@ const simulatedNote =
  * Reads the environment. Every problem is reported at once: each check reads the raw values,
  * so one malformed setting hides no other. No message ever contains a value.
  */
+/**
+ * Adds the settings of `.env` (when there is one) to the process environment; variables already
+ * set win. Node's --env-file-if-exists would do the same but prints a line when the file is absent.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success

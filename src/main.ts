@@ -1,8 +1,9 @@
 // The composition root: config → logger → bot; signals and graceful shutdown.
 import { startBot } from './bot.ts';
-import { describeProblems, loadConfig } from './config.ts';
+import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
 import { createLogger } from './log.ts';
 
+loadDotEnv();
 const result = loadConfig(process.env);
 if (!result.ok) {
   process.stderr.write(`${describeProblems(result.problems, result.notes)}\n`);

@@ -23,7 +23,8 @@ export async function registerCommands(options: {
 }
 
 async function cli(): Promise<void> {
-  const { describeProblems, loadConfig } = await import('../config.ts');
+  const { describeProblems, loadConfig, loadDotEnv } = await import('../config.ts');
+  loadDotEnv();
   const result = loadConfig(process.env);
   if (!result.ok) {
     process.stderr.write(`${describeProblems(result.problems)}\n`);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -140,5 +140,29 @@ describe('configuration', () => {
     expect(lines.filter((line) => /VIDEO_API_KEY/.test(line))).toEqual([
       expect.stringMatching(/VIDEO_API_KEY is not set, so reelbot would run its built-in simulated provider/),
     ]);
+  });
+  it('reads .env from the working directory, with the process environment winning, and prints no noise', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'reelbot-dotenv-'));
+    writeFileSync(
+      join(cwd, '.env'),
+      'DISCORD_TOKEN=from-dotenv\nVIDEO_SIMULATED=false\nLOG_LEVEL=shouting\n',
+    );
+    const run = promisify(execFile);
+    const main = join(import.meta.dirname, '../../src/main.ts');
+    const env = { PATH: process.env.PATH ?? '', HOME: cwd, LOG_LEVEL: 'info' };
+    const failure = await run(process.execPath, ['--experimental-strip-types', '--no-warnings', main], {
+      cwd,
+      env,
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    const lines = failure?.stderr.trim().split('\n') ?? [];
+    // DISCORD_TOKEN came from .env; LOG_LEVEL from the environment beat the file's bad value.
+    expect(lines.filter((line) => line.startsWith('  - '))).toEqual([
+      expect.stringContaining('VIDEO_API_KEY is required'),
+    ]);
+    expect(lines[0]).toBe('reelbot cannot start: the configuration has problems.');
   });
 });
