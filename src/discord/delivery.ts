@@ -2,7 +2,7 @@
 // to a thumbnail and a link. Exactly once: the row is marked before and after the upload, and a
 // restart in between re-reads the message (and any fallback post) before uploading again.
 import { readFile } from 'node:fs/promises';
-import { DiscordAPIError, type RawFile } from 'discord.js';
+import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
@@ -70,10 +70,10 @@ export function createDelivery(deps: DeliveryDeps) {
    * message, then any fallback post. Throws when Discord cannot tell (5xx, network): the caller
    * retries later rather than risk a second upload.
    */
-  async function shownBefore(job: Job): Promise<boolean> {
+  async function shownBefore(job: Job): Promise<APIMessage | null> {
     const message = await messenger.fetch(job);
-    if (message && showsJobResult(message, job)) return true;
-    return (await messenger.findFallback(job)) !== null;
+    if (message && showsJobResult(message, job)) return message;
+    return messenger.findFallback(job);
   }
 
   async function finish(job: Job, options: { unlinked?: boolean } = {}): Promise<void> {
@@ -185,8 +185,13 @@ export function createDelivery(deps: DeliveryDeps) {
   async function deliver(job: Job): Promise<void> {
     let current = store.get(job.id);
     if (!current || (current.state !== 'completed' && current.state !== 'delivering')) return;
-    if (current.state === 'delivering' && (await shownBefore(current))) {
-      return finish(store.get(current.id) ?? current);
+    const shown = current.state === 'delivering' ? await shownBefore(current) : null;
+    if (shown) {
+      const before = current;
+      // A card without the video and with no link to offer was the "too large, no link" one.
+      const unlinked =
+        !shown.attachments.some((file) => file.filename === videoFileName(before)) && link(before) === null;
+      return finish(store.get(before.id) ?? before, { unlinked });
     }
     if (current.state === 'completed') {
       current = store.transition(current.id, 'delivering', {

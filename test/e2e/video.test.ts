@@ -737,6 +737,36 @@ describe('delivering exactly once, whatever Discord does', () => {
     );
   });
 
+  it('after a crash between showing the too-large card and marking it delivered, says "too large" again, once', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({
+      attachmentSizeLimit: 50_000,
+      options: [prompt('too big, then a crash')],
+    });
+    const job = await delivered(harness);
+    await harness.discord.waitForCall(isNotice);
+    // As if the process died right after Discord accepted the card, before the row said delivered.
+    harness.bot.store.db
+      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
+      .run(job.id);
+    const cardsBefore = harness.discord.calls.filter(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
+    ).length;
+    await harness.restart();
+    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    const notices = await until(() => {
+      const sent = harness?.discord.calls.filter(isNotice) ?? [];
+      return sent.length === 2 ? sent : undefined;
+    });
+    expect(body(notices[1] as RecordedCall).content).toBe(
+      `<@${member.id}> your video is ready, but it is too large to post in this server.`,
+    );
+    const cardsAfter = harness.discord.calls.filter(
+      (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
+    ).length;
+    expect(cardsAfter).toBe(cardsBefore);
+  });
+
   it('links the provider copy of a video larger than the bot downloads (MAX_VIDEO_BYTES)', async () => {
     harness = await startHarness({ video: { variant: 'hingnet' }, env: { MAX_VIDEO_BYTES: '50000' } });
     const { token } = harness.command({ options: [prompt('huge')] });
