@@ -7,9 +7,10 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
 } from 'discord.js';
+import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
-import { localisations, type MessageKey, t } from '../src/i18n/index.ts';
+import { type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
   cancelJob,
@@ -20,9 +21,6 @@ import {
 } from '../src/jobs/index.ts';
 
 export const name = 'video-admin';
-
-/** Subcommand and option names in zh-CN and zh-TW; descriptions come from the catalogues. */
-const zhNames = (simplified: string, traditional: string) => ({ 'zh-CN': simplified, 'zh-TW': traditional });
 
 /** Channels members chat in; a thread is allowed through its parent, a category not at all. */
 export const allowableChannelTypes = [
@@ -35,168 +33,73 @@ export const allowableChannelTypes = [
 ] as const;
 
 export function data() {
-  const en = (key: MessageKey) => t('en-US', key);
-  return new SlashCommandBuilder()
-    .setName(name)
-    .setNameLocalizations(zhNames('视频管理', '視頻管理'))
-    .setDescription(en('command.admin.description'))
-    .setDescriptionLocalizations(localisations('command.admin.description'))
+  return named(new SlashCommandBuilder(), name, ['视频管理', '視頻管理'], 'command.admin.description')
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((sub) =>
-      sub
-        .setName('quota')
-        .setNameLocalizations(zhNames('额度', '額度'))
-        .setDescription(en('command.admin.quota'))
-        .setDescriptionLocalizations(localisations('command.admin.quota'))
+      named(sub, 'quota', ['额度', '額度'], 'command.admin.quota')
         .addIntegerOption((o) =>
-          o
-            .setName('in_flight')
-            .setNameLocalizations(zhNames('同时进行', '同時進行'))
-            .setDescription(en('command.admin.quota.in_flight'))
-            .setDescriptionLocalizations(localisations('command.admin.quota.in_flight'))
+          named(o, 'in_flight', ['同时进行', '同時進行'], 'command.admin.quota.in_flight')
             .setMinValue(1)
             .setMaxValue(100),
         )
         .addIntegerOption((o) =>
-          o
-            .setName('per_day')
-            .setNameLocalizations(zhNames('每日数量', '每日數量'))
-            .setDescription(en('command.admin.quota.per_day'))
-            .setDescriptionLocalizations(localisations('command.admin.quota.per_day'))
+          named(o, 'per_day', ['每日数量', '每日數量'], 'command.admin.quota.per_day')
             .setMinValue(1)
             .setMaxValue(10_000),
         )
         .addIntegerOption((o) =>
-          o
-            .setName('guild_seconds')
-            .setNameLocalizations(zhNames('服务器秒数', '伺服器秒數'))
-            .setDescription(en('command.admin.quota.guild_seconds'))
-            .setDescriptionLocalizations(localisations('command.admin.quota.guild_seconds'))
+          named(o, 'guild_seconds', ['服务器秒数', '伺服器秒數'], 'command.admin.quota.guild_seconds')
             .setMinValue(1)
             .setMaxValue(1_000_000),
         ),
     )
+    .addSubcommand((sub) => named(sub, 'channels', ['频道列表', '頻道列表'], 'command.admin.channels'))
     .addSubcommand((sub) =>
-      sub
-        .setName('channels')
-        .setNameLocalizations(zhNames('频道列表', '頻道列表'))
-        .setDescription(en('command.admin.channels'))
-        .setDescriptionLocalizations(localisations('command.admin.channels')),
-    )
-    .addSubcommand((sub) =>
-      sub
-        .setName('allow-channel')
-        .setNameLocalizations(zhNames('允许频道', '允許頻道'))
-        .setDescription(en('command.admin.allow_channel'))
-        .setDescriptionLocalizations(localisations('command.admin.allow_channel'))
-        .addChannelOption((o) =>
-          o
-            .setName('channel')
-            .setNameLocalizations(zhNames('频道', '頻道'))
-            .setDescription(en('command.admin.channel'))
-            .setDescriptionLocalizations(localisations('command.admin.channel'))
+      named(sub, 'allow-channel', ['允许频道', '允許頻道'], 'command.admin.allow_channel').addChannelOption(
+        (o) =>
+          named(o, 'channel', ['频道', '頻道'], 'command.admin.channel')
             .addChannelTypes(...allowableChannelTypes)
             .setRequired(true),
-        ),
+      ),
     )
     .addSubcommand((sub) =>
-      sub
-        .setName('disallow-channel')
-        .setNameLocalizations(zhNames('移除频道', '移除頻道'))
-        .setDescription(en('command.admin.disallow_channel'))
-        .setDescriptionLocalizations(localisations('command.admin.disallow_channel'))
-        .addChannelOption((o) =>
-          o
-            .setName('channel')
-            .setNameLocalizations(zhNames('频道', '頻道'))
-            .setDescription(en('command.admin.channel'))
-            .setDescriptionLocalizations(localisations('command.admin.channel'))
-            .setRequired(true),
-        ),
+      named(
+        sub,
+        'disallow-channel',
+        ['移除频道', '移除頻道'],
+        'command.admin.disallow_channel',
+      ).addChannelOption((o) =>
+        named(o, 'channel', ['频道', '頻道'], 'command.admin.channel').setRequired(true),
+      ),
     )
     .addSubcommand((sub) =>
-      sub
-        .setName('moderator-role')
-        .setNameLocalizations(zhNames('管理员角色', '管理員角色'))
-        .setDescription(en('command.admin.moderator_role'))
-        .setDescriptionLocalizations(localisations('command.admin.moderator_role'))
-        .addRoleOption((o) =>
-          o
-            .setName('role')
-            .setNameLocalizations(zhNames('角色', '角色'))
-            .setDescription(en('command.admin.role'))
-            .setDescriptionLocalizations(localisations('command.admin.role')),
-        ),
+      named(
+        sub,
+        'moderator-role',
+        ['管理员角色', '管理員角色'],
+        'command.admin.moderator_role',
+      ).addRoleOption((o) => named(o, 'role', ['角色', '角色'], 'command.admin.role')),
     )
     .addSubcommand((sub) =>
-      sub
-        .setName('block')
-        .setNameLocalizations(zhNames('封禁', '封禁'))
-        .setDescription(en('command.admin.block'))
-        .setDescriptionLocalizations(localisations('command.admin.block'))
-        .addUserOption((o) =>
-          o
-            .setName('user')
-            .setNameLocalizations(zhNames('成员', '成員'))
-            .setDescription(en('command.admin.user'))
-            .setDescriptionLocalizations(localisations('command.admin.user'))
-            .setRequired(true),
-        )
+      named(sub, 'block', ['封禁', '封禁'], 'command.admin.block')
+        .addUserOption((o) => named(o, 'user', ['成员', '成員'], 'command.admin.user').setRequired(true))
         .addStringOption((o) =>
-          o
-            .setName('reason')
-            .setNameLocalizations(zhNames('原因', '原因'))
-            .setDescription(en('command.admin.reason'))
-            .setDescriptionLocalizations(localisations('command.admin.reason'))
-            .setMaxLength(200),
+          named(o, 'reason', ['原因', '原因'], 'command.admin.reason').setMaxLength(200),
         ),
     )
     .addSubcommand((sub) =>
-      sub
-        .setName('unblock')
-        .setNameLocalizations(zhNames('解封', '解封'))
-        .setDescription(en('command.admin.unblock'))
-        .setDescriptionLocalizations(localisations('command.admin.unblock'))
-        .addUserOption((o) =>
-          o
-            .setName('user')
-            .setNameLocalizations(zhNames('成员', '成員'))
-            .setDescription(en('command.admin.user'))
-            .setDescriptionLocalizations(localisations('command.admin.user'))
-            .setRequired(true),
-        ),
+      named(sub, 'unblock', ['解封', '解封'], 'command.admin.unblock').addUserOption((o) =>
+        named(o, 'user', ['成员', '成員'], 'command.admin.user').setRequired(true),
+      ),
     )
     .addSubcommand((sub) =>
-      sub
-        .setName('cancel')
-        .setNameLocalizations(zhNames('取消任务', '取消任務'))
-        .setDescription(en('command.admin.cancel'))
-        .setDescriptionLocalizations(localisations('command.admin.cancel'))
-        .addIntegerOption((o) =>
-          o
-            .setName('job')
-            .setNameLocalizations(zhNames('任务', '任務'))
-            .setDescription(en('command.admin.job'))
-            .setDescriptionLocalizations(localisations('command.admin.job'))
-            .setRequired(true)
-            .setMinValue(1),
-        ),
+      named(sub, 'cancel', ['取消任务', '取消任務'], 'command.admin.cancel').addIntegerOption((o) =>
+        named(o, 'job', ['任务', '任務'], 'command.admin.job').setRequired(true).setMinValue(1),
+      ),
     )
-    .addSubcommand((sub) =>
-      sub
-        .setName('usage')
-        .setNameLocalizations(zhNames('用量', '用量'))
-        .setDescription(en('command.admin.usage'))
-        .setDescriptionLocalizations(localisations('command.admin.usage')),
-    )
-    .addSubcommand((sub) =>
-      sub
-        .setName('audit')
-        .setNameLocalizations(zhNames('操作记录', '操作記錄'))
-        .setDescription(en('command.admin.audit'))
-        .setDescriptionLocalizations(localisations('command.admin.audit')),
-    );
+    .addSubcommand((sub) => named(sub, 'usage', ['用量', '用量'], 'command.admin.usage'))
+    .addSubcommand((sub) => named(sub, 'audit', ['操作记录', '操作記錄'], 'command.admin.audit'));
 }
 
 type Handler = (

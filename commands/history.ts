@@ -8,6 +8,7 @@ import {
   MessageFlags,
   SlashCommandBuilder,
 } from 'discord.js';
+import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { parseHistoryCustomId } from '../src/discord/customIds.ts';
 import { isModerator } from '../src/discord/permissions.ts';
@@ -25,33 +26,17 @@ import type { Job } from '../src/jobs/index.ts';
 export const name = 'video-history';
 
 export function data() {
-  const en = (key: Parameters<typeof t>[1]) => t('en-US', key);
-  return new SlashCommandBuilder()
-    .setName(name)
-    .setNameLocalizations({ 'zh-CN': '视频记录', 'zh-TW': '視頻記錄' })
-    .setDescription(en('command.history.description'))
-    .setDescriptionLocalizations(localisations('command.history.description'))
+  return named(new SlashCommandBuilder(), name, ['视频记录', '視頻記錄'], 'command.history.description')
     .setContexts(InteractionContextType.Guild)
-    .addUserOption((option) =>
-      option
-        .setName('user')
-        .setNameLocalizations({ 'zh-CN': '成员', 'zh-TW': '成員' })
-        .setDescription(en('command.history.user'))
-        .setDescriptionLocalizations(localisations('command.history.user')),
-    )
+    .addUserOption((option) => named(option, 'user', ['成员', '成員'], 'command.history.user'))
     .addStringOption((option) =>
-      option
-        .setName('status')
-        .setNameLocalizations({ 'zh-CN': '状态', 'zh-TW': '狀態' })
-        .setDescription(en('command.history.status'))
-        .setDescriptionLocalizations(localisations('command.history.status'))
-        .addChoices(
-          ...(['running', 'delivered', 'failed', 'canceled'] as const).map((status) => ({
-            name: t('en-US', `status.${status}`),
-            name_localizations: localisations(`status.${status}`),
-            value: status,
-          })),
-        ),
+      named(option, 'status', ['状态', '狀態'], 'command.history.status').addChoices(
+        ...(['running', 'delivered', 'failed', 'canceled'] as const).map((status) => ({
+          name: t('en-US', `status.${status}`),
+          name_localizations: localisations(`status.${status}`),
+          value: status,
+        })),
+      ),
     );
 }
 

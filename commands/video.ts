@@ -6,12 +6,13 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
+import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
 import { ephemeralText, formatBytes } from '../src/discord/render.ts';
 import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
 import { refuseAfterDefer, startJob } from '../src/discord/startJob.ts';
-import { localisations, t } from '../src/i18n/index.ts';
+import { t } from '../src/i18n/index.ts';
 import {
   effectiveLimits,
   maxPromptLength,
@@ -41,54 +42,24 @@ export function sizeLabel(size: string, locale: string): string {
 
 /** The command definition; the model choices come from the configured catalogue. */
 export function data(catalogue: Catalogue) {
-  const en = (key: Parameters<typeof t>[1]) => t('en-US', key);
-  return new SlashCommandBuilder()
-    .setName(name)
-    .setNameLocalizations({ 'zh-CN': '视频', 'zh-TW': '視頻' })
-    .setDescription(en('command.video.description'))
-    .setDescriptionLocalizations(localisations('command.video.description'))
+  return named(new SlashCommandBuilder(), name, ['视频', '視頻'], 'command.video.description')
     .setContexts(InteractionContextType.Guild)
     .addStringOption((option) =>
-      option
-        .setName('prompt')
-        .setNameLocalizations({ 'zh-CN': '提示词', 'zh-TW': '提示詞' })
-        .setDescription(en('command.video.prompt'))
-        .setDescriptionLocalizations(localisations('command.video.prompt'))
+      named(option, 'prompt', ['提示词', '提示詞'], 'command.video.prompt')
         .setRequired(true)
         .setMaxLength(maxPromptLength),
     )
     .addIntegerOption((option) =>
-      option
-        .setName('duration')
-        .setNameLocalizations({ 'zh-CN': '时长', 'zh-TW': '時長' })
-        .setDescription(en('command.video.duration'))
-        .setDescriptionLocalizations(localisations('command.video.duration'))
-        .setAutocomplete(true),
+      named(option, 'duration', ['时长', '時長'], 'command.video.duration').setAutocomplete(true),
     )
     .addStringOption((option) =>
-      option
-        .setName('size')
-        .setNameLocalizations({ 'zh-CN': '尺寸', 'zh-TW': '尺寸' })
-        .setDescription(en('command.video.size'))
-        .setDescriptionLocalizations(localisations('command.video.size'))
-        .setAutocomplete(true),
+      named(option, 'size', ['尺寸', '尺寸'], 'command.video.size').setAutocomplete(true),
     )
-    .addAttachmentOption((option) =>
-      option
-        .setName('image')
-        .setNameLocalizations({ 'zh-CN': '参考图', 'zh-TW': '參考圖' })
-        .setDescription(en('command.video.image'))
-        .setDescriptionLocalizations(localisations('command.video.image')),
-    )
+    .addAttachmentOption((option) => named(option, 'image', ['参考图', '參考圖'], 'command.video.image'))
     .addStringOption((option) =>
-      option
-        .setName('model')
-        .setNameLocalizations({ 'zh-CN': '模型', 'zh-TW': '模型' })
-        .setDescription(en('command.video.model'))
-        .setDescriptionLocalizations(localisations('command.video.model'))
-        .addChoices(
-          ...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id })),
-        ),
+      named(option, 'model', ['模型', '模型'], 'command.video.model').addChoices(
+        ...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id })),
+      ),
     );
 }
 
