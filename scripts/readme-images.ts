@@ -9,51 +9,24 @@ import type { APIEmbed } from 'discord.js';
 import { renderJob } from '../src/discord/render.ts';
 import type { Job } from '../src/jobs/index.ts';
 import { builtInModels } from '../src/provider/index.ts';
+import { createdAt, jobFixture } from '../test/discord/fixtures.ts';
 
 const out = join(import.meta.dirname, '../docs/images');
-const createdAt = Date.UTC(2026, 10, 24, 12, 0, 0);
-const base: Job = {
+// The tests' job row, with what the pictures show.
+const base: Job = jobFixture({
   id: 42,
-  remoteId: 'video_abc',
   guildId: '1',
   channelId: '2',
   userId: '3',
   applicationId: '4',
   interactionId: '5',
   interactionToken: null,
-  interactionCreatedAt: createdAt,
   replyMessageId: '6',
-  ephemeral: false,
-  attachmentSizeLimit: 10 * 1024 * 1024,
-  locale: 'en-US',
-  model: 'veo-3.1-fast-generate-preview',
   prompt: 'A cinematic lion at sunset on a savanna ridge, golden hour, slow dolly-in',
   seconds: 8,
-  size: '1280x720',
-  referenceUrl: null,
   referenceName: 'lion-reference.png',
-  remixOfJobId: null,
-  state: 'in_progress',
-  progress: 42,
-  reportsProgress: true,
-  errorKind: null,
-  errorCode: null,
-  errorMessage: null,
-  videoUrl: null,
-  videoExpiresAt: null,
-  mediaPath: null,
-  mediaBytes: null,
-  charged: true,
-  createdAt,
   updatedAt: createdAt,
-  completedAt: null,
-  deliveredAt: null,
-  nextPollAt: null,
-  pollAttempts: 0,
-  progressChangedAt: null,
-  deliveryAttempts: 0,
-  fallbackChannelId: null,
-};
+});
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
