@@ -1,14 +1,13 @@
 // The notifier against a real store and delivery, a recording messenger and a clock and timers the
 // test drives: what the member's message would receive, edit by edit.
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createDelivery } from '../../src/discord/delivery.ts';
 import type { JobMessageBody, JobMessenger } from '../../src/discord/messenger.ts';
 import { createNotifier, type Schedule } from '../../src/discord/notifier.ts';
 import { progressBar } from '../../src/discord/render.ts';
 import { createTracker, type Job, type MediaStore, openJobStore } from '../../src/jobs/index.ts';
+import { generous, newJob, silent } from '../jobs/helpers.ts';
 
-const silent = pino({ level: 'silent' });
 const windowMs = 5_000;
 
 interface Edit {
@@ -94,18 +93,7 @@ function setUp() {
   });
   notifier.attach(tracker);
 
-  const inserted = store.insertWithinQuota(
-    {
-      guildId: 'g1',
-      channelId: 'c1',
-      userId: 'u1',
-      model: 'veo-3.1-fast-generate-preview',
-      prompt: 'a lion',
-      seconds: 6,
-      size: '1280x720',
-    },
-    { inFlightPerUser: 10, jobsPerUserPerDay: 10, secondsPerGuildPerDay: 1_000 },
-  );
+  const inserted = store.insertWithinQuota(newJob(), generous);
   if (!inserted.ok) throw new Error('quota');
   store.transition(inserted.job.id, 'queued', { remoteId: 'video_1' });
   const job = store.transition(inserted.job.id, 'in_progress', { reportsProgress: true });

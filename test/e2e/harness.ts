@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { type Bot, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -145,6 +146,28 @@ export function embedText(call: RecordedCall): string {
     footer?: { text?: string };
   }[];
   return embeds.map((embed) => [embed.title, embed.description, embed.footer?.text].join('\n')).join('\n');
+}
+
+/** The `/video` option carrying a prompt. */
+export const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
+
+/** The edit of the interaction's reply that uploads the video. */
+export const isUpload = (token: string) => (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
+
+/** The first answer to an interaction (its callback's data, or a follow-up after a deferral), checked ephemeral. */
+export async function ephemeralReply(h: Harness, token: string): Promise<string> {
+  const call = await h.discord.waitForCall(
+    (c) =>
+      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
+      (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
+  );
+  const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
+    content: string;
+    flags: number;
+  };
+  expect(data.flags & 64).toBe(64);
+  return data.content;
 }
 
 export async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {

@@ -1,15 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../fakes/discord.ts';
 import {
   body,
   channelId,
   embedText,
+  ephemeralReply,
   guildId,
   type Harness,
+  isUpload,
   member,
   moderatorPermissions,
   otherChannelId,
   otherGuildId,
+  prompt,
   referencePng,
   startHarness,
   until,
@@ -21,29 +23,11 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
 const providerCreates = (h: Harness) =>
   h.video.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/videos'));
 const jobRows = (h: Harness) =>
   (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
-const isUpload = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
 const delivered = (h: Harness) => until(() => h.bot.store.byState(['delivered'])[0], 15_000);
-
-/** The first answer to an interaction: its callback's data, or a follow-up after a deferral. */
-async function ephemeralReply(h: Harness, token: string): Promise<string> {
-  const call = await h.discord.waitForCall(
-    (c) =>
-      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
-      (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
-  );
-  const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
-    content: string;
-    flags: number;
-  };
-  expect(data.flags & 64).toBe(64);
-  return data.content;
-}
 
 function click(h: Harness, action: string, jobId: number, input: Record<string, unknown> = {}) {
   return h.discord.sendButton({

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupDatabase } from '../../src/backup.ts';
 import { t } from '../../src/i18n/index.ts';
-import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
 import {
   apiKey,
@@ -16,6 +16,7 @@ import {
   embedText,
   guildId,
   type Harness,
+  isUpload,
   member,
   otherMember,
   sampleVideo,
@@ -30,9 +31,6 @@ afterEach(async () => {
   harness = undefined;
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const isUpload = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
 
 /** Checks every line against the Prometheus text exposition format and returns the samples. */
 function parsePrometheus(text: string): Map<string, number> {

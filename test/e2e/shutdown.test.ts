@@ -2,18 +2,13 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../fakes/discord.ts';
-import { type Harness, startHarness, until } from './harness.ts';
+import { type Harness, isUpload, prompt, startHarness, until } from './harness.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
-const isUpload = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
 
 function rowsOnDisk(h: Harness): Record<string, unknown>[] {
   const db = new BetterSqlite3(join(h.dir, 'reelbot.db'), { readonly: true });

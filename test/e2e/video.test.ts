@@ -8,11 +8,14 @@ import {
   botToken,
   channelId,
   embedText,
+  ephemeralReply,
   guildId,
   type Harness,
+  isUpload,
   member,
   moderatorPermissions,
   otherMember,
+  prompt,
   referencePng,
   sampleVideo,
   startHarness,
@@ -25,9 +28,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
-const isUpload = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;
 const isNotice = (call: RecordedCall) =>
   call.method === 'POST' &&
   call.path === `/channels/${channelId}/messages` &&
@@ -47,20 +47,6 @@ function sentMessages(h: Harness): Record<string, unknown>[] {
         (call.path.endsWith('/callback') ? (json.data as Record<string, unknown> | undefined) : json) ?? {}
       );
     });
-}
-
-async function ephemeralReply(h: Harness, token: string): Promise<string> {
-  const call = await h.discord.waitForCall(
-    (c) =>
-      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
-      (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
-  );
-  const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
-    content: string;
-    flags: number;
-  };
-  expect(data.flags & 64).toBe(64);
-  return data.content;
 }
 
 describe('/video end to end', () => {
