@@ -6,7 +6,7 @@ import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
-import { type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
+import { carriesVideo, type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
 
 /** Discord's upload limit for servers without boosts; interactions tell us the real one. */
@@ -187,11 +187,9 @@ export function createDelivery(deps: DeliveryDeps) {
     if (!current || (current.state !== 'completed' && current.state !== 'delivering')) return;
     const shown = current.state === 'delivering' ? await shownBefore(current) : null;
     if (shown) {
-      const before = current;
       // A card without the video and with no link to offer was the "too large, no link" one.
-      const unlinked =
-        !shown.attachments.some((file) => file.filename === videoFileName(before)) && link(before) === null;
-      return finish(store.get(before.id) ?? before, { unlinked });
+      const unlinked = !carriesVideo(shown, current) && link(current) === null;
+      return finish(store.get(current.id) ?? current, { unlinked });
     }
     if (current.state === 'completed') {
       current = store.transition(current.id, 'delivering', {

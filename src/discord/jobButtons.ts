@@ -23,7 +23,7 @@ import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
-import { quotaText } from './replies.ts';
+import { problemText, quotaText } from './replies.ts';
 import { refuseAfterDefer, startJob } from './startJob.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
@@ -126,7 +126,8 @@ async function generateRefusal(
   job: Job,
 ): Promise<string | null> {
   if (!context.catalogue.find(job.model)) {
-    return t(interaction.locale, 'error.unknown_model', {
+    return problemText(interaction.locale, {
+      problem: 'unknown_model',
       model: job.model,
       allowed: context.catalogue.offered.map((m) => m.id).join(', '),
     });

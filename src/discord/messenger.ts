@@ -50,11 +50,16 @@ export function videoFileName(job: Pick<Job, 'id'>): string {
   return `reelbot-${job.id}.mp4`;
 }
 
+/** The message carries the job's uploaded video. */
+export function carriesVideo(message: APIMessage, job: Pick<Job, 'id'>): boolean {
+  return message.attachments.some((attachment) => attachment.filename === videoFileName(job));
+}
+
 /** A final render of the job: only those carry the Regenerate button, or the uploaded video. */
 export function showsJobResult(message: APIMessage, job: Pick<Job, 'id'>): boolean {
   const marker = jobCustomId('regen', job.id);
   return (
-    message.attachments.some((attachment) => attachment.filename === videoFileName(job)) ||
+    carriesVideo(message, job) ||
     (message.components ?? []).some(
       (row) =>
         'components' in row &&

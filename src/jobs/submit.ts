@@ -1,6 +1,12 @@
 // Submitting a job: quota check and row first, then the provider, so a crash leaves a row that explains itself.
 import type { Logger } from 'pino';
-import { ProviderError, type ReferenceImage, type VideoClient, type VideoJob } from '../provider/index.ts';
+import {
+  errorFromThrown,
+  type ProviderError,
+  type ReferenceImage,
+  type VideoClient,
+  type VideoJob,
+} from '../provider/index.ts';
 import { failureFromError, failureFromRemote, providerErrorFromFailure } from './failures.ts';
 import { effectiveLimits } from './quotas.ts';
 import { defaultPollPolicy, type PollPolicy } from './schedule.ts';
@@ -56,7 +62,7 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
           idempotencyKey,
         });
   } catch (thrown) {
-    const error = thrown instanceof ProviderError ? thrown : new ProviderError('network', String(thrown));
+    const error = errorFromThrown(thrown);
     const failure = failureFromError(error);
     const failed = store.tryTransition(
       job.id,

@@ -2,7 +2,7 @@
 // It knows nothing of Discord: it writes rows and emits events.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { ProviderError, type VideoClient, type VideoJob } from '../provider/index.ts';
+import { errorFromThrown, type ProviderError, type VideoClient, type VideoJob } from '../provider/index.ts';
 import { type Failure, failureFromRemote } from './failures.ts';
 import {
   defaultPollPolicy,
@@ -130,10 +130,11 @@ export function createTracker(options: TrackerOptions) {
     if (failed) emit('failed', failed);
   }
 
-  function apply(polled: Job, remote: VideoJob, sentAt: number): void {
-    // The job may have been canceled while the request was in flight: its row has the last word.
-    const job = store.get(polled.id);
-    if (!job || !pollingStates.includes(job.state)) return;
+  /**
+   * Writes what the provider said. The job may have been canceled while the request was in
+   * flight: every write below is conditional on the row still waiting on the provider.
+   */
+  function apply(job: Job, remote: VideoJob, sentAt: number): void {
     const at = now();
     if (rateLimitStreak > 0 && sentAt >= pausedUntil) {
       rateLimitStreak = 0;
@@ -237,9 +238,7 @@ export function createTracker(options: TrackerOptions) {
     try {
       outcome = { remote: await client.retrieve(job.remoteId) };
     } catch (thrown) {
-      outcome = {
-        error: thrown instanceof ProviderError ? thrown : new ProviderError('network', String(thrown)),
-      };
+      outcome = { error: errorFromThrown(thrown) };
     }
     // A stop gave up on this poll: its row keeps its claim, and the next start polls it again.
     if (started !== epoch) return;
