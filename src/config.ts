@@ -149,10 +149,6 @@ const simulatedNote =
   'VIDEO_API_KEY is not set, so reelbot would run its built-in simulated provider (sample clips, no real videos, nothing billed); set it for real videos.';
 
 /**
- * Reads the environment. Every problem is reported at once: each check reads the raw values,
- * so one malformed setting hides no other. No message ever contains a value.
- */
-/**
  * Adds the settings of `.env` (when there is one) to the process environment; variables already
  * set win. Node's --env-file-if-exists would do the same but prints a line when the file is absent.
  */
@@ -160,6 +156,10 @@ export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
 }
 
+/**
+ * Reads the environment. Every problem is reported at once: each check reads the raw values,
+ * so one malformed setting hides no other. No message ever contains a value.
+ */
 export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success
@@ -167,6 +167,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
   const hasKey = Boolean(env.VIDEO_API_KEY?.trim());
   const simulatedAsked = simulatedSetting.safeParse(env.VIDEO_SIMULATED);
+  const simulated =
+    simulatedAsked.success && (simulatedAsked.data === 'auto' ? !hasKey : simulatedAsked.data);
   if (!hasKey && simulatedAsked.success && simulatedAsked.data === false) {
     problems.push(
       'VIDEO_API_KEY is required when VIDEO_SIMULATED=false: the API key of your video gateway (or leave VIDEO_SIMULATED unset to try reelbot with its built-in simulated provider)',
@@ -184,11 +186,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   });
   problems.push(...models.problems);
   if (!parsed.success || problems.length > 0 || !models.catalogue) {
-    const simulatedWouldRun = !hasKey && simulatedAsked.success && simulatedAsked.data !== false;
-    return { ok: false, problems, notes: simulatedWouldRun ? [simulatedNote] : [] };
+    return { ok: false, problems, notes: simulated && !hasKey ? [simulatedNote] : [] };
   }
   const values = parsed.data;
-  const simulated = values.VIDEO_SIMULATED === 'auto' ? !hasKey : values.VIDEO_SIMULATED;
   const warnings: string[] = [];
   if (simulated) {
     warnings.push(
