@@ -137,6 +137,12 @@ export function simulatedLabel(locale: string, context: { simulated?: boolean })
   return context.simulated ? t(locale, 'simulated.label') : undefined;
 }
 
+/** A plain-text message, with the simulated-provider label as small print under it when it applies. */
+export function withSimulatedLabel(text: string, locale: string, context: { simulated?: boolean }): string {
+  const label = simulatedLabel(locale, context);
+  return label ? `${text}\n-# ${label}` : text;
+}
+
 function statusLine(job: Job, locale: string): string {
   const label = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
   if (job.state === 'queued' || job.state === 'in_progress' || job.state === 'submitting') {
@@ -277,11 +283,8 @@ export function renderNotice(
       : job.state === 'expired'
         ? 'notice.expired'
         : 'notice.failed';
-  const label = simulatedLabel(locale, context);
   return {
-    content: [t(locale, key, { user: `<@${job.userId}>` }), label && `-# ${label}`]
-      .filter(Boolean)
-      .join('\n'),
+    content: withSimulatedLabel(t(locale, key, { user: `<@${job.userId}>` }), locale, context),
     allowed_mentions: { parse: [], users: [job.userId] },
   };
 }

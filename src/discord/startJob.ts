@@ -4,7 +4,7 @@ import type { Job, SubmitRequest } from '../jobs/index.ts';
 import { submitJob } from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
-import { ephemeralText, renderJob, simulatedLabel, toReplyOptions } from './render.ts';
+import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 
 type JobSettings = Omit<
@@ -57,12 +57,14 @@ export async function startJob(
     },
   );
   if (!result.ok) {
-    const label =
-      result.reason === 'provider' ? simulatedLabel(locale, context.renderContext(result.job)) : undefined;
     const text =
       result.reason === 'quota'
         ? quotaText(locale, result.refusal)
-        : [providerErrorText(locale, result.error), label && `-# ${label}`].filter(Boolean).join('\n');
+        : withSimulatedLabel(
+            providerErrorText(locale, result.error),
+            locale,
+            context.renderContext(result.job),
+          );
     context.logger.info(
       { jobId: result.reason === 'provider' ? result.job.id : undefined, reason: result.reason },
       'submission refused',
