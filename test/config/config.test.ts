@@ -8,6 +8,24 @@ import { loadConfig } from '../../src/config.ts';
 
 const minimal = { DISCORD_TOKEN: 'discord-token-value', VIDEO_API_KEY: 'sk-video-secret-1234' };
 
+/** Runs src/main.ts as `npm start` does, in `cwd` with only `env`; its exit code and stderr lines if it failed. */
+async function npmStartFails(
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; lines: string[] } | null> {
+  const main = join(import.meta.dirname, '../../src/main.ts');
+  return promisify(execFile)(process.execPath, ['--experimental-strip-types', '--no-warnings', main], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+  }).then(
+    () => null,
+    (error: { code: number; stderr: string }) => ({
+      code: error.code,
+      lines: error.stderr.trim().split('\n'),
+    }),
+  );
+}
+
 describe('configuration', () => {
   it('applies the documented defaults', () => {
     const result = loadConfig(minimal);
@@ -122,18 +140,9 @@ describe('configuration', () => {
 
   it('npm start without configuration exits 1 naming DISCORD_TOKEN, and says the simulated provider would run', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'reelbot-noconfig-'));
-    const run = promisify(execFile);
-    const main = join(import.meta.dirname, '../../src/main.ts');
-    const env = { PATH: process.env.PATH ?? '', HOME: cwd };
-    const failure = await run(process.execPath, ['--experimental-strip-types', '--no-warnings', main], {
-      cwd,
-      env,
-    }).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await npmStartFails(cwd);
     expect(failure?.code).toBe(1);
-    const lines = failure?.stderr.trim().split('\n') ?? [];
+    const lines = failure?.lines ?? [];
     expect(lines.filter((line) => line.startsWith('  - '))).toEqual([
       expect.stringContaining('DISCORD_TOKEN is required'),
     ]);
@@ -141,24 +150,16 @@ describe('configuration', () => {
       expect.stringMatching(/VIDEO_API_KEY is not set, so reelbot would run its built-in simulated provider/),
     ]);
   });
-  it('reads .env from the working directory, with the process environment winning, and prints no noise', async () => {
+
+  it('reads .env from the working directory, with the process environment winning', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'reelbot-dotenv-'));
     writeFileSync(
       join(cwd, '.env'),
       'DISCORD_TOKEN=from-dotenv\nVIDEO_SIMULATED=false\nLOG_LEVEL=shouting\n',
     );
-    const run = promisify(execFile);
-    const main = join(import.meta.dirname, '../../src/main.ts');
-    const env = { PATH: process.env.PATH ?? '', HOME: cwd, LOG_LEVEL: 'info' };
-    const failure = await run(process.execPath, ['--experimental-strip-types', '--no-warnings', main], {
-      cwd,
-      env,
-    }).then(
-      () => null,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await npmStartFails(cwd, { LOG_LEVEL: 'info' });
     expect(failure?.code).toBe(1);
-    const lines = failure?.stderr.trim().split('\n') ?? [];
+    const lines = failure?.lines ?? [];
     // DISCORD_TOKEN came from .env; LOG_LEVEL from the environment beat the file's bad value.
     expect(lines.filter((line) => line.startsWith('  - '))).toEqual([
       expect.stringContaining('VIDEO_API_KEY is required'),

@@ -40,6 +40,27 @@ function click(h: Harness, action: string, jobId: number, input: Record<string, 
   });
 }
 
+/**
+ * Regenerate, Remix and a remix modal already open all answer `refusal`, only to the clicker,
+ * with no provider call and no new row.
+ */
+async function expectEveryPathRefused(h: Harness, jobId: number, refusal: string): Promise<void> {
+  const before = { creates: providerCreates(h).length, rows: jobRows(h) };
+  expect(await ephemeralReply(h, click(h, 'regen', jobId).token)).toBe(refusal);
+  expect(await ephemeralReply(h, click(h, 'remix', jobId).token)).toBe(refusal);
+  // The modal may have been opened before the refusal applied: its submission is checked too.
+  const submit = h.discord.sendModalSubmit({
+    guildId,
+    channelId,
+    user: member,
+    customId: `reelbot:remix-modal:${jobId}`,
+    fields: { prompt: 'the same boat at night' },
+  });
+  expect(await ephemeralReply(h, submit.token)).toBe(refusal);
+  expect(providerCreates(h)).toHaveLength(before.creates);
+  expect(jobRows(h)).toBe(before.rows);
+}
+
 const blockedText =
   'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.';
 
@@ -49,22 +70,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
     harness.bot.context.moderation.block(guildId, member.id, '1', 'spam');
-    const before = { creates: providerCreates(harness).length, rows: jobRows(harness) };
-
-    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(blockedText);
-    expect(await ephemeralReply(harness, click(harness, 'remix', job.id).token)).toBe(blockedText);
-    // The modal may already be open from before the block: its submission is checked too.
-    const submit = harness.discord.sendModalSubmit({
-      guildId,
-      channelId,
-      user: member,
-      customId: `reelbot:remix-modal:${job.id}`,
-      fields: { prompt: 'the same boat at night' },
-    });
-    expect(await ephemeralReply(harness, submit.token)).toBe(blockedText);
-
-    expect(providerCreates(harness)).toHaveLength(before.creates);
-    expect(jobRows(harness)).toBe(before.rows);
+    await expectEveryPathRefused(harness, job.id, blockedText);
   });
 
   it('refuses Regenerate and Remix clicked in a channel that is no longer allowed', async () => {
@@ -72,21 +78,11 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
     harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
-    const before = { creates: providerCreates(harness).length, rows: jobRows(harness) };
-    const refusal = `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`;
-
-    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(refusal);
-    expect(await ephemeralReply(harness, click(harness, 'remix', job.id).token)).toBe(refusal);
-    const submit = harness.discord.sendModalSubmit({
-      guildId,
-      channelId,
-      user: member,
-      customId: `reelbot:remix-modal:${job.id}`,
-      fields: { prompt: 'at night' },
-    });
-    expect(await ephemeralReply(harness, submit.token)).toBe(refusal);
-    expect(providerCreates(harness)).toHaveLength(before.creates);
-    expect(jobRows(harness)).toBe(before.rows);
+    await expectEveryPathRefused(
+      harness,
+      job.id,
+      `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`,
+    );
   });
 
   it('accepts /video in a thread whose parent channel is allowed, and refuses one whose parent is not', async () => {
