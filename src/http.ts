@@ -1,7 +1,7 @@
 // The optional HTTP endpoint: health, Prometheus metrics, and finished videos by signed link.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { JobStore } from './jobs/index.ts';
 import { sniffImageType } from './jobs/index.ts';
@@ -33,34 +33,52 @@ function text(
   response.end(body);
 }
 
+/**
+ * Serves a kept video, whole or by one byte range. The file is opened before anything is sent, so
+ * a file pruned meanwhile is a 404; `pipeline` closes it however the viewer leaves (seeking,
+ * closing the tab, Discord's embedder probing ranges).
+ */
 async function serveVideo(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-  const size = (await stat(path)).size;
-  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? '');
-  const headers = {
-    'content-type': 'video/mp4',
-    'accept-ranges': 'bytes',
-    'cache-control': 'private, max-age=3600',
-  };
-  if (range && (range[1] || range[2])) {
-    // Browsers and Discord's embedder seek with single byte ranges.
-    const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
-    const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
-    if (start > end || start >= size) {
-      response.writeHead(416, { 'content-range': `bytes */${size}` });
+  const file = await open(path, 'r').catch(() => null);
+  if (!file) return text(response, 404, 'The video is gone.\n');
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) return text(response, 404, 'The video is gone.\n');
+    const size = info.size;
+    const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.range ?? '');
+    const headers = {
+      'content-type': 'video/mp4',
+      'accept-ranges': 'bytes',
+      'cache-control': 'private, max-age=3600',
+    };
+    let start = 0;
+    let end = size - 1;
+    if (range && (range[1] || range[2])) {
+      // Browsers and Discord's embedder seek with single byte ranges.
+      start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+      end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+      if (start > end || start >= size) {
+        response.writeHead(416, { 'content-range': `bytes */${size}` });
+        response.end();
+        return;
+      }
+      response.writeHead(206, {
+        ...headers,
+        'content-range': `bytes ${start}-${end}/${size}`,
+        'content-length': end - start + 1,
+      });
+    } else {
+      response.writeHead(200, { ...headers, 'content-length': size });
+    }
+    if (request.method === 'HEAD' || size === 0) {
       response.end();
       return;
     }
-    response.writeHead(206, {
-      ...headers,
-      'content-range': `bytes ${start}-${end}/${size}`,
-      'content-length': end - start + 1,
-    });
-    createReadStream(path, { start, end }).pipe(response);
-    return;
+    // A viewer that goes away rejects the pipeline; that is an ordinary end of a download.
+    await pipeline(file.createReadStream({ start, end, autoClose: false }), response).catch(() => undefined);
+  } finally {
+    await file.close();
   }
-  response.writeHead(200, { ...headers, 'content-length': size });
-  if (request.method === 'HEAD') response.end();
-  else createReadStream(path).pipe(response);
 }
 
 /** A job's kept reference image, for gateways that fetch the image by URL (Regenerate). */
@@ -72,31 +90,39 @@ async function serveReference(response: ServerResponse, mediaDir: string, jobId:
   response.end(bytes);
 }
 
+async function handleRequest(
+  request: IncomingMessage,
+  response: ServerResponse,
+  deps: HttpDeps,
+  now: () => number,
+): Promise<void> {
+  // A target such as `//x:70000/` is no URL at all; URL.parse says so instead of throwing.
+  const url = URL.parse(request.url ?? '/', 'http://localhost');
+  if (!url) return text(response, 400, 'bad request target\n');
+  if (url.pathname === '/livez') return text(response, 200, 'ok\n');
+  if (url.pathname === '/readyz')
+    return deps.ready() ? text(response, 200, 'ready\n') : text(response, 503, 'not ready\n');
+  if (url.pathname === '/metrics') {
+    return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
+  }
+  if (url.pathname.startsWith('/media/')) {
+    const link = verifyMediaLink(url, deps.mediaSecret, now());
+    if (link?.kind === 'reference') return serveReference(response, deps.mediaDir, link.jobId);
+    const job = link ? deps.store.get(link.jobId) : undefined;
+    if (!job?.mediaPath) return text(response, 404, 'This link is not valid or has expired.\n');
+    return serveVideo(request, response, job.mediaPath);
+  }
+  return text(response, 404, 'not found\n');
+}
+
 export function startHttpServer(deps: HttpDeps): Promise<Server> {
   const now = deps.now ?? Date.now;
   const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const handle = async () => {
-      if (url.pathname === '/livez') return text(response, 200, 'ok\n');
-      if (url.pathname === '/readyz')
-        return deps.ready() ? text(response, 200, 'ready\n') : text(response, 503, 'not ready\n');
-      if (url.pathname === '/metrics') {
-        return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
-      }
-      if (url.pathname.startsWith('/media/')) {
-        const link = verifyMediaLink(url, deps.mediaSecret, now());
-        if (link?.kind === 'reference') return serveReference(response, deps.mediaDir, link.jobId);
-        const job = link ? deps.store.get(link.jobId) : undefined;
-        if (!job?.mediaPath) return text(response, 404, 'This link is not valid or has expired.\n');
-        return serveVideo(request, response, job.mediaPath).catch(() =>
-          text(response, 404, 'The video is gone.\n'),
-        );
-      }
-      return text(response, 404, 'not found\n');
-    };
-    handle().catch((error: unknown) => {
-      deps.logger.error({ err: error, path: url.pathname }, 'HTTP request failed');
+    // Everything a request can throw ends here: one request never takes the process down.
+    handleRequest(request, response, deps, now).catch((error: unknown) => {
+      deps.logger.error({ err: error, method: request.method }, 'HTTP request failed');
       if (!response.headersSent) text(response, 500, 'internal error\n');
+      else response.destroy();
     });
   });
   return new Promise((resolve, reject) => {

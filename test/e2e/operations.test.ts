@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { backupDatabase } from '../../src/backup.ts';
 import { t } from '../../src/i18n/index.ts';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
+import { startBotProcess } from './botProcess.ts';
 import {
   apiKey,
   body,
@@ -176,22 +176,6 @@ describe('backups', () => {
 });
 
 describe('graceful shutdown', () => {
-  function startProcess(env: Record<string, string>): { child: ChildProcess; output: string[] } {
-    const output: string[] = [];
-    const child = spawn(
-      process.execPath,
-      [
-        '--experimental-strip-types',
-        '--disable-warning=ExperimentalWarning',
-        join(import.meta.dirname, '../../src/main.ts'),
-      ],
-      { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    return { child, output };
-  }
-
   it('stops on SIGTERM mid-job, and the restarted bot finishes the job once', async () => {
     const discord: FakeDiscord = await startFakeDiscord({
       guilds: [{ id: guildId, channels: [{ id: channelId }] }],
@@ -211,7 +195,7 @@ describe('graceful shutdown', () => {
       MEDIA_DIR: join(dir, 'media'),
       LOG_LEVEL: 'info',
     };
-    const first = startProcess(env);
+    const first = startBotProcess(env);
     cleanups.push(() => first.child.kill('SIGKILL'));
     await until(() => first.output.join('').includes('"msg":"slash commands registered"'), 15_000);
     const { token } = discord.sendCommand({
@@ -234,7 +218,7 @@ describe('graceful shutdown', () => {
 
     const [job] = [...video.jobs.values()];
     video.completeJob(job?.id ?? '');
-    const second = startProcess(env);
+    const second = startBotProcess(env);
     cleanups.push(() => second.child.kill('SIGKILL'));
     const upload = await discord.waitForCall(isUpload(token), 20_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);

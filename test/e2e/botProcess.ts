@@ -1,0 +1,26 @@
+// Runs src/main.ts as its own process, as `npm start` does, and collects what it prints.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface BotProcess {
+  child: ChildProcess;
+  output: string[];
+}
+
+/** `nodeArgs` go before the script (e.g. `--import` of a test's fault). */
+export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
+  const output: string[] = [];
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-strip-types',
+      '--disable-warning=ExperimentalWarning',
+      ...nodeArgs,
+      join(import.meta.dirname, '../../src/main.ts'),
+    ],
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  return { child, output };
+}

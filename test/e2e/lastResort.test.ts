@@ -1,0 +1,106 @@
+// The process-wide last resort (src/main.ts), in a real process: a bug elsewhere is logged, and
+// either the bot carries on or it stops the way SIGTERM stops it, never half-way.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
+import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
+import { type BotProcess, startBotProcess } from './botProcess.ts';
+import { apiKey, botToken, channelId, guildId, member, prompt, until } from './harness.ts';
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A test-only module loaded before main.ts: on SIGUSR2 it runs `code` inside the bot's process. */
+const onSigusr2 = (code: string) =>
+  `--import=data:text/javascript,${encodeURIComponent(`process.on('SIGUSR2', () => { ${code} });`)}`;
+
+async function start(fault: string): Promise<{
+  bot: BotProcess;
+  discord: FakeDiscord;
+  video: FakeVideoApi;
+  databasePath: string;
+  exited: Promise<number | null>;
+}> {
+  const discord = await startFakeDiscord({ guilds: [{ id: guildId, channels: [{ id: channelId }] }] });
+  const video = await startFakeVideoApi({ apiKey, pollsToComplete: 1_000 });
+  const dir = mkdtempSync(join(tmpdir(), 'reelbot-last-resort-'));
+  const databasePath = join(dir, 'reelbot.db');
+  const bot = startBotProcess(
+    {
+      DISCORD_TOKEN: botToken,
+      DISCORD_API_URL: discord.restUrl,
+      VIDEO_API_BASE_URL: video.url,
+      VIDEO_API_KEY: apiKey,
+      DATABASE_PATH: databasePath,
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
+    [onSigusr2(fault)],
+  );
+  const exited = new Promise<number | null>((resolve) => bot.child.once('exit', resolve));
+  cleanups.push(
+    () => discord.close(),
+    () => video.close(),
+    () => bot.child.kill('SIGKILL'),
+  );
+  await until(() => bot.output.join('').includes('"msg":"slash commands registered"'), 15_000);
+  return { bot, discord, video, databasePath, exited };
+}
+
+/** The lines the process logged, parsed. */
+function logLines(bot: BotProcess): Record<string, unknown>[] {
+  return bot.output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function endpointPort(bot: BotProcess): number {
+  const line = logLines(bot).find((entry) => entry.msg === 'HTTP endpoint listening');
+  return (line?.address as { port: number }).port;
+}
+
+describe('the last resort', () => {
+  it('logs a promise that failed with nothing to handle it, and keeps serving', async () => {
+    const { bot, exited } = await start("Promise.reject(new Error('a stray rejection'));");
+    bot.child.kill('SIGUSR2');
+    const logged = await until(() =>
+      logLines(bot).find((entry) => (entry.err as { message?: string })?.message === 'a stray rejection'),
+    );
+    expect(logged.level).toBe(50);
+    const livez = await fetch(`http://127.0.0.1:${endpointPort(bot)}/livez`);
+    expect(livez.status).toBe(200);
+    bot.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
+
+  it('stops gracefully on an uncaught exception with exit code 1, leaving the job to the next start', async () => {
+    const { bot, discord, databasePath, exited } = await start("throw new Error('a bug');");
+    const { token } = discord.sendCommand({
+      guildId,
+      channelId,
+      user: member,
+      name: 'video',
+      options: [prompt('survive a bug')],
+    });
+    await discord.waitForCall((c) => c.method === 'PATCH' && c.path.includes(token));
+    bot.child.kill('SIGUSR2');
+    expect(await exited).toBe(1);
+    const lines = logLines(bot);
+    const fatal = lines.find((entry) => entry.level === 60);
+    expect((fatal?.err as { message?: string })?.message).toBe('a bug');
+    expect(lines.some((entry) => entry.msg === 'shutting down')).toBe(true);
+    const db = new BetterSqlite3(databasePath, { readonly: true });
+    expect(db.prepare('SELECT state FROM jobs').all()).toEqual([
+      { state: expect.stringMatching(/^(queued|in_progress)$/) },
+    ]);
+    db.close();
+  }, 30_000);
+});
