@@ -64,7 +64,8 @@ function logLines(bot: BotProcess): Record<string, unknown>[] {
 
 function endpointPort(bot: BotProcess): number {
   const line = logLines(bot).find((entry) => entry.msg === 'HTTP endpoint listening');
-  return (line?.address as { port: number }).port;
+  if (!line) throw new Error('the HTTP endpoint did not start');
+  return (line.address as { port: number }).port;
 }
 
 describe('the last resort', () => {
