@@ -124,13 +124,13 @@ export async function startBot(options: BotOptions) {
   const publicLink = (job: Job) => {
     if (!config.http.publicUrl || !job.mediaPath) return null;
     const expiresAt = now() + config.media.linkTtlHours * 3_600_000;
-    return { url: `${config.http.publicUrl}${signMediaPath(job.id, expiresAt, mediaSecret)}`, expiresAt };
+    return { url: `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret)}`, expiresAt };
   };
-  const referenceLink = (jobId: number) => {
+  const referenceLink = (job: Job) => {
     if (!config.http.publicUrl) return null;
     // Long enough for the provider to fetch it; the link is only used at submission.
     const expiresAt = now() + 3_600_000;
-    return `${config.http.publicUrl}${signMediaPath(jobId, expiresAt, mediaSecret, 'reference')}`;
+    return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, 'reference')}`;
   };
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);

@@ -1,5 +1,6 @@
 // The environment schema: every setting reelbot reads, validated once at start.
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 
@@ -76,7 +77,7 @@ const envSchema = z.object({
   VIDEO_SIMULATED: simulatedSetting,
   VIDEO_API_TIMEOUT_MS: integer(30_000, 1),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
-  MEDIA_DIR: z.string().trim().min(1).default('./data/media'),
+  MEDIA_DIR: z.string().trim().min(1).optional(),
   MEDIA_RETENTION_HOURS: integer(72, 1),
   MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, 1),
   JOB_MAX_AGE_MINUTES: integer(60, 1),
@@ -216,7 +217,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       },
       databasePath: values.DATABASE_PATH,
       media: {
-        dir: values.MEDIA_DIR,
+        // Beside the database by default: the two belong together and move together.
+        dir: values.MEDIA_DIR ?? join(dirname(values.DATABASE_PATH), 'media'),
         retentionHours: values.MEDIA_RETENTION_HOURS,
         linkTtlHours: values.MEDIA_LINK_TTL_HOURS,
       },

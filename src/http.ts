@@ -3,8 +3,7 @@ import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { JobStore } from './jobs/index.ts';
-import { sniffImageType } from './jobs/index.ts';
+import { type JobStore, keptVideoPath, type MediaOwner, sniffImageType } from './jobs/index.ts';
 import { loadReferenceImage } from './jobs/referenceImages.ts';
 import { verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
@@ -82,8 +81,8 @@ async function serveVideo(request: IncomingMessage, response: ServerResponse, pa
 }
 
 /** A job's kept reference image, for gateways that fetch the image by URL (Regenerate). */
-async function serveReference(response: ServerResponse, mediaDir: string, jobId: number): Promise<void> {
-  const bytes = await loadReferenceImage(mediaDir, jobId);
+async function serveReference(response: ServerResponse, mediaDir: string, job: MediaOwner): Promise<void> {
+  const bytes = await loadReferenceImage(mediaDir, job);
   const type = bytes ? sniffImageType(bytes) : null;
   if (!bytes || !type) return text(response, 404, 'The image is gone.\n');
   response.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength });
@@ -107,10 +106,14 @@ async function handleRequest(
   }
   if (url.pathname.startsWith('/media/')) {
     const link = verifyMediaLink(url, deps.mediaSecret, now());
-    if (link?.kind === 'reference') return serveReference(response, deps.mediaDir, link.jobId);
-    const job = link ? deps.store.get(link.jobId) : undefined;
-    if (!job?.mediaPath) return text(response, 404, 'This link is not valid or has expired.\n');
-    return serveVideo(request, response, job.mediaPath);
+    const job = link ? deps.store.get(link.job.id) : undefined;
+    // The number alone is not enough: the key says the link was made for this very job.
+    if (!link || !job || job.mediaKey !== link.job.mediaKey) {
+      return text(response, 404, 'This link is not valid or has expired.\n');
+    }
+    if (link.kind === 'reference') return serveReference(response, deps.mediaDir, job);
+    if (!job.mediaPath) return text(response, 404, 'The video is gone.\n');
+    return serveVideo(request, response, keptVideoPath(deps.mediaDir, job));
   }
   return text(response, 404, 'not found\n');
 }

@@ -1,42 +1,45 @@
 // Signed, expiring links to what the bot keeps in its media folder, served by its own HTTP
 // endpoint: finished videos, and reference images (for gateways that take an image by URL). Pure.
+// A link names the job by its number and its media key, both signed: a link made for one job
+// never opens another, even one with the same number in a database started afresh.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { MediaOwner } from './jobs/index.ts';
 
 export type MediaKind = 'video' | 'reference';
 
-function signature(jobId: number, kind: MediaKind, expires: number, secret: string): Buffer {
+function signature(job: MediaOwner, kind: MediaKind, expires: number, secret: string): Buffer {
   // The kind is signed too, so a video link cannot be turned into a reference link or back.
-  const subject = kind === 'video' ? `${jobId}:${expires}` : `${jobId}:${kind}:${expires}`;
-  return createHmac('sha256', secret).update(subject).digest();
+  return createHmac('sha256', secret).update(`${job.id}:${job.mediaKey}:${kind}:${expires}`).digest();
 }
 
-function path(jobId: number, kind: MediaKind): string {
-  return kind === 'video' ? `/media/${jobId}.mp4` : `/media/${jobId}/reference`;
+function path(job: MediaOwner, kind: MediaKind): string {
+  const name = `${job.id}-${job.mediaKey}`;
+  return kind === 'video' ? `/media/${name}.mp4` : `/media/${name}/reference`;
 }
 
 export function signMediaPath(
-  jobId: number,
+  job: MediaOwner,
   expiresAt: number,
   secret: string,
   kind: MediaKind = 'video',
 ): string {
   const expires = Math.floor(expiresAt / 1000);
-  const sig = signature(jobId, kind, expires, secret).toString('base64url');
-  return `${path(jobId, kind)}?expires=${expires}&sig=${sig}`;
+  const sig = signature(job, kind, expires, secret).toString('base64url');
+  return `${path(job, kind)}?expires=${expires}&sig=${sig}`;
 }
 
-/** The job and what of it the link names, when the link is genuine and not expired, else null. */
+/** The job (number and key) and what of it the link names, when genuine and not expired, else null. */
 export function verifyMediaLink(
   url: URL,
   secret: string,
   now: number,
-): { jobId: number; kind: MediaKind } | null {
-  const match = /^\/media\/(\d{1,15})(\.mp4|\/reference)$/.exec(url.pathname);
+): { job: MediaOwner; kind: MediaKind } | null {
+  const match = /^\/media\/(\d{1,15})-([0-9a-f]{32})(\.mp4|\/reference)$/.exec(url.pathname);
   const expires = Number(url.searchParams.get('expires'));
   const given = Buffer.from(url.searchParams.get('sig') ?? '', 'base64url');
-  if (!match?.[1] || !Number.isInteger(expires) || expires * 1000 < now) return null;
-  const jobId = Number(match[1]);
-  const kind: MediaKind = match[2] === '.mp4' ? 'video' : 'reference';
-  const expected = signature(jobId, kind, expires, secret);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? { jobId, kind } : null;
+  if (!match?.[1] || !match[2] || !Number.isInteger(expires) || expires * 1000 < now) return null;
+  const job = { id: Number(match[1]), mediaKey: match[2] };
+  const kind: MediaKind = match[3] === '.mp4' ? 'video' : 'reference';
+  const expected = signature(job, kind, expires, secret);
+  return given.length === expected.length && timingSafeEqual(given, expected) ? { job, kind } : null;
 }

@@ -27,5 +27,5 @@ export interface BotContext {
   /** The bot's own signed link to a job's kept video; null without PUBLIC_URL or a kept copy. */
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
   /** The bot's own signed link to a job's kept reference image; null without PUBLIC_URL. */
-  referenceLink: (jobId: number) => string | null;
+  referenceLink: (job: Job) => string | null;
 }

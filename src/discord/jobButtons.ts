@@ -83,7 +83,7 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
 async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
   if (!job.referenceUrl) return undefined;
   const fileName = job.referenceName ?? 'reference.png';
-  const kept = await loadReferenceImage(context.config.media.dir, job.id);
+  const kept = await loadReferenceImage(context.config.media.dir, job);
   const keptType = kept ? sniffImageType(kept) : null;
   const takesFile = context.catalogue.find(job.model)?.referenceShape === 'multipart';
   if (kept && keptType && takesFile) {
@@ -95,7 +95,7 @@ async function reuseReference(job: Job, context: BotContext): Promise<ReferenceI
     return { url: job.referenceUrl, bytes: fresh, contentType: freshType, fileName };
   }
   if (!kept || !keptType) return undefined;
-  const ownLink = context.referenceLink(job.id);
+  const ownLink = context.referenceLink(job);
   if (ownLink) return { url: ownLink, bytes: kept, contentType: keptType, fileName };
   const dataUrl = `data:${keptType};base64,${Buffer.from(kept).toString('base64')}`;
   return { url: dataUrl, bytes: kept, contentType: keptType, fileName };

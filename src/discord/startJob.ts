@@ -84,7 +84,7 @@ export async function startJob(
   });
   const referenceBytes = settings.reference?.bytes;
   if (referenceBytes) {
-    await saveReferenceImage(context.config.media.dir, job.id, referenceBytes).catch((error: unknown) => {
+    await saveReferenceImage(context.config.media.dir, job, referenceBytes).catch((error: unknown) => {
       context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
     });
   }

@@ -5,6 +5,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { errorFromThrown, type ProviderError, type VideoClient } from '../provider/index.ts';
+import { keptVideoPath, type MediaOwner } from './keptFiles.ts';
 import type { Job } from './store.ts';
 
 /** The kept file, or why it could not be downloaded (a timeout or broken stream is typed too). */
@@ -12,7 +13,8 @@ export type MediaFile = { ok: true; path: string; bytes: number } | { ok: false;
 
 export interface MediaStore {
   dir: string;
-  pathFor(jobId: number): string;
+  /** Where this job's video is kept: its name carries the job's number and media key. */
+  videoPath(job: MediaOwner): string;
   /** Downloads the job's video (streamed, size-capped) unless it is already here. Never rejects. */
   ensure(job: Job): Promise<MediaFile>;
   /** Deletes files older than the retention; returns how many went. */
@@ -27,7 +29,7 @@ export function createMediaStore(deps: {
   now?: () => number;
 }): MediaStore {
   const now = deps.now ?? Date.now;
-  const pathFor = (jobId: number) => join(deps.dir, `reelbot-${jobId}.mp4`);
+  const videoPath = (job: MediaOwner) => keptVideoPath(deps.dir, job);
 
   async function existing(path: string): Promise<number | null> {
     try {
@@ -38,7 +40,8 @@ export function createMediaStore(deps: {
   }
 
   async function download(job: Job): Promise<{ path: string; bytes: number }> {
-    const path = pathFor(job.id);
+    // Only a file named for this very job counts: one of another database never matches its key.
+    const path = videoPath(job);
     const size = await existing(path);
     if (size !== null) return { path, bytes: size };
     await mkdir(deps.dir, { recursive: true });
@@ -65,7 +68,7 @@ export function createMediaStore(deps: {
 
   return {
     dir: deps.dir,
-    pathFor,
+    videoPath,
     async ensure(job) {
       try {
         return { ok: true, ...(await download(job)) };

@@ -2,14 +2,14 @@
 // Discord's attachment links are signed and expire after about a day, so Regenerate cannot
 // rely on downloading the image again.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { keptReferencePath, type MediaOwner } from './keptFiles.ts';
 
-export function referenceImagePath(mediaDir: string, jobId: number): string {
-  return join(mediaDir, `reelbot-${jobId}-reference.img`);
-}
-
-export async function saveReferenceImage(mediaDir: string, jobId: number, bytes: Uint8Array): Promise<void> {
-  const path = referenceImagePath(mediaDir, jobId);
+export async function saveReferenceImage(
+  mediaDir: string,
+  job: MediaOwner,
+  bytes: Uint8Array,
+): Promise<void> {
+  const path = keptReferencePath(mediaDir, job);
   await mkdir(mediaDir, { recursive: true });
   // Written under a temporary name so a crash never leaves a truncated image that looks whole.
   const partial = `${path}.part`;
@@ -22,10 +22,10 @@ export async function saveReferenceImage(mediaDir: string, jobId: number, bytes:
   }
 }
 
-/** The stored bytes, or null when the job had none or they were pruned. */
-export async function loadReferenceImage(mediaDir: string, jobId: number): Promise<Uint8Array | null> {
+/** This job's stored bytes, or null when it had none or they were pruned. */
+export async function loadReferenceImage(mediaDir: string, job: MediaOwner): Promise<Uint8Array | null> {
   try {
-    return new Uint8Array(await readFile(referenceImagePath(mediaDir, jobId)));
+    return new Uint8Array(await readFile(keptReferencePath(mediaDir, job)));
   } catch {
     return null;
   }

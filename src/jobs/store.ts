@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { newMediaKey } from './keptFiles.ts';
 import { migrate } from './migrations.ts';
 import {
   canTransition,
@@ -54,6 +55,8 @@ export interface Job {
   deliveryAttempts: number;
   /** Where a final edit posted (or was about to post) a new message or DM; checked after a restart. */
   fallbackChannelId: string | null;
+  /** Random, made with the row: names the job's kept files and is signed into its links. */
+  mediaKey: string;
 }
 
 export interface NewJob {
@@ -177,6 +180,7 @@ const columns: Record<keyof Job, string> = {
   progressChangedAt: 'progress_changed_at',
   deliveryAttempts: 'delivery_attempts',
   fallbackChannelId: 'fallback_channel_id',
+  mediaKey: 'media_key',
 };
 const booleanColumns = new Set<keyof Job>(['ephemeral', 'reportsProgress', 'charged']);
 const selectList = Object.entries(columns)
@@ -332,8 +336,8 @@ export function openJobStore(options: JobStoreOptions) {
     const result = prepare(
       `INSERT INTO jobs (guild_id, channel_id, user_id, application_id, interaction_id, interaction_token,
          interaction_created_at, ephemeral, attachment_size_limit, locale, model, prompt, seconds, size,
-         reference_url, reference_name, remix_of_job_id, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
+         reference_url, reference_name, remix_of_job_id, media_key, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
     ).run(
       job.guildId,
       job.channelId,
@@ -352,6 +356,7 @@ export function openJobStore(options: JobStoreOptions) {
       job.referenceUrl ?? null,
       job.referenceName ?? null,
       job.remixOfJobId ?? null,
+      newMediaKey(),
       at,
       at,
     );

@@ -27,6 +27,17 @@ async function npmStartFails(
 }
 
 describe('configuration', () => {
+  it('keeps the media folder beside the database unless MEDIA_DIR says otherwise', () => {
+    const mediaDir = (env: Record<string, string>) => {
+      const result = loadConfig({ ...minimal, ...env });
+      if (!result.ok) throw new Error(result.problems.join('\n'));
+      return result.config.media.dir;
+    };
+    expect(mediaDir({})).toBe(join('data', 'media'));
+    expect(mediaDir({ DATABASE_PATH: '/srv/reelbot/jobs.db' })).toBe('/srv/reelbot/media');
+    expect(mediaDir({ DATABASE_PATH: '/srv/reelbot/jobs.db', MEDIA_DIR: '/mnt/videos' })).toBe('/mnt/videos');
+  });
+
   it('applies the documented defaults', () => {
     const result = loadConfig(minimal);
     if (!result.ok) throw new Error(result.problems.join('\n'));

@@ -45,6 +45,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     progressChangedAt: null,
     deliveryAttempts: 0,
     fallbackChannelId: null,
+    mediaKey: '0123456789abcdef0123456789abcdef',
     ...overrides,
   };
 }

@@ -60,7 +60,7 @@ function setUp() {
   const store = openJobStore({ path: ':memory:', now });
   const media: MediaStore = {
     dir: '/nonexistent',
-    pathFor: (id) => `/nonexistent/${id}.mp4`,
+    videoPath: (job) => `/nonexistent/${job.id}.mp4`,
     ensure: () => Promise.reject(new Error('no downloads in this test')), // never called here
     prune: () => Promise.resolve(0),
   };

@@ -218,7 +218,7 @@ describe('Regenerate with a reference image', () => {
     const creates = providerCreates(harness).map((r) => r.json as { input_reference: string[] });
     const [link] = creates[1]?.input_reference ?? [];
     const path = new RegExp(
-      `^http://placeholder\\.invalid(/media/${job.id}/reference\\?expires=\\d+&sig=[\\w-]+)$`,
+      `^http://placeholder\\.invalid(/media/${job.id}-${job.mediaKey}/reference\\?expires=\\d+&sig=[\\w-]+)$`,
     ).exec(link ?? '')?.[1];
     expect(path, `the provider was sent ${link}`).toBeDefined();
     const address = harness.bot.http?.address();
@@ -230,7 +230,7 @@ describe('Regenerate with a reference image', () => {
     // The same signature does not open the job's video, nor another job's image.
     const asVideo = `http://127.0.0.1:${address.port}${path?.replace('/reference', '.mp4')}`;
     expect((await fetch(asVideo)).status).toBe(404);
-    const otherJob = `http://127.0.0.1:${address.port}${path?.replace(`/${job.id}/`, `/${job.id + 1}/`)}`;
+    const otherJob = `http://127.0.0.1:${address.port}${path?.replace(`/${job.id}-`, `/${job.id + 1}-`)}`;
     expect((await fetch(otherJob)).status).toBe(404);
   });
 
@@ -244,7 +244,7 @@ describe('Regenerate with a reference image', () => {
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const { rm } = await import('node:fs/promises');
-    await rm(`${harness.dir}/media/reelbot-${job.id}-reference.img`);
+    await rm(`${harness.dir}/media/reelbot-${job.id}-${job.mediaKey}-reference.img`);
     expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(
       'The reference image of this video is no longer available, so it cannot be made again with it. Use /video and attach the image again.',
     );

@@ -103,9 +103,10 @@ describe('HTTP endpoint', () => {
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Watch or download'),
       15_000,
     );
-    const link = /\((http:\/\/placeholder\.invalid(\/media\/\d+\.mp4\?expires=\d+&sig=[\w-]+))\)/.exec(
-      embedText(final),
-    );
+    const link =
+      /\((http:\/\/placeholder\.invalid(\/media\/\d+-[0-9a-f]{32}\.mp4\?expires=\d+&sig=[\w-]+))\)/.exec(
+        embedText(final),
+      );
     expect(link).not.toBeNull();
     const address = harness.bot.http?.address();
     if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');

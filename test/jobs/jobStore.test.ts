@@ -56,6 +56,28 @@ describe('migrations', () => {
     store.close();
   });
 
+  it('gives every job a media key of its own, and forgets files kept under the job number alone', () => {
+    const path = tempDbPath();
+    const old = new BetterSqlite3(path);
+    migrate(old, 5);
+    const insert = old.prepare(
+      `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, media_path)
+       VALUES ('g1', 'c1', 'u1', 'veo-3.1-fast-generate-preview', 'kept', 6, '1280x720', 'delivered', 1, 1, ?)`,
+    );
+    insert.run('data/media/reelbot-1.mp4');
+    insert.run('data/media/reelbot-2.mp4');
+    old.close();
+    const store = openJobStore({ path });
+    const [first, second] = [store.get(1), store.get(2)];
+    expect(first?.mediaKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(second?.mediaKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(first?.mediaKey).not.toBe(second?.mediaKey);
+    expect([first?.mediaPath, second?.mediaPath]).toEqual([null, null]);
+    const inserted = store.insertWithinQuota(newJob(), generous);
+    expect(inserted.ok && inserted.job.mediaKey).toMatch(/^[0-9a-f]{32}$/);
+    store.close();
+  });
+
   it('refuses a database from a newer reelbot', () => {
     const path = tempDbPath();
     const db = new BetterSqlite3(path);

@@ -1,0 +1,33 @@
+// The names of the files a job keeps in the media folder. Each carries the job's number and its
+// media key (random, made when the row is inserted), so a folder that outlives its database, or
+// is shared by two, never hands one job's file to another job with the same number.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+/** What names a job's files: its number and its key. */
+export interface MediaOwner {
+  id: number;
+  mediaKey: string;
+}
+
+export function newMediaKey(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function keptVideoPath(mediaDir: string, job: MediaOwner): string {
+  return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}.mp4`);
+}
+
+export function keptReferencePath(mediaDir: string, job: MediaOwner): string {
+  return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}-reference.img`);
+}
+
+/**
+ * The bot's own naming, today's and before media keys (`reelbot-7.mp4`, `reelbot-7-reference.img`,
+ * never read again), with the `.part` of a download or write in progress. Only these are pruned.
+ */
+const keptFileName = /^reelbot-\d+(-[0-9a-f]{32})?(\.mp4|-reference\.img)(\.part)?$/;
+
+export function isKeptFileName(name: string): boolean {
+  return keptFileName.test(name);
+}

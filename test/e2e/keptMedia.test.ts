@@ -1,0 +1,177 @@
+// Kept files and links belong to their job, not to a job number: a media folder that outlives its
+// database (deleted to start afresh, restored from a backup) never hands one job's file to another.
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  channelId,
+  embedText,
+  guildId,
+  type Harness,
+  isUpload,
+  member,
+  prompt,
+  sampleVideo,
+  startHarness,
+  until,
+} from './harness.ts';
+
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+});
+
+async function start(options: Parameters<typeof startHarness>[0]): Promise<Harness> {
+  const h = await startHarness(options);
+  harnesses.push(h);
+  return h;
+}
+
+/** Starts afresh as an operator does: the database goes, the media folder stays. */
+async function deleteDatabase(dir: string): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) await rm(join(dir, `reelbot.db${suffix}`), { force: true });
+}
+
+/** A real MP4 whose bytes say which database's job it was made for. */
+const videoFor = (label: string) => Buffer.concat([sampleVideo(), Buffer.from(`made for ${label}`)]);
+
+const solidPng = (colour: string) =>
+  sharp({ create: { width: 64, height: 36, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
+
+const uploadModel = {
+  id: 'kling-2',
+  label: 'Kling 2',
+  seconds: [5, 10],
+  sizes: ['1280x720'],
+  referenceShape: 'multipart',
+};
+const uploadModelEnv = { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' };
+
+/** A /video with a reference image; resolves with the delivered job. */
+async function videoWithImage(h: Harness, image: Buffer, name: string) {
+  const attachment = h.discord.addAttachment(image, name, 'image/png');
+  h.command({
+    options: [prompt(`a video from ${name}`), { name: 'image', type: 11, value: attachment.id }],
+    resolved: { attachments: { [attachment.id]: attachment } },
+  });
+  return until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+}
+
+/** Clicks Regenerate on job `jobId` and resolves with the image bytes the provider was sent for the new job. */
+async function regenerate(h: Harness, jobId: number): Promise<Buffer | undefined> {
+  const creates = () => h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
+  const before = creates().length;
+  const click = h.discord.sendButton({
+    guildId,
+    channelId,
+    user: member,
+    customId: `reelbot:regen:${jobId}`,
+    messageId: h.bot.store.get(jobId)?.replyMessageId ?? '1',
+  });
+  await h.discord.waitForCall(isUpload(click.token), 15_000);
+  expect(creates()).toHaveLength(before + 1);
+  return creates().at(-1)?.multipart?.files.input_reference?.bytes;
+}
+
+describe('kept files belong to their job', () => {
+  it("uploads job #1 of a new database with its own video, not the old database's job #1", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-reset-'));
+    const first = await start({ dir, video: { video: videoFor('the first database') } });
+    const one = first.command({ options: [prompt('the first one')] });
+    const firstUpload = await first.discord.waitForCall(isUpload(one.token), 15_000);
+    expect(firstUpload.files[0]?.bytes.equals(videoFor('the first database'))).toBe(true);
+    await first.close();
+    await deleteDatabase(dir);
+
+    const second = await start({ dir, video: { video: videoFor('the second database') } });
+    const two = second.command({ options: [prompt('the second one')] });
+    const secondUpload = await second.discord.waitForCall(isUpload(two.token), 15_000);
+    expect(second.bot.store.byState(['delivering', 'delivered'])[0]?.id).toBe(1);
+    expect(
+      secondUpload.files[0]?.bytes.equals(videoFor('the second database')),
+      "job #1 of the second database was answered with the first database's video",
+    ).toBe(true);
+  });
+
+  it("regenerates with each database's own image, also after a backup is restored", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-restore-'));
+    const [lion, boat] = [await solidPng('#c08020'), await solidPng('#2040c0')];
+    const first = await start({ dir, env: uploadModelEnv });
+    expect((await videoWithImage(first, lion, 'lion.png')).id).toBe(1);
+    await first.close();
+    await copyFile(join(dir, 'reelbot.db'), join(dir, 'backup.db'));
+    await deleteDatabase(dir);
+
+    const second = await start({ dir, env: uploadModelEnv });
+    expect((await videoWithImage(second, boat, 'boat.png')).id).toBe(1);
+    expect((await regenerate(second, 1))?.equals(boat), 'the second database sent another image').toBe(true);
+    await second.close();
+
+    // The first database comes back from its backup, with the same media folder.
+    await deleteDatabase(dir);
+    await copyFile(join(dir, 'backup.db'), join(dir, 'reelbot.db'));
+    const restored = await start({ dir, env: uploadModelEnv });
+    const sent = await regenerate(restored, 1);
+    expect(sent?.equals(boat), "the restored job #1 was regenerated with the other database's image").toBe(
+      false,
+    );
+    expect(sent?.equals(lion)).toBe(true);
+  });
+
+  it('never regenerates with an image kept for another database, even when its own was not kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-unkept-'));
+    const [lion, boat] = [await solidPng('#c08020'), await solidPng('#2040c0')];
+    const first = await start({ dir, env: uploadModelEnv });
+    await videoWithImage(first, lion, 'lion.png');
+    await first.close();
+    await deleteDatabase(dir);
+
+    const second = await start({ dir, env: uploadModelEnv });
+    // Discord fails the first edit of the reply, so the second job #1 never keeps its image.
+    second.discord.failNext(
+      { method: 'PATCH', path: /messages\/@original$/ },
+      500,
+      { message: 'oops', code: 0 },
+      4,
+    );
+    const job = await videoWithImage(second, boat, 'boat.png');
+    expect(job.id).toBe(1);
+    const sent = await regenerate(second, 1);
+    expect(sent?.equals(lion), "job #1 of the second database was regenerated with the first's image").toBe(
+      false,
+    );
+  });
+
+  it('does not open the new job #1 with a link made for the old job #1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-links-'));
+    const env = { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' };
+    const linkOf = async (h: Harness) => {
+      const { token } = h.command({ attachmentSizeLimit: 10_000, options: [prompt('too large to upload')] });
+      const final = await h.discord.waitForCall(
+        (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Watch or download'),
+        15_000,
+      );
+      const path = /\(http:\/\/placeholder\.invalid(\/media\/[^)]+)\)/.exec(embedText(final))?.[1];
+      if (!path) throw new Error('no link');
+      return path;
+    };
+    const first = await start({ dir, env, video: { video: videoFor('the first database') } });
+    const oldLink = await linkOf(first);
+    await first.close();
+    await deleteDatabase(dir);
+
+    const second = await start({ dir, env, video: { video: videoFor('the second database') } });
+    const newLink = await linkOf(second);
+    const address = second.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const base = `http://127.0.0.1:${address.port}`;
+    const viaOld = await fetch(`${base}${oldLink}`);
+    expect(viaOld.status, 'a link made before the reset opened the new job #1').toBe(404);
+    const viaNew = await fetch(`${base}${newLink}`);
+    expect(Buffer.from(await viaNew.arrayBuffer()).equals(videoFor('the second database'))).toBe(true);
+  });
+});
