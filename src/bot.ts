@@ -108,6 +108,7 @@ export async function startBot(options: BotOptions) {
     client: videoClient,
     maxBytes: config.video.maxVideoBytes,
     retentionMs: config.media.retentionHours * 3_600_000,
+    logger,
     now,
   });
 
@@ -237,7 +238,11 @@ export async function startBot(options: BotOptions) {
   if (http) logger.info({ address: http.address() }, 'HTTP endpoint listening');
 
   tracker.start();
-  const pruneTimer = setInterval(() => void media.prune().catch(() => undefined), 3_600_000);
+  // At start too: a bot restarted more often than hourly would otherwise never prune.
+  const prune = () =>
+    void media.prune().catch((error: unknown) => logger.warn({ err: error }, 'pruning failed'));
+  prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
   pruneTimer.unref();
 
   return {

@@ -4,8 +4,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
 import { errorFromThrown, type ProviderError, type VideoClient } from '../provider/index.ts';
-import { keptVideoPath, type MediaOwner } from './keptFiles.ts';
+import { isKeptFileName, keptVideoPath, type MediaOwner } from './keptFiles.ts';
 import type { Job } from './store.ts';
 
 /** The kept file, or why it could not be downloaded (a timeout or broken stream is typed too). */
@@ -17,7 +18,10 @@ export interface MediaStore {
   videoPath(job: MediaOwner): string;
   /** Downloads the job's video (streamed, size-capped) unless it is already here. Never rejects. */
   ensure(job: Job): Promise<MediaFile>;
-  /** Deletes files older than the retention; returns how many went. */
+  /**
+   * Deletes the bot's own files (see isKeptFileName) older than the retention, whatever job or
+   * database they were named for; skips everything else. Returns how many went.
+   */
   prune(): Promise<number>;
 }
 
@@ -26,6 +30,7 @@ export function createMediaStore(deps: {
   client: Pick<VideoClient, 'download' | 'downloadLink'>;
   maxBytes: number;
   retentionMs: number;
+  logger: Logger;
   now?: () => number;
 }): MediaStore {
   const now = deps.now ?? Date.now;
@@ -77,16 +82,25 @@ export function createMediaStore(deps: {
       }
     },
     async prune() {
+      const entries = await readdir(deps.dir, { withFileTypes: true }).catch(() => []);
       let removed = 0;
-      const entries = await readdir(deps.dir).catch(() => [] as string[]);
-      for (const name of entries) {
-        const path = join(deps.dir, name);
-        const info = await stat(path).catch(() => null);
-        if (info && now() - info.mtimeMs > deps.retentionMs) {
+      let failed = 0;
+      for (const entry of entries) {
+        // Only what the bot wrote: an operator's files and folders (lost+found, backups/) stay.
+        if (!entry.isFile() || !isKeptFileName(entry.name)) continue;
+        const path = join(deps.dir, entry.name);
+        try {
+          if (now() - (await stat(path)).mtimeMs <= deps.retentionMs) continue;
           await rm(path, { force: true });
           removed++;
+          deps.logger.debug({ file: entry.name }, 'pruned a kept file');
+        } catch (error) {
+          // One entry that cannot go must not stop the others (or the disk fills).
+          failed++;
+          deps.logger.warn({ err: error }, 'could not prune a kept file');
         }
       }
+      if (removed > 0 || failed > 0) deps.logger.info({ removed, failed }, 'pruned the media folder');
       return removed;
     },
   };

@@ -1,0 +1,106 @@
+// The media folder's upkeep: pruning removes only what the bot wrote, once it is old enough, and
+// never stops at an entry it cannot or must not touch.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createMediaStore } from '../../src/jobs/index.ts';
+
+const hour = 3_600_000;
+const key = '0123456789abcdef0123456789abcdef';
+
+function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, destination), lines };
+}
+
+async function folder(entries: { name: string; ageHours: number; folder?: boolean }[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'reelbot-media-'));
+  const now = Date.now();
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.folder) {
+      await mkdir(path);
+      await writeFile(join(path, 'inside.mp4'), 'kept by someone else');
+    } else {
+      await writeFile(path, 'bytes');
+    }
+    const at = new Date(now - entry.ageHours * hour);
+    await utimes(path, at, at);
+  }
+  return { dir, now };
+}
+
+describe('pruning the media folder', () => {
+  it('removes only old files of its own naming, skipping folders and foreign files, and logs them', async () => {
+    const own = [
+      `reelbot-1-${key}.mp4`,
+      `reelbot-1-${key}-reference.img`,
+      `reelbot-2-${key}.mp4.part`,
+      'reelbot-3.mp4',
+      'reelbot-3-reference.img',
+    ];
+    const others = ['notes.txt', 'reelbot-final.mp4', 'holiday.mp4', `reelbot-4-${key}.mp4.bak`];
+    const { dir, now } = await folder([
+      // Folders an operator or the file system put there, one of them named like a video.
+      { name: 'lost+found', ageHours: 500, folder: true },
+      { name: 'backups', ageHours: 500, folder: true },
+      { name: 'reelbot-9.mp4', ageHours: 500, folder: true },
+      ...own.map((name) => ({ name, ageHours: 100 })),
+      ...others.map((name) => ({ name, ageHours: 100 })),
+      { name: `reelbot-5-${key}.mp4`, ageHours: 1 },
+    ]);
+    const { logger, lines } = capturedLogger();
+    const media = createMediaStore({
+      dir,
+      client: {
+        download: () => Promise.reject(new Error('no downloads')),
+        downloadLink: () => Promise.reject(new Error('no downloads')),
+      },
+      maxBytes: 1_000,
+      retentionMs: 72 * hour,
+      now: () => now,
+      logger,
+    });
+
+    expect(await media.prune()).toBe(own.length);
+    for (const name of own) expect(existsSync(join(dir, name)), name).toBe(false);
+    for (const name of [...others, `reelbot-5-${key}.mp4`, 'lost+found/inside.mp4', 'backups/inside.mp4']) {
+      expect(existsSync(join(dir, name)), name).toBe(true);
+    }
+    expect(existsSync(join(dir, 'reelbot-9.mp4', 'inside.mp4'))).toBe(true);
+
+    const removedLines = lines.filter((line) => line.level === 20 && typeof line.file === 'string');
+    expect(removedLines.map((line) => line.file).sort()).toEqual([...own].sort());
+    const summary = lines.filter((line) => line.level === 30);
+    expect(summary).toEqual([expect.objectContaining({ removed: own.length })]);
+    expect(JSON.stringify(summary)).not.toContain('reelbot-');
+  });
+
+  it('says nothing at info when nothing was old enough', async () => {
+    const { dir, now } = await folder([{ name: `reelbot-1-${key}.mp4`, ageHours: 1 }]);
+    const { logger, lines } = capturedLogger();
+    const media = createMediaStore({
+      dir,
+      client: {
+        download: () => Promise.reject(new Error('no downloads')),
+        downloadLink: () => Promise.reject(new Error('no downloads')),
+      },
+      maxBytes: 1_000,
+      retentionMs: 72 * hour,
+      now: () => now,
+      logger,
+    });
+    expect(await media.prune()).toBe(0);
+    expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
+  });
+});
