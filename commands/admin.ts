@@ -263,6 +263,7 @@ const failureKindNames: Record<FailureKind, MessageKey> = {
   quota: 'failure_kind.quota',
   provider_failed: 'failure_kind.provider_failed',
   delivery_failed: 'failure_kind.delivery_failed',
+  not_a_video: 'failure_kind.not_a_video',
   not_found: 'failure_kind.not_found',
 };
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
+import { type FailureKind, type Job, type JobStore, type MediaStore, sniffImageType } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
 import { carriesVideo, type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
@@ -122,7 +122,13 @@ export function createDelivery(deps: DeliveryDeps) {
         variant: 'thumbnail',
       });
       const data = await readAll(download.stream);
-      return { name: `reelbot-${job.id}-thumbnail.webp`, data, contentType: download.contentType };
+      // Shown only when it is an image, by its bytes: a JSON error or an HTML page is no thumbnail.
+      const type = sniffImageType(data);
+      if (!type) {
+        logger.debug({ jobId: job.id, contentType: download.contentType }, 'the thumbnail is not an image');
+        return null;
+      }
+      return { name: `reelbot-${job.id}-thumbnail.${type.slice('image/'.length)}`, data, contentType: type };
     } catch {
       return null; // A thumbnail is a nicety: many gateways do not have one.
     }
@@ -241,12 +247,14 @@ export function createDelivery(deps: DeliveryDeps) {
         job.attachmentSizeLimit ?? defaultAttachmentLimit,
       );
     }
-    return retryOr(job, () => giveUp(job, error.message));
+    // A wrong file (JSON, HTML, cut short) is retried like any transient failure, then named as such.
+    const kind = error.kind === 'bad_content' ? 'not_a_video' : 'delivery_failed';
+    return retryOr(job, () => giveUp(job, error.message, kind));
   }
 
-  async function giveUp(job: Job, message: string): Promise<void> {
+  async function giveUp(job: Job, message: string, kind: FailureKind = 'delivery_failed'): Promise<void> {
     const failed = store.tryTransition(job.id, 'failed', {
-      errorKind: 'delivery_failed',
+      errorKind: kind,
       errorMessage: message,
     });
     if (failed) await announceEnd(failed);

@@ -57,6 +57,8 @@ export const enUS = {
   'failure.reference_unreadable':
     'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
   'failure.delivery_failed': 'The video was made but could not be delivered.',
+  'failure.not_a_video':
+    'The video was made, but the provider sent a file that is not a video, even after several tries, so there is nothing to show.',
   'failure.not_found': 'The video provider lost track of this job.',
   'failure.rate_limited': 'The video provider is busy. Please try again in a minute.',
 
@@ -195,6 +197,7 @@ export const enUS = {
   'failure_kind.quota': 'provider out of credit',
   'failure_kind.provider_failed': 'provider could not make it',
   'failure_kind.delivery_failed': 'delivery failed',
+  'failure_kind.not_a_video': 'provider sent no video file',
   'failure_kind.not_found': 'lost by the provider',
   'failure_kind.unknown': 'unknown',
   'audit.quota.set': 'set the quotas',

@@ -49,6 +49,7 @@ export const zhCN = {
   'failure.reference_unreadable':
     '无法读取你的参考图(文件损坏或不是图片)。没有向视频服务商发送任何请求;请换一张图片再试。',
   'failure.delivery_failed': '视频已生成,但无法发送。',
+  'failure.not_a_video': '视频已生成,但视频服务商发送的文件不是视频(已多次重试),因此无法显示。',
   'failure.not_found': '视频服务商找不到此任务了。',
   'failure.rate_limited': '视频服务商繁忙,请一分钟后再试。',
 
@@ -182,6 +183,7 @@ export const zhCN = {
   'failure_kind.quota': '服务商余额不足',
   'failure_kind.provider_failed': '服务商生成失败',
   'failure_kind.delivery_failed': '发送失败',
+  'failure_kind.not_a_video': '服务商未发送视频文件',
   'failure_kind.not_found': '服务商丢失任务',
   'failure_kind.unknown': '未知',
   'audit.quota.set': '修改了额度',

@@ -16,6 +16,7 @@ export function failureFromError(error: ProviderError): Failure {
     quota: 'quota',
     not_found: 'not_found',
     too_large: 'delivery_failed',
+    bad_content: 'not_a_video',
   };
   return { kind: kinds[error.kind] ?? 'provider_down', code: error.code, message: error.message };
 }

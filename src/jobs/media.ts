@@ -1,13 +1,20 @@
 // The local media folder: finished videos are kept here for re-sends and history links,
-// because provider links expire within about an hour.
+// because provider links expire within about an hour. Only a download that proved to be a video
+// is kept (see videoCheck).
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { errorFromThrown, type ProviderError, type VideoClient } from '../provider/index.ts';
+import {
+  errorFromThrown,
+  type ProviderError,
+  type VideoClient,
+  type VideoDownload,
+} from '../provider/index.ts';
 import { isKeptFileName, keptVideoPath, type MediaOwner } from './keptFiles.ts';
 import type { Job } from './store.ts';
+import { videoCheck } from './videoCheck.ts';
 
 /** The kept file, or why it could not be downloaded (a timeout or broken stream is typed too). */
 export type MediaFile = { ok: true; path: string; bytes: number } | { ok: false; error: ProviderError };
@@ -50,19 +57,29 @@ export function createMediaStore(deps: {
     const size = await existing(path);
     if (size !== null) return { path, bytes: size };
     await mkdir(deps.dir, { recursive: true });
-    const source = job.remoteId
-      ? await deps.client
-          .download(job.remoteId, { maxBytes: deps.maxBytes })
-          .catch(async (error: unknown) => {
-            // Some gateways serve the file only through their direct link.
-            if (job.videoUrl) return deps.client.downloadLink(job.videoUrl, { maxBytes: deps.maxBytes });
-            throw error;
-          })
-      : await deps.client.downloadLink(job.videoUrl ?? '', { maxBytes: deps.maxBytes });
-    // Written under a temporary name so a crash never leaves a truncated file that looks finished.
+    const options = { maxBytes: deps.maxBytes };
+    if (!job.remoteId) return save(path, await deps.client.downloadLink(job.videoUrl ?? '', options));
+    try {
+      return await save(path, await deps.client.download(job.remoteId, options));
+    } catch (contentError) {
+      // Some gateways serve the file only through their direct link, or /content sent something else.
+      if (!job.videoUrl) throw contentError;
+      const videoUrl = job.videoUrl;
+      return save(path, await deps.client.downloadLink(videoUrl, options)).catch((linkError: unknown) => {
+        // When /content sent a wrong file, that is the reason to report, whatever the link said.
+        throw errorFromThrown(contentError).kind === 'bad_content' ? contentError : linkError;
+      });
+    }
+  }
+
+  /**
+   * Writes a download to `path` only once it proved to be a video; written under a temporary name,
+   * removed on any failure, so a crash or a bad file never leaves something that looks finished.
+   */
+  async function save(path: string, source: VideoDownload): Promise<{ path: string; bytes: number }> {
     const partial = `${path}.part`;
     try {
-      await pipeline(source.stream, createWriteStream(partial));
+      await pipeline(source.stream, videoCheck(), createWriteStream(partial));
       await rename(partial, path);
     } catch (error) {
       await rm(partial, { force: true });

@@ -64,4 +64,6 @@ export type FailureKind =
   | 'quota'
   | 'provider_failed'
   | 'delivery_failed'
+  /** The provider's file was checked and is not a video (JSON, HTML, empty, cut short), even after retries. */
+  | 'not_a_video'
   | 'not_found';

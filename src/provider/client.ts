@@ -193,12 +193,18 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
         abandonBody(response.body);
         throw tooLarge(contentLength, maxBytes);
       }
-      const contentType = response.headers['content-type'];
-      return {
-        stream: cappedBody(response.body, maxBytes),
-        contentType: typeof contentType === 'string' ? contentType : 'application/octet-stream',
-        contentLength,
-      };
+      const header = response.headers['content-type'];
+      const contentType = typeof header === 'string' ? header : 'application/octet-stream';
+      if (isDocumentType(contentType)) {
+        // Gateways answer /content with 200 and a JSON error, or a proxy's HTML page: never the file.
+        abandonBody(response.body);
+        throw new ProviderError(
+          'bad_content',
+          `the video API answered ${response.statusCode} with ${contentType.split(';')[0]} instead of the file`,
+          { status: response.statusCode },
+        );
+      }
+      return { stream: cappedBody(response.body, maxBytes, contentLength), contentType, contentLength };
     }
     throw new ProviderError('bad_response', `more than ${maxRedirects} redirects while downloading`);
   }
@@ -252,17 +258,22 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** JSON, XML, HTML or any text: what an error answer is, and never a video or an image. */
+function isDocumentType(contentType: string): boolean {
+  return /^\s*(text\/|application\/(xhtml\+xml|([\w.-]+\+)?(json|xml))\s*(;|$))/i.test(contentType);
+}
+
 function tooLarge(bytes: number, maxBytes: number): ProviderError {
   return new ProviderError('too_large', `the video is ${bytes} bytes, over the ${maxBytes}-byte limit`);
 }
 
 /**
- * The body as the caller reads it: capped at `maxBytes`, and failing with a ProviderError
- * whatever went wrong in transfer (`pipe` alone would leave the reader waiting forever).
- * A reader that stops early releases the connection.
+ * The body as the caller reads it: capped at `maxBytes`, as long as its Content-Length said, and
+ * failing with a ProviderError whatever went wrong in transfer (`pipe` alone would leave the
+ * reader waiting forever). A reader that stops early releases the connection.
  */
-function cappedBody(body: Readable, maxBytes: number): Readable {
-  const capped = byteCap(maxBytes);
+function cappedBody(body: Readable, maxBytes: number, contentLength: number | null): Readable {
+  const capped = byteCap(maxBytes, contentLength);
   body.on('error', (error: unknown) => capped.destroy(errorFromThrown(error)));
   capped.on('close', () => {
     if (!body.readableEnded) abandonBody(body);
@@ -270,14 +281,22 @@ function cappedBody(body: Readable, maxBytes: number): Readable {
   return body.pipe(capped);
 }
 
-/** Fails the stream as soon as it carries more than `maxBytes`, whatever Content-Length claimed. */
-function byteCap(maxBytes: number): Transform {
+/**
+ * Fails the stream as soon as it carries more than `maxBytes`, whatever Content-Length claimed, and
+ * at its end when it carried another length than Content-Length said (undici already refuses a
+ * connection that closes early; this holds whatever the transport).
+ */
+function byteCap(maxBytes: number, contentLength: number | null): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
       if (seen > maxBytes) done(tooLarge(seen, maxBytes));
       else done(null, chunk);
+    },
+    flush(done) {
+      if (contentLength === null || seen === contentLength) return done();
+      done(new ProviderError('bad_content', `the download ended after ${seen} of ${contentLength} bytes`));
     },
   });
 }

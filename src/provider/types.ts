@@ -74,6 +74,8 @@ export type ProviderErrorKind =
   | 'timeout'
   | 'network'
   | 'bad_response'
+  /** A download that is not the file asked for: JSON, HTML or text, cut short, or not a video. */
+  | 'bad_content'
   | 'too_large';
 
 export class ProviderError extends Error {

@@ -46,9 +46,21 @@ export type Fault =
   /** A file body (video, thumbnail) sent in `chunks` pieces `gapMs` apart, with Content-Length. */
   | { kind: 'slow_body'; chunks: number; gapMs: number }
   /** A file body sent chunked, without Content-Length, so only counting can cap it. */
-  | { kind: 'chunked' };
+  | { kind: 'chunked' }
+  /** A file body cut off after `bytes` (default: half), its Content-Length still the whole file's. */
+  | { kind: 'truncated'; bytes?: number }
+  /** 200 with this body and type instead of the file: gateways answer /content with JSON errors or HTML pages. */
+  | { kind: 'body'; contentType: string; body: string | Buffer };
 
-type BodyFault = Extract<Fault, { kind: 'slow_body' | 'chunked' }>;
+type BodyFault = Extract<Fault, { kind: 'slow_body' | 'chunked' | 'truncated' }>;
+const isBodyFault = (fault: Fault | undefined): fault is BodyFault =>
+  fault?.kind === 'slow_body' || fault?.kind === 'chunked' || fault?.kind === 'truncated';
+
+export interface FaultMatch {
+  method?: string;
+  path?: RegExp;
+  query?: RegExp;
+}
 
 export interface FakeJob {
   id: string;
@@ -70,7 +82,8 @@ export interface FakeVideoApi {
   origin: string;
   requests: RecordedRequest[];
   variant: GatewayVariant;
-  fail(match: { method?: string; path?: RegExp }, fault: Fault, times?: number): void;
+  /** `query` is tested against the query string (empty for a plain /content, `variant=thumbnail`…). */
+  fail(match: FaultMatch, fault: Fault, times?: number): void;
   failJob(id: string, code: string, message: string): void;
   completeJob(id: string): void;
   jobs: Map<string, FakeJob>;
@@ -142,6 +155,13 @@ async function sendFile(
   if (!fault) {
     response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
     response.end(bytes);
+    return;
+  }
+  if (fault.kind === 'truncated') {
+    response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
+    response.write(bytes.subarray(0, fault.bytes ?? Math.floor(bytes.length / 2)));
+    // What a connection that dies mid-file looks like: fewer bytes than announced, then the end.
+    setTimeout(() => response.socket?.end(), 20);
     return;
   }
   const chunks = fault.kind === 'slow_body' ? fault.chunks : 4;
@@ -219,7 +239,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const thumbnail = options.thumbnail ?? sampleThumbnail();
   const jobs = new Map<string, FakeJob>();
   const requests: RecordedRequest[] = [];
-  const faults: { match: { method?: string; path?: RegExp }; fault: Fault; times: number }[] = [];
+  const faults: { match: FaultMatch; fault: Fault; times: number }[] = [];
   const byIdempotencyKey = new Map<string, string>();
   const fileTokens = new Map<string, string>();
   const hanging = new Set<ServerResponse>();
@@ -450,7 +470,8 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     const index = faults.findIndex(
       (entry) =>
         (!entry.match.method || entry.match.method === recorded.method) &&
-        (!entry.match.path || entry.match.path.test(recorded.path)),
+        (!entry.match.path || entry.match.path.test(recorded.path)) &&
+        (!entry.match.query || entry.match.query.test(recorded.query.toString())),
     );
     const entry = faults[index];
     if (!entry) return undefined;
@@ -482,8 +503,14 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         response.end('not json{');
         return;
       }
+      if (fault?.kind === 'body') {
+        const bytes = Buffer.from(fault.body);
+        response.writeHead(200, { 'content-type': fault.contentType, 'content-length': bytes.length });
+        response.end(bytes);
+        return;
+      }
       if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
-      const bodyFault = fault?.kind === 'slow_body' || fault?.kind === 'chunked' ? fault : undefined;
+      const bodyFault = isBodyFault(fault) ? fault : undefined;
       await handle(recorded, response, bodyFault);
     })().catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, openAiError(String(error), null, 'server_error'));

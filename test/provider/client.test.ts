@@ -392,6 +392,38 @@ describe('downloads', () => {
     expect((await readAll(whole.stream)).equals(sampleMp4())).toBe(true);
   });
 
+  it('refuses a 200 answer of JSON, HTML or text as bad_content, and takes an octet stream', async () => {
+    const { fake, client } = await setup({ pollsToComplete: 1 });
+    const job = await client.create(veo);
+    await untilDone(client, job.id);
+    const content = { method: 'GET', path: /\/content$/ };
+    for (const contentType of [
+      'application/json',
+      'application/problem+json; charset=utf-8',
+      'text/html; charset=utf-8',
+      'text/plain',
+      'application/xml',
+    ]) {
+      fake.fail(content, { kind: 'body', contentType, body: '{"error":{"message":"not ready"}}' });
+      const error = await expectError(client.download(job.id, { maxBytes: 10_000_000 }));
+      expect(error.kind, contentType).toBe('bad_content');
+      expect(error.transient, 'the client itself does not repeat it').toBe(false);
+    }
+    fake.fail(content, { kind: 'body', contentType: 'application/octet-stream', body: sampleMp4() });
+    const download = await client.download(job.id, { maxBytes: 10_000_000 });
+    expect((await readAll(download.stream)).equals(sampleMp4())).toBe(true);
+  });
+
+  it('fails a body that ends short of its Content-Length', async () => {
+    const { fake, client } = await setup({ pollsToComplete: 1 });
+    const job = await client.create(veo);
+    await untilDone(client, job.id);
+    fake.fail({ method: 'GET', path: /\/content$/ }, { kind: 'truncated', bytes: 1_000 });
+    const download = await client.download(job.id, { maxBytes: 10_000_000 });
+    expect(download.contentLength).toBe(sampleMp4().length);
+    await expectError(readAll(download.stream));
+  });
+
   it('downloads a video that streams for longer than the request timeout while it keeps flowing', async () => {
     const { fake } = await setup({ pollsToComplete: 1 });
     const { client } = clientFor(fake.url, { timeoutMs: 300 });
