@@ -40,6 +40,16 @@ async function keptFiles(h: Harness): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
 }
 
+/** The member's /video is uploaded with the real video, once, after `contentTries` requests of /content. */
+async function deliveredOnce(h: Harness, text: string, contentTries: number): Promise<void> {
+  const { token } = h.command({ options: [prompt(text)] });
+  const upload = await h.discord.waitForCall(isUpload(token), 15_000);
+  expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+  await until(() => h.bot.store.byState(['delivered'])[0]);
+  expect(uploads(h)).toHaveLength(1);
+  expect(contentRequests(h)).toHaveLength(contentTries);
+}
+
 /** The final edit of the member's card that says `reason`. */
 async function failedCard(h: Harness, token: string, reason: string): Promise<RecordedCall> {
   await until(() => h.bot.store.byState(['failed'])[0], 15_000);
@@ -52,12 +62,7 @@ describe('only a video is delivered as a video', () => {
   it('retries when /content first answers 200 with a JSON error body, then uploads the real video once', async () => {
     harness = await startHarness();
     harness.video.fail(videoContent, jsonError, 1);
-    const { token } = harness.command({ options: [prompt('a JSON answer first')] });
-    const upload = await harness.discord.waitForCall(isUpload(token), 15_000);
-    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    await until(() => harness?.bot.store.byState(['delivered'])[0]);
-    expect(uploads(harness)).toHaveLength(1);
-    expect(contentRequests(harness)).toHaveLength(2);
+    await deliveredOnce(harness, 'a JSON answer first', 2);
   });
 
   it('fails the job as "not a video" when /content only ever sends JSON: no upload, nothing kept', async () => {
@@ -88,12 +93,7 @@ describe('only a video is delivered as a video', () => {
   it('never delivers a body cut short of its Content-Length; the whole file comes next', async () => {
     harness = await startHarness();
     harness.video.fail(videoContent, { kind: 'truncated' }, 1);
-    const { token } = harness.command({ options: [prompt('cut short')] });
-    const upload = await harness.discord.waitForCall(isUpload(token), 15_000);
-    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    await until(() => harness?.bot.store.byState(['delivered'])[0]);
-    expect(uploads(harness)).toHaveLength(1);
-    expect(contentRequests(harness)).toHaveLength(2);
+    await deliveredOnce(harness, 'cut short', 2);
   });
 
   it('never delivers a body that claims to be a video but is empty, a stub or a web page', async () => {
@@ -102,11 +102,7 @@ describe('only a video is delivered as a video', () => {
     harness.video.fail(videoContent, claimsVideo(''), 1);
     harness.video.fail(videoContent, claimsVideo(sampleVideo().subarray(0, 600)), 1);
     harness.video.fail(videoContent, claimsVideo(`${htmlPage.body}${' '.repeat(20_000)}`), 1);
-    const { token } = harness.command({ options: [prompt('nothing in it')] });
-    const upload = await harness.discord.waitForCall(isUpload(token), 15_000);
-    expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    expect(uploads(harness)).toHaveLength(1);
-    expect(contentRequests(harness)).toHaveLength(4);
+    await deliveredOnce(harness, 'nothing in it', 4);
   });
 
   it("takes the gateway's direct link when /content sends something that is not a video", async () => {

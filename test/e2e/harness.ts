@@ -148,6 +148,14 @@ export function embedText(call: RecordedCall): string {
   return embeds.map((embed) => [embed.title, embed.description, embed.footer?.text].join('\n')).join('\n');
 }
 
+/** A model reelbot does not know, taking its reference image as a file upload (multipart). */
+export const uploadModelEnv = {
+  VIDEO_MODELS_JSON: JSON.stringify([
+    { id: 'kling-2', label: 'Kling 2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' },
+  ]),
+  VIDEO_DEFAULT_MODEL: 'kling-2',
+};
+
 /** The `/video` option carrying a prompt. */
 export const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
 

@@ -15,6 +15,7 @@ import {
   referencePng,
   startHarness,
   until,
+  uploadModelEnv,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -151,16 +152,7 @@ describe('Cancel', () => {
 
 describe('Regenerate with a reference image', () => {
   it("submits the same image bytes after Discord's link to it has expired (file upload model)", async () => {
-    const uploadModel = {
-      id: 'kling-2',
-      label: 'Kling 2',
-      seconds: [5, 10],
-      sizes: ['1280x720'],
-      referenceShape: 'multipart',
-    };
-    harness = await startHarness({
-      env: { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' },
-    });
+    harness = await startHarness({ env: uploadModelEnv });
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     harness.command({
       options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],

@@ -16,6 +16,7 @@ import {
   sampleVideo,
   startHarness,
   until,
+  uploadModelEnv,
 } from './harness.ts';
 
 const harnesses: Harness[] = [];
@@ -41,15 +42,6 @@ const solidPng = (colour: string) =>
   sharp({ create: { width: 64, height: 36, channels: 3, background: colour } })
     .png()
     .toBuffer();
-
-const uploadModel = {
-  id: 'kling-2',
-  label: 'Kling 2',
-  seconds: [5, 10],
-  sizes: ['1280x720'],
-  referenceShape: 'multipart',
-};
-const uploadModelEnv = { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' };
 
 /** A /video with a reference image; resolves with the delivered job. */
 async function videoWithImage(h: Harness, image: Buffer, name: string) {

@@ -547,7 +547,9 @@ describe('video links in /video-history', () => {
 
     const own = await videoLink(harness);
     expect(own).toMatch(
-      new RegExp(`^https://reelbot\\.example\\.com/media/${job.id}-${job.mediaKey}\\.mp4\\?expires=\\d+&sig=`),
+      new RegExp(
+        `^https://reelbot\\.example\\.com/media/${job.id}-${job.mediaKey}\\.mp4\\?expires=\\d+&sig=`,
+      ),
     );
     const address = harness.bot.http?.address();
     if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');

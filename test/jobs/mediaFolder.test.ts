@@ -23,6 +23,21 @@ function capturedLogger() {
   return { logger: pino({ level: 'debug' }, destination), lines };
 }
 
+/** The media store on `dir` at time `now`, keeping files for 72 hours; it downloads nothing. */
+function prunerOf(dir: string, now: number) {
+  const { logger, lines } = capturedLogger();
+  const noDownloads = () => Promise.reject(new Error('no downloads in this test'));
+  const media = createMediaStore({
+    dir,
+    client: { download: noDownloads, downloadLink: noDownloads },
+    maxBytes: 1_000,
+    retentionMs: 72 * hour,
+    now: () => now,
+    logger,
+  });
+  return { media, lines };
+}
+
 async function folder(entries: { name: string; ageHours: number; folder?: boolean }[]) {
   const dir = await mkdtemp(join(tmpdir(), 'reelbot-media-'));
   const now = Date.now();
@@ -59,18 +74,7 @@ describe('pruning the media folder', () => {
       ...others.map((name) => ({ name, ageHours: 100 })),
       { name: `reelbot-5-${key}.mp4`, ageHours: 1 },
     ]);
-    const { logger, lines } = capturedLogger();
-    const media = createMediaStore({
-      dir,
-      client: {
-        download: () => Promise.reject(new Error('no downloads')),
-        downloadLink: () => Promise.reject(new Error('no downloads')),
-      },
-      maxBytes: 1_000,
-      retentionMs: 72 * hour,
-      now: () => now,
-      logger,
-    });
+    const { media, lines } = prunerOf(dir, now);
 
     expect(await media.prune()).toBe(own.length);
     for (const name of own) expect(existsSync(join(dir, name)), name).toBe(false);
@@ -88,18 +92,7 @@ describe('pruning the media folder', () => {
 
   it('says nothing at info when nothing was old enough', async () => {
     const { dir, now } = await folder([{ name: `reelbot-1-${key}.mp4`, ageHours: 1 }]);
-    const { logger, lines } = capturedLogger();
-    const media = createMediaStore({
-      dir,
-      client: {
-        download: () => Promise.reject(new Error('no downloads')),
-        downloadLink: () => Promise.reject(new Error('no downloads')),
-      },
-      maxBytes: 1_000,
-      retentionMs: 72 * hour,
-      now: () => now,
-      logger,
-    });
+    const { media, lines } = prunerOf(dir, now);
     expect(await media.prune()).toBe(0);
     expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
   });
