@@ -10,12 +10,12 @@ import {
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
+import { failureKindName } from '../src/discord/replies.ts';
 import { type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
   cancelJob,
   effectiveLimits,
-  type FailureKind,
   type JobState,
   type UsageSummary,
 } from '../src/jobs/index.ts';
@@ -253,23 +253,6 @@ const cancel: Handler = async (interaction, context) => {
   return t(interaction.locale, 'admin.job_canceled', { id });
 };
 
-const failureKindNames: Record<FailureKind, MessageKey> = {
-  moderation: 'failure_kind.moderation',
-  invalid_request: 'failure_kind.invalid_request',
-  provider_down: 'failure_kind.provider_down',
-  timed_out: 'failure_kind.timed_out',
-  interrupted: 'failure_kind.interrupted',
-  bad_key: 'failure_kind.bad_key',
-  quota: 'failure_kind.quota',
-  provider_failed: 'failure_kind.provider_failed',
-  delivery_failed: 'failure_kind.delivery_failed',
-  not_found: 'failure_kind.not_found',
-};
-
-function failureKindName(kind: string, locale: string): string {
-  return t(locale, failureKindNames[kind as FailureKind] ?? 'failure_kind.unknown');
-}
-
 function usageBlock(summary: UsageSummary, locale: string): string {
   const none = t(locale, 'admin.none');
   const seconds = (value: number) => t(locale, 'render.duration_value', { seconds: value });
@@ -280,7 +263,7 @@ function usageBlock(summary: UsageSummary, locale: string): string {
   const members =
     summary.topMembers.map((m) => `<@${m.userId}> ${m.jobs} (${seconds(m.seconds)})`).join(', ') || none;
   const reasons =
-    summary.failureReasons.map((r) => `${failureKindName(r.kind, locale)} ${r.jobs}`).join(', ') || none;
+    summary.failureReasons.map((r) => `${failureKindName(locale, r.kind)} ${r.jobs}`).join(', ') || none;
   return [
     t(locale, 'admin.usage_line', { jobs: summary.jobs, seconds: summary.seconds }),
     t(locale, 'admin.usage_states', { states }),

@@ -18,6 +18,7 @@ import {
   historyCsv,
   historyPageSize,
   renderHistory,
+  statusChoices,
   statusFilters,
 } from '../src/discord/renderHistory.ts';
 import { localisations, t } from '../src/i18n/index.ts';
@@ -31,7 +32,7 @@ export function data() {
     .addUserOption((option) => named(option, 'user', ['成员', '成員'], 'command.history.user'))
     .addStringOption((option) =>
       named(option, 'status', ['状态', '狀態'], 'command.history.status').addChoices(
-        ...(['running', 'delivered', 'failed', 'canceled'] as const).map((status) => ({
+        ...statusChoices.map((status) => ({
           name: t('en-US', `status.${status}`),
           name_localizations: localisations(`status.${status}`),
           value: status,

@@ -21,6 +21,9 @@ export const statusFilters: Record<string, readonly JobState[]> = {
   canceled: ['canceled'],
 };
 
+/** The `status` choices of /video-history, each a key of statusFilters. */
+export const statusChoices = ['running', 'delivered', 'failed', 'canceled'] as const;
+
 export interface HistoryPage {
   jobs: Job[];
   hasNewer: boolean;
@@ -57,7 +60,7 @@ export function messageLink(job: Job): string | null {
 
 function entry(job: Job, locale: string, view: HistoryView): string {
   const when = `<t:${Math.floor(job.createdAt / 1000)}:R>`;
-  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`;
   const jump = messageLink(job);
   const video = view.videoLink(job);
   const links = [
