@@ -1,6 +1,6 @@
 // Localised refusals: one place turns a problem into the sentence a member reads.
 import type { MessageKey, Vars } from '../i18n/index.ts';
-import { t } from '../i18n/index.ts';
+import { listText, t } from '../i18n/index.ts';
 import type { FailureKind, QuotaRefusal, VideoProblem } from '../jobs/index.ts';
 import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
@@ -16,12 +16,16 @@ const problemKeys: Record<VideoProblem['problem'], MessageKey> = {
 export function problemText(locale: string, problem: VideoProblem): string {
   const { problem: kind, ...vars } = problem;
   // A model or size the member typed comes back in the sentence: shown as text, never as markdown.
-  // The list of allowed values is the catalogue's own, shown whole.
+  // The list of allowed values is the catalogue's own, shown whole, with the locale's separators.
   const typed = new Set(['model', 'size']);
-  const shown = Object.fromEntries(
-    Object.entries(vars as Vars).map(([name, value]) => [
+  const shown: Vars = Object.fromEntries(
+    Object.entries(vars).map(([name, value]: [string, string | number | readonly (string | number)[]]) => [
       name,
-      typeof value === 'string' && typed.has(name) ? escapeUntrusted(value, 200) : value,
+      typeof value === 'object'
+        ? listText(locale, value)
+        : typeof value === 'string' && typed.has(name)
+          ? escapeUntrusted(value, 200)
+          : value,
     ]),
   );
   return t(locale, problemKeys[kind], shown);

@@ -8,6 +8,8 @@ import { jobStates } from '../../src/jobs/index.ts';
 
 const root = join(import.meta.dirname, '../..');
 
+const catalogueFiles = new Set(['en-US.ts', 'zh-CN.ts', 'zh-TW.ts'].map((name) => join('src', 'i18n', name)));
+
 /** The bot's own source (not the catalogues themselves, not tests or scripts). */
 function sourceFiles(): { path: string; text: string }[] {
   const files: { path: string; text: string }[] = [];
@@ -15,7 +17,7 @@ function sourceFiles(): { path: string; text: string }[] {
     for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !path.startsWith(join('src', 'i18n'))) {
+      else if (entry.name.endsWith('.ts') && !catalogueFiles.has(path)) {
         files.push({ path, text: readFileSync(join(root, path), 'utf8') });
       }
     }
