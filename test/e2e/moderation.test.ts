@@ -48,7 +48,7 @@ function seedJobs(
 
 interface Reply {
   content?: string;
-  embeds?: { description?: string }[];
+  embeds?: { title?: string; description?: string }[];
   components?: { components: { custom_id: string; label: string; disabled?: boolean }[] }[];
   flags?: number;
   attachments?: unknown[];
@@ -110,13 +110,14 @@ function admin(
   h: Harness,
   subcommand: string,
   options: unknown[] = [],
-  input: { permissions?: string; resolved?: unknown } = {},
+  input: { permissions?: string; resolved?: unknown; locale?: string } = {},
 ) {
   return h.discord.sendCommand({
     guildId,
     channelId,
     user: moderator,
     memberPermissions: input.permissions ?? moderatorPermissions,
+    locale: input.locale,
     name: 'video-admin',
     options: [{ name: subcommand, type: 1, options }],
     resolved: input.resolved,
@@ -579,23 +580,13 @@ describe('in the member’s language', () => {
       action: 'member.block',
       target: member.id,
     });
-    const zh = (subcommand: string) =>
-      harness?.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        locale: 'zh-CN',
-        name: 'video-admin',
-        options: [{ name: subcommand, type: 1, options: [] }],
-      }).token ?? '';
-    const usage = (await reply(harness, zh('usage'))).data.content ?? '';
+    const usage = (await reply(harness, admin(harness, 'usage', [], { locale: 'zh-CN' }).token)).data.content;
     expect(usage).toContain('**用量**');
     expect(usage).toContain('按状态：已完成 2、失败 2');
     expect(usage).toContain(`最活跃成员：<@${member.id}> 4（24 秒）`);
     expect(usage).toContain('失败原因：服务商故障 2');
     expect(usage).not.toMatch(/delivered|failed|provider_down|[,()]/);
-    const audit = (await reply(harness, zh('audit'))).data.content ?? '';
+    const audit = (await reply(harness, admin(harness, 'audit', [], { locale: 'zh-CN' }).token)).data.content;
     expect(audit).toContain(`<@${moderator.id}> 封禁了 <@${member.id}>`);
   });
 
@@ -610,22 +601,14 @@ describe('in the member’s language', () => {
       action: 'moderator_role.set',
       target: null,
     });
-    const audit = (locale: string) =>
-      harness?.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        locale,
-        name: 'video-admin',
-        options: [{ name: 'audit', type: 1, options: [] }],
-      }).token ?? '';
-    const zhCN = (await reply(harness, audit('zh-CN'))).data.content ?? '';
+    const audit = async (h: Harness, locale: string) =>
+      (await reply(h, admin(h, 'audit', [], { locale }).token)).data.content ?? '';
+    const zhCN = await audit(harness, 'zh-CN');
     expect(zhCN).toContain('**最近的版主与管理操作**');
     expect(zhCN).toContain(`<@${moderator.id}> 导出了 <@${member.id}> 的记录`);
     expect(zhCN).toContain(`<@${moderator.id}> 解封了 <@${member.id}>`);
     expect(zhCN).toContain(`<@${moderator.id}> 清除了版主身份组`);
-    const zhTW = (await reply(harness, audit('zh-TW'))).data.content ?? '';
+    const zhTW = await audit(harness, 'zh-TW');
     expect(zhTW).toContain(`<@${moderator.id}> 匯出了 <@${member.id}> 的紀錄`);
     expect(zhTW).toContain(`<@${moderator.id}> 將 <@${member.id}> 解除封鎖`);
   });
@@ -662,44 +645,28 @@ describe('in the member’s language', () => {
     expect(lines[2]).toMatch(/^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,$/);
   });
 
-  it('answers /video-history in Taiwan usage to a zh-TW member', async () => {
+  it.each([
+    ['zh-CN', { title: '视频记录', failed: '❌ 失败', jump: '[跳转到消息]', pages: ['上一页', '下一页'] }],
+    ['zh-TW', { title: '影片紀錄', failed: '❌ 失敗', jump: '[跳至訊息]', pages: ['上一頁', '下一頁'] }],
+  ])('answers /video-history to a %s member in that catalogue', async (locale, text) => {
     harness = await startHarness();
     seedJobs(harness, 2);
     const token = harness.discord.sendCommand({
       guildId,
       channelId,
       user: member,
-      locale: 'zh-TW',
+      locale,
       name: 'video-history',
       options: [],
     }).token;
     const { data } = await reply(harness, token);
-    expect((data.embeds?.[0] as { title?: string } | undefined)?.title).toBe('影片紀錄');
+    expect(data.embeds?.[0]?.title).toBe(text.title);
     const description = data.embeds?.[0]?.description ?? '';
     expect(description).toContain('✅ 已完成');
-    expect(description).toContain('❌ 失敗');
-    expect(description).toContain('[跳至訊息]');
-    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(['上一頁', '下一頁']);
-  });
-
-  it('answers /video-history in Chinese to a zh-CN member', async () => {
-    harness = await startHarness();
-    seedJobs(harness, 2);
-    const token = harness.discord.sendCommand({
-      guildId,
-      channelId,
-      user: member,
-      locale: 'zh-CN',
-      name: 'video-history',
-      options: [],
-    }).token;
-    const { data } = await reply(harness, token);
-    const description = data.embeds?.[0]?.description ?? '';
-    expect(description).toContain('✅ 已完成');
-    expect(description).toContain('❌ 失败');
+    expect(description).toContain(text.failed);
     expect(description).toContain('6 秒');
-    expect(description).toContain('[跳转到消息]');
-    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(['上一页', '下一页']);
+    expect(description).toContain(text.jump);
+    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(text.pages);
   });
 
   it('registers every command with zh-CN and zh-TW names and descriptions for every option', async () => {
