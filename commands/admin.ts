@@ -10,12 +10,12 @@ import {
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
-import { type MessageKey, t } from '../src/i18n/index.ts';
+import { failureKindName } from '../src/discord/replies.ts';
+import { listText, type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
   cancelJob,
   effectiveLimits,
-  type FailureKind,
   type JobState,
   type UsageSummary,
 } from '../src/jobs/index.ts';
@@ -33,7 +33,7 @@ export const allowableChannelTypes = [
 ] as const;
 
 export function data() {
-  return named(new SlashCommandBuilder(), name, ['视频管理', '視頻管理'], 'command.admin.description')
+  return named(new SlashCommandBuilder(), name, ['视频管理', '影片管理'], 'command.admin.description')
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((sub) =>
@@ -77,19 +77,19 @@ export function data() {
       named(
         sub,
         'moderator-role',
-        ['管理员角色', '管理員角色'],
+        ['版主身份组', '版主身分組'],
         'command.admin.moderator_role',
-      ).addRoleOption((o) => named(o, 'role', ['角色', '角色'], 'command.admin.role')),
+      ).addRoleOption((o) => named(o, 'role', ['身份组', '身分組'], 'command.admin.role')),
     )
     .addSubcommand((sub) =>
-      named(sub, 'block', ['封禁', '封禁'], 'command.admin.block')
+      named(sub, 'block', ['封禁', '封鎖'], 'command.admin.block')
         .addUserOption((o) => named(o, 'user', ['成员', '成員'], 'command.admin.user').setRequired(true))
         .addStringOption((o) =>
           named(o, 'reason', ['原因', '原因'], 'command.admin.reason').setMaxLength(200),
         ),
     )
     .addSubcommand((sub) =>
-      named(sub, 'unblock', ['解封', '解封'], 'command.admin.unblock').addUserOption((o) =>
+      named(sub, 'unblock', ['解封', '解除封鎖'], 'command.admin.unblock').addUserOption((o) =>
         named(o, 'user', ['成员', '成員'], 'command.admin.user').setRequired(true),
       ),
     )
@@ -99,8 +99,11 @@ export function data() {
       ),
     )
     .addSubcommand((sub) => named(sub, 'usage', ['用量', '用量'], 'command.admin.usage'))
-    .addSubcommand((sub) => named(sub, 'audit', ['操作记录', '操作記錄'], 'command.admin.audit'));
+    .addSubcommand((sub) => named(sub, 'audit', ['操作日志', '操作紀錄'], 'command.admin.audit'));
 }
+
+const user = (id: string) => `<@${id}>`;
+const channel = (id: string) => `<#${id}>`;
 
 type Handler = (
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
@@ -130,20 +133,14 @@ const quota: Handler = (interaction, context) => {
   }
   const settings = context.store.guildSettings(guildId);
   const limits = effectiveLimits(context.config.quotas, settings);
-  const mark = (override: number | null) =>
-    override === null ? ` ${t(locale, 'admin.default_marker')}` : '';
+  const shown = (value: number, override: number | null) =>
+    override === null ? t(locale, 'admin.default_marker', { value }) : value;
   return [
     changing ? t(locale, 'admin.quota_updated') : '',
     `**${t(locale, 'admin.quota_title')}**`,
-    t(locale, 'admin.quota_in_flight', {
-      value: `${limits.inFlightPerUser}${mark(settings.inFlightPerUser)}`,
-    }),
-    t(locale, 'admin.quota_per_day', {
-      value: `${limits.jobsPerUserPerDay}${mark(settings.jobsPerUserPerDay)}`,
-    }),
-    t(locale, 'admin.quota_seconds', {
-      value: `${limits.secondsPerGuildPerDay}${mark(settings.secondsPerDay)}`,
-    }),
+    t(locale, 'admin.quota_in_flight', { value: shown(limits.inFlightPerUser, settings.inFlightPerUser) }),
+    t(locale, 'admin.quota_per_day', { value: shown(limits.jobsPerUserPerDay, settings.jobsPerUserPerDay) }),
+    t(locale, 'admin.quota_seconds', { value: shown(limits.secondsPerGuildPerDay, settings.secondsPerDay) }),
   ]
     .filter(Boolean)
     .join('\n');
@@ -153,7 +150,7 @@ function channelsText(context: BotContext, guildId: string, locale: string): str
   const allowed = context.store.guildSettings(guildId).allowedChannelIds;
   return allowed.length === 0
     ? t(locale, 'admin.channels_all')
-    : t(locale, 'admin.channels_list', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
+    : t(locale, 'admin.channels_list', { channels: listText(locale, allowed.map(channel)) });
 }
 
 const channels: Handler = (interaction, context) =>
@@ -253,35 +250,18 @@ const cancel: Handler = async (interaction, context) => {
   return t(interaction.locale, 'admin.job_canceled', { id });
 };
 
-const failureKindNames: Record<FailureKind, MessageKey> = {
-  moderation: 'failure_kind.moderation',
-  invalid_request: 'failure_kind.invalid_request',
-  provider_down: 'failure_kind.provider_down',
-  timed_out: 'failure_kind.timed_out',
-  interrupted: 'failure_kind.interrupted',
-  bad_key: 'failure_kind.bad_key',
-  quota: 'failure_kind.quota',
-  provider_failed: 'failure_kind.provider_failed',
-  delivery_failed: 'failure_kind.delivery_failed',
-  not_a_video: 'failure_kind.not_a_video',
-  not_found: 'failure_kind.not_found',
-};
-
-function failureKindName(kind: string, locale: string): string {
-  return t(locale, failureKindNames[kind as FailureKind] ?? 'failure_kind.unknown');
-}
-
 function usageBlock(summary: UsageSummary, locale: string): string {
-  const none = t(locale, 'admin.none');
+  const list = (items: string[]) => (items.length > 0 ? listText(locale, items) : t(locale, 'admin.none'));
   const seconds = (value: number) => t(locale, 'render.duration_value', { seconds: value });
-  const states =
-    Object.entries(summary.byState)
-      .map(([state, n]) => `${t(locale, `state.${state as JobState}`)} ${n}`)
-      .join(', ') || none;
-  const members =
-    summary.topMembers.map((m) => `<@${m.userId}> ${m.jobs} (${seconds(m.seconds)})`).join(', ') || none;
-  const reasons =
-    summary.failureReasons.map((r) => `${failureKindName(r.kind, locale)} ${r.jobs}`).join(', ') || none;
+  const states = list(
+    Object.entries(summary.byState).map(([state, n]) => `${t(locale, `state.${state as JobState}`)} ${n}`),
+  );
+  const members = list(
+    summary.topMembers.map((m) =>
+      t(locale, 'list.detail', { item: `${user(m.userId)} ${m.jobs}`, detail: seconds(m.seconds) }),
+    ),
+  );
+  const reasons = list(summary.failureReasons.map((r) => `${failureKindName(locale, r.kind)} ${r.jobs}`));
   return [
     t(locale, 'admin.usage_line', { jobs: summary.jobs, seconds: summary.seconds }),
     t(locale, 'admin.usage_states', { states }),
@@ -304,15 +284,22 @@ const usage: Handler = (interaction, context) => {
   ].join('\n');
 };
 
-const user = (id: string) => `<@${id}>`;
-const channel = (id: string) => `<#${id}>`;
-
-/** What each recorded action is called, and how its target (a stored id) is shown. */
-const auditActions: Record<string, { key: MessageKey; target: (id: string) => string }> = {
+/**
+ * What each recorded action says, as a template with its target ({target}: a stored id, shown
+ * as a mention), and the template for the same action without a target, where there is one.
+ */
+const auditActions: Record<
+  string,
+  { key: MessageKey; untargeted?: MessageKey; target: (id: string) => string }
+> = {
   'quota.set': { key: 'audit.quota.set', target: () => '' },
   'channel.allow': { key: 'audit.channel.allow', target: channel },
   'channel.disallow': { key: 'audit.channel.disallow', target: channel },
-  'moderator_role.set': { key: 'audit.moderator_role.set', target: (id) => `<@&${id}>` },
+  'moderator_role.set': {
+    key: 'audit.moderator_role.set',
+    untargeted: 'audit.moderator_role.clear',
+    target: (id) => `<@&${id}>`,
+  },
   'member.block': { key: 'audit.member.block', target: user },
   'member.unblock': { key: 'audit.member.unblock', target: user },
   'job.cancel': { key: 'audit.job.cancel', target: (id) => `#${id}` },
@@ -322,15 +309,17 @@ const auditActions: Record<string, { key: MessageKey; target: (id: string) => st
 
 function auditLine(entry: AuditEntry, locale: string): string {
   const known = auditActions[entry.action];
-  const action = known ? t(locale, known.key) : escapeUntrusted(entry.action, 40);
   const target = !entry.target
     ? ''
     : known && /^\d+$/.test(entry.target)
       ? known.target(entry.target)
       : escapeUntrusted(entry.target, 40);
+  const action = !known
+    ? [escapeUntrusted(entry.action, 40), target].filter(Boolean).join(' ')
+    : t(locale, !entry.target && known.untargeted ? known.untargeted : known.key, { target });
   const details = entry.details ? `\`${escapeUntrusted(entry.details, 80).replaceAll('`', "'")}\`` : '';
   const when = `<t:${Math.floor(entry.createdAt / 1000)}:R>`;
-  return [when, `<@${entry.actorId}>`, `**${action}**`, target, details].filter(Boolean).join(' ');
+  return [when, user(entry.actorId), action, details].filter(Boolean).join(' ');
 }
 
 const audit: Handler = (interaction, context) => {

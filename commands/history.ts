@@ -18,6 +18,7 @@ import {
   historyCsv,
   historyPageSize,
   renderHistory,
+  statusChoices,
   statusFilters,
 } from '../src/discord/renderHistory.ts';
 import { localisations, t } from '../src/i18n/index.ts';
@@ -26,12 +27,12 @@ import type { Job } from '../src/jobs/index.ts';
 export const name = 'video-history';
 
 export function data() {
-  return named(new SlashCommandBuilder(), name, ['视频记录', '視頻記錄'], 'command.history.description')
+  return named(new SlashCommandBuilder(), name, ['视频记录', '影片紀錄'], 'command.history.description')
     .setContexts(InteractionContextType.Guild)
     .addUserOption((option) => named(option, 'user', ['成员', '成員'], 'command.history.user'))
     .addStringOption((option) =>
       named(option, 'status', ['状态', '狀態'], 'command.history.status').addChoices(
-        ...(['running', 'delivered', 'failed', 'canceled'] as const).map((status) => ({
+        ...statusChoices.map((status) => ({
           name: t('en-US', `status.${status}`),
           name_localizations: localisations(`status.${status}`),
           value: status,
@@ -141,7 +142,7 @@ export async function handleHistoryButton(
       return;
     }
     const jobs = allJobs(context, interaction.guildId, cursor.targetId);
-    const file = new AttachmentBuilder(Buffer.from(historyCsv(jobs), 'utf8'), {
+    const file = new AttachmentBuilder(Buffer.from(historyCsv(jobs, locale), 'utf8'), {
       name: `reelbot-history-${cursor.targetId}.csv`,
     });
     context.moderation.audit({

@@ -42,7 +42,7 @@ export function sizeLabel(size: string, locale: string): string {
 
 /** The command definition; the model choices come from the configured catalogue. */
 export function data(catalogue: Catalogue) {
-  return named(new SlashCommandBuilder(), name, ['视频', '視頻'], 'command.video.description')
+  return named(new SlashCommandBuilder(), name, ['视频', '影片'], 'command.video.description')
     .setContexts(InteractionContextType.Guild)
     .addStringOption((option) =>
       named(option, 'prompt', ['提示词', '提示詞'], 'command.video.prompt')
@@ -50,12 +50,12 @@ export function data(catalogue: Catalogue) {
         .setMaxLength(maxPromptLength),
     )
     .addIntegerOption((option) =>
-      named(option, 'duration', ['时长', '時長'], 'command.video.duration').setAutocomplete(true),
+      named(option, 'duration', ['时长', '長度'], 'command.video.duration').setAutocomplete(true),
     )
     .addStringOption((option) =>
       named(option, 'size', ['尺寸', '尺寸'], 'command.video.size').setAutocomplete(true),
     )
-    .addAttachmentOption((option) => named(option, 'image', ['参考图', '參考圖'], 'command.video.image'))
+    .addAttachmentOption((option) => named(option, 'image', ['参考图', '參考圖片'], 'command.video.image'))
     .addStringOption((option) =>
       named(option, 'model', ['模型', '模型'], 'command.video.model').addChoices(
         ...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id })),

@@ -75,5 +75,5 @@ time('middle page (previous), heavy member', () =>
   historyPage(context, { ...heavy, status: 'all', afterId: middle }),
 );
 time('first page, ordinary member', () => historyPage(context, { guildId: '2', userId: '2', status: 'all' }));
-time('CSV export, heavy member', () => historyCsv(store.history({ ...heavy, limit: 100_000 })), 5);
+time('CSV export, heavy member', () => historyCsv(store.history({ ...heavy, limit: 100_000 }), 'en-US'), 5);
 store.close();

@@ -129,7 +129,7 @@ async function generateRefusal(
     return problemText(interaction.locale, {
       problem: 'unknown_model',
       model: job.model,
-      allowed: context.catalogue.offered.map((m) => m.id).join(', '),
+      allowed: context.catalogue.offered.map((m) => m.id),
     });
   }
   return (await requireAllowedToGenerate(interaction, context)) ?? quotaRefusal(interaction, context, job);

@@ -5,7 +5,7 @@ import {
   PermissionFlagsBits,
   type PermissionsBitField,
 } from 'discord.js';
-import { t } from '../i18n/index.ts';
+import { listText, t } from '../i18n/index.ts';
 import type { Job, JobStore, Moderation } from '../jobs/index.ts';
 
 interface Clicker {
@@ -75,5 +75,9 @@ export async function requireAllowedToGenerate(
   if (allowed.length === 0 || (interaction.channelId && allowed.includes(interaction.channelId))) return null;
   const parentId = await threadParentId(interaction);
   if (parentId && allowed.includes(parentId)) return null;
-  return t(locale, 'error.channel_not_allowed', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
+  const channels = listText(
+    locale,
+    allowed.map((id) => `<#${id}>`),
+  );
+  return t(locale, 'error.channel_not_allowed', { channels });
 }

@@ -144,7 +144,7 @@ export function withSimulatedLabel(text: string, locale: string, context: { simu
 }
 
 function statusLine(job: Job, locale: string): string {
-  const label = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  const label = `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`;
   if (job.state === 'queued' || job.state === 'in_progress' || job.state === 'submitting') {
     const bar =
       job.reportsProgress || job.progress > 0

@@ -10,6 +10,7 @@ import { type MessageKey, t } from '../i18n/index.ts';
 import type { Job, JobState } from '../jobs/index.ts';
 import { historyCustomId } from './customIds.ts';
 import { escapeUntrusted } from './render.ts';
+import { failureKindName } from './replies.ts';
 
 export const historyPageSize = 5;
 
@@ -20,6 +21,9 @@ export const statusFilters: Record<string, readonly JobState[]> = {
   failed: ['failed', 'expired'],
   canceled: ['canceled'],
 };
+
+/** The `status` choices of /video-history, each a key of statusFilters. */
+export const statusChoices = ['running', 'delivered', 'failed', 'canceled'] as const;
 
 export interface HistoryPage {
   jobs: Job[];
@@ -57,7 +61,7 @@ export function messageLink(job: Job): string | null {
 
 function entry(job: Job, locale: string, view: HistoryView): string {
   const when = `<t:${Math.floor(job.createdAt / 1000)}:R>`;
-  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}` as MessageKey)}`;
+  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`;
   const jump = messageLink(job);
   const video = view.videoLink(job);
   const links = [
@@ -116,40 +120,45 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export const csvColumns = [
-  'id',
-  'created_at',
-  'state',
-  'model',
-  'size',
-  'seconds',
-  'prompt',
-  'error_kind',
-  'error_message',
-  'provider_video_id',
-  'message_link',
-] as const;
+interface CsvColumn {
+  header: (locale: string) => string;
+  value: (job: Job, locale: string) => unknown;
+}
 
-export function historyCsv(jobs: Iterable<Job>): string {
-  const lines = [csvColumns.join(',')];
-  for (const job of jobs) {
-    lines.push(
-      [
-        job.id,
-        new Date(job.createdAt).toISOString(),
-        job.state,
-        job.model,
-        job.size,
-        job.seconds,
-        job.prompt,
-        job.errorKind,
-        job.errorMessage,
-        job.remoteId,
-        messageLink(job),
-      ]
-        .map(csvCell)
-        .join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
+const localised = (key: MessageKey, value: CsvColumn['value']): CsvColumn => ({
+  header: (locale) => t(locale, key),
+  value,
+});
+const fixed = (name: string, value: CsvColumn['value']): CsvColumn => ({ header: () => name, value });
+
+/**
+ * The export's columns, in a fixed order: headers, states and failures in the moderator's
+ * language, as the history shows them; the last two columns keep the stored codes under fixed
+ * names, so a script can filter and count whatever language the file was exported in.
+ */
+export const csvColumns: readonly CsvColumn[] = [
+  localised('csv.id', (job) => job.id),
+  localised('csv.created_at', (job) => new Date(job.createdAt).toISOString()),
+  localised('csv.state', (job, locale) => t(locale, `state.${job.state}`)),
+  localised('csv.model', (job) => job.model),
+  localised('csv.size', (job) => job.size),
+  localised('csv.seconds', (job) => job.seconds),
+  localised('csv.prompt', (job) => job.prompt),
+  localised('csv.failure', (job, locale) => (job.errorKind ? failureKindName(locale, job.errorKind) : null)),
+  localised('csv.error_message', (job) => job.errorMessage),
+  localised('csv.provider_video_id', (job) => job.remoteId),
+  localised('csv.message_link', (job) => messageLink(job)),
+  fixed('state_code', (job) => job.state),
+  fixed('failure_code', (job) => job.errorKind),
+];
+
+/**
+ * UTF-8 with a byte-order mark: without it, Excel (Chinese Windows especially) reads the file in
+ * the system's legacy code page and shows Chinese prompts as mojibake.
+ */
+export function historyCsv(jobs: Iterable<Job>, locale: string): string {
+  const row = (cells: unknown[]) => cells.map(csvCell).join(',');
+  const lines = [row(csvColumns.map((column) => column.header(locale)))];
+  for (const job of jobs) lines.push(row(csvColumns.map((column) => column.value(job, locale))));
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
 }

@@ -1,22 +1,34 @@
 // Localised refusals: one place turns a problem into the sentence a member reads.
 import type { MessageKey, Vars } from '../i18n/index.ts';
-import { t } from '../i18n/index.ts';
-import type { QuotaRefusal, VideoProblem } from '../jobs/index.ts';
+import { listText, t } from '../i18n/index.ts';
+import type { FailureKind, QuotaRefusal, VideoProblem } from '../jobs/index.ts';
 import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
+const problemKeys: Record<VideoProblem['problem'], MessageKey> = {
+  prompt_empty: 'error.prompt_empty',
+  prompt_too_long: 'error.prompt_too_long',
+  unknown_model: 'error.unknown_model',
+  bad_duration: 'error.bad_duration',
+  bad_size: 'error.bad_size',
+};
+
 export function problemText(locale: string, problem: VideoProblem): string {
-  const { problem: key, ...vars } = problem;
+  const { problem: kind, ...vars } = problem;
   // A model or size the member typed comes back in the sentence: shown as text, never as markdown.
-  // The list of allowed values is the catalogue's own, shown whole.
+  // The list of allowed values is the catalogue's own, shown whole, with the locale's separators.
   const typed = new Set(['model', 'size']);
-  const shown = Object.fromEntries(
-    Object.entries(vars as Vars).map(([name, value]) => [
+  const shown: Vars = Object.fromEntries(
+    Object.entries(vars).map(([name, value]: [string, string | number | readonly (string | number)[]]) => [
       name,
-      typeof value === 'string' && typed.has(name) ? escapeUntrusted(value, 200) : value,
+      typeof value === 'object'
+        ? listText(locale, value)
+        : typeof value === 'string' && typed.has(name)
+          ? escapeUntrusted(value, 200)
+          : value,
     ]),
   );
-  return t(locale, `error.${key}` as MessageKey, shown);
+  return t(locale, problemKeys[kind], shown);
 }
 
 /** The refusal for an attachment that is not an image; its file name is the member's text. */
@@ -59,4 +71,24 @@ export function providerErrorText(locale: string, error: ProviderError): string 
   return t(locale, keys[error.kind] ?? 'failure.provider_down', {
     message: escapeUntrusted(error.message, 300),
   });
+}
+
+/** The short name of a failure kind, as /video-admin usage and the CSV export show it. */
+export const failureKindKeys: Record<FailureKind, MessageKey> = {
+  moderation: 'failure_kind.moderation',
+  invalid_request: 'failure_kind.invalid_request',
+  provider_down: 'failure_kind.provider_down',
+  timed_out: 'failure_kind.timed_out',
+  interrupted: 'failure_kind.interrupted',
+  bad_key: 'failure_kind.bad_key',
+  quota: 'failure_kind.quota',
+  provider_failed: 'failure_kind.provider_failed',
+  delivery_failed: 'failure_kind.delivery_failed',
+  not_a_video: 'failure_kind.not_a_video',
+  not_found: 'failure_kind.not_found',
+};
+
+/** A failure kind as stored (a string, possibly from an older or newer reelbot) in the member's words. */
+export function failureKindName(locale: string, kind: string): string {
+  return t(locale, failureKindKeys[kind as FailureKind] ?? 'failure_kind.unknown');
 }

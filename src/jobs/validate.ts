@@ -15,9 +15,9 @@ export interface VideoOptions {
 export type VideoProblem =
   | { problem: 'prompt_empty' }
   | { problem: 'prompt_too_long'; length: number; max: number }
-  | { problem: 'unknown_model'; model: string; allowed: string }
-  | { problem: 'bad_duration'; model: string; seconds: number; allowed: string }
-  | { problem: 'bad_size'; model: string; size: string; allowed: string };
+  | { problem: 'unknown_model'; model: string; allowed: readonly string[] }
+  | { problem: 'bad_duration'; model: string; seconds: number; allowed: readonly number[] }
+  | { problem: 'bad_size'; model: string; size: string; allowed: readonly string[] };
 
 export interface ValidVideoRequest {
   prompt: string;
@@ -48,7 +48,7 @@ export function validateVideoOptions(
       ok: false,
       problem: 'unknown_model',
       model: modelId,
-      allowed: catalogue.offered.map((m) => m.id).join(', '),
+      allowed: catalogue.offered.map((m) => m.id),
     };
   }
   const seconds = options.seconds ?? defaultSeconds(model);
@@ -58,12 +58,12 @@ export function validateVideoOptions(
       problem: 'bad_duration',
       model: model.id,
       seconds,
-      allowed: model.seconds.join(', '),
+      allowed: model.seconds,
     };
   }
   const size = (options.size ?? model.sizes[0] ?? '').replace('×', 'x').trim();
   if (!model.sizes.includes(size)) {
-    return { ok: false, problem: 'bad_size', model: model.id, size, allowed: model.sizes.join(', ') };
+    return { ok: false, problem: 'bad_size', model: model.id, size, allowed: model.sizes };
   }
   return { ok: true, value: { prompt, model, seconds, size } };
 }

@@ -103,7 +103,7 @@ describe('member-visible text from outside', () => {
   });
 
   it('escapes a model name the member typed', () => {
-    const text = problemText('en-US', { problem: 'unknown_model', model: '# big', allowed: 'veo' });
+    const text = problemText('en-US', { problem: 'unknown_model', model: '# big', allowed: ['veo'] });
     expect(blockAtLineStart(text)).toBeNull();
     expect(text).toContain('"\\# big"');
   });

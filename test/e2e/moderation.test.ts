@@ -48,7 +48,7 @@ function seedJobs(
 
 interface Reply {
   content?: string;
-  embeds?: { description?: string }[];
+  embeds?: { title?: string; description?: string }[];
   components?: { components: { custom_id: string; label: string; disabled?: boolean }[] }[];
   flags?: number;
   attachments?: unknown[];
@@ -110,13 +110,14 @@ function admin(
   h: Harness,
   subcommand: string,
   options: unknown[] = [],
-  input: { permissions?: string; resolved?: unknown } = {},
+  input: { permissions?: string; resolved?: unknown; locale?: string } = {},
 ) {
   return h.discord.sendCommand({
     guildId,
     channelId,
     user: moderator,
     memberPermissions: input.permissions ?? moderatorPermissions,
+    locale: input.locale,
     name: 'video-admin',
     options: [{ name: subcommand, type: 1, options }],
     resolved: input.resolved,
@@ -278,18 +279,21 @@ describe('/video-history', () => {
     const { call, data } = await reply(harness, click.token);
     expect(data.content).toBe(`Full history of <@${member.id}>: 7 jobs.`);
     expect(data.flags).toBe(64);
-    const csv = call.files[0]?.bytes.toString('utf8') ?? '';
-    const lines = csv.trim().split('\r\n');
+    const bytes = call.files[0]?.bytes ?? Buffer.alloc(0);
+    // A UTF-8 byte-order mark first, so that Excel reads the file as UTF-8.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
     expect(lines[0]).toBe(
-      'id,created_at,state,model,size,seconds,prompt,error_kind,error_message,provider_video_id,message_link',
+      'Job,Created (UTC),State,Model,Size,Seconds,Prompt,Failure,Error message,Provider video ID,Message link,state_code,failure_code',
     );
     expect(lines).toHaveLength(8);
     // A formula-looking prompt stays text in a spreadsheet: it is prefixed with a quote.
     expect(lines[1]).toMatch(
-      /^7,20\d\d-.*,delivered,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:/,
+      /^7,20\d\d-.*,Done,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:.*,delivered,$/,
     );
-    expect(csv).not.toMatch(/,=cmd/);
+    expect(lines.join('\n')).not.toMatch(/,=cmd/);
     expect(lines[2]).toContain(',**bold** @everyone 5,');
+    expect(lines[2]).toMatch(/,Failed,.*,failed,$/);
     expect(harness.bot.context.moderation.auditLog(guildId, 5)[0]).toMatchObject({
       actorId: moderator.id,
       action: 'history.export',
@@ -375,8 +379,8 @@ describe('/video-admin', () => {
       body(await harness.discord.waitForCall((c) => c.path.endsWith(`${allowed.token}/callback`))).type,
     ).toBe(5);
     const audit = await reply(harness, admin(harness, 'audit').token);
-    expect(audit.data.content).toContain(`<@${moderator.id}> **unblocked** <@${member.id}>`);
-    expect(audit.data.content).toContain(`<@${moderator.id}> **blocked** <@${member.id}>`);
+    expect(audit.data.content).toContain(`<@${moderator.id}> unblocked <@${member.id}>`);
+    expect(audit.data.content).toContain(`<@${moderator.id}> blocked <@${member.id}> \`{"reason":"spam"}\``);
     expect(audit.data.content).toContain('spam');
     expect(audit.data.content).not.toContain('member.block');
   });
@@ -529,7 +533,7 @@ describe('moderators viewing others', () => {
       { actorId: moderator.id, action: 'history.view', target: member.id, details: '{"status":"failed"}' },
     ]);
     const audit = await reply(harness, admin(harness, 'audit').token);
-    expect(audit.data.content).toContain(`<@${moderator.id}> **viewed the history of** <@${member.id}>`);
+    expect(audit.data.content).toContain(`<@${moderator.id}> viewed the history of <@${member.id}>`);
   });
 });
 
@@ -578,47 +582,96 @@ describe('in the member’s language', () => {
       action: 'member.block',
       target: member.id,
     });
-    const zh = (subcommand: string) =>
-      harness?.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        locale: 'zh-CN',
-        name: 'video-admin',
-        options: [{ name: subcommand, type: 1, options: [] }],
-      }).token ?? '';
-    const usage = (await reply(harness, zh('usage'))).data.content ?? '';
+    const usage = (await reply(harness, admin(harness, 'usage', [], { locale: 'zh-CN' }).token)).data.content;
     expect(usage).toContain('**用量**');
-    expect(usage).toContain('按状态:已完成 2, 失败 2');
-    expect(usage).toContain(`最活跃成员:<@${member.id}> 4 (24 秒)`);
-    expect(usage).toContain('失败原因:服务商故障 2');
-    expect(usage).not.toMatch(/delivered|failed|provider_down/);
-    const audit = (await reply(harness, zh('audit'))).data.content ?? '';
-    expect(audit).toContain(`<@${moderator.id}> **封禁了** <@${member.id}>`);
+    expect(usage).toContain('按状态：已完成 2、失败 2');
+    expect(usage).toContain(`最活跃成员：<@${member.id}> 4（24 秒）`);
+    expect(usage).toContain('失败原因：服务商故障 2');
+    expect(usage).not.toMatch(/delivered|failed|provider_down|[,()]/);
+    const audit = (await reply(harness, admin(harness, 'audit', [], { locale: 'zh-CN' }).token)).data.content;
+    expect(audit).toContain(`<@${moderator.id}> 封禁了 <@${member.id}>`);
   });
 
-  it('answers /video-history in Chinese to a zh-CN member', async () => {
+  it('shows the audit log in Chinese, each line a sentence with the member in it', async () => {
+    harness = await startHarness();
+    for (const action of ['history.export', 'member.unblock']) {
+      harness.bot.context.moderation.audit({ guildId, actorId: moderator.id, action, target: member.id });
+    }
+    harness.bot.context.moderation.audit({
+      guildId,
+      actorId: moderator.id,
+      action: 'moderator_role.set',
+      target: null,
+    });
+    const audit = async (h: Harness, locale: string) =>
+      (await reply(h, admin(h, 'audit', [], { locale }).token)).data.content ?? '';
+    const zhCN = await audit(harness, 'zh-CN');
+    expect(zhCN).toContain('**最近的版主与管理操作**');
+    expect(zhCN).toContain(`<@${moderator.id}> 导出了 <@${member.id}> 的记录`);
+    expect(zhCN).toContain(`<@${moderator.id}> 解封了 <@${member.id}>`);
+    expect(zhCN).toContain(`<@${moderator.id}> 清除了版主身份组`);
+    const zhTW = await audit(harness, 'zh-TW');
+    expect(zhTW).toContain(`<@${moderator.id}> 匯出了 <@${member.id}> 的紀錄`);
+    expect(zhTW).toContain(`<@${moderator.id}> 將 <@${member.id}> 解除封鎖`);
+  });
+
+  it("exports the CSV in a zh-CN moderator's language, with the stored codes kept for scripts", async () => {
+    harness = await startHarness();
+    seedJobs(harness, 2);
+    harness.bot.store.db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run();
+    const list = await reply(
+      harness,
+      history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
+    );
+    const click = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: moderator,
+      memberPermissions: moderatorPermissions,
+      locale: 'zh-CN',
+      customId: list.data.components?.[0]?.components[2]?.custom_id ?? '',
+      messageId: '1',
+    });
+    const { call, data } = await reply(harness, click.token);
+    expect(data.content).toBe(`<@${member.id}> 的完整记录：共 2 个任务。`);
+    const bytes = call.files[0]?.bytes ?? Buffer.alloc(0);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
+    expect(lines[0]).toBe(
+      '任务编号,创建时间（UTC）,状态,模型,尺寸,时长（秒）,提示词,失败原因,错误信息,服务商视频 ID,消息链接,state_code,failure_code',
+    );
+    // The same words as the history and /video-admin usage; the codes stay as stored.
+    expect(lines[1]).toMatch(
+      /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down$/,
+    );
+    expect(lines[2]).toMatch(/^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,$/);
+  });
+
+  it.each([
+    ['zh-CN', { title: '视频记录', failed: '❌ 失败', jump: '[跳转到消息]', pages: ['上一页', '下一页'] }],
+    ['zh-TW', { title: '影片紀錄', failed: '❌ 失敗', jump: '[跳至訊息]', pages: ['上一頁', '下一頁'] }],
+  ])('answers /video-history to a %s member in that catalogue', async (locale, text) => {
     harness = await startHarness();
     seedJobs(harness, 2);
     const token = harness.discord.sendCommand({
       guildId,
       channelId,
       user: member,
-      locale: 'zh-CN',
+      locale,
       name: 'video-history',
       options: [],
     }).token;
     const { data } = await reply(harness, token);
+    expect(data.embeds?.[0]?.title).toBe(text.title);
     const description = data.embeds?.[0]?.description ?? '';
     expect(description).toContain('✅ 已完成');
-    expect(description).toContain('❌ 失败');
+    expect(description).toContain(text.failed);
     expect(description).toContain('6 秒');
-    expect(description).toContain('[跳转到消息]');
-    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(['上一页', '下一页']);
+    expect(description).toContain(text.jump);
+    expect(data.components?.[0]?.components.map((b) => b.label)).toEqual(text.pages);
   });
 
-  it('registers /video-admin and /video-history with Chinese names and descriptions for every option', async () => {
+  it('registers every command with zh-CN and zh-TW names and descriptions for every option', async () => {
     harness = await startHarness();
     interface Option {
       name: string;
@@ -629,11 +682,14 @@ describe('in the member’s language', () => {
     const registered = (harness.discord.commands.get('global') ?? []) as Option[];
     const missing: string[] = [];
     const check = (option: Option, path: string) => {
-      if (!option.name_localizations?.['zh-CN']) missing.push(`${path}${option.name} name`);
-      if (!option.description_localizations?.['zh-CN']) missing.push(`${path}${option.name} description`);
+      for (const locale of ['zh-CN', 'zh-TW']) {
+        if (!option.name_localizations?.[locale]) missing.push(`${path}${option.name} ${locale} name`);
+        if (!option.description_localizations?.[locale])
+          missing.push(`${path}${option.name} ${locale} description`);
+      }
       for (const child of option.options ?? []) check(child, `${path}${option.name} `);
     };
-    for (const name of ['video-admin', 'video-history']) {
+    for (const name of ['video', 'video-admin', 'video-history']) {
       const command = registered.find((c) => c.name === name);
       expect(command).toBeDefined();
       if (command) check(command, '/');
@@ -643,5 +699,28 @@ describe('in the member’s language', () => {
     expect(admin?.options?.find((o) => o.name === 'usage')?.description_localizations?.['zh-CN']).toBe(
       '最近 24 小时和 7 天的用量',
     );
+    // zh-TW is its own catalogue, in Taiwan's words, not Simplified text under Traditional names.
+    const video = registered.find((c) => c.name === 'video');
+    expect(video?.name_localizations).toEqual({ 'zh-CN': '视频', 'zh-TW': '影片' });
+    expect(video?.description_localizations).toEqual({
+      'zh-CN': '根据提示词生成一段短视频',
+      'zh-TW': '根據提示詞產生一段短影片',
+    });
+    expect(video?.options?.find((o) => o.name === 'duration')?.name_localizations?.['zh-TW']).toBe('長度');
+    expect(registered.find((c) => c.name === 'video-history')?.name_localizations?.['zh-TW']).toBe(
+      '影片紀錄',
+    );
+    const sub = (name: string) => admin?.options?.find((o) => o.name === name);
+    expect(sub('block')?.name_localizations).toEqual({ 'zh-CN': '封禁', 'zh-TW': '封鎖' });
+    expect(sub('moderator-role')?.name_localizations).toEqual({
+      'zh-CN': '版主身份组',
+      'zh-TW': '版主身分組',
+    });
+    expect(sub('moderator-role')?.options?.[0]?.name_localizations).toEqual({
+      'zh-CN': '身份组',
+      'zh-TW': '身分組',
+    });
+    expect(sub('audit')?.name_localizations).toEqual({ 'zh-CN': '操作日志', 'zh-TW': '操作紀錄' });
+    expect(sub('audit')?.description_localizations?.['zh-TW']).toBe('最近的版主與管理操作');
   });
 });

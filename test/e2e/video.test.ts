@@ -204,8 +204,20 @@ describe('/video end to end', () => {
       options: [prompt('一只狗'), { name: 'size', type: 3, value: '999x1' }],
     });
     expect(await ephemeralReply(harness, token)).toBe(
-      'veo-3.1-fast-generate-preview 无法生成 999x1 尺寸的视频。可选尺寸:1280x720, 720x1280, 1920x1080, 1080x1920。',
+      'veo-3.1-fast-generate-preview 无法生成 999x1 尺寸的视频，可选尺寸：1280x720、720x1280、1920x1080、1080x1920。',
     );
+  });
+
+  it('answers in Taiwan usage to a zh-TW member, with the locale’s list separator', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({
+      locale: 'zh-TW',
+      options: [prompt('一隻狗'), { name: 'duration', type: 4, value: 12 }],
+    });
+    expect(await ephemeralReply(harness, token)).toBe(
+      'veo-3.1-fast-generate-preview 無法產生 12 秒的影片，可選的長度：4、6、8 秒。',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
   });
 
   it('offers only the durations and sizes of the chosen model in autocomplete', async () => {
