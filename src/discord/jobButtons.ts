@@ -10,6 +10,7 @@ import {
 import { t } from '../i18n/index.ts';
 import {
   cancelJob,
+  checkPrompt,
   effectiveLimits,
   isFinal,
   type Job,
@@ -136,7 +137,11 @@ async function generateRefusal(
 }
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
-  const refusal = await generateRefusal(interaction, context, job);
+  // A row kept from before prompts were checked for visible text is not sent again as it is.
+  const checked = checkPrompt(job.prompt);
+  const refusal = checked.ok
+    ? await generateRefusal(interaction, context, job)
+    : problemText(interaction.locale, checked);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;
@@ -197,13 +202,18 @@ export async function handleRemixModal(
 ): Promise<void> {
   const job = await authorisedJob(interaction, context);
   if (!job) return;
-  const prompt = interaction.fields.getTextInputValue(remixPromptField).trim();
-  if (!prompt || !job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
+  if (!job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
     await interaction.reply(
       ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })),
     );
     return;
   }
+  const checked = checkPrompt(interaction.fields.getTextInputValue(remixPromptField));
+  if (!checked.ok) {
+    await interaction.reply(ephemeralText(problemText(interaction.locale, checked)));
+    return;
+  }
+  const prompt = checked.prompt;
   const refusal = await generateRefusal(interaction, context, job);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));

@@ -186,6 +186,18 @@ describe('/video end to end', () => {
     );
   });
 
+  it('refuses a prompt of only invisible characters as empty, before acknowledging, with no provider call and no row', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('\u200b\u2060\u3164\u2800 \u200b')] });
+    const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    expect(body(callback).type).toBe(4);
+    expect(await ephemeralReply(harness, token)).toBe(
+      'Please describe the video you want: the prompt is empty.',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(harness.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+  });
+
   it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
     harness = await startHarness();
     const { token } = harness.command({
