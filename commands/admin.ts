@@ -2,6 +2,7 @@
 import {
   ChannelType,
   type ChatInputCommandInteraction,
+  channelMention,
   InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
@@ -9,6 +10,7 @@ import {
 } from 'discord.js';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
+import { fitLines, maxContentLength, textWithList } from '../src/discord/fitContent.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
 import { type MessageKey, t } from '../src/i18n/index.ts';
 import {
@@ -149,11 +151,12 @@ const quota: Handler = (interaction, context) => {
     .join('\n');
 };
 
-function channelsText(context: BotContext, guildId: string, locale: string): string {
+/** The allowed channels, as many whole mentions as fit in `max` characters, then "and N more". */
+function channelsText(context: BotContext, guildId: string, locale: string, max = maxContentLength): string {
   const allowed = context.store.guildSettings(guildId).allowedChannelIds;
   return allowed.length === 0
     ? t(locale, 'admin.channels_all')
-    : t(locale, 'admin.channels_list', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
+    : textWithList(locale, 'admin.channels_list', 'channels', allowed.map(channelMention), { max });
 }
 
 const channels: Handler = (interaction, context) =>
@@ -178,7 +181,13 @@ function changeChannel(add: boolean): Handler {
     const done = t(interaction.locale, add ? 'admin.channel_added' : 'admin.channel_removed', {
       channel: `<#${channel.id}>`,
     });
-    return `${done}\n${channelsText(context, interaction.guildId, interaction.locale)}`;
+    const list = channelsText(
+      context,
+      interaction.guildId,
+      interaction.locale,
+      maxContentLength - done.length - 1,
+    );
+    return `${done}\n${list}`;
   };
 }
 
@@ -369,7 +378,8 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   // Canceling waits its turn behind any edit of the job's card: acknowledge within Discord's 3 seconds first.
   const slow = subcommand === 'cancel';
   if (slow) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const text = (await handler(interaction, context)).slice(0, 2000);
+  // Cut on a line boundary, never inside a mention or a character: Discord refuses more than 2,000.
+  const text = fitLines(await handler(interaction, context), locale);
   if (slow) {
     await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
     return;

@@ -1,12 +1,14 @@
 // Permission preconditions, used by every handler that needs them.
 import {
   type Channel,
+  channelMention,
   type GuildMemberRoleManager,
   PermissionFlagsBits,
   type PermissionsBitField,
 } from 'discord.js';
 import { t } from '../i18n/index.ts';
 import type { Job, JobStore, Moderation } from '../jobs/index.ts';
+import { textWithList } from './fitContent.ts';
 
 interface Clicker {
   guildId: string | null;
@@ -75,5 +77,6 @@ export async function requireAllowedToGenerate(
   if (allowed.length === 0 || (interaction.channelId && allowed.includes(interaction.channelId))) return null;
   const parentId = await threadParentId(interaction);
   if (parentId && allowed.includes(parentId)) return null;
-  return t(locale, 'error.channel_not_allowed', { channels: allowed.map((id) => `<#${id}>`).join(' ') });
+  // A server may allow hundreds of channels: the list stops at whole mentions within Discord's limit.
+  return textWithList(locale, 'error.channel_not_allowed', 'channels', allowed.map(channelMention));
 }

@@ -25,6 +25,7 @@ export const enUS = {
   'error.attachment_unreadable':
     'The reference image could not be downloaded from Discord. Please try again.',
   'error.channel_not_allowed': 'Videos cannot be made in this channel. Try one of: {channels}.',
+  'list.more': 'and {count} more',
   'error.blocked':
     'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.',
   'error.quota_in_flight':

@@ -24,6 +24,7 @@ export const zhCN = {
   'error.attachment_too_large': '参考图大小为 {size},上限为 {max}。请换一张更小的图片。',
   'error.attachment_unreadable': '无法从 Discord 下载参考图,请重试。',
   'error.channel_not_allowed': '此频道不能生成视频。请在以下频道使用:{channels}。',
+  'list.more': '等另外 {count} 项',
   'error.blocked': '你在本服务器无法生成视频。如有疑问请联系管理员。',
   'error.quota_in_flight': '你已有 {max} 个视频正在生成。请等其中一个完成后再试。',
   'error.quota_user_daily': '你已达到每天 {max} 个视频的上限。{when}可以再生成。',

@@ -88,6 +88,9 @@ interface Rule {
   hold?: { arrived: (call: RecordedCall) => void; release: Promise<void> };
 }
 
+/** The most characters a message's content may have. */
+const maxContentLength = 2_000;
+
 /** Discord's limit on uploads in DMs, and in servers without boosts. */
 const defaultUploadLimit = 10 * 1024 * 1024;
 
@@ -373,6 +376,23 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     return call.files.some((file) => file.bytes.length > limit);
   }
 
+  /**
+   * Discord's answer to message content over 2,000 characters, in a message create or edit, a
+   * webhook message or an interaction response: 400, 50035 Invalid Form Body, naming the field.
+   */
+  function overLongContent(call: RecordedCall): Record<string, unknown> | undefined {
+    if (call.method !== 'POST' && call.method !== 'PATCH') return undefined;
+    const body = call.json as Record<string, unknown> | undefined;
+    const callback = call.path.endsWith('/callback');
+    const content = callback ? (body?.data as Record<string, unknown> | undefined)?.content : body?.content;
+    // Discord counts characters (code points), not UTF-16 units.
+    if (typeof content !== 'string' || [...content].length <= maxContentLength) return undefined;
+    const field = {
+      content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] },
+    };
+    return callback ? { data: field } : field;
+  }
+
   function knownChannel(channelId: string): boolean {
     return (
       guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
@@ -548,6 +568,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         rule.hold.arrived(call);
         await rule.hold.release;
       }
+      const invalid = overLongContent(call);
+      if (invalid) return json(response, 400, { message: 'Invalid Form Body', code: 50035, errors: invalid });
       if (tooLargeUpload(call)) {
         return json(response, 413, { message: 'Request entity too large', code: 40005 });
       }
