@@ -273,6 +273,7 @@ const failureKindNames: Record<FailureKind, MessageKey> = {
   provider_failed: 'failure_kind.provider_failed',
   delivery_failed: 'failure_kind.delivery_failed',
   not_found: 'failure_kind.not_found',
+  model_unavailable: 'failure_kind.model_unavailable',
 };
 
 function failureKindName(kind: string, locale: string): string {

@@ -132,6 +132,24 @@ export async function startBot(options: BotOptions) {
     const expiresAt = now() + 3_600_000;
     return `${config.http.publicUrl}${signMediaPath(jobId, expiresAt, mediaSecret, 'reference')}`;
   };
+  const unavailableModels = new Set<string>();
+  const modelUnavailable = (model: string, error: ProviderError) => {
+    if (unavailableModels.has(model)) return;
+    unavailableModels.add(model);
+    const isDefault = model === catalogue.defaultModel.id;
+    // The provider's own words stay out: they may echo the prompt.
+    logger.warn(
+      {
+        model,
+        setting: isDefault ? 'VIDEO_DEFAULT_MODEL' : 'VIDEO_MODELS',
+        status: error.status,
+        code: error.code,
+      },
+      isDefault
+        ? `the video provider does not serve the default model "${model}" (retired or unknown there): set VIDEO_DEFAULT_MODEL to another model and remove it from VIDEO_MODELS`
+        : `the video provider does not serve model "${model}" (retired or unknown there): remove it from VIDEO_MODELS`,
+    );
+  };
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
@@ -193,6 +211,7 @@ export async function startBot(options: BotOptions) {
     renderContext,
     publicLink,
     referenceLink,
+    modelUnavailable,
   };
 
   /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Job, JobStore, Moderation, PollPolicy, Tracker } from '../jobs/index.ts';
-import type { Catalogue, VideoClient } from '../provider/index.ts';
+import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { Notifier } from './notifier.ts';
 import type { RenderContext } from './render.ts';
@@ -28,4 +28,6 @@ export interface BotContext {
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
   /** The bot's own signed link to a job's kept reference image; null without PUBLIC_URL. */
   referenceLink: (jobId: number) => string | null;
+  /** The provider said it does not serve `model`: warns the operator, once per model, which setting to change. */
+  modelUnavailable: (model: string, error: ProviderError) => void;
 }

@@ -161,7 +161,7 @@ export function failureText(job: Job, locale: string): string {
   const kind = (job.errorKind ?? 'provider_failed') as string;
   const key = `failure.${kind}` as MessageKey;
   const message = escapeUntrusted(job.errorMessage ?? '', 200);
-  return t(locale, key, { message });
+  return t(locale, key, { message, model: escapeUntrusted(job.model, 60) });
 }
 
 function linkReasonText(job: Job, locale: string, reason: LinkReason, sizeLimit?: number): string {

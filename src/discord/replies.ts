@@ -46,17 +46,20 @@ export function relativeTime(ms: number): string {
   return `<t:${Math.ceil(ms / 1000)}:R>`;
 }
 
-export function providerErrorText(locale: string, error: ProviderError): string {
+/** What a member reads when the provider refused their job; `model` is the job's. */
+export function providerErrorText(locale: string, error: ProviderError, model = ''): string {
   const keys: Partial<Record<ProviderError['kind'], MessageKey>> = {
     moderation: 'failure.moderation',
     invalid_request: 'failure.invalid_request',
     bad_key: 'failure.bad_key',
     quota: 'failure.quota',
     rate_limited: 'failure.rate_limited',
+    model_unavailable: 'failure.model_unavailable',
   };
   if (error.code === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
   // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.
   return t(locale, keys[error.kind] ?? 'failure.provider_down', {
     message: escapeUntrusted(error.message, 300),
+    model: escapeUntrusted(model, 60),
   });
 }

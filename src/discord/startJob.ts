@@ -57,11 +57,14 @@ export async function startJob(
     },
   );
   if (!result.ok) {
+    if (result.reason === 'provider' && result.error.kind === 'model_unavailable') {
+      context.modelUnavailable(result.job.model, result.error);
+    }
     const text =
       result.reason === 'quota'
         ? quotaText(locale, result.refusal)
         : withSimulatedLabel(
-            providerErrorText(locale, result.error),
+            providerErrorText(locale, result.error, result.job.model),
             locale,
             context.renderContext(result.job),
           );

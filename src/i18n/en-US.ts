@@ -59,6 +59,8 @@ export const enUS = {
     'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
   'failure.delivery_failed': 'The video was made but could not be delivered.',
   'failure.not_found': 'The video provider lost track of this job.',
+  'failure.model_unavailable':
+    'The model {model} is not available at the video provider (it may have been retired). Nothing was charged. A bot admin can offer other models by changing VIDEO_MODELS.',
   'failure.rate_limited': 'The video provider is busy. Please try again in a minute.',
 
   'state.submitting': 'Sending',
@@ -197,6 +199,7 @@ export const enUS = {
   'failure_kind.provider_failed': 'provider could not make it',
   'failure_kind.delivery_failed': 'delivery failed',
   'failure_kind.not_found': 'lost by the provider',
+  'failure_kind.model_unavailable': 'model not available at the provider',
   'failure_kind.unknown': 'unknown',
   'audit.quota.set': 'set the quotas',
   'audit.channel.allow': 'allowed a channel',

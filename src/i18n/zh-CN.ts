@@ -51,6 +51,8 @@ export const zhCN = {
     '无法读取你的参考图(文件损坏或不是图片)。没有向视频服务商发送任何请求;请换一张图片再试。',
   'failure.delivery_failed': '视频已生成,但无法发送。',
   'failure.not_found': '视频服务商找不到此任务了。',
+  'failure.model_unavailable':
+    '视频服务商不提供模型 {model}(可能已下线)。没有产生费用。机器人管理员可以修改 VIDEO_MODELS 来提供其他模型。',
   'failure.rate_limited': '视频服务商繁忙,请一分钟后再试。',
 
   'state.submitting': '提交中',
@@ -184,6 +186,7 @@ export const zhCN = {
   'failure_kind.provider_failed': '服务商生成失败',
   'failure_kind.delivery_failed': '发送失败',
   'failure_kind.not_found': '服务商丢失任务',
+  'failure_kind.model_unavailable': '服务商不提供该模型',
   'failure_kind.unknown': '未知',
   'audit.quota.set': '修改了额度',
   'audit.channel.allow': '允许了频道',

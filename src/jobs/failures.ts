@@ -15,6 +15,7 @@ export function failureFromError(error: ProviderError): Failure {
     bad_key: 'bad_key',
     quota: 'quota',
     not_found: 'not_found',
+    model_unavailable: 'model_unavailable',
     too_large: 'delivery_failed',
   };
   return { kind: kinds[error.kind] ?? 'provider_down', code: error.code, message: error.message };
@@ -38,6 +39,7 @@ export function providerErrorFromFailure(failure: Failure): ProviderError {
     bad_key: 'bad_key',
     quota: 'quota',
     not_found: 'not_found',
+    model_unavailable: 'model_unavailable',
     provider_down: 'provider_down',
     timed_out: 'timeout',
   };

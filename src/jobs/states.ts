@@ -64,4 +64,6 @@ export type FailureKind =
   | 'quota'
   | 'provider_failed'
   | 'delivery_failed'
-  | 'not_found';
+  | 'not_found'
+  /** The provider does not serve the job's model (retired, or unknown there): an admin changes VIDEO_MODELS. */
+  | 'model_unavailable';

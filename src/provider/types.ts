@@ -70,6 +70,8 @@ export type ProviderErrorKind =
   | 'rate_limited'
   | 'quota'
   | 'not_found'
+  /** The provider does not (or no longer) serve the model asked for: retired, unknown there. */
+  | 'model_unavailable'
   | 'provider_down'
   | 'timeout'
   | 'network'

@@ -115,6 +115,50 @@ describe('/video end to end', () => {
     expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
   });
 
+  it('says plainly that a model the provider no longer serves is not available, spends nothing, and warns the operator once', async () => {
+    harness = await startHarness();
+    const h = harness;
+    h.video.retireModel('veo-3.1-fast-generate-preview', 'fail_to_fetch_task');
+    h.video.retireModel('veo-3.1-generate-preview', 'model_not_found');
+    const ask = (model?: string) =>
+      h.command({ options: [prompt('a lion'), ...(model ? [{ name: 'model', type: 3, value: model }] : [])] })
+        .token;
+    const expected = (model: string) =>
+      `The model ${model} is not available at the video provider (it may have been retired). Nothing was charged. A bot admin can offer other models by changing VIDEO_MODELS.`;
+    expect(await ephemeralReply(h, ask())).toBe(expected('veo-3.1-fast-generate-preview'));
+    expect(await ephemeralReply(h, ask())).toBe(expected('veo-3.1-fast-generate-preview'));
+    expect(await ephemeralReply(h, ask('veo-3.1-generate-preview'))).toBe(
+      expected('veo-3.1-generate-preview'),
+    );
+    // One create each, never retried; every row failed and uncharged.
+    expect(providerCreates(h)).toHaveLength(3);
+    const failed = await until(() => {
+      const rows = h.bot.store.byState(['failed']);
+      return rows.length === 3 ? rows : undefined;
+    });
+    for (const job of failed) expect(job).toMatchObject({ errorKind: 'model_unavailable', charged: false });
+    // Once per model, at warn, naming the model and the setting to change.
+    const warnings = h.logs
+      .map((line) => JSON.parse(line) as { level: number; model?: string; setting?: string; msg: string })
+      .filter((line) => line.level === 40 && line.model);
+    expect(warnings.map(({ model, setting }) => ({ model, setting }))).toEqual([
+      { model: 'veo-3.1-fast-generate-preview', setting: 'VIDEO_DEFAULT_MODEL' },
+      { model: 'veo-3.1-generate-preview', setting: 'VIDEO_MODELS' },
+    ]);
+    expect(warnings[0]?.msg).toContain('VIDEO_DEFAULT_MODEL');
+    expect(warnings[1]?.msg).toContain('remove it from VIDEO_MODELS');
+    expect(JSON.stringify(warnings)).not.toContain('a lion');
+  });
+
+  it('names a retired model in Chinese to a zh-CN member', async () => {
+    harness = await startHarness();
+    harness.video.retireModel('veo-3.1-fast-generate-preview', 'retired_400');
+    const { token } = harness.command({ locale: 'zh-CN', options: [prompt('一只狗')] });
+    expect(await ephemeralReply(harness, token)).toBe(
+      '视频服务商不提供模型 veo-3.1-fast-generate-preview(可能已下线)。没有产生费用。机器人管理员可以修改 VIDEO_MODELS 来提供其他模型。',
+    );
+  });
+
   it('shows a job that the provider fails later in plain words and pings the requester', async () => {
     harness = await startHarness({ video: { pollsToComplete: 50 } });
     const { token } = harness.command({ options: [prompt('a storm')] });
