@@ -110,6 +110,8 @@ export const enUS = {
   'notice.failed': '{user} your video could not be made.',
   'notice.expired': '{user} your video expired before it could be delivered.',
   'notice.canceled': 'The job was canceled.',
+  'notice.on_its_way':
+    'Your video (job #{id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.',
   'notice.regenerating': 'Making it again with the same settings…',
 
   'command.history.description': "Show video jobs: your own, or (moderators) another member's",

@@ -100,6 +100,8 @@ export const zhCN = {
   'notice.failed': '{user} 你的视频未能生成。',
   'notice.expired': '{user} 你的视频在发送前已过期。',
   'notice.canceled': '任务已取消。',
+  'notice.on_its_way':
+    '你的视频(任务 #{id})正在生成:服务商已在制作,但 Discord 暂时无法更新这条消息。完成后结果会显示在这里,或以新消息发在本频道。无需重新请求,否则会生成第二个视频。',
   'notice.regenerating': '正在用相同设置重新生成……',
 
   'command.history.description': '查看视频任务:你自己的,或(管理员)其他成员的',

@@ -491,6 +491,57 @@ describe('surviving Discord and restarts', () => {
     await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
   });
 
+  it('says the video is on its way, never "nothing was charged", when the first card fails after the job was created, and still delivers it once', async () => {
+    const uploadModel = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' },
+    });
+    // Discord answers 5xx to the first edit of the reply, past discord.js's own three retries.
+    harness.discord.failNext(
+      { method: 'PATCH', path: /\/messages\/@original$/ },
+      502,
+      { message: 'Bad Gateway', code: 0 },
+      4,
+    );
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    const { token } = harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const told = await harness.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
+    );
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress', 'delivered'])[0]);
+    expect(body(told)).toMatchObject({
+      content: `Your video (job #${job.id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.`,
+      flags: 64,
+    });
+    const firstEdits = harness.discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(token));
+    expect(firstEdits.slice(0, 4).map((c) => c.status)).toEqual([502, 502, 502, 502]);
+    expect(JSON.stringify(sentMessages(harness))).not.toContain('Nothing was charged');
+
+    const done = await delivered(harness);
+    expect(done).toMatchObject({ id: job.id, charged: true });
+    await harness.discord.waitForCall(isNotice);
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job.id}.mp4`);
+    expect(providerCreates(harness)).toHaveLength(1);
+
+    // The reference image was kept although the card failed: Regenerate sends it once Discord's link is dead.
+    harness.discord.expireAttachment(image);
+    const regen = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:regen:${job.id}`,
+      messageId: done.replyMessageId ?? harness.discord.originalMessage(token)?.id ?? '',
+    });
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const sent = providerCreates(harness).map((r) => r.multipart?.files.input_reference?.bytes);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.equals(referencePng())).toBe(true);
+  });
+
   it('finishes a job after a restart mid-job, delivering it exactly once', async () => {
     harness = await startHarness({ video: { pollsToComplete: 8 } });
     const { token } = harness.command({ options: [prompt('restart me')] });
