@@ -36,6 +36,8 @@ export interface BotOptions {
   pollPolicy?: PollPolicy;
   /** The first wait before a delivery is tried again; it doubles per attempt (tests shorten it). */
   deliveryRetryBaseMs?: number;
+  /** How long an image may take to be checked before the command is acknowledged anyway (tests shorten it). */
+  checkBeforeAcknowledgeMs?: number;
 }
 
 export type Bot = Awaited<ReturnType<typeof startBot>>;
@@ -154,6 +156,7 @@ export async function startBot(options: BotOptions) {
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
+    referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
   });
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -207,6 +210,8 @@ export async function startBot(options: BotOptions) {
     now,
     pollPolicy,
     accepting: () => accepting,
+    // About 2 s of Discord's 3, leaving time for the acknowledgement to travel.
+    checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs ?? 2_000,
     fetchAttachment,
     renderContext,
     publicLink,

@@ -21,6 +21,11 @@ export interface BotContext {
   pollPolicy: PollPolicy;
   /** False while shutting down: new commands get a "restarting" reply. */
   accepting: () => boolean;
+  /**
+   * How long a command may check its input (download and decode an image) before it must
+   * acknowledge: Discord forgets an interaction not answered within 3 seconds.
+   */
+  checkBeforeAcknowledgeMs: number;
   /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */
   fetchAttachment: (url: string, maxBytes: number) => Promise<Uint8Array>;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;

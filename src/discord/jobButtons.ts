@@ -16,16 +16,16 @@ import {
   type Job,
   maxPromptLength,
   maxReferenceBytes,
-  sniffImageType,
 } from '../jobs/index.ts';
 import { loadReferenceImage } from '../jobs/referenceImages.ts';
-import type { ReferenceImage } from '../provider/index.ts';
+import type { ModelSpec, ReferenceImage } from '../provider/index.ts';
+import { type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText, quotaText } from './replies.ts';
-import { refuseAfterDefer, startJob } from './startJob.ts';
+import { acknowledgeAfter, startJob } from './startJob.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
@@ -76,30 +76,35 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
 }
 
 /**
- * The original reference image again. Its bytes were kept in the media folder when the job was
- * submitted, because Discord's signed attachment link dies after about a day. Models that take a
- * URL get the original link while it still answers, else the bot's own signed link to the kept
- * copy (with PUBLIC_URL), else the kept bytes as a data URL (which not every gateway accepts).
+ * The original reference image again, decoded as /video decodes it. Its bytes were kept in the
+ * media folder when the job was submitted, because Discord's signed attachment link dies after
+ * about a day. Models that take a URL get the original link while it still answers, else the
+ * bot's own signed link to the kept copy (with PUBLIC_URL), else the kept bytes as a data URL
+ * (which not every gateway accepts). An image that fails the checks is not sent; when none passes,
+ * the refusal says why (or that the image is gone).
  */
-async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
-  if (!job.referenceUrl) return undefined;
-  const fileName = job.referenceName ?? 'reference.png';
-  const kept = await loadReferenceImage(context.config.media.dir, job.id);
-  const keptType = kept ? sniffImageType(kept) : null;
-  const takesFile = context.catalogue.find(job.model)?.referenceShape === 'multipart';
-  if (kept && keptType && takesFile) {
-    return { url: job.referenceUrl, bytes: kept, contentType: keptType, fileName };
+async function reuseReference(
+  job: Job & { referenceUrl: string },
+  model: ModelSpec,
+  context: BotContext,
+  locale: string,
+): Promise<CheckedReferenceImage> {
+  const source = { url: job.referenceUrl, fileName: job.referenceName ?? 'reference.png' };
+  const check = (bytes: Uint8Array | null) => (bytes ? checkedReference(bytes, source, model, locale) : null);
+  const kept = await check(await loadReferenceImage(context.config.media.dir, job.id));
+  if (kept && 'reference' in kept && model.referenceShape === 'multipart') return kept;
+  const fresh = await check(
+    await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null),
+  );
+  if (fresh && 'reference' in fresh) return fresh;
+  if (kept && 'reference' in kept) {
+    const { bytes, contentType } = kept.reference;
+    const url =
+      context.referenceLink(job.id) ??
+      `data:${contentType};base64,${Buffer.from(bytes ?? []).toString('base64')}`;
+    return { ...kept, reference: { ...kept.reference, url } };
   }
-  const fresh = await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null);
-  const freshType = fresh ? sniffImageType(fresh) : null;
-  if (fresh && freshType) {
-    return { url: job.referenceUrl, bytes: fresh, contentType: freshType, fileName };
-  }
-  if (!kept || !keptType) return undefined;
-  const ownLink = context.referenceLink(job.id);
-  if (ownLink) return { url: ownLink, bytes: kept, contentType: keptType, fileName };
-  const dataUrl = `data:${keptType};base64,${Buffer.from(kept).toString('base64')}`;
-  return { url: dataUrl, bytes: kept, contentType: keptType, fileName };
+  return fresh ?? kept ?? { refusal: t(locale, 'error.reference_gone') };
 }
 
 function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job): string | null {
@@ -137,6 +142,7 @@ async function generateRefusal(
 }
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
   // A row kept from before prompts were checked for visible text is not sent again as it is.
   const checked = checkPrompt(job.prompt);
   const refusal = checked.ok
@@ -146,10 +152,18 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     await interaction.reply(ephemeralText(refusal));
     return;
   }
-  await interaction.deferReply();
-  const reference = await reuseReference(job, context);
-  if (job.referenceUrl && !reference) {
-    return refuseAfterDefer(interaction, t(interaction.locale, 'error.reference_gone'));
+  const model = context.catalogue.find(job.model);
+  let image: { reference: ReferenceImage; size: string } | undefined;
+  if (job.referenceUrl && model) {
+    const checked = await acknowledgeAfter(
+      interaction,
+      reuseReference({ ...job, referenceUrl: job.referenceUrl }, model, context, interaction.locale),
+      deadline,
+    );
+    if (!checked) return;
+    image = checked;
+  } else {
+    await interaction.deferReply();
   }
   await startJob(interaction, context, {
     model: job.model,
@@ -158,7 +172,8 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     size: job.size,
     referenceUrl: job.referenceUrl,
     referenceName: job.referenceName,
-    reference,
+    referenceSize: image?.size ?? null,
+    reference: image?.reference,
   });
 }
 

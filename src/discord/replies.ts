@@ -1,7 +1,7 @@
 // Localised refusals: one place turns a problem into the sentence a member reads.
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { t } from '../i18n/index.ts';
-import type { QuotaRefusal, VideoProblem } from '../jobs/index.ts';
+import type { QuotaRefusal, ReferenceProblem, VideoProblem } from '../jobs/index.ts';
 import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
@@ -22,6 +22,29 @@ export function problemText(locale: string, problem: VideoProblem): string {
 /** The refusal for an attachment that is not an image; its file name is the member's text. */
 export function notAnImageText(locale: string, fileName: string): string {
   return t(locale, 'error.attachment_not_image', { name: escapeUntrusted(fileName, 100) });
+}
+
+/** Why the member's reference image cannot be used, in their language. */
+export function referenceProblemText(locale: string, problem: ReferenceProblem, fileName: string): string {
+  switch (problem.problem) {
+    case 'not_image':
+      return notAnImageText(locale, fileName);
+    case 'undecodable':
+      return t(locale, 'failure.reference_unreadable');
+    case 'zero_size':
+      return t(locale, 'error.reference_zero_size');
+    case 'too_large_side':
+      return t(locale, 'error.reference_too_large_side', {
+        width: problem.width,
+        height: problem.height,
+        max: problem.max,
+      });
+    case 'animated':
+      return t(locale, 'error.reference_animated', {
+        model: escapeUntrusted(problem.model, 60),
+        frames: problem.frames,
+      });
+  }
 }
 
 export function quotaText(locale: string, refusal: QuotaRefusal): string {

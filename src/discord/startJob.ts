@@ -2,7 +2,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import { t } from '../i18n/index.ts';
 import type { Job, SubmitRequest } from '../jobs/index.ts';
-import { submitJob } from '../jobs/index.ts';
+import { resultWithin, submitJob } from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
@@ -25,6 +25,33 @@ type JobSettings = Omit<
 export async function refuseAfterDefer(interaction: RepliableInteraction, text: string): Promise<void> {
   await interaction.deleteReply().catch(() => undefined);
   await interaction.followUp(ephemeralText(text));
+}
+
+/**
+ * Acknowledges publicly once `check` (downloading and decoding the member's image) has passed.
+ * A check done by `deadline` (a `performance.now()` time) answers a refusal as one ephemeral
+ * reply, so the channel never sees a public "thinking…" appear and vanish. Discord forgets an
+ * interaction left unanswered for 3 seconds, so a slower check (a slow CDN, a large image)
+ * finishes behind a public deferral, and a refusal then replaces it (deleted reply, ephemeral
+ * follow-up). Returns the check's value, or null when the member was refused.
+ */
+export async function acknowledgeAfter<T extends object>(
+  interaction: RepliableInteraction,
+  check: Promise<{ refusal: string } | T>,
+  deadline: number,
+): Promise<T | null> {
+  const early = await resultWithin(check, deadline - performance.now());
+  if (early && 'refusal' in early.value) {
+    await interaction.reply(ephemeralText(early.value.refusal));
+    return null;
+  }
+  await interaction.deferReply();
+  const checked = early ? early.value : await check;
+  if ('refusal' in checked) {
+    await refuseAfterDefer(interaction, checked.refusal);
+    return null;
+  }
+  return checked;
 }
 
 /** Submits with the interaction's identity and token; the (deferred) reply becomes the job's message. */

@@ -24,6 +24,12 @@ export const enUS = {
     'The reference image is {size}; the limit is {max}. Please attach a smaller image.',
   'error.attachment_unreadable':
     'The reference image could not be downloaded from Discord. Please try again.',
+  'error.reference_zero_size':
+    'Your reference image has no pixels (it is 0 pixels wide or high). Attach another image.',
+  'error.reference_too_large_side':
+    'Your reference image is {width}×{height} pixels; the longest side may be {max} pixels. Attach a smaller image.',
+  'error.reference_animated':
+    '{model} takes a still image, and your reference image is animated ({frames} frames). Attach a single picture.',
   'error.channel_not_allowed': 'Videos cannot be made in this channel. Try one of: {channels}.',
   'list.more': 'and {count} more',
   'error.blocked':
@@ -84,6 +90,7 @@ export const enUS = {
   'render.status': 'Status',
   'render.progress_unknown': 'working… (the provider does not report progress)',
   'render.reference': 'Reference image',
+  'render.reference_fitted': "fitted to the video's {size} (it was {original})",
   'render.remix_of': 'Remix of job #{id}',
   'render.footer': 'Job #{id}',
   'simulated.label': 'Simulated provider: a sample clip, not a generated video',

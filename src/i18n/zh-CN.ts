@@ -22,6 +22,10 @@ export const zhCN = {
   'error.bad_size': '{model} 无法生成 {size} 尺寸的视频。可选尺寸:{allowed}。',
   'error.attachment_not_image': '附件“{name}”不是图片。请附上 PNG、JPEG、WebP 或 GIF 图片。',
   'error.attachment_too_large': '参考图大小为 {size},上限为 {max}。请换一张更小的图片。',
+  'error.reference_zero_size': '你的参考图没有像素(宽或高为 0)。请换一张图片。',
+  'error.reference_too_large_side':
+    '你的参考图为 {width}×{height} 像素,最长边不能超过 {max} 像素。请换一张较小的图片。',
+  'error.reference_animated': '{model} 只接受静态图片,而你的参考图是动图({frames} 帧)。请附加一张静态图片。',
   'error.attachment_unreadable': '无法从 Discord 下载参考图,请重试。',
   'error.channel_not_allowed': '此频道不能生成视频。请在以下频道使用:{channels}。',
   'list.more': '等另外 {count} 项',
@@ -76,6 +80,7 @@ export const zhCN = {
   'render.status': '状态',
   'render.progress_unknown': '生成中……(服务商不报告进度)',
   'render.reference': '参考图',
+  'render.reference_fitted': '已裁切缩放为视频尺寸 {size}(原为 {original})',
   'render.remix_of': '改编自任务 #{id}',
   'render.footer': '任务 #{id}',
   'simulated.label': '模拟服务：示例片段，并非生成的视频',

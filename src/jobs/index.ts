@@ -5,6 +5,7 @@ export * from './failures.ts';
 export * from './media.ts';
 export * from './moderation.ts';
 export * from './quotas.ts';
+export * from './referenceCheck.ts';
 export * from './schedule.ts';
 export * from './settle.ts';
 export * from './states.ts';

@@ -94,6 +94,8 @@ export const migrations: readonly string[] = [
   // 5: where a final edit posted (or was about to post) a new channel message or DM, so a
   // restart can find that post instead of posting again
   'ALTER TABLE jobs ADD COLUMN fallback_channel_id TEXT;',
+  // 6: the reference image's size as decoded (WIDTHxHEIGHT), so the card can say it was fitted
+  'ALTER TABLE jobs ADD COLUMN reference_size TEXT;',
 ];
 
 export const latestVersion = migrations.length;

@@ -1,5 +1,9 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { InteractionResponseType } from 'discord.js';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { referenceImagePath } from '../../src/jobs/referenceImages.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
 import {
@@ -36,6 +40,38 @@ const providerCreates = (h: Harness) =>
   h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
 const delivered = (h: Harness, index = 0) => until(() => h.bot.store.byState(['delivered'])[index]);
+const jobRows = (h: Harness) =>
+  (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+
+/** The type of the interaction's first response (a message, or a deferral). */
+async function acknowledgement(h: Harness, token: string): Promise<unknown> {
+  return body(await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`))).type;
+}
+
+/** /video with `bytes` attached as a PNG. */
+function withImage(h: Harness, bytes: Buffer, name: string, locale = 'en-US') {
+  const image = h.discord.addAttachment(bytes, name, 'image/png');
+  return h.command({
+    locale,
+    options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
+    resolved: { attachments: { [image.id]: image } },
+  });
+}
+
+/** Two frames, as an animated GIF or WebP. */
+async function animated(format: 'gif' | 'webp'): Promise<Buffer> {
+  const frame = (background: string) =>
+    sharp({ create: { width: 16, height: 16, channels: 3, background } })
+      .png()
+      .toBuffer();
+  const frames = await Promise.all([frame('#f00'), frame('#00f')]);
+  return sharp(frames, { join: { animated: true } })
+    [format]()
+    .toBuffer();
+}
+
+const unreadable =
+  'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.';
 
 /** Every message the bot sent: JSON bodies of creates and edits. */
 function sentMessages(h: Harness): Record<string, unknown>[] {
@@ -189,30 +225,26 @@ describe('/video end to end', () => {
     expect(await ephemeralReply(harness, token)).toBe(
       'The attached file "cat.png" is not an image. Attach a PNG, JPEG, WebP or GIF.',
     );
+    expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(harness.bot.store.byState(['submitting', 'queued', 'failed'])).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
   });
 
-  it("refuses a damaged image (right magic bytes, garbage after) as the member's image, with no provider call", async () => {
-    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
-    const damaged = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      Buffer.from('not the rest of a png'),
-    ]);
-    const image = harness.discord.addAttachment(damaged, 'broken.png', 'image/png');
-    const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
-    expect(await ephemeralReply(harness, token)).toBe(
-      'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
-    );
-    expect(providerCreates(harness)).toHaveLength(0);
-    expect(harness.bot.store.byState(['failed'])[0]).toMatchObject({
-      errorCode: 'reelbot_reference_unreadable',
-      charged: false,
-    });
-  });
+  it.each(['sora-2', 'veo-3.1-fast-generate-preview'])(
+    'refuses a damaged image (right magic bytes, garbage after) for %s before acknowledging: no provider call, no row',
+    async (model) => {
+      harness = await startHarness({ env: { VIDEO_MODELS: model, VIDEO_DEFAULT_MODEL: model } });
+      const damaged = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.from('not the rest of a png'),
+      ]);
+      const { token } = withImage(harness, damaged, 'broken.png');
+      expect(await ephemeralReply(harness, token)).toBe(unreadable);
+      expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
+      expect(providerCreates(harness)).toHaveLength(0);
+      expect(jobRows(harness)).toBe(0);
+    },
+  );
 
   it('shows a hostile attachment name in a refusal as plain text', async () => {
     harness = await startHarness();
@@ -331,6 +363,165 @@ describe('/video end to end', () => {
     expect(logs).toContain('"msg":"starting with configuration"');
     expect(logs).not.toContain(botToken);
     expect(logs).not.toContain(apiKey);
+  });
+});
+
+describe('reference images are decoded before anything is spent', () => {
+  const fitted = "fitted to the video's 1280×720 (it was 320×180)";
+
+  it('refuses an image whose pixels are cut short (a valid header, truncated data)', async () => {
+    harness = await startHarness();
+    const png = referencePng();
+    const { token } = withImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
+    expect(await ephemeralReply(harness, token)).toBe(unreadable);
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+  });
+
+  it('refuses an image larger than 8,192 pixels on a side, naming its size, in English and Chinese', async () => {
+    harness = await startHarness();
+    const tall = await sharp({ create: { width: 2, height: 8_193, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png').token)).toBe(
+      'Your reference image is 2×8193 pixels; the longest side may be 8192 pixels. Attach a smaller image.',
+    );
+    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png', 'zh-CN').token)).toBe(
+      '你的参考图为 2×8193 像素,最长边不能超过 8192 像素。请换一张较小的图片。',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+  });
+
+  it.each(['gif', 'webp'] as const)(
+    'refuses an animated %s for a model that takes a still',
+    async (format) => {
+      harness = await startHarness();
+      const { token } = withImage(harness, await animated(format), `moving.${format}`);
+      expect(await ephemeralReply(harness, token)).toBe(
+        'veo-3.1-fast-generate-preview takes a still image, and your reference image is animated (2 frames). Attach a single picture.',
+      );
+      expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
+      expect(providerCreates(harness)).toHaveLength(0);
+      expect(jobRows(harness)).toBe(0);
+    },
+  );
+
+  it('takes an animated image for a model described as taking one, and a still GIF for any model', async () => {
+    const moving = {
+      id: 'anim-1',
+      seconds: [5],
+      sizes: ['1280x720'],
+      referenceShape: 'multipart',
+      animatedReference: true,
+    };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([moving]), VIDEO_DEFAULT_MODEL: 'anim-1' },
+    });
+    const gif = await animated('gif');
+    withImage(harness, gif, 'moving.gif');
+    await until(() => providerCreates(harness as Harness).length === 1);
+    expect(providerCreates(harness)[0]?.multipart?.files.input_reference?.bytes.equals(gif)).toBe(true);
+    const still = await sharp(referencePng()).gif().toBuffer();
+    withImage(harness, still, 'still.gif');
+    await until(() => providerCreates(harness as Harness).length === 2);
+    expect(providerCreates(harness)[1]?.multipart?.files.input_reference?.contentType).toBe('image/gif');
+  });
+
+  it("sends a valid image's own bytes to a model that takes a file as it is", async () => {
+    const upload = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([upload]), VIDEO_DEFAULT_MODEL: 'kling-2' },
+    });
+    const { token } = withImage(harness, referencePng(), 'lion.png');
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
+    expect(sent?.bytes.equals(referencePng())).toBe(true);
+    expect(sent?.contentType).toBe('image/png');
+    // The model takes any size: the card says nothing of fitting.
+    expect(JSON.stringify(harness.discord.originalMessage(token)?.embeds)).not.toContain('fitted');
+    expect(await delivered(harness)).toMatchObject({ referenceSize: '320x180' });
+  });
+
+  it('sends the image fitted to the video size to a model that requires it, the card says so, and Regenerate does the same', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const { token } = withImage(harness, referencePng(), 'lion.png');
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
+    expect(await sharp(sent?.bytes).metadata()).toMatchObject({ format: 'png', width: 1280, height: 720 });
+    const card = JSON.stringify(harness.discord.originalMessage(token)?.embeds);
+    expect(card).toContain(`lion.png\\n${fitted}`);
+    const job = await delivered(harness);
+    expect(job).toMatchObject({ referenceSize: '320x180', size: '1280x720' });
+
+    const regen = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:regen:${job.id}`,
+      messageId: job.replyMessageId ?? '',
+    });
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const again = providerCreates(harness)[1]?.multipart?.files.input_reference;
+    expect(again?.bytes.equals(sent?.bytes ?? Buffer.alloc(0))).toBe(true);
+    expect(JSON.stringify(harness.discord.originalMessage(regen.token)?.embeds)).toContain(fitted);
+  });
+
+  it('checks an image the CDN is slow to send behind a public acknowledgement, then refuses it ephemerally with no row', async () => {
+    harness = await startHarness({ checkBeforeAcknowledgeMs: 50 });
+    const gif = await animated('gif');
+    const slow = harness.discord.addAttachment(gif, 'moving.gif', 'image/gif', { delayMs: 400 });
+    const { token } = harness.command({
+      options: [prompt('a cat'), { name: 'image', type: 11, value: slow.id }],
+      resolved: { attachments: { [slow.id]: slow } },
+    });
+    // Acknowledged publicly in time, while the image was still on its way.
+    expect(await acknowledgement(harness, token)).toBe(
+      InteractionResponseType.DeferredChannelMessageWithSource,
+    );
+    expect(await ephemeralReply(harness, token)).toMatch(
+      /^veo-3\.1-fast-generate-preview takes a still image/,
+    );
+    expect(harness.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token))).toBe(true);
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+
+    const fine = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png', { delayMs: 400 });
+    const second = harness.command({
+      options: [prompt('a cat'), { name: 'image', type: 11, value: fine.id }],
+      resolved: { attachments: { [fine.id]: fine } },
+    });
+    expect(await acknowledgement(harness, second.token)).toBe(
+      InteractionResponseType.DeferredChannelMessageWithSource,
+    );
+    await harness.discord.waitForCall(isUpload(second.token), 15_000);
+    expect(providerCreates(harness)).toHaveLength(1);
+  });
+
+  it('checks the kept image again on Regenerate: a damaged copy is not sent', async () => {
+    const upload = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([upload]), VIDEO_DEFAULT_MODEL: 'kling-2' },
+    });
+    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
+    harness.command({
+      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      resolved: { attachments: { [image.id]: image } },
+    });
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+    const png = referencePng();
+    await writeFile(referenceImagePath(`${harness.dir}/media`, job.id), png.subarray(0, png.length / 2));
+    const regen = harness.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:regen:${job.id}`,
+      messageId: job.replyMessageId ?? '',
+    });
+    expect(await ephemeralReply(harness, regen.token)).toBe(unreadable);
+    expect(providerCreates(harness)).toHaveLength(1);
+    expect(jobRows(harness)).toBe(1);
   });
 });
 

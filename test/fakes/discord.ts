@@ -186,6 +186,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const members = new Map<string, Set<string>>();
   const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
   const expiredUploads = new Set<string>();
+  /** Attachments the CDN is slow to serve: milliseconds before the first byte. */
+  const slowUploads = new Map<string, number>();
   const commands = new Map<string, unknown[]>();
   const sockets = new Set<WebSocket>();
   const dmChannels = new Map<string, string>();
@@ -532,6 +534,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         // What Discord's CDN answers once a signed attachment link has expired.
         if (!upload || expiredUploads.has(attachment[1] ?? ''))
           return json(response, 404, { message: 'This content is no longer available.' });
+        const delayMs = slowUploads.get(attachment[1] ?? '');
+        if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
         response.writeHead(200, {
           'content-type': upload.contentType,
           'content-length': upload.bytes.length,
@@ -779,10 +783,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     messages,
     commands,
 
-    /** Registers a file on the fake CDN, for the `resolved.attachments` of a command. */
-    addAttachment(bytes: Buffer, filename: string, contentType: string): FakeAttachment {
+    /**
+     * Registers a file on the fake CDN, for the `resolved.attachments` of a command; `delayMs`
+     * makes the CDN wait that long before answering for it.
+     */
+    addAttachment(
+      bytes: Buffer,
+      filename: string,
+      contentType: string,
+      options: { delayMs?: number } = {},
+    ): FakeAttachment {
       const id = snowflake(now());
       uploads.set(id, { bytes, contentType });
+      if (options.delayMs) slowUploads.set(id, options.delayMs);
       const url = `${origin}/attachments/${id}/${encodeURIComponent(filename)}`;
       return { id, filename, size: bytes.length, url, proxy_url: url, content_type: contentType };
     },
