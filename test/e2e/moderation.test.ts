@@ -110,13 +110,14 @@ function admin(
   h: Harness,
   subcommand: string,
   options: unknown[] = [],
-  input: { permissions?: string; resolved?: unknown } = {},
+  input: { permissions?: string; resolved?: unknown; locale?: string } = {},
 ) {
   return h.discord.sendCommand({
     guildId,
     channelId,
     user: moderator,
     memberPermissions: input.permissions ?? moderatorPermissions,
+    locale: input.locale,
     name: 'video-admin',
     options: [{ name: subcommand, type: 1, options }],
     resolved: input.resolved,
@@ -388,16 +389,7 @@ describe('/video-admin', () => {
       expect(added.data.content).toMatch(new RegExp(`^<#${otherChannelId}> added\\.\n`));
       expectCutOnMentions(added.call, (added.data.content ?? '').split('\n')[1] ?? '', 151);
       expect(added.data.content?.length).toBeLessThanOrEqual(2_000);
-      const zh = harness.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        locale: 'zh-CN',
-        name: 'video-admin',
-        options: [{ name: 'channels', type: 1, options: [] }],
-      });
-      const inChinese = await reply(harness, zh.token);
+      const inChinese = await reply(harness, admin(harness, 'channels', [], { locale: 'zh-CN' }).token);
       expect([200, 204]).toContain(inChinese.call.status);
       expect(inChinese.data.content).toMatch(/等另外 \d+ 项$/);
     });

@@ -48,15 +48,39 @@ async function acknowledgement(h: Harness, token: string): Promise<unknown> {
   return body(await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`))).type;
 }
 
-/** /video with `bytes` attached as a PNG. */
-function withImage(h: Harness, bytes: Buffer, name: string, locale = 'en-US') {
-  const image = h.discord.addAttachment(bytes, name, 'image/png');
-  return h.command({
-    locale,
+/** /video with `bytes` attached (served as image/png, whatever they are); the attachment too. */
+function withImage(
+  h: Harness,
+  bytes: Buffer,
+  name: string,
+  options: { locale?: string; delayMs?: number } = {},
+) {
+  const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
+  const sent = h.command({
+    locale: options.locale ?? 'en-US',
     options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
     resolved: { attachments: { [image.id]: image } },
   });
+  return { ...sent, image };
 }
+
+/** A model that takes its reference image as an uploaded file, of any size. */
+const uploadModelEnv = {
+  VIDEO_MODELS_JSON: JSON.stringify([
+    { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' },
+  ]),
+  VIDEO_DEFAULT_MODEL: 'kling-2',
+};
+
+/** The member clicks Regenerate on a finished job's card. */
+const clickRegenerate = (h: Harness, job: { id: number; replyMessageId: string | null }) =>
+  h.discord.sendButton({
+    guildId,
+    channelId,
+    user: member,
+    customId: `reelbot:regen:${job.id}`,
+    messageId: job.replyMessageId ?? '',
+  });
 
 /** Two frames, as an animated GIF or WebP. */
 async function animated(format: 'gif' | 'webp'): Promise<Buffer> {
@@ -386,9 +410,9 @@ describe('reference images are decoded before anything is spent', () => {
     expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png').token)).toBe(
       'Your reference image is 2×8193 pixels; the longest side may be 8192 pixels. Attach a smaller image.',
     );
-    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png', 'zh-CN').token)).toBe(
-      '你的参考图为 2×8193 像素,最长边不能超过 8192 像素。请换一张较小的图片。',
-    );
+    expect(
+      await ephemeralReply(harness, withImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
+    ).toBe('你的参考图为 2×8193 像素,最长边不能超过 8192 像素。请换一张较小的图片。');
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
   });
@@ -429,10 +453,7 @@ describe('reference images are decoded before anything is spent', () => {
   });
 
   it("sends a valid image's own bytes to a model that takes a file as it is", async () => {
-    const upload = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
-    harness = await startHarness({
-      env: { VIDEO_MODELS_JSON: JSON.stringify([upload]), VIDEO_DEFAULT_MODEL: 'kling-2' },
-    });
+    harness = await startHarness({ env: uploadModelEnv });
     const { token } = withImage(harness, referencePng(), 'lion.png');
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
@@ -454,13 +475,7 @@ describe('reference images are decoded before anything is spent', () => {
     const job = await delivered(harness);
     expect(job).toMatchObject({ referenceSize: '320x180', size: '1280x720' });
 
-    const regen = harness.discord.sendButton({
-      guildId,
-      channelId,
-      user: member,
-      customId: `reelbot:regen:${job.id}`,
-      messageId: job.replyMessageId ?? '',
-    });
+    const regen = clickRegenerate(harness, job);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const again = providerCreates(harness)[1]?.multipart?.files.input_reference;
     expect(again?.bytes.equals(sent?.bytes ?? Buffer.alloc(0))).toBe(true);
@@ -469,12 +484,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('checks an image the CDN is slow to send behind a public acknowledgement, then refuses it ephemerally with no row', async () => {
     harness = await startHarness({ checkBeforeAcknowledgeMs: 50 });
-    const gif = await animated('gif');
-    const slow = harness.discord.addAttachment(gif, 'moving.gif', 'image/gif', { delayMs: 400 });
-    const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: slow.id }],
-      resolved: { attachments: { [slow.id]: slow } },
-    });
+    const { token } = withImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
     // Acknowledged publicly in time, while the image was still on its way.
     expect(await acknowledgement(harness, token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
@@ -486,11 +496,7 @@ describe('reference images are decoded before anything is spent', () => {
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
 
-    const fine = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png', { delayMs: 400 });
-    const second = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: fine.id }],
-      resolved: { attachments: { [fine.id]: fine } },
-    });
+    const second = withImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
     expect(await acknowledgement(harness, second.token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
     );
@@ -499,27 +505,13 @@ describe('reference images are decoded before anything is spent', () => {
   });
 
   it('checks the kept image again on Regenerate: a damaged copy is not sent', async () => {
-    const upload = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
-    harness = await startHarness({
-      env: { VIDEO_MODELS_JSON: JSON.stringify([upload]), VIDEO_DEFAULT_MODEL: 'kling-2' },
-    });
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    harness = await startHarness({ env: uploadModelEnv });
+    const { image } = withImage(harness, referencePng(), 'lion.png');
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const png = referencePng();
     await writeFile(referenceImagePath(`${harness.dir}/media`, job.id), png.subarray(0, png.length / 2));
-    const regen = harness.discord.sendButton({
-      guildId,
-      channelId,
-      user: member,
-      customId: `reelbot:regen:${job.id}`,
-      messageId: job.replyMessageId ?? '',
-    });
-    expect(await ephemeralReply(harness, regen.token)).toBe(unreadable);
+    expect(await ephemeralReply(harness, clickRegenerate(harness, job).token)).toBe(unreadable);
     expect(providerCreates(harness)).toHaveLength(1);
     expect(jobRows(harness)).toBe(1);
   });
@@ -683,10 +675,7 @@ describe('surviving Discord and restarts', () => {
   });
 
   it('says the video is on its way, never "nothing was charged", when the first card fails after the job was created, and still delivers it once', async () => {
-    const uploadModel = { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' };
-    harness = await startHarness({
-      env: { VIDEO_MODELS_JSON: JSON.stringify([uploadModel]), VIDEO_DEFAULT_MODEL: 'kling-2' },
-    });
+    harness = await startHarness({ env: uploadModelEnv });
     // Discord answers 5xx to the first edit of the reply, past discord.js's own three retries.
     harness.discord.failNext(
       { method: 'PATCH', path: /\/messages\/@original$/ },
@@ -694,11 +683,7 @@ describe('surviving Discord and restarts', () => {
       { message: 'Bad Gateway', code: 0 },
       4,
     );
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    const { token } = harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { token, image } = withImage(harness, referencePng(), 'lion.png');
     const told = await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
     );
@@ -720,13 +705,7 @@ describe('surviving Discord and restarts', () => {
 
     // The reference image was kept although the card failed: Regenerate sends it once Discord's link is dead.
     harness.discord.expireAttachment(image);
-    const regen = harness.discord.sendButton({
-      guildId,
-      channelId,
-      user: member,
-      customId: `reelbot:regen:${job.id}`,
-      messageId: done.replyMessageId ?? harness.discord.originalMessage(token)?.id ?? '',
-    });
+    const regen = clickRegenerate(harness, done);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const sent = providerCreates(harness).map((r) => r.multipart?.files.input_reference?.bytes);
     expect(sent).toHaveLength(2);
