@@ -155,13 +155,13 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   const model = context.catalogue.find(job.model);
   let image: { reference: ReferenceImage; size: string } | undefined;
   if (job.referenceUrl && model) {
-    const checked = await acknowledgeAfter(
+    const reused = await acknowledgeAfter(
       interaction,
       reuseReference({ ...job, referenceUrl: job.referenceUrl }, model, context, interaction.locale),
       deadline,
     );
-    if (!checked) return;
-    image = checked;
+    if (!reused) return;
+    image = reused;
   } else {
     await interaction.deferReply();
   }
