@@ -2,13 +2,19 @@
 import {
   ChannelType,
   type ChatInputCommandInteraction,
+  channelMention,
   InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
+  roleMention,
   SlashCommandBuilder,
+  TimestampStyles,
+  time,
+  userMention,
 } from 'discord.js';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
+import { fitLines, maxContentLength, textWithList } from '../src/discord/fitContent.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
 import { failureKindName } from '../src/discord/replies.ts';
 import { listText, type MessageKey, t } from '../src/i18n/index.ts';
@@ -102,9 +108,6 @@ export function data() {
     .addSubcommand((sub) => named(sub, 'audit', ['操作日志', '操作紀錄'], 'command.admin.audit'));
 }
 
-const user = (id: string) => `<@${id}>`;
-const channel = (id: string) => `<#${id}>`;
-
 type Handler = (
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
   context: BotContext,
@@ -146,11 +149,15 @@ const quota: Handler = (interaction, context) => {
     .join('\n');
 };
 
-function channelsText(context: BotContext, guildId: string, locale: string): string {
+/** The allowed channels, as many whole mentions as fit in `max` characters, then "and N more". */
+function channelsText(context: BotContext, guildId: string, locale: string, max = maxContentLength): string {
   const allowed = context.store.guildSettings(guildId).allowedChannelIds;
   return allowed.length === 0
     ? t(locale, 'admin.channels_all')
-    : t(locale, 'admin.channels_list', { channels: listText(locale, allowed.map(channel)) });
+    : textWithList(locale, 'admin.channels_list', 'channels', allowed.map(channelMention), {
+        max,
+        separator: t(locale, 'list.separator'),
+      });
 }
 
 const channels: Handler = (interaction, context) =>
@@ -161,7 +168,7 @@ function changeChannel(add: boolean): Handler {
     const channel = interaction.options.getChannel('channel', true);
     // Discord's picker already offers only these; an older registration or a crafted call may not.
     if (add && !(allowableChannelTypes as readonly ChannelType[]).includes(channel.type)) {
-      return t(interaction.locale, 'admin.channel_wrong_type', { channel: `<#${channel.id}>` });
+      return t(interaction.locale, 'admin.channel_wrong_type', { channel: channelMention(channel.id) });
     }
     const current = context.store.guildSettings(interaction.guildId).allowedChannelIds;
     const next = add ? [...new Set([...current, channel.id])] : current.filter((id) => id !== channel.id);
@@ -175,7 +182,13 @@ function changeChannel(add: boolean): Handler {
     const done = t(interaction.locale, add ? 'admin.channel_added' : 'admin.channel_removed', {
       channel: `<#${channel.id}>`,
     });
-    return `${done}\n${channelsText(context, interaction.guildId, interaction.locale)}`;
+    const list = channelsText(
+      context,
+      interaction.guildId,
+      interaction.locale,
+      maxContentLength - done.length - 1,
+    );
+    return `${done}\n${list}`;
   };
 }
 
@@ -258,7 +271,7 @@ function usageBlock(summary: UsageSummary, locale: string): string {
   );
   const members = list(
     summary.topMembers.map((m) =>
-      t(locale, 'list.detail', { item: `${user(m.userId)} ${m.jobs}`, detail: seconds(m.seconds) }),
+      t(locale, 'list.detail', { item: `${userMention(m.userId)} ${m.jobs}`, detail: seconds(m.seconds) }),
     ),
   );
   const reasons = list(summary.failureReasons.map((r) => `${failureKindName(locale, r.kind)} ${r.jobs}`));
@@ -293,18 +306,18 @@ const auditActions: Record<
   { key: MessageKey; untargeted?: MessageKey; target: (id: string) => string }
 > = {
   'quota.set': { key: 'audit.quota.set', target: () => '' },
-  'channel.allow': { key: 'audit.channel.allow', target: channel },
-  'channel.disallow': { key: 'audit.channel.disallow', target: channel },
+  'channel.allow': { key: 'audit.channel.allow', target: channelMention },
+  'channel.disallow': { key: 'audit.channel.disallow', target: channelMention },
   'moderator_role.set': {
     key: 'audit.moderator_role.set',
     untargeted: 'audit.moderator_role.clear',
-    target: (id) => `<@&${id}>`,
+    target: roleMention,
   },
-  'member.block': { key: 'audit.member.block', target: user },
-  'member.unblock': { key: 'audit.member.unblock', target: user },
+  'member.block': { key: 'audit.member.block', target: userMention },
+  'member.unblock': { key: 'audit.member.unblock', target: userMention },
   'job.cancel': { key: 'audit.job.cancel', target: (id) => `#${id}` },
-  'history.export': { key: 'audit.history.export', target: user },
-  'history.view': { key: 'audit.history.view', target: user },
+  'history.export': { key: 'audit.history.export', target: userMention },
+  'history.view': { key: 'audit.history.view', target: userMention },
 };
 
 function auditLine(entry: AuditEntry, locale: string): string {
@@ -318,8 +331,8 @@ function auditLine(entry: AuditEntry, locale: string): string {
     ? [escapeUntrusted(entry.action, 40), target].filter(Boolean).join(' ')
     : t(locale, !entry.target && known.untargeted ? known.untargeted : known.key, { target });
   const details = entry.details ? `\`${escapeUntrusted(entry.details, 80).replaceAll('`', "'")}\`` : '';
-  const when = `<t:${Math.floor(entry.createdAt / 1000)}:R>`;
-  return [when, user(entry.actorId), action, details].filter(Boolean).join(' ');
+  const when = time(Math.floor(entry.createdAt / 1000), TimestampStyles.RelativeTime);
+  return [when, userMention(entry.actorId), action, details].filter(Boolean).join(' ');
 }
 
 const audit: Handler = (interaction, context) => {
@@ -359,7 +372,8 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   // Canceling waits its turn behind any edit of the job's card: acknowledge within Discord's 3 seconds first.
   const slow = subcommand === 'cancel';
   if (slow) await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  const text = (await handler(interaction, context)).slice(0, 2000);
+  // Cut on a line boundary, never inside a mention or a character: Discord refuses more than 2,000.
+  const text = fitLines(await handler(interaction, context), locale);
   if (slow) {
     await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
     return;

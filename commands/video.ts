@@ -6,22 +6,22 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
+import { type CheckedReferenceImage, checkedReference } from '../src/discord/checkedReference.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
 import { ephemeralText, formatBytes } from '../src/discord/render.ts';
 import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
-import { refuseAfterDefer, startJob } from '../src/discord/startJob.ts';
+import { acknowledgeAfter, startJob } from '../src/discord/startJob.ts';
 import { t } from '../src/i18n/index.ts';
 import {
   effectiveLimits,
   maxPromptLength,
   maxReferenceBytes,
-  sniffImageType,
   type ValidVideoRequest,
   validateVideoOptions,
 } from '../src/jobs/index.ts';
-import type { Catalogue, ReferenceImage } from '../src/provider/index.ts';
+import type { Catalogue, ModelSpec, ReferenceImage } from '../src/provider/index.ts';
 
 export const name = 'video';
 
@@ -136,26 +136,25 @@ function jobIdentity(interaction: ChatInputCommandInteraction<'cached' | 'raw'>)
   return { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id };
 }
 
-type FetchedReference = { refusal: string } | { reference: ReferenceImage };
-
-/** Downloads the member's image and checks by its bytes, not its name, that it is one. */
+/** Downloads the member's image and decodes it: a still PNG, JPEG, WebP or GIF of a sane size, by its bytes. */
 async function fetchReference(
   attachment: Attachment,
+  model: ModelSpec,
   context: BotContext,
   locale: string,
-): Promise<FetchedReference> {
+): Promise<CheckedReferenceImage> {
   let bytes: Uint8Array;
   try {
     bytes = await context.fetchAttachment(attachment.url, maxReferenceBytes);
   } catch {
     return { refusal: t(locale, 'error.attachment_unreadable') };
   }
-  const type = sniffImageType(bytes);
-  if (!type) return { refusal: notAnImageText(locale, attachment.name) };
-  return { reference: { url: attachment.url, bytes, contentType: type, fileName: attachment.name } };
+  return checkedReference(bytes, { url: attachment.url, fileName: attachment.name }, model, locale);
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
+  // The checks below count against the time Discord allows before the acknowledgement.
+  const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
   const locale = interaction.locale;
   if (!interaction.inGuild()) {
     await interaction.reply(ephemeralText(t(locale, 'error.guild_only')));
@@ -166,14 +165,19 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(checked.refusal));
     return;
   }
-  await interaction.deferReply();
-
   const { request, attachment } = checked;
-  let reference: ReferenceImage | undefined;
+  let image: { reference: ReferenceImage; size: string } | undefined;
   if (attachment) {
-    const fetched = await fetchReference(attachment, context, locale);
-    if ('refusal' in fetched) return refuseAfterDefer(interaction, fetched.refusal);
-    reference = fetched.reference;
+    // Checked before anything is spent, and before the public acknowledgement while time allows.
+    const fetched = await acknowledgeAfter(
+      interaction,
+      fetchReference(attachment, request.model, context, locale),
+      deadline,
+    );
+    if (!fetched) return;
+    image = fetched;
+  } else {
+    await interaction.deferReply();
   }
   await startJob(interaction, context, {
     model: request.model.id,
@@ -182,6 +186,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     size: request.size,
     referenceUrl: attachment?.url ?? null,
     referenceName: attachment?.name ?? null,
-    reference,
+    referenceSize: image?.size ?? null,
+    reference: image?.reference,
   });
 }

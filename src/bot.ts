@@ -36,6 +36,8 @@ export interface BotOptions {
   pollPolicy?: PollPolicy;
   /** The first wait before a delivery is tried again; it doubles per attempt (tests shorten it). */
   deliveryRetryBaseMs?: number;
+  /** How long an image may take to be checked before the command is acknowledged anyway (tests shorten it). */
+  checkBeforeAcknowledgeMs?: number;
 }
 
 export type Bot = Awaited<ReturnType<typeof startBot>>;
@@ -133,10 +135,29 @@ export async function startBot(options: BotOptions) {
     const expiresAt = now() + 3_600_000;
     return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, 'reference')}`;
   };
+  const unavailableModels = new Set<string>();
+  const modelUnavailable = (model: string, error: ProviderError) => {
+    if (unavailableModels.has(model)) return;
+    unavailableModels.add(model);
+    const isDefault = model === catalogue.defaultModel.id;
+    // The provider's own words stay out: they may echo the prompt.
+    logger.warn(
+      {
+        model,
+        setting: isDefault ? 'VIDEO_DEFAULT_MODEL' : 'VIDEO_MODELS',
+        status: error.status,
+        code: error.code,
+      },
+      isDefault
+        ? `the video provider does not serve the default model "${model}" (retired or unknown there): set VIDEO_DEFAULT_MODEL to another model and remove it from VIDEO_MODELS`
+        : `the video provider does not serve model "${model}" (retired or unknown there): remove it from VIDEO_MODELS`,
+    );
+  };
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
+    referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
   });
   const retryTimers = new Set<NodeJS.Timeout>();
@@ -190,10 +211,13 @@ export async function startBot(options: BotOptions) {
     now,
     pollPolicy,
     accepting: () => accepting,
+    // About 2 s of Discord's 3, leaving time for the acknowledgement to travel.
+    checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs ?? 2_000,
     fetchAttachment,
     renderContext,
     publicLink,
     referenceLink,
+    modelUnavailable,
   };
 
   /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */

@@ -21,13 +21,61 @@ const url = (fallback: string) =>
     .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), 'must be an http(s) URL')
     .transform((value) => value.replace(/\/+$/, ''));
 
-const integer = (fallback: number, min = 0) =>
+/** The allowed range of a numeric setting, and why it is bounded (said in the error). */
+interface NumericRange {
+  min: number;
+  max: number;
+  why: string;
+}
+
+const wholeNumberWithin = (value: string, range: NumericRange) =>
+  /^\d+$/.test(value) && Number(value) >= range.min && Number(value) <= range.max;
+
+const rangeProblem = (range: NumericRange) =>
+  `must be a whole number from ${range.min} to ${range.max}: ${range.why}`;
+
+const integer = (fallback: number, range: NumericRange) =>
   z
     .string()
     .trim()
     .default(String(fallback))
-    .refine((value) => /^\d+$/.test(value) && Number(value) >= min, `must be a whole number ≥ ${min}`)
+    .refine((value) => wholeNumberWithin(value, range), rangeProblem(range))
     .transform(Number);
+
+/** Node fires a timer longer than this at once (TimeoutOverflowWarning), so no setting may exceed it. */
+const maxTimerMs = 2 ** 31 - 1;
+
+const ranges = {
+  timeoutMs: {
+    min: 1_000,
+    max: 600_000,
+    why: `milliseconds; under a second even a healthy gateway times out, over ten minutes a stalled request holds a poll and the shutdown far too long (and past ${maxTimerMs} ms, 2^31-1, Node timers fire at once)`,
+  },
+  videoBytes: {
+    min: 1_024,
+    max: 4 * 1024 ** 3,
+    why: 'bytes; no video is smaller than 1 KiB, and 4 GiB is the largest file Node.js holds in one buffer (an upload reads the video whole)',
+  },
+  retentionHours: {
+    min: 1,
+    max: 8_760,
+    why: 'hours; at least one so Regenerate and links find the files, at most a year so the media folder does not only grow',
+  },
+  linkTtlHours: {
+    min: 1,
+    max: 8_760,
+    why: 'hours; a link must live long enough to be opened, and one valid for more than a year never expires in practice',
+  },
+  jobMaxAgeMinutes: {
+    min: 5,
+    max: 1_440,
+    why: 'minutes; a video takes minutes to make, and providers drop unfinished jobs within hours, not days',
+  },
+  inFlight: { min: 1, max: 100, why: 'the range /video-admin quota accepts' },
+  jobsPerDay: { min: 1, max: 10_000, why: 'the range /video-admin quota accepts' },
+  guildSeconds: { min: 1, max: 1_000_000, why: 'the range /video-admin quota accepts' },
+  port: { min: 0, max: 65_535, why: 'a TCP port (0 picks a free one)' },
+} satisfies Record<string, NumericRange>;
 
 const flagWords = ['true', 'false', '1', '0', 'yes', 'no'];
 const trueWords = ['true', '1', 'yes'];
@@ -75,15 +123,15 @@ const envSchema = z.object({
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
   VIDEO_API_KEY: optionalText,
   VIDEO_SIMULATED: simulatedSetting,
-  VIDEO_API_TIMEOUT_MS: integer(30_000, 1),
+  VIDEO_API_TIMEOUT_MS: integer(30_000, ranges.timeoutMs),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
   MEDIA_DIR: z.string().trim().min(1).optional(),
-  MEDIA_RETENTION_HOURS: integer(72, 1),
-  MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, 1),
-  JOB_MAX_AGE_MINUTES: integer(60, 1),
-  QUOTA_IN_FLIGHT_PER_USER: integer(2, 1),
-  QUOTA_JOBS_PER_USER_PER_DAY: integer(10, 1),
-  QUOTA_SECONDS_PER_GUILD_PER_DAY: integer(600, 1),
+  MEDIA_RETENTION_HOURS: integer(72, ranges.retentionHours),
+  MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, ranges.videoBytes),
+  JOB_MAX_AGE_MINUTES: integer(60, ranges.jobMaxAgeMinutes),
+  QUOTA_IN_FLIGHT_PER_USER: integer(2, ranges.inFlight),
+  QUOTA_JOBS_PER_USER_PER_DAY: integer(10, ranges.jobsPerDay),
+  QUOTA_SECONDS_PER_GUILD_PER_DAY: integer(600, ranges.guildSeconds),
   LOG_LEVEL: z
     .string()
     .trim()
@@ -101,8 +149,8 @@ const envSchema = z.object({
     .optional()
     .transform((value) => value || undefined)
     .refine(
-      (value) => value === undefined || (/^\d+$/.test(value) && Number(value) < 65536),
-      'must be a port number',
+      (value) => value === undefined || wholeNumberWithin(value, ranges.port),
+      rangeProblem(ranges.port),
     )
     .transform((value) => (value === undefined ? undefined : Number(value))),
   HTTP_HOST: z.string().trim().default('0.0.0.0'),
@@ -116,7 +164,7 @@ const envSchema = z.object({
       'must be an http(s) URL, e.g. https://reelbot.example.com',
     )
     .transform((value) => value?.replace(/\/+$/, '')),
-  MEDIA_LINK_TTL_HOURS: integer(24, 1),
+  MEDIA_LINK_TTL_HOURS: integer(24, ranges.linkTtlHours),
 });
 
 type Env = z.infer<typeof envSchema>;

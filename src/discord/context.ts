@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Job, JobStore, Moderation, PollPolicy, Tracker } from '../jobs/index.ts';
-import type { Catalogue, VideoClient } from '../provider/index.ts';
+import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { Notifier } from './notifier.ts';
 import type { RenderContext } from './render.ts';
@@ -21,6 +21,11 @@ export interface BotContext {
   pollPolicy: PollPolicy;
   /** False while shutting down: new commands get a "restarting" reply. */
   accepting: () => boolean;
+  /**
+   * How long a command may check its input (download and decode an image) before it must
+   * acknowledge: Discord forgets an interaction not answered within 3 seconds.
+   */
+  checkBeforeAcknowledgeMs: number;
   /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */
   fetchAttachment: (url: string, maxBytes: number) => Promise<Uint8Array>;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
@@ -28,4 +33,6 @@ export interface BotContext {
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
   /** The bot's own signed link to a job's kept reference image; null without PUBLIC_URL. */
   referenceLink: (job: Job) => string | null;
+  /** The provider said it does not serve `model`: warns the operator, once per model, which setting to change. */
+  modelUnavailable: (model: string, error: ProviderError) => void;
 }

@@ -10,21 +10,22 @@ import {
 import { t } from '../i18n/index.ts';
 import {
   cancelJob,
+  checkPrompt,
   effectiveLimits,
   isFinal,
   type Job,
   maxPromptLength,
   maxReferenceBytes,
-  sniffImageType,
 } from '../jobs/index.ts';
 import { loadReferenceImage } from '../jobs/referenceImages.ts';
-import type { ReferenceImage } from '../provider/index.ts';
+import type { ModelSpec, ReferenceImage } from '../provider/index.ts';
+import { type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
 import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText, quotaText } from './replies.ts';
-import { refuseAfterDefer, startJob } from './startJob.ts';
+import { acknowledgeAfter, startJob } from './startJob.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
@@ -75,30 +76,35 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
 }
 
 /**
- * The original reference image again. Its bytes were kept in the media folder when the job was
- * submitted, because Discord's signed attachment link dies after about a day. Models that take a
- * URL get the original link while it still answers, else the bot's own signed link to the kept
- * copy (with PUBLIC_URL), else the kept bytes as a data URL (which not every gateway accepts).
+ * The original reference image again, decoded as /video decodes it. Its bytes were kept in the
+ * media folder when the job was submitted, because Discord's signed attachment link dies after
+ * about a day. Models that take a URL get the original link while it still answers, else the
+ * bot's own signed link to the kept copy (with PUBLIC_URL), else the kept bytes as a data URL
+ * (which not every gateway accepts). An image that fails the checks is not sent; when none passes,
+ * the refusal says why (or that the image is gone).
  */
-async function reuseReference(job: Job, context: BotContext): Promise<ReferenceImage | undefined> {
-  if (!job.referenceUrl) return undefined;
-  const fileName = job.referenceName ?? 'reference.png';
-  const kept = await loadReferenceImage(context.config.media.dir, job);
-  const keptType = kept ? sniffImageType(kept) : null;
-  const takesFile = context.catalogue.find(job.model)?.referenceShape === 'multipart';
-  if (kept && keptType && takesFile) {
-    return { url: job.referenceUrl, bytes: kept, contentType: keptType, fileName };
+async function reuseReference(
+  job: Job & { referenceUrl: string },
+  model: ModelSpec,
+  context: BotContext,
+  locale: string,
+): Promise<CheckedReferenceImage> {
+  const source = { url: job.referenceUrl, fileName: job.referenceName ?? 'reference.png' };
+  const check = (bytes: Uint8Array | null) => (bytes ? checkedReference(bytes, source, model, locale) : null);
+  const kept = await check(await loadReferenceImage(context.config.media.dir, job));
+  if (kept && 'reference' in kept && model.referenceShape === 'multipart') return kept;
+  const fresh = await check(
+    await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null),
+  );
+  if (fresh && 'reference' in fresh) return fresh;
+  if (kept && 'reference' in kept) {
+    const { bytes, contentType } = kept.reference;
+    const url =
+      context.referenceLink(job) ??
+      `data:${contentType};base64,${Buffer.from(bytes ?? []).toString('base64')}`;
+    return { ...kept, reference: { ...kept.reference, url } };
   }
-  const fresh = await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null);
-  const freshType = fresh ? sniffImageType(fresh) : null;
-  if (fresh && freshType) {
-    return { url: job.referenceUrl, bytes: fresh, contentType: freshType, fileName };
-  }
-  if (!kept || !keptType) return undefined;
-  const ownLink = context.referenceLink(job);
-  if (ownLink) return { url: ownLink, bytes: kept, contentType: keptType, fileName };
-  const dataUrl = `data:${keptType};base64,${Buffer.from(kept).toString('base64')}`;
-  return { url: dataUrl, bytes: kept, contentType: keptType, fileName };
+  return fresh ?? kept ?? { refusal: t(locale, 'error.reference_gone') };
 }
 
 function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job): string | null {
@@ -136,15 +142,28 @@ async function generateRefusal(
 }
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
-  const refusal = await generateRefusal(interaction, context, job);
+  const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
+  // A row kept from before prompts were checked for visible text is not sent again as it is.
+  const checked = checkPrompt(job.prompt);
+  const refusal = checked.ok
+    ? await generateRefusal(interaction, context, job)
+    : problemText(interaction.locale, checked);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;
   }
-  await interaction.deferReply();
-  const reference = await reuseReference(job, context);
-  if (job.referenceUrl && !reference) {
-    return refuseAfterDefer(interaction, t(interaction.locale, 'error.reference_gone'));
+  const model = context.catalogue.find(job.model);
+  let image: { reference: ReferenceImage; size: string } | undefined;
+  if (job.referenceUrl && model) {
+    const reused = await acknowledgeAfter(
+      interaction,
+      reuseReference({ ...job, referenceUrl: job.referenceUrl }, model, context, interaction.locale),
+      deadline,
+    );
+    if (!reused) return;
+    image = reused;
+  } else {
+    await interaction.deferReply();
   }
   await startJob(interaction, context, {
     model: job.model,
@@ -153,7 +172,8 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     size: job.size,
     referenceUrl: job.referenceUrl,
     referenceName: job.referenceName,
-    reference,
+    referenceSize: image?.size ?? null,
+    reference: image?.reference,
   });
 }
 
@@ -197,13 +217,18 @@ export async function handleRemixModal(
 ): Promise<void> {
   const job = await authorisedJob(interaction, context);
   if (!job) return;
-  const prompt = interaction.fields.getTextInputValue(remixPromptField).trim();
-  if (!prompt || !job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
+  if (!job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
     await interaction.reply(
       ephemeralText(t(interaction.locale, 'error.remix_unsupported', { model: job.model })),
     );
     return;
   }
+  const checked = checkPrompt(interaction.fields.getTextInputValue(remixPromptField));
+  if (!checked.ok) {
+    await interaction.reply(ephemeralText(problemText(interaction.locale, checked)));
+    return;
+  }
+  const prompt = checked.prompt;
   const refusal = await generateRefusal(interaction, context, job);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));

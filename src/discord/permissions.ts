@@ -1,12 +1,14 @@
 // Permission preconditions, used by every handler that needs them.
 import {
   type Channel,
+  channelMention,
   type GuildMemberRoleManager,
   PermissionFlagsBits,
   type PermissionsBitField,
 } from 'discord.js';
-import { listText, t } from '../i18n/index.ts';
+import { t } from '../i18n/index.ts';
 import type { Job, JobStore, Moderation } from '../jobs/index.ts';
+import { textWithList } from './fitContent.ts';
 
 interface Clicker {
   guildId: string | null;
@@ -75,9 +77,8 @@ export async function requireAllowedToGenerate(
   if (allowed.length === 0 || (interaction.channelId && allowed.includes(interaction.channelId))) return null;
   const parentId = await threadParentId(interaction);
   if (parentId && allowed.includes(parentId)) return null;
-  const channels = listText(
-    locale,
-    allowed.map((id) => `<#${id}>`),
-  );
-  return t(locale, 'error.channel_not_allowed', { channels });
+  // A server may allow hundreds of channels: the list stops at whole mentions within Discord's limit.
+  return textWithList(locale, 'error.channel_not_allowed', 'channels', allowed.map(channelMention), {
+    separator: t(locale, 'list.separator'),
+  });
 }

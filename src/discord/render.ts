@@ -45,6 +45,8 @@ export interface RenderContext {
   delivery?: Delivery;
   /** The bot runs against the simulated provider: every message of the job says so. */
   simulated?: boolean;
+  /** The job's model takes a reference image only of the video's size: another one is fitted to it. */
+  referenceMustMatchSize?: boolean;
 }
 
 export interface MessagePayload {
@@ -161,7 +163,7 @@ export function failureText(job: Job, locale: string): string {
   const kind = (job.errorKind ?? 'provider_failed') as string;
   const key = `failure.${kind}` as MessageKey;
   const message = escapeUntrusted(job.errorMessage ?? '', 200);
-  return t(locale, key, { message });
+  return t(locale, key, { message, model: escapeUntrusted(job.model, 60) });
 }
 
 function linkReasonText(job: Job, locale: string, reason: LinkReason, sizeLimit?: number): string {
@@ -220,6 +222,18 @@ function buttons(
   return [{ type: ComponentType.ActionRow, components: row }];
 }
 
+/** The reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
+function referenceText(job: Job, name: string, locale: string, context: RenderContext): string {
+  const shown = escapeUntrusted(name, 80);
+  const original = job.referenceSize;
+  if (!context.referenceMustMatchSize || !original || original === job.size) return shown;
+  const dimensions = (size: string) => size.replace('x', '×');
+  return `${shown}\n${t(locale, 'render.reference_fitted', {
+    size: dimensions(job.size),
+    original: dimensions(original),
+  })}`;
+}
+
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
@@ -251,7 +265,7 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   if (job.referenceName) {
     embed.fields?.push({
       name: t(locale, 'render.reference'),
-      value: escapeUntrusted(job.referenceName, 80),
+      value: referenceText(job, job.referenceName, locale, context),
       inline: true,
     });
   }

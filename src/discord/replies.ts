@@ -1,7 +1,7 @@
 // Localised refusals: one place turns a problem into the sentence a member reads.
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { listText, t } from '../i18n/index.ts';
-import type { FailureKind, QuotaRefusal, VideoProblem } from '../jobs/index.ts';
+import type { FailureKind, QuotaRefusal, ReferenceProblem, VideoProblem } from '../jobs/index.ts';
 import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
@@ -36,6 +36,29 @@ export function notAnImageText(locale: string, fileName: string): string {
   return t(locale, 'error.attachment_not_image', { name: escapeUntrusted(fileName, 100) });
 }
 
+/** Why the member's reference image cannot be used, in their language. */
+export function referenceProblemText(locale: string, problem: ReferenceProblem, fileName: string): string {
+  switch (problem.problem) {
+    case 'not_image':
+      return notAnImageText(locale, fileName);
+    case 'undecodable':
+      return t(locale, 'failure.reference_unreadable');
+    case 'zero_size':
+      return t(locale, 'error.reference_zero_size');
+    case 'too_large_side':
+      return t(locale, 'error.reference_too_large_side', {
+        width: problem.width,
+        height: problem.height,
+        max: problem.max,
+      });
+    case 'animated':
+      return t(locale, 'error.reference_animated', {
+        model: escapeUntrusted(problem.model, 60),
+        frames: problem.frames,
+      });
+  }
+}
+
 export function quotaText(locale: string, refusal: QuotaRefusal): string {
   switch (refusal.limit) {
     case 'in_flight':
@@ -58,18 +81,21 @@ export function relativeTime(ms: number): string {
   return `<t:${Math.ceil(ms / 1000)}:R>`;
 }
 
-export function providerErrorText(locale: string, error: ProviderError): string {
+/** What a member reads when the provider refused their job; `model` is the job's. */
+export function providerErrorText(locale: string, error: ProviderError, model = ''): string {
   const keys: Partial<Record<ProviderError['kind'], MessageKey>> = {
     moderation: 'failure.moderation',
     invalid_request: 'failure.invalid_request',
     bad_key: 'failure.bad_key',
     quota: 'failure.quota',
     rate_limited: 'failure.rate_limited',
+    model_unavailable: 'failure.model_unavailable',
   };
   if (error.code === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
   // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.
   return t(locale, keys[error.kind] ?? 'failure.provider_down', {
     message: escapeUntrusted(error.message, 300),
+    model: escapeUntrusted(model, 60),
   });
 }
 
@@ -86,6 +112,7 @@ export const failureKindKeys: Record<FailureKind, MessageKey> = {
   delivery_failed: 'failure_kind.delivery_failed',
   not_a_video: 'failure_kind.not_a_video',
   not_found: 'failure_kind.not_found',
+  model_unavailable: 'failure_kind.model_unavailable',
 };
 
 /** A failure kind as stored (a string, possibly from an older or newer reelbot) in the member's words. */

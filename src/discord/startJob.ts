@@ -1,7 +1,8 @@
 // After a command or button was acknowledged: submit the job and turn the reply into its live message.
 import type { RepliableInteraction } from 'discord.js';
+import { t } from '../i18n/index.ts';
 import type { Job, SubmitRequest } from '../jobs/index.ts';
-import { submitJob } from '../jobs/index.ts';
+import { resultWithin, submitJob } from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
@@ -24,6 +25,33 @@ type JobSettings = Omit<
 export async function refuseAfterDefer(interaction: RepliableInteraction, text: string): Promise<void> {
   await interaction.deleteReply().catch(() => undefined);
   await interaction.followUp(ephemeralText(text));
+}
+
+/**
+ * Acknowledges publicly once `check` (downloading and decoding the member's image) has passed.
+ * A check done by `deadline` (a `performance.now()` time) answers a refusal as one ephemeral
+ * reply, so the channel never sees a public "thinking…" appear and vanish. Discord forgets an
+ * interaction left unanswered for 3 seconds, so a slower check (a slow CDN, a large image)
+ * finishes behind a public deferral, and a refusal then replaces it (deleted reply, ephemeral
+ * follow-up). Returns the check's value, or null when the member was refused.
+ */
+export async function acknowledgeAfter<T extends object>(
+  interaction: RepliableInteraction,
+  check: Promise<{ refusal: string } | T>,
+  deadline: number,
+): Promise<T | null> {
+  const early = await resultWithin(check, deadline - performance.now());
+  if (early && 'refusal' in early.value) {
+    await interaction.reply(ephemeralText(early.value.refusal));
+    return null;
+  }
+  await interaction.deferReply();
+  const checked = early ? early.value : await check;
+  if ('refusal' in checked) {
+    await refuseAfterDefer(interaction, checked.refusal);
+    return null;
+  }
+  return checked;
 }
 
 /** Submits with the interaction's identity and token; the (deferred) reply becomes the job's message. */
@@ -57,11 +85,14 @@ export async function startJob(
     },
   );
   if (!result.ok) {
+    if (result.reason === 'provider' && result.error.kind === 'model_unavailable') {
+      context.modelUnavailable(result.job.model, result.error);
+    }
     const text =
       result.reason === 'quota'
         ? quotaText(locale, result.refusal)
         : withSimulatedLabel(
-            providerErrorText(locale, result.error),
+            providerErrorText(locale, result.error, result.job.model),
             locale,
             context.renderContext(result.job),
           );
@@ -72,22 +103,54 @@ export async function startJob(
     return refuseAfterDefer(interaction, text);
   }
   const job = result.job;
-  context.notifier.shown(job);
-  // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
-  // moderator's cancel may already have shown something newer, which this card must not paint over.
-  await context.notifier.serially(job.id, async () => {
-    const current = context.store.get(job.id) ?? job;
-    if (!isRunning(current)) return;
-    const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
-    const message = await interaction.editReply(toReplyOptions(payload));
-    context.store.update(job.id, { replyMessageId: message.id });
-  });
+  // From here on the job exists and may be billed: nothing below may tell the member otherwise.
+  // The image is kept first, so Regenerate has it whatever happens to the reply.
   const referenceBytes = settings.reference?.bytes;
   if (referenceBytes) {
     await saveReferenceImage(context.config.media.dir, job, referenceBytes).catch((error: unknown) => {
       context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
     });
   }
+  context.notifier.shown(job);
+  try {
+    // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
+    // moderator's cancel may already have shown something newer, which this card must not paint over.
+    await context.notifier.serially(job.id, async () => {
+      const current = context.store.get(job.id) ?? job;
+      if (!isRunning(current)) return;
+      const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
+      const message = await interaction.editReply(toReplyOptions(payload));
+      context.store.update(job.id, { replyMessageId: message.id });
+    });
+  } catch (error) {
+    await sayOnItsWay(interaction, context, job, error);
+  }
+}
+
+/**
+ * The job was submitted but its first card could not be shown (a Discord 5xx, a timeout). The job
+ * goes on: the tracker polls it and delivery reaches the member through the interaction while its
+ * token lives, then the channel routes. The member hears that it is coming, never "nothing was
+ * charged", which would have them ask, and pay, again.
+ */
+async function sayOnItsWay(
+  interaction: RepliableInteraction,
+  context: BotContext,
+  job: Job,
+  error: unknown,
+): Promise<void> {
+  context.logger.warn({ err: error, jobId: job.id }, 'the first card of a submitted job could not be shown');
+  const text = withSimulatedLabel(
+    t(interaction.locale, 'notice.on_its_way', { id: job.id }),
+    interaction.locale,
+    context.renderContext(job),
+  );
+  await interaction.followUp(ephemeralText(text)).catch((followUpError: unknown) => {
+    context.logger.warn(
+      { err: followUpError, jobId: job.id },
+      'could not tell the member their job is on its way',
+    );
+  });
 }
 
 const isRunning = (job: Job) =>

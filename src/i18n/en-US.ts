@@ -24,7 +24,14 @@ export const enUS = {
     'The reference image is {size}; the limit is {max}. Please attach a smaller image.',
   'error.attachment_unreadable':
     'The reference image could not be downloaded from Discord. Please try again.',
+  'error.reference_zero_size':
+    'Your reference image has no pixels (it is 0 pixels wide or high). Attach another image.',
+  'error.reference_too_large_side':
+    'Your reference image is {width}×{height} pixels; the longest side may be {max} pixels. Attach a smaller image.',
+  'error.reference_animated':
+    '{model} takes a still image, and your reference image is animated ({frames} frames). Attach a single picture.',
   'error.channel_not_allowed': 'Videos cannot be made in this channel. Try one of: {channels}.',
+  'list.more': 'and {count} more',
   'error.blocked':
     'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.',
   'error.quota_in_flight':
@@ -60,6 +67,8 @@ export const enUS = {
   'failure.not_a_video':
     'The video was made, but the provider sent a file that is not a video, even after several tries, so there is nothing to show.',
   'failure.not_found': 'The video provider lost track of this job.',
+  'failure.model_unavailable':
+    'The model {model} is not available at the video provider (it may have been retired). Nothing was charged. A bot admin can offer other models by changing VIDEO_MODELS.',
   'failure.rate_limited': 'The video provider is busy. Please try again in a minute.',
 
   'state.submitting': 'Sending',
@@ -81,6 +90,7 @@ export const enUS = {
   'render.started': 'Started',
   'render.progress_unknown': 'working… (the provider does not report progress)',
   'render.reference': 'Reference image',
+  'render.reference_fitted': "fitted to the video's {size} (it was {original})",
   'render.remix_of': 'Remix of job #{id}',
   'render.footer': 'Job #{id}',
   'simulated.label': 'Simulated provider: a sample clip, not a generated video',
@@ -105,6 +115,8 @@ export const enUS = {
   'notice.ready_unlinked': '{user} your video is ready, but it is too large to post in this server.',
   'notice.failed': '{user} your video could not be made.',
   'notice.expired': '{user} your video expired before it could be delivered.',
+  'notice.on_its_way':
+    'Your video (job #{id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.',
 
   'command.history.description': "Show video jobs: your own, or (moderators) another member's",
   'command.history.user': 'Whose jobs to show (moderators only for others)',
@@ -205,6 +217,7 @@ export const enUS = {
   'failure_kind.delivery_failed': 'delivery failed',
   'failure_kind.not_a_video': 'provider sent no video file',
   'failure_kind.not_found': 'lost by the provider',
+  'failure_kind.model_unavailable': 'model not available at the provider',
   'failure_kind.unknown': 'unknown',
   'audit.quota.set': 'set the quotas',
   'audit.channel.allow': 'allowed videos in {target}',

@@ -28,6 +28,11 @@ export const zhCN = {
   'error.quota_in_flight': '你已有 {max} 个视频正在生成，请等其中一个完成后再试。',
   'error.quota_user_daily': '你已达到每天 {max} 个视频的上限，{when}可以再生成。',
   'error.quota_guild_seconds': '本服务器今天已用 {used} 秒视频额度（共 {max} 秒），{when}会有更多额度。',
+  'error.reference_zero_size': '你的参考图没有像素（宽或高为 0），请换一张图片。',
+  'error.reference_too_large_side':
+    '你的参考图为 {width}×{height} 像素，最长边不能超过 {max} 像素，请换一张较小的图片。',
+  'error.reference_animated': '{model} 只接受静态图片，而你的参考图是动图（{frames} 帧），请换一张静态图片。',
+  'list.more': '等另外 {count} 项',
   'error.quota_guild_seconds_never':
     '{seconds} 秒的视频超过了本服务器每天的视频总额度（{max} 秒），请选择更短的时长。',
   'error.guild_only': '此命令只能在服务器中使用。',
@@ -51,6 +56,8 @@ export const zhCN = {
     '无法读取你的参考图（文件损坏或不是图片）。未向视频服务商发送任何内容，请换一张图片再试。',
   'failure.delivery_failed': '视频已生成，但未能发送。',
   'failure.not_found': '视频服务商找不到此任务了。',
+  'failure.model_unavailable':
+    '视频服务商不提供模型 {model}（可能已下线），未产生任何费用。部署本机器人的人可以修改 VIDEO_MODELS 来提供其他模型。',
   'failure.rate_limited': '视频服务商繁忙，请一分钟后再试。',
 
   'state.submitting': '提交中',
@@ -72,6 +79,7 @@ export const zhCN = {
   'render.started': '开始时间',
   'render.progress_unknown': '生成中……（服务商不提供进度）',
   'render.reference': '参考图',
+  'render.reference_fitted': '已裁切缩放为视频尺寸 {size}（原为 {original}）',
   'render.remix_of': '改编自任务 #{id}',
   'render.footer': '任务 #{id}',
   'simulated.label': '模拟服务商：示例片段，并非生成的视频',
@@ -94,6 +102,8 @@ export const zhCN = {
   'notice.ready_unlinked': '{user} 你的视频已生成，但文件太大，无法在本服务器发送。',
   'notice.failed': '{user} 你的视频未能生成。',
   'notice.expired': '{user} 你的视频在发送前已过期。',
+  'notice.on_its_way':
+    '你的视频（任务 #{id}）正在生成：服务商已在制作，但 Discord 暂时无法更新这条消息。完成后，结果会显示在这里，或以新消息发到本频道。无需重新请求，否则会生成第二个视频。',
 
   'command.history.description': '查看视频任务：你自己的，或其他成员的（仅限版主）',
   'command.history.user': '查看谁的任务（查看他人仅限版主）',
@@ -192,6 +202,7 @@ export const zhCN = {
   'failure_kind.delivery_failed': '发送失败',
   'failure_kind.not_a_video': '服务商未发送视频文件',
   'failure_kind.not_found': '服务商丢失任务',
+  'failure_kind.model_unavailable': '服务商不提供该模型',
   'failure_kind.unknown': '未知',
   'audit.quota.set': '修改了额度',
   'audit.channel.allow': '允许在 {target} 生成视频',

@@ -23,8 +23,14 @@ export const zhTW = {
   'error.bad_size': '{model} 無法產生 {size} 尺寸的影片，可選的尺寸：{allowed}。',
   'error.attachment_not_image': '附件「{name}」不是圖片，請附上 PNG、JPEG、WebP 或 GIF 格式的圖片。',
   'error.attachment_too_large': '參考圖片大小為 {size}，超過 {max} 的上限，請換一張較小的圖片。',
+  'error.reference_zero_size': '你的參考圖片沒有像素（寬或高為 0），請換一張圖片。',
+  'error.reference_too_large_side':
+    '你的參考圖片為 {width}×{height} 像素，最長邊不能超過 {max} 像素，請換一張較小的圖片。',
+  'error.reference_animated':
+    '{model} 只接受靜態圖片，而你的參考圖片是動圖（{frames} 格），請換一張靜態圖片。',
   'error.attachment_unreadable': '無法從 Discord 下載參考圖片，請再試一次。',
   'error.channel_not_allowed': '這個頻道不能產生影片，請到以下頻道使用：{channels}。',
+  'list.more': '以及另外 {count} 項',
   'error.blocked': '你在這個伺服器無法產生影片。如有疑問，請聯絡版主。',
   'error.quota_in_flight': '你已有 {max} 部影片正在產生，請等其中一部完成後再試。',
   'error.quota_user_daily': '你已達到每天 {max} 部影片的上限，{when}可以再產生。',
@@ -54,6 +60,8 @@ export const zhTW = {
   'failure.delivery_failed': '影片已產生，但無法傳送。',
   'failure.not_found': '影片供應商找不到這個任務了。',
   'failure.rate_limited': '影片供應商忙碌中，請一分鐘後再試。',
+  'failure.model_unavailable':
+    '影片供應商不提供模型 {model}（可能已下架），未收取任何費用。部署這個機器人的人可以修改 VIDEO_MODELS 來提供其他模型。',
 
   'state.submitting': '送出中',
   'state.queued': '排隊中',
@@ -74,6 +82,7 @@ export const zhTW = {
   'render.started': '開始時間',
   'render.progress_unknown': '產生中……（供應商未提供進度）',
   'render.reference': '參考圖片',
+  'render.reference_fitted': '已裁切縮放為影片尺寸 {size}（原為 {original}）',
   'render.remix_of': '改編自任務 #{id}',
   'render.footer': '任務 #{id}',
   'simulated.label': '模擬供應商：範例片段，並非產生的影片',
@@ -96,6 +105,8 @@ export const zhTW = {
   'notice.ready_unlinked': '{user} 你的影片完成了，但檔案太大，無法在這個伺服器傳送。',
   'notice.failed': '{user} 你的影片無法產生。',
   'notice.expired': '{user} 你的影片在傳送前已過期。',
+  'notice.on_its_way':
+    '你的影片（任務 #{id}）正在產生：供應商已在製作，但 Discord 暫時無法更新這則訊息。完成後，結果會顯示在這裡，或以新訊息發到這個頻道。不需要重新要求，否則會產生第二部影片。',
 
   'command.history.description': '檢視影片任務：你自己的，或其他成員的（僅限版主）',
   'command.history.user': '要檢視誰的任務（檢視他人僅限版主）',
@@ -193,6 +204,7 @@ export const zhTW = {
   'failure_kind.provider_failed': '供應商產生失敗',
   'failure_kind.delivery_failed': '傳送失敗',
   'failure_kind.not_a_video': '供應商未傳送影片檔案',
+  'failure_kind.model_unavailable': '供應商不提供這個模型',
   'failure_kind.not_found': '供應商遺失任務',
   'failure_kind.unknown': '未知',
   'audit.quota.set': '變更了額度',

@@ -15,6 +15,7 @@ export function failureFromError(error: ProviderError): Failure {
     bad_key: 'bad_key',
     quota: 'quota',
     not_found: 'not_found',
+    model_unavailable: 'model_unavailable',
     too_large: 'delivery_failed',
     bad_content: 'not_a_video',
   };
@@ -39,6 +40,7 @@ export function providerErrorFromFailure(failure: Failure): ProviderError {
     bad_key: 'bad_key',
     quota: 'quota',
     not_found: 'not_found',
+    model_unavailable: 'model_unavailable',
     provider_down: 'provider_down',
     timed_out: 'timeout',
   };

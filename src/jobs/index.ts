@@ -6,6 +6,7 @@ export * from './keptFiles.ts';
 export * from './media.ts';
 export * from './moderation.ts';
 export * from './quotas.ts';
+export * from './referenceCheck.ts';
 export * from './schedule.ts';
 export * from './settle.ts';
 export * from './states.ts';

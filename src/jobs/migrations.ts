@@ -99,6 +99,8 @@ export const migrations: readonly string[] = [
   // kept under the old names (by job number alone) are forgotten: nothing proves whose they are.
   `ALTER TABLE jobs ADD COLUMN media_key TEXT;
    UPDATE jobs SET media_key = lower(hex(randomblob(16))), media_path = NULL;`,
+  // 7: the reference image's size as decoded (WIDTHxHEIGHT), so the card can say it was fitted
+  'ALTER TABLE jobs ADD COLUMN reference_size TEXT;',
 ];
 
 export const latestVersion = migrations.length;

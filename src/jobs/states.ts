@@ -66,4 +66,6 @@ export type FailureKind =
   | 'delivery_failed'
   /** The provider's file was checked and is not a video (JSON, HTML, empty, cut short), even after retries. */
   | 'not_a_video'
-  | 'not_found';
+  | 'not_found'
+  /** The provider does not serve the job's model (retired, or unknown there): an admin changes VIDEO_MODELS. */
+  | 'model_unavailable';

@@ -33,6 +33,8 @@ export interface Job {
   size: string;
   referenceUrl: string | null;
   referenceName: string | null;
+  /** The member's image as decoded (WIDTHxHEIGHT), to say when it was fitted to the video's size. */
+  referenceSize: string | null;
   remixOfJobId: number | null;
   state: JobState;
   progress: number;
@@ -76,6 +78,7 @@ export interface NewJob {
   size: string;
   referenceUrl?: string | null;
   referenceName?: string | null;
+  referenceSize?: string | null;
   remixOfJobId?: number | null;
 }
 
@@ -159,6 +162,7 @@ const columns: Record<keyof Job, string> = {
   size: 'size',
   referenceUrl: 'reference_url',
   referenceName: 'reference_name',
+  referenceSize: 'reference_size',
   remixOfJobId: 'remix_of_job_id',
   state: 'state',
   progress: 'progress',
@@ -336,8 +340,8 @@ export function openJobStore(options: JobStoreOptions) {
     const result = prepare(
       `INSERT INTO jobs (guild_id, channel_id, user_id, application_id, interaction_id, interaction_token,
          interaction_created_at, ephemeral, attachment_size_limit, locale, model, prompt, seconds, size,
-         reference_url, reference_name, remix_of_job_id, media_key, state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
+         reference_url, reference_name, reference_size, remix_of_job_id, media_key, state, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
     ).run(
       job.guildId,
       job.channelId,
@@ -355,6 +359,7 @@ export function openJobStore(options: JobStoreOptions) {
       job.size,
       job.referenceUrl ?? null,
       job.referenceName ?? null,
+      job.referenceSize ?? null,
       job.remixOfJobId ?? null,
       newMediaKey(),
       at,

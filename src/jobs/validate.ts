@@ -31,15 +31,44 @@ export function defaultSeconds(model: ModelSpec): number {
   return model.seconds[Math.floor((model.seconds.length - 1) / 2)] ?? model.seconds[0] ?? 4;
 }
 
+/** Zero-width spaces and joiners, word joiners, Hangul fillers…: characters that show nothing. */
+const invisibleAtEnds = /^[\s\p{Default_Ignorable_Code_Point}]+|[\s\p{Default_Ignorable_Code_Point}]+$/gu;
+const invisible = /\p{Default_Ignorable_Code_Point}/gu;
+const letterOrDigit = /[\p{L}\p{N}]/u;
+
+/** The prompt as it is sent and stored: NFKC-normalised, without blank or invisible characters at its ends. */
+export function normalisePrompt(text: string): string {
+  return text.normalize('NFKC').replace(invisibleAtEnds, '');
+}
+
+/**
+ * True when the prompt shows at least one letter or digit. A prompt of only zero-width or
+ * blank-looking characters (U+200B, U+2060, U+3164 Hangul filler, U+2800 Braille blank…) passes
+ * `trim()` but describes nothing: it counts as empty, so it is never sent and billed.
+ */
+export function hasVisibleText(prompt: string): boolean {
+  return letterOrDigit.test(prompt.normalize('NFKC').replace(invisible, ''));
+}
+
+export type PromptProblem = Extract<VideoProblem, { problem: 'prompt_empty' | 'prompt_too_long' }>;
+
+/** Every path that takes a prompt (/video, the Remix modal, Regenerate) checks it here. */
+export function checkPrompt(text: string): { ok: true; prompt: string } | ({ ok: false } & PromptProblem) {
+  const prompt = normalisePrompt(text);
+  if (!hasVisibleText(prompt)) return { ok: false, problem: 'prompt_empty' };
+  const length = [...prompt].length;
+  if (length > maxPromptLength)
+    return { ok: false, problem: 'prompt_too_long', length, max: maxPromptLength };
+  return { ok: true, prompt };
+}
+
 export function validateVideoOptions(
   options: VideoOptions,
   catalogue: Catalogue,
 ): { ok: true; value: ValidVideoRequest } | ({ ok: false } & VideoProblem) {
-  const prompt = options.prompt.trim();
-  if (prompt.length === 0) return { ok: false, problem: 'prompt_empty' };
-  const length = [...prompt].length;
-  if (length > maxPromptLength)
-    return { ok: false, problem: 'prompt_too_long', length, max: maxPromptLength };
+  const checked = checkPrompt(options.prompt);
+  if (!checked.ok) return checked;
+  const prompt = checked.prompt;
 
   const modelId = options.model?.trim() || catalogue.defaultModel.id;
   const model = catalogue.find(modelId);

@@ -83,7 +83,12 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
   async function call(
     method: 'GET' | 'POST' | 'DELETE',
     url: URL,
-    init: { body?: string | FormData; headers?: Record<string, string> } = {},
+    init: {
+      body?: string | FormData;
+      headers?: Record<string, string>;
+      /** A create or remix, of this model when known: its 400/404 may say the model is gone. */
+      creating?: { model: string | null };
+    } = {},
   ): Promise<unknown> {
     const response = await request(url, {
       method,
@@ -99,7 +104,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
     });
     const body = parseJson(text);
     if (response.statusCode >= 400) {
-      throw errorFromResponse(response.statusCode, body, response.headers, now());
+      throw errorFromResponse(response.statusCode, body, response.headers, now(), init.creating);
     }
     if (body === undefined) {
       throw new ProviderError(
@@ -113,10 +118,11 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
     return body;
   }
 
-  const postJson = (url: URL, payload: unknown, idempotencyKey: string) =>
+  const postJson = (url: URL, payload: unknown, idempotencyKey: string, model: string | null) =>
     call('POST', url, {
       body: JSON.stringify(payload),
       headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      creating: { model },
     });
 
   async function create(input: CreateVideoRequest): Promise<VideoJob> {
@@ -147,6 +153,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
             await call('POST', endpoint('videos'), {
               body: form,
               headers: { 'idempotency-key': idempotencyKey },
+              creating: { model: input.model },
             }),
           );
         }
@@ -157,7 +164,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
           size: input.size,
           ...(reference ? { input_reference: reference.value } : {}),
         };
-        return normaliseVideo(await postJson(endpoint('videos'), payload, idempotencyKey));
+        return normaliseVideo(await postJson(endpoint('videos'), payload, idempotencyKey, input.model));
       },
       retryUnprocessed,
     );
@@ -236,7 +243,12 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
         http,
         async () =>
           normaliseVideo(
-            await postJson(endpoint(`videos/${encodeURIComponent(id)}/remix`), { prompt }, idempotencyKey),
+            await postJson(
+              endpoint(`videos/${encodeURIComponent(id)}/remix`),
+              { prompt },
+              idempotencyKey,
+              null,
+            ),
           ),
         retryUnprocessed,
       ),

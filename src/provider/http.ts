@@ -64,12 +64,57 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Maps an HTTP error answer onto the categories the UI can explain to a member. */
+/** Codes gateways answer for a model they do not, or no longer, serve. */
+const modelGoneCodes =
+  /^(model_not_found|model_not_available|model_unavailable|model_deprecated|model_retired|unsupported_model|invalid_model|unknown_model)$/i;
+
+/**
+ * Messages naming the model as unknown, unavailable or retired: "The model `x` does not exist",
+ * "Model x has been retired", "unknown model", "no such model".
+ */
+const modelGonePhrases = [
+  /\bmodel\b[^.;:]*?\b(does not exist|doesn't exist|not found|is unknown|is not available|is unavailable|no longer available|(has been |was |is )?(retired|deprecated|discontinued|shut down))/i,
+  /\b(unknown|unsupported|retired|deprecated|invalid) model\b/i,
+  /\bno such model\b/i,
+];
+
+/** A passing trouble, not a model gone: retrying later may work, so it is not called retired. */
+const passingTrouble = /temporar|overload|busy|capacity|try again/i;
+
+/**
+ * True when a 400/404 answer to a create (or remix) says that the model itself is not served:
+ * by its code, by its words, or by naming the model as gone (gateways have answered
+ * `fail_to_fetch_task` with a 404 "… is no longer available").
+ */
+function saysModelUnavailable(
+  status: number,
+  code: string | null,
+  text: string,
+  model: string | null,
+): boolean {
+  if (status !== 400 && status !== 404) return false;
+  if (code && modelGoneCodes.test(code)) return true;
+  if (passingTrouble.test(text)) return false;
+  if (code === 'fail_to_fetch_task' && status === 404 && /no longer available/i.test(text)) return true;
+  if (modelGonePhrases.some((phrase) => phrase.test(text))) return true;
+  return Boolean(
+    model &&
+      text.includes(model) &&
+      /no longer available|not available|unavailable|retired|deprecated/i.test(text),
+  );
+}
+
+/**
+ * Maps an HTTP error answer onto the categories the UI can explain to a member. `creating` is
+ * given for the answer to a create or a remix (with the model asked for, when known): only there
+ * can a 400/404 mean that the model is gone. A poll's 404 is an unknown job, whatever it says.
+ */
 export function errorFromResponse(
   status: number,
   body: unknown,
   headers: Record<string, string | string[] | undefined>,
   now: number,
+  creating?: { model: string | null },
 ): ProviderError {
   const { message, type, code } = parseErrorBody(body);
   const text = message ?? `HTTP ${status}`;
@@ -81,6 +126,9 @@ export function errorFromResponse(
   }
   if (mentions(/moderation|content_policy|safety/i) || /moderation|safety system/i.test(text)) {
     return new ProviderError('moderation', text, details);
+  }
+  if (creating && saysModelUnavailable(status, code, text, creating.model)) {
+    return new ProviderError('model_unavailable', text, details);
   }
   if (status === 429) return new ProviderError('rate_limited', text, details);
   if (status === 404) return new ProviderError('not_found', text, details);

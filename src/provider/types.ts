@@ -36,6 +36,11 @@ export interface ModelSpec {
   referenceShape: ReferenceShape;
   /** The official contract rejects a reference whose size differs from `size`: resize it first. */
   referenceMustMatchSize: boolean;
+  /**
+   * Takes an animated reference (a GIF or WebP of several frames). False for every model known:
+   * they use the image as a still (the look, or the first frame), so an animation is refused.
+   */
+  animatedReference: boolean;
   supportsRemix: boolean;
   /** The official contract takes `seconds` as a string ("8"); the gateway's veo route as an integer. */
   secondsAsString: boolean;
@@ -70,6 +75,8 @@ export type ProviderErrorKind =
   | 'rate_limited'
   | 'quota'
   | 'not_found'
+  /** The provider does not (or no longer) serve the model asked for: retired, unknown there. */
+  | 'model_unavailable'
   | 'provider_down'
   | 'timeout'
   | 'network'

@@ -116,6 +116,43 @@ describe('configuration', () => {
     expect(result.problems.find((problem) => problem.startsWith('PUBLIC_URL'))).toContain('HTTP_PORT is not');
   });
 
+  it('refuses VIDEO_API_TIMEOUT_MS=3000000000, naming the allowed range and why (Node timers cap at 2^31-1 ms)', () => {
+    const result = loadConfig({ ...minimal, VIDEO_API_TIMEOUT_MS: '3000000000' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^VIDEO_API_TIMEOUT_MS must be a whole number from 1000 to 600000: /);
+    expect(result.problems[0]).toContain('2^31-1');
+  });
+
+  const numericSettings: [name: string, min: number, max: number][] = [
+    ['VIDEO_API_TIMEOUT_MS', 1_000, 600_000],
+    ['MAX_VIDEO_BYTES', 1_024, 4 * 1024 ** 3],
+    ['MEDIA_RETENTION_HOURS', 1, 8_760],
+    ['MEDIA_LINK_TTL_HOURS', 1, 8_760],
+    ['JOB_MAX_AGE_MINUTES', 5, 1_440],
+    ['QUOTA_IN_FLIGHT_PER_USER', 1, 100],
+    ['QUOTA_JOBS_PER_USER_PER_DAY', 1, 10_000],
+    ['QUOTA_SECONDS_PER_GUILD_PER_DAY', 1, 1_000_000],
+    ['HTTP_PORT', 0, 65_535],
+  ];
+
+  it.each(numericSettings)('bounds %s to [%d, %d] and says why outside it', (name, min, max) => {
+    for (const inside of [min, max]) {
+      const result = loadConfig({ ...minimal, [name]: String(inside) });
+      expect(result.ok ? [] : result.problems, `${name}=${inside}`).toEqual([]);
+    }
+    const outside = [String(max + 1), '9'.repeat(30), ...(min > 0 ? [String(min - 1)] : [])];
+    for (const value of outside) {
+      const result = loadConfig({ ...minimal, [name]: value });
+      const problems = result.ok ? [] : result.problems;
+      expect(problems, `${name}=${value}`).toHaveLength(1);
+      // The range and a reason after it; never the value that was given.
+      expect(problems[0]).toMatch(new RegExp(`^${name} must be a whole number from ${min} to ${max}: \\w`));
+      if (value.length > 12) expect(problems[0]).not.toContain(value);
+    }
+  });
+
   it('keeps sora-2 opt-in and lets operators enable it', () => {
     const hidden = loadConfig(minimal);
     expect(hidden.ok && hidden.config.video.catalogue.find('sora-2')).toBeFalsy();

@@ -24,6 +24,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     size: '1280x720',
     referenceUrl: null,
     referenceName: null,
+    referenceSize: null,
     remixOfJobId: null,
     state: 'in_progress',
     progress: 42,

@@ -54,7 +54,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { video?: FakeVideoApiOptions; env?: Record<string, string>; dir?: string } = {},
+  options: {
+    video?: FakeVideoApiOptions;
+    env?: Record<string, string>;
+    dir?: string;
+    /** How long the bot may check an image before acknowledging (its default is 2 s). */
+    checkBeforeAcknowledgeMs?: number;
+  } = {},
 ): Promise<Harness> {
   const video = await startFakeVideoApi({ apiKey, pollsToComplete: 3, ...options.video });
   const discord = await startFakeDiscord({
@@ -98,6 +104,7 @@ export async function startHarness(
       minEditIntervalMs: 50,
       pollPolicy: fastPolls,
       deliveryRetryBaseMs: 50,
+      checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs,
     });
   const harness: Harness = {
     discord,

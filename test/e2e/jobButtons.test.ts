@@ -116,6 +116,27 @@ describe('only allowed members in allowed channels generate, whatever the path',
   });
 });
 
+describe('Remix', () => {
+  it('refuses a remix prompt of only invisible characters as empty, with no provider call and no row', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    harness.command({ options: [prompt('a boat')] });
+    const job = await delivered(harness);
+    const rows = jobRows(harness);
+    const submit = harness.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: `reelbot:remix-modal:${job.id}`,
+      fields: { prompt: '\u3164\u200b \u2800' },
+    });
+    expect(await ephemeralReply(harness, submit.token)).toBe(
+      'Please describe the video you want: the prompt is empty.',
+    );
+    expect(harness.video.requests.filter((r) => r.path.endsWith('/remix'))).toHaveLength(0);
+    expect(jobRows(harness)).toBe(rows);
+  });
+});
+
 describe('Cancel', () => {
   it("is acknowledged at once and still cancels when the provider's DELETE takes longer than Discord waits", async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });

@@ -350,6 +350,78 @@ describe('/video-admin', () => {
     expect(harness.video.requests).toHaveLength(0);
   });
 
+  describe("long lists stay within Discord's 2,000 characters", () => {
+    const manyChannels = (count: number) =>
+      Array.from({ length: count }, (_, index) => String(500_000_000_000_000_000n + BigInt(index)));
+
+    /** Accepted by Discord, within its limit, every mention whole, and how many were left out. */
+    function expectCutOnMentions(call: RecordedCall, content: string, total: number): void {
+      // Accepted: 204 for an interaction response, 200 for a message.
+      expect([200, 204]).toContain(call.status);
+      expect(content.length).toBeLessThanOrEqual(2_000);
+      const mentions = content.match(/<#\d+>/g) ?? [];
+      // Every "<#" opens a whole mention.
+      expect(content.split('<#').length - 1).toBe(mentions.length);
+      const more = Number(/and (\d+) more\.?$/.exec(content)?.[1]);
+      expect(mentions.length).toBeGreaterThan(50);
+      expect(mentions.length + more).toBe(total);
+    }
+
+    it('lists as many allowed channels as fit when /video is refused in another, then "and N more"', async () => {
+      harness = await startHarness();
+      harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
+      const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'here' }] });
+      const { call, data } = await reply(harness, refused.token);
+      expect(data.content).toMatch(/^Videos cannot be made in this channel\. Try one of: <#/);
+      expectCutOnMentions(call, data.content ?? '', 150);
+      expect(harness.video.requests).toHaveLength(0);
+    });
+
+    it("cuts /video-admin channels and allow-channel on whole mentions, in the admin's language", async () => {
+      harness = await startHarness();
+      harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
+      const listed = await reply(harness, admin(harness, 'channels').token);
+      expectCutOnMentions(listed.call, listed.data.content ?? '', 150);
+      const channel = { id: otherChannelId, type: 0, name: 'videos', permissions: '0' };
+      const added = await reply(
+        harness,
+        admin(harness, 'allow-channel', [{ name: 'channel', type: 7, value: otherChannelId }], {
+          resolved: { channels: { [otherChannelId]: channel } },
+        }).token,
+      );
+      expect(added.data.content).toMatch(new RegExp(`^<#${otherChannelId}> added\\.\n`));
+      expectCutOnMentions(added.call, (added.data.content ?? '').split('\n')[1] ?? '', 151);
+      expect(added.data.content?.length).toBeLessThanOrEqual(2_000);
+      const inChinese = await reply(harness, admin(harness, 'channels', [], { locale: 'zh-CN' }).token);
+      expect([200, 204]).toContain(inChinese.call.status);
+      expect(inChinese.data.content).toMatch(/等另外 \d+ 项$/);
+    });
+
+    it('cuts a long audit log on whole lines, never inside a mention or a surrogate pair', async () => {
+      harness = await startHarness();
+      for (let index = 0; index < 15; index++) {
+        harness.bot.context.moderation.audit({
+          guildId,
+          actorId: moderator.id,
+          action: 'member.block',
+          target: member.id,
+          details: { reason: `🎬*${'🦁'.repeat(60)}` },
+        });
+      }
+      const { call, data } = await reply(harness, admin(harness, 'audit').token);
+      const content = data.content ?? '';
+      // Accepted: 204 for an interaction response, 200 for a message.
+      expect([200, 204]).toContain(call.status);
+      expect(content.length).toBeLessThanOrEqual(2_000);
+      expect(content).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+      const lines = content.split('\n');
+      const more = Number(/^and (\d+) more$/.exec(lines.at(-1) ?? '')?.[1]);
+      const entries = lines.slice(1, -1);
+      expect(entries.length + more).toBe(15);
+      for (const line of entries) expect(line).toMatch(/^<t:\d+:R> <@\d+> blocked <@\d+> `.+`$/);
+    });
+  });
+
   it('blocks and unblocks a member, with audit entries', async () => {
     harness = await startHarness();
     const resolved = memberOf(member);

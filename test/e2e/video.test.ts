@@ -1,5 +1,9 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { InteractionResponseType } from 'discord.js';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
 import {
@@ -36,6 +40,62 @@ const providerCreates = (h: Harness) =>
   h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
 const delivered = (h: Harness, index = 0) => until(() => h.bot.store.byState(['delivered'])[index]);
+const jobRows = (h: Harness) =>
+  (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+
+/** The type of the interaction's first response (a message, or a deferral). */
+async function acknowledgement(h: Harness, token: string): Promise<unknown> {
+  return body(await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`))).type;
+}
+
+/** /video with `bytes` attached (served as image/png, whatever they are); the attachment too. */
+function withImage(
+  h: Harness,
+  bytes: Buffer,
+  name: string,
+  options: { locale?: string; delayMs?: number } = {},
+) {
+  const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
+  const sent = h.command({
+    locale: options.locale ?? 'en-US',
+    options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
+    resolved: { attachments: { [image.id]: image } },
+  });
+  return { ...sent, image };
+}
+
+/** A model that takes its reference image as an uploaded file, of any size. */
+const uploadModelEnv = {
+  VIDEO_MODELS_JSON: JSON.stringify([
+    { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' },
+  ]),
+  VIDEO_DEFAULT_MODEL: 'kling-2',
+};
+
+/** The member clicks Regenerate on a finished job's card. */
+const clickRegenerate = (h: Harness, job: { id: number; replyMessageId: string | null }) =>
+  h.discord.sendButton({
+    guildId,
+    channelId,
+    user: member,
+    customId: `reelbot:regen:${job.id}`,
+    messageId: job.replyMessageId ?? '',
+  });
+
+/** Two frames, as an animated GIF or WebP. */
+async function animated(format: 'gif' | 'webp'): Promise<Buffer> {
+  const frame = (background: string) =>
+    sharp({ create: { width: 16, height: 16, channels: 3, background } })
+      .png()
+      .toBuffer();
+  const frames = await Promise.all([frame('#f00'), frame('#00f')]);
+  return sharp(frames, { join: { animated: true } })
+    [format]()
+    .toBuffer();
+}
+
+const unreadable =
+  'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.';
 
 /** Every message the bot sent: JSON bodies of creates and edits. */
 function sentMessages(h: Harness): Record<string, unknown>[] {
@@ -115,6 +175,50 @@ describe('/video end to end', () => {
     expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
   });
 
+  it('says plainly that a model the provider no longer serves is not available, spends nothing, and warns the operator once', async () => {
+    harness = await startHarness();
+    const h = harness;
+    h.video.retireModel('veo-3.1-fast-generate-preview', 'fail_to_fetch_task');
+    h.video.retireModel('veo-3.1-generate-preview', 'model_not_found');
+    const ask = (model?: string) =>
+      h.command({ options: [prompt('a lion'), ...(model ? [{ name: 'model', type: 3, value: model }] : [])] })
+        .token;
+    const expected = (model: string) =>
+      `The model ${model} is not available at the video provider (it may have been retired). Nothing was charged. A bot admin can offer other models by changing VIDEO_MODELS.`;
+    expect(await ephemeralReply(h, ask())).toBe(expected('veo-3.1-fast-generate-preview'));
+    expect(await ephemeralReply(h, ask())).toBe(expected('veo-3.1-fast-generate-preview'));
+    expect(await ephemeralReply(h, ask('veo-3.1-generate-preview'))).toBe(
+      expected('veo-3.1-generate-preview'),
+    );
+    // One create each, never retried; every row failed and uncharged.
+    expect(providerCreates(h)).toHaveLength(3);
+    const failed = await until(() => {
+      const rows = h.bot.store.byState(['failed']);
+      return rows.length === 3 ? rows : undefined;
+    });
+    for (const job of failed) expect(job).toMatchObject({ errorKind: 'model_unavailable', charged: false });
+    // Once per model, at warn, naming the model and the setting to change.
+    const warnings = h.logs
+      .map((line) => JSON.parse(line) as { level: number; model?: string; setting?: string; msg: string })
+      .filter((line) => line.level === 40 && line.model);
+    expect(warnings.map(({ model, setting }) => ({ model, setting }))).toEqual([
+      { model: 'veo-3.1-fast-generate-preview', setting: 'VIDEO_DEFAULT_MODEL' },
+      { model: 'veo-3.1-generate-preview', setting: 'VIDEO_MODELS' },
+    ]);
+    expect(warnings[0]?.msg).toContain('VIDEO_DEFAULT_MODEL');
+    expect(warnings[1]?.msg).toContain('remove it from VIDEO_MODELS');
+    expect(JSON.stringify(warnings)).not.toContain('a lion');
+  });
+
+  it('names a retired model in Chinese to a zh-CN member', async () => {
+    harness = await startHarness();
+    harness.video.retireModel('veo-3.1-fast-generate-preview', 'retired_400');
+    const { token } = harness.command({ locale: 'zh-CN', options: [prompt('一只狗')] });
+    expect(await ephemeralReply(harness, token)).toBe(
+      '视频服务商不提供模型 veo-3.1-fast-generate-preview（可能已下线），未产生任何费用。部署本机器人的人可以修改 VIDEO_MODELS 来提供其他模型。',
+    );
+  });
+
   it('shows a job that the provider fails later in plain words and pings the requester', async () => {
     harness = await startHarness({ video: { pollsToComplete: 50 } });
     const { token } = harness.command({ options: [prompt('a storm')] });
@@ -145,30 +249,26 @@ describe('/video end to end', () => {
     expect(await ephemeralReply(harness, token)).toBe(
       'The attached file "cat.png" is not an image. Attach a PNG, JPEG, WebP or GIF.',
     );
+    expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(harness.bot.store.byState(['submitting', 'queued', 'failed'])).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
   });
 
-  it("refuses a damaged image (right magic bytes, garbage after) as the member's image, with no provider call", async () => {
-    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
-    const damaged = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      Buffer.from('not the rest of a png'),
-    ]);
-    const image = harness.discord.addAttachment(damaged, 'broken.png', 'image/png');
-    const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
-    expect(await ephemeralReply(harness, token)).toBe(
-      'Your reference image could not be read (damaged, or not a picture). Nothing was sent to the video provider; try another image.',
-    );
-    expect(providerCreates(harness)).toHaveLength(0);
-    expect(harness.bot.store.byState(['failed'])[0]).toMatchObject({
-      errorCode: 'reelbot_reference_unreadable',
-      charged: false,
-    });
-  });
+  it.each(['sora-2', 'veo-3.1-fast-generate-preview'])(
+    'refuses a damaged image (right magic bytes, garbage after) for %s before acknowledging: no provider call, no row',
+    async (model) => {
+      harness = await startHarness({ env: { VIDEO_MODELS: model, VIDEO_DEFAULT_MODEL: model } });
+      const damaged = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.from('not the rest of a png'),
+      ]);
+      const { token } = withImage(harness, damaged, 'broken.png');
+      expect(await ephemeralReply(harness, token)).toBe(unreadable);
+      expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
+      expect(providerCreates(harness)).toHaveLength(0);
+      expect(jobRows(harness)).toBe(0);
+    },
+  );
 
   it('shows a hostile attachment name in a refusal as plain text', async () => {
     harness = await startHarness();
@@ -184,6 +284,18 @@ describe('/video end to end', () => {
     expect(await ephemeralReply(harness, token)).toBe(
       'The attached file "\\# \\*\\*<\u200b@\u200b1\\>\\*\\* \\[x\\](y).png" is not an image. Attach a PNG, JPEG, WebP or GIF.',
     );
+  });
+
+  it('refuses a prompt of only invisible characters as empty, before acknowledging, with no provider call and no row', async () => {
+    harness = await startHarness();
+    const { token } = harness.command({ options: [prompt('\u200b\u2060\u3164\u2800 \u200b')] });
+    const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+    expect(body(callback).type).toBe(4);
+    expect(await ephemeralReply(harness, token)).toBe(
+      'Please describe the video you want: the prompt is empty.',
+    );
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(harness.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 
   it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
@@ -287,6 +399,133 @@ describe('/video end to end', () => {
     expect(logs).toContain('"msg":"starting with configuration"');
     expect(logs).not.toContain(botToken);
     expect(logs).not.toContain(apiKey);
+  });
+});
+
+describe('reference images are decoded before anything is spent', () => {
+  const fitted = "fitted to the video's 1280×720 (it was 320×180)";
+
+  it('refuses an image whose pixels are cut short (a valid header, truncated data)', async () => {
+    harness = await startHarness();
+    const png = referencePng();
+    const { token } = withImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
+    expect(await ephemeralReply(harness, token)).toBe(unreadable);
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+  });
+
+  it('refuses an image larger than 8,192 pixels on a side, naming its size, in English and Chinese', async () => {
+    harness = await startHarness();
+    const tall = await sharp({ create: { width: 2, height: 8_193, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png').token)).toBe(
+      'Your reference image is 2×8193 pixels; the longest side may be 8192 pixels. Attach a smaller image.',
+    );
+    expect(
+      await ephemeralReply(harness, withImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
+    ).toBe('你的参考图为 2×8193 像素，最长边不能超过 8192 像素，请换一张较小的图片。');
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+  });
+
+  it.each(['gif', 'webp'] as const)(
+    'refuses an animated %s for a model that takes a still',
+    async (format) => {
+      harness = await startHarness();
+      const { token } = withImage(harness, await animated(format), `moving.${format}`);
+      expect(await ephemeralReply(harness, token)).toBe(
+        'veo-3.1-fast-generate-preview takes a still image, and your reference image is animated (2 frames). Attach a single picture.',
+      );
+      expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
+      expect(providerCreates(harness)).toHaveLength(0);
+      expect(jobRows(harness)).toBe(0);
+    },
+  );
+
+  it('takes an animated image for a model described as taking one, and a still GIF for any model', async () => {
+    const moving = {
+      id: 'anim-1',
+      seconds: [5],
+      sizes: ['1280x720'],
+      referenceShape: 'multipart',
+      animatedReference: true,
+    };
+    harness = await startHarness({
+      env: { VIDEO_MODELS_JSON: JSON.stringify([moving]), VIDEO_DEFAULT_MODEL: 'anim-1' },
+    });
+    const gif = await animated('gif');
+    withImage(harness, gif, 'moving.gif');
+    await until(() => providerCreates(harness as Harness).length === 1);
+    expect(providerCreates(harness)[0]?.multipart?.files.input_reference?.bytes.equals(gif)).toBe(true);
+    const still = await sharp(referencePng()).gif().toBuffer();
+    withImage(harness, still, 'still.gif');
+    await until(() => providerCreates(harness as Harness).length === 2);
+    expect(providerCreates(harness)[1]?.multipart?.files.input_reference?.contentType).toBe('image/gif');
+  });
+
+  it("sends a valid image's own bytes to a model that takes a file as it is", async () => {
+    harness = await startHarness({ env: uploadModelEnv });
+    const { token } = withImage(harness, referencePng(), 'lion.png');
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
+    expect(sent?.bytes.equals(referencePng())).toBe(true);
+    expect(sent?.contentType).toBe('image/png');
+    // The model takes any size: the card says nothing of fitting.
+    expect(JSON.stringify(harness.discord.originalMessage(token)?.embeds)).not.toContain('fitted');
+    expect(await delivered(harness)).toMatchObject({ referenceSize: '320x180' });
+  });
+
+  it('sends the image fitted to the video size to a model that requires it, the card says so, and Regenerate does the same', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const { token } = withImage(harness, referencePng(), 'lion.png');
+    await harness.discord.waitForCall(isUpload(token), 15_000);
+    const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
+    expect(await sharp(sent?.bytes).metadata()).toMatchObject({ format: 'png', width: 1280, height: 720 });
+    const card = JSON.stringify(harness.discord.originalMessage(token)?.embeds);
+    expect(card).toContain(`lion.png\\n${fitted}`);
+    const job = await delivered(harness);
+    expect(job).toMatchObject({ referenceSize: '320x180', size: '1280x720' });
+
+    const regen = clickRegenerate(harness, job);
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const again = providerCreates(harness)[1]?.multipart?.files.input_reference;
+    expect(again?.bytes.equals(sent?.bytes ?? Buffer.alloc(0))).toBe(true);
+    expect(JSON.stringify(harness.discord.originalMessage(regen.token)?.embeds)).toContain(fitted);
+  });
+
+  it('checks an image the CDN is slow to send behind a public acknowledgement, then refuses it ephemerally with no row', async () => {
+    harness = await startHarness({ checkBeforeAcknowledgeMs: 50 });
+    const { token } = withImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
+    // Acknowledged publicly in time, while the image was still on its way.
+    expect(await acknowledgement(harness, token)).toBe(
+      InteractionResponseType.DeferredChannelMessageWithSource,
+    );
+    expect(await ephemeralReply(harness, token)).toMatch(
+      /^veo-3\.1-fast-generate-preview takes a still image/,
+    );
+    expect(harness.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token))).toBe(true);
+    expect(providerCreates(harness)).toHaveLength(0);
+    expect(jobRows(harness)).toBe(0);
+
+    const second = withImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
+    expect(await acknowledgement(harness, second.token)).toBe(
+      InteractionResponseType.DeferredChannelMessageWithSource,
+    );
+    await harness.discord.waitForCall(isUpload(second.token), 15_000);
+    expect(providerCreates(harness)).toHaveLength(1);
+  });
+
+  it('checks the kept image again on Regenerate: a damaged copy is not sent', async () => {
+    harness = await startHarness({ env: uploadModelEnv });
+    const { image } = withImage(harness, referencePng(), 'lion.png');
+    const job = await delivered(harness);
+    harness.discord.expireAttachment(image);
+    const png = referencePng();
+    await writeFile(keptReferencePath(`${harness.dir}/media`, job), png.subarray(0, png.length / 2));
+    expect(await ephemeralReply(harness, clickRegenerate(harness, job).token)).toBe(unreadable);
+    expect(providerCreates(harness)).toHaveLength(1);
+    expect(jobRows(harness)).toBe(1);
   });
 });
 
@@ -445,6 +684,44 @@ describe('surviving Discord and restarts', () => {
     expect(dm.files[0]?.bytes.equals(sampleVideo())).toBe(true);
     expect(harness.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(true);
     await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+  });
+
+  it('says the video is on its way, never "nothing was charged", when the first card fails after the job was created, and still delivers it once', async () => {
+    harness = await startHarness({ env: uploadModelEnv });
+    // Discord answers 5xx to the first edit of the reply, past discord.js's own three retries.
+    harness.discord.failNext(
+      { method: 'PATCH', path: /\/messages\/@original$/ },
+      502,
+      { message: 'Bad Gateway', code: 0 },
+      4,
+    );
+    const { token, image } = withImage(harness, referencePng(), 'lion.png');
+    const told = await harness.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
+    );
+    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress', 'delivered'])[0]);
+    expect(body(told)).toMatchObject({
+      content: `Your video (job #${job.id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.`,
+      flags: 64,
+    });
+    const firstEdits = harness.discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(token));
+    expect(firstEdits.slice(0, 4).map((c) => c.status)).toEqual([502, 502, 502, 502]);
+    expect(JSON.stringify(sentMessages(harness))).not.toContain('Nothing was charged');
+
+    const done = await delivered(harness);
+    expect(done).toMatchObject({ id: job.id, charged: true });
+    await harness.discord.waitForCall(isNotice);
+    expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
+    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job.id}.mp4`);
+    expect(providerCreates(harness)).toHaveLength(1);
+
+    // The reference image was kept although the card failed: Regenerate sends it once Discord's link is dead.
+    harness.discord.expireAttachment(image);
+    const regen = clickRegenerate(harness, done);
+    await harness.discord.waitForCall(isUpload(regen.token), 15_000);
+    const sent = providerCreates(harness).map((r) => r.multipart?.files.input_reference?.bytes);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.equals(referencePng())).toBe(true);
   });
 
   it('finishes a job after a restart mid-job, delivering it exactly once', async () => {

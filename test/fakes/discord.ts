@@ -88,6 +88,9 @@ interface Rule {
   hold?: { arrived: (call: RecordedCall) => void; release: Promise<void> };
 }
 
+/** The most characters a message's content may have. */
+const maxContentLength = 2_000;
+
 /** Discord's limit on uploads in DMs, and in servers without boosts. */
 const defaultUploadLimit = 10 * 1024 * 1024;
 
@@ -183,6 +186,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const members = new Map<string, Set<string>>();
   const uploads = new Map<string, { bytes: Buffer; contentType: string }>();
   const expiredUploads = new Set<string>();
+  /** Attachments the CDN is slow to serve: milliseconds before the first byte. */
+  const slowUploads = new Map<string, number>();
   const commands = new Map<string, unknown[]>();
   const sockets = new Set<WebSocket>();
   const dmChannels = new Map<string, string>();
@@ -373,6 +378,23 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     return call.files.some((file) => file.bytes.length > limit);
   }
 
+  /**
+   * Discord's answer to message content over 2,000 characters, in a message create or edit, a
+   * webhook message or an interaction response: 400, 50035 Invalid Form Body, naming the field.
+   */
+  function overLongContent(call: RecordedCall): Record<string, unknown> | undefined {
+    if (call.method !== 'POST' && call.method !== 'PATCH') return undefined;
+    const body = call.json as Record<string, unknown> | undefined;
+    const callback = call.path.endsWith('/callback');
+    const content = callback ? (body?.data as Record<string, unknown> | undefined)?.content : body?.content;
+    // Discord counts characters (code points), not UTF-16 units.
+    if (typeof content !== 'string' || [...content].length <= maxContentLength) return undefined;
+    const field = {
+      content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] },
+    };
+    return callback ? { data: field } : field;
+  }
+
   function knownChannel(channelId: string): boolean {
     return (
       guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
@@ -512,6 +534,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         // What Discord's CDN answers once a signed attachment link has expired.
         if (!upload || expiredUploads.has(attachment[1] ?? ''))
           return json(response, 404, { message: 'This content is no longer available.' });
+        const delayMs = slowUploads.get(attachment[1] ?? '');
+        if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
         response.writeHead(200, {
           'content-type': upload.contentType,
           'content-length': upload.bytes.length,
@@ -548,6 +572,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         rule.hold.arrived(call);
         await rule.hold.release;
       }
+      const invalid = overLongContent(call);
+      if (invalid) return json(response, 400, { message: 'Invalid Form Body', code: 50035, errors: invalid });
       if (tooLargeUpload(call)) {
         return json(response, 413, { message: 'Request entity too large', code: 40005 });
       }
@@ -757,10 +783,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     messages,
     commands,
 
-    /** Registers a file on the fake CDN, for the `resolved.attachments` of a command. */
-    addAttachment(bytes: Buffer, filename: string, contentType: string): FakeAttachment {
+    /**
+     * Registers a file on the fake CDN, for the `resolved.attachments` of a command; `delayMs`
+     * makes the CDN wait that long before answering for it.
+     */
+    addAttachment(
+      bytes: Buffer,
+      filename: string,
+      contentType: string,
+      options: { delayMs?: number } = {},
+    ): FakeAttachment {
       const id = snowflake(now());
       uploads.set(id, { bytes, contentType });
+      if (options.delayMs) slowUploads.set(id, options.delayMs);
       const url = `${origin}/attachments/${id}/${encodeURIComponent(filename)}`;
       return { id, filename, size: bytes.length, url, proxy_url: url, content_type: contentType };
     },

@@ -62,6 +62,36 @@ export interface FaultMatch {
   query?: RegExp;
 }
 
+/**
+ * How a gateway answers a create for a model it no longer routes, as seen in the wild:
+ * OpenAI's 404 `model_not_found`; a gateway's 404 `fail_to_fetch_task` "… is no longer
+ * available"; a 400 with no code that says the model was retired.
+ */
+export type RetiredAnswer = 'model_not_found' | 'fail_to_fetch_task' | 'retired_400';
+
+function retiredAnswer(model: string, answer: RetiredAnswer): { status: number; body: unknown } {
+  switch (answer) {
+    case 'model_not_found':
+      return {
+        status: 404,
+        body: openAiError(
+          `The model \`${model}\` does not exist or you do not have access to it.`,
+          'model_not_found',
+        ),
+      };
+    case 'fail_to_fetch_task':
+      return {
+        status: 404,
+        body: openAiError(`${model} is no longer available`, 'fail_to_fetch_task', 'upstream_error'),
+      };
+    case 'retired_400':
+      return {
+        status: 400,
+        body: openAiError(`Model ${model} has been retired. Use a released model id instead.`, null),
+      };
+  }
+}
+
 export interface FakeJob {
   id: string;
   model: string;
@@ -85,6 +115,8 @@ export interface FakeVideoApi {
   /** `query` is tested against the query string (empty for a plain /content, `variant=thumbnail`…). */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
   failJob(id: string, code: string, message: string): void;
+  /** From now on, creates for `model` are answered as a gateway answers for a retired model. */
+  retireModel(model: string, answer?: RetiredAnswer): void;
   completeJob(id: string): void;
   jobs: Map<string, FakeJob>;
   /** Requests received and not yet answered, now and at most so far (a client's concurrency). */
@@ -241,6 +273,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const requests: RecordedRequest[] = [];
   const faults: { match: FaultMatch; fault: Fault; times: number }[] = [];
   const byIdempotencyKey = new Map<string, string>();
+  const retired = new Map<string, RetiredAnswer>();
   const fileTokens = new Map<string, string>();
   const hanging = new Set<ServerResponse>();
   let counter = 0;
@@ -260,6 +293,9 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     failJob(id, code, message) {
       const job = jobs.get(id);
       if (job) job.failure = { code, message };
+    },
+    retireModel(model, answer = 'model_not_found') {
+      retired.set(model, answer);
     },
     completeJob(id) {
       const job = jobs.get(id);
@@ -438,6 +474,11 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
     const model = typeof fields.model === 'string' ? fields.model : 'sora-2';
     if (!prompt) return send(response, 400, openAiError('prompt is required', null));
+    const gone = retired.get(model);
+    if (gone) {
+      const answer = retiredAnswer(model, gone);
+      return send(response, answer.status, answer.body);
+    }
     if (/forbidden/i.test(prompt)) {
       return send(
         response,

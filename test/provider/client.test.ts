@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorFromResponse } from '../../src/provider/http.ts';
 import {
   buildCatalogue,
   createVideoClient,
@@ -10,6 +11,7 @@ import { normaliseVideo } from '../../src/provider/schemas.ts';
 import {
   type GatewayVariant,
   type RecordedRequest,
+  type RetiredAnswer,
   sampleMp4,
   startFakeCdn,
   startFakeVideoApi,
@@ -351,6 +353,78 @@ describe('video API client errors', () => {
   it('maps an unknown job to not_found', async () => {
     const { client } = await setup();
     expect((await expectError(client.retrieve('video_missing'))).kind).toBe('not_found');
+  });
+});
+
+describe('a model the provider no longer serves', () => {
+  it.each<RetiredAnswer>(['model_not_found', 'fail_to_fetch_task', 'retired_400'])(
+    'names a create answered %s as model_unavailable, after one POST and no retry',
+    async (answer) => {
+      const { fake, client } = await setup();
+      fake.retireModel('veo-3.1-fast-generate-preview', answer);
+      const error = await expectError(client.create(veo));
+      expect(error.kind).toBe('model_unavailable');
+      expect(error.transient).toBe(false);
+      expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+      // The other model still works.
+      expect((await client.create({ ...veo, model: 'sora-2', size: '720x1280', seconds: 4 })).status).toBe(
+        'queued',
+      );
+    },
+  );
+
+  it("keeps a poll's 404 an unknown job, whatever its words", async () => {
+    const { fake, client } = await setup({}, { retries: 0 });
+    expect((await expectError(client.retrieve('video_missing'))).kind).toBe('not_found');
+    fake.fail(
+      { method: 'GET' },
+      {
+        kind: 'status',
+        status: 404,
+        body: { error: { message: 'task is no longer available', code: 'fail_to_fetch_task' } },
+      },
+    );
+    expect((await expectError(client.retrieve('video_gone'))).kind).toBe('not_found');
+  });
+
+  const created = (status: number, body: unknown, model: string | null = 'veo-3.1-generate-preview') =>
+    errorFromResponse(status, body, {}, 0, { model }).kind;
+  const error = (message: string, code: string | null = null) => ({ error: { message, code } });
+
+  it.each([
+    [
+      404,
+      error(
+        'The model `veo-3.1-generate-preview` does not exist or you do not have access to it.',
+        'model_not_found',
+      ),
+    ],
+    [400, error('whatever the words', 'model_not_available')],
+    [404, error('veo-3.1-generate-preview is no longer available', 'fail_to_fetch_task')],
+    [400, error('Model veo-3.1-generate-preview has been retired')],
+    [400, error('Unknown model: veo-3.1-generate-preview')],
+    [400, error('The requested model is not available')],
+    [400, error('No such model')],
+    [404, error('veo-3.1-generate-preview has been deprecated')],
+  ])('reads a create answered %d %j as model_unavailable', (status, body) => {
+    expect(created(status, body)).toBe('model_unavailable');
+  });
+
+  it.each([
+    [400, error('Invalid size 1920x1080: not supported by this model'), 'invalid_request'],
+    [400, error('This model does not support input_reference'), 'invalid_request'],
+    [400, error('The model is temporarily unavailable, try again later'), 'invalid_request'],
+    [404, error('Not found', 'not_found'), 'not_found'],
+    [503, error('model_not_found upstream', 'model_not_found'), 'provider_down'],
+    [400, error('Your request was blocked by our moderation system.', 'moderation_blocked'), 'moderation'],
+  ])('does not read a create answered %d %j as a retired model', (status, body, kind) => {
+    expect(created(status, body)).toBe(kind);
+  });
+
+  it('reads nothing as a retired model outside a create or remix', () => {
+    const answer = error('The model `x` does not exist', 'model_not_found');
+    expect(errorFromResponse(404, answer, {}, 0).kind).toBe('not_found');
+    expect(errorFromResponse(400, answer, {}, 0).kind).toBe('invalid_request');
   });
 });
 
