@@ -1,8 +1,9 @@
-// The tests' PostgreSQL: a real server (test/support/postgres.ts), a database per test file, and
-// the row locks the store's claims will rely on.
+// The tests' PostgreSQL: a real server (test/support/postgres.ts), a database per test file, the
+// row locks the store's claims will rely on, and a server that goes away and comes back.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseForThisFile } from './database.ts';
+import { startPostgresServer } from './postgresServer.ts';
 
 const database = databaseForThisFile();
 const pools: pg.Pool[] = [];
@@ -55,5 +56,38 @@ describe("the tests' PostgreSQL", () => {
       { claimed_by: 'first', count: '6' },
       { claimed_by: 'second', count: '4' },
     ]);
+  });
+});
+
+describe('a PostgreSQL server that goes away and comes back', () => {
+  it('fails queries while it is down, cuts the open transaction, and serves the same pool again after', async () => {
+    const server = await startPostgresServer();
+    const db = new pg.Pool({ connectionString: server.url, max: 2 });
+    // node-postgres emits 'error' for idle clients whose connection dies (on the pool) and for
+    // checked-out ones (on the client, besides rejecting its query): unheard, it ends the process.
+    db.on('error', () => {});
+    try {
+      await db.query('CREATE TABLE jobs (id integer PRIMARY KEY, state text NOT NULL)');
+      await db.query("INSERT INTO jobs VALUES (1, 'queued')");
+      const transaction = await db.connect();
+      const clientErrors: string[] = [];
+      transaction.on('error', (error) => clientErrors.push(error.message));
+      await transaction.query('BEGIN');
+      await transaction.query("UPDATE jobs SET state = 'in_progress' WHERE id = 1");
+
+      await server.kill();
+      // What the store must read as "database unavailable": none of these carries an SQLSTATE.
+      await expect(transaction.query('COMMIT')).rejects.toThrow();
+      expect(clientErrors).toEqual(['Connection terminated unexpectedly']);
+      transaction.release(true);
+      await expect(db.query('SELECT 1')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+
+      await server.restart();
+      const { rows } = await db.query<{ state: string }>('SELECT state FROM jobs WHERE id = 1');
+      expect(rows).toEqual([{ state: 'queued' }]);
+    } finally {
+      await db.end();
+      await server.stop();
+    }
   });
 });

@@ -26,6 +26,10 @@ export interface PostgresServer {
   /** The superuser's URL of the server's `postgres` database, e.g. postgres://postgres@127.0.0.1:54321/postgres */
   url: string;
   port: number;
+  /** The server goes away at once, as in a crash (immediate shutdown: sessions cut, no checkpoint). */
+  kill(): Promise<void>;
+  /** After kill(): the server comes back on the same port with the same data (after recovery). */
+  restart(): Promise<void>;
   /** Fast shutdown (open sessions are ended), then the data folder is removed. */
   stop(): Promise<void>;
 }
@@ -33,6 +37,13 @@ export interface PostgresServer {
 interface Account {
   uid: number;
   gid: number;
+}
+
+/** What a server is started from: the binaries, its data folder, the account it runs as. */
+interface Cluster {
+  bin: string;
+  data: string;
+  account: Account | undefined;
 }
 
 /** How long initdb and the first connection may take on a loaded 2-core machine. */
@@ -127,7 +138,7 @@ function collectLog(child: ChildProcess): () => string {
 /** Child processes get a small, fixed environment: C messages, UTC, nothing of ours. */
 const childEnvironment = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' };
 
-async function initialise(bin: string, data: string, account: Account | undefined): Promise<void> {
+async function initialise({ bin, data, account }: Cluster): Promise<void> {
   const child = spawn(
     join(bin, 'initdb'),
     [
@@ -165,11 +176,12 @@ async function connects(url: string): Promise<boolean> {
   }
 }
 
-type Launch = { server: ChildProcess; url: string; port: number } | { portTaken: true };
+const urlOf = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
 
-async function launch(bin: string, data: string, account: Account | undefined): Promise<Launch> {
-  const port = await freePort();
-  // Durability is worthless for a throwaway server: fsync and friends off make it several times faster.
+/** The running server, or 'port taken' when another process bound the port first. */
+async function launch({ bin, data, account }: Cluster, port: number): Promise<ChildProcess | 'port taken'> {
+  // No fsync: only an OS crash could lose data then, never a server crash (kill()). Commits stay
+  // synchronous, or a commit the client saw could vanish in a server crash.
   const server = spawn(
     join(bin, 'postgres'),
     [
@@ -184,8 +196,6 @@ async function launch(bin: string, data: string, account: Account | undefined): 
       '-c',
       'fsync=off',
       '-c',
-      'synchronous_commit=off',
-      '-c',
       'full_page_writes=off',
     ],
     { ...account, cwd: dirname(data), env: childEnvironment, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -198,11 +208,10 @@ async function launch(bin: string, data: string, account: Account | undefined): 
   server.once('error', (error) => {
     exited = error.message;
   });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const deadline = Date.now() + startTimeoutMs;
-  while (!(await connects(url))) {
+  while (!(await connects(urlOf(port)))) {
     if (exited) {
-      if (/could not bind|Address already in use/.test(log())) return { portTaken: true };
+      if (/could not bind|Address already in use/.test(log())) return 'port taken';
       throw new Error(`postgres ${exited}${hint(log())}:\n${log()}`);
     }
     if (Date.now() > deadline) {
@@ -211,10 +220,11 @@ async function launch(bin: string, data: string, account: Account | undefined): 
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return { server, url, port };
+  return server;
 }
 
-function stopped(server: ChildProcess): Promise<void> {
+/** Sends `signal` (SIGINT: fast shutdown, SIGQUIT: immediate) and waits for the server to exit. */
+function stopped(server: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const force = setTimeout(() => server.kill('SIGKILL'), 10_000);
@@ -222,8 +232,18 @@ function stopped(server: ChildProcess): Promise<void> {
       clearTimeout(force);
       resolve();
     });
-    server.kill('SIGINT');
+    server.kill(signal);
   });
+}
+
+/** A new server on a free port: another process may take the port between probe and bind. */
+async function launchOnFreePort(cluster: Cluster): Promise<{ server: ChildProcess; port: number }> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const port = await freePort();
+    const server = await launch(cluster, port);
+    if (server !== 'port taken') return { server, port };
+  }
+  throw new Error('every free port found was taken before postgres could bind it');
 }
 
 /** Starts a new, empty server. Throws with a sentence saying why when it cannot. */
@@ -234,34 +254,38 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     const bin = join(reachableNative(nativeFolder(), account), 'bin');
     folder = mkdtempSync(join(tmpdir(), 'reelbot-pg-'));
     if (account) chownSync(folder, account.uid, account.gid);
-    const data = join(folder, 'data');
-    await initialise(bin, data, account);
-    for (let attempt = 1; ; attempt++) {
-      const launched = await launch(bin, data, account);
-      if ('server' in launched) {
-        const { server, url, port } = launched;
-        const dataFolder = folder;
-        // If the run ends without stop() (a crash, an interrupted run), the server must not outlive it.
-        const onExit = () => {
-          server.kill('SIGKILL');
-          rmSync(dataFolder, { recursive: true, force: true });
-        };
-        process.once('exit', onExit);
-        return {
-          url,
-          port,
-          async stop() {
-            process.removeListener('exit', onExit);
-            await stopped(server);
-            rmSync(dataFolder, { recursive: true, force: true });
-          },
-        };
-      }
-      if (attempt === 5) throw new Error('every free port found was taken before postgres could bind it');
-    }
+    const cluster = { bin, data: join(folder, 'data'), account };
+    await initialise(cluster);
+    const launched = await launchOnFreePort(cluster);
+    return running(cluster, folder, launched.server, launched.port);
   } catch (error) {
     if (folder) rmSync(folder, { recursive: true, force: true });
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`The tests' PostgreSQL server could not start: ${reason}`);
   }
+}
+
+function running(cluster: Cluster, folder: string, first: ChildProcess, port: number): PostgresServer {
+  let server = first;
+  // If the run ends without stop() (a crash, an interrupted run), the server must not outlive it.
+  const onExit = () => {
+    server.kill('SIGKILL');
+    rmSync(folder, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
+  return {
+    url: urlOf(port),
+    port,
+    kill: () => stopped(server, 'SIGQUIT'),
+    async restart() {
+      const again = await launch(cluster, port);
+      if (again === 'port taken') throw new Error(`port ${port} was taken while the server was down`);
+      server = again;
+    },
+    async stop() {
+      process.removeListener('exit', onExit);
+      await stopped(server, 'SIGINT');
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
 }
