@@ -1,7 +1,8 @@
 // A fake Discord: a real REST server and gateway WebSocket on 127.0.0.1 that the real discord.js
 // client logs into (rest.api points here; the gateway URL comes from GET /gateway/bot). It
 // dispatches interactions, records every REST call (JSON and multipart with files), keeps the
-// messages it was asked to create, and can expire tokens, rate-limit and fail routes.
+// messages it was asked to create, and can expire tokens, rate-limit and fail routes. Several
+// gateway sessions may each identify as one shard: each gets only its guilds' events.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,10 +33,13 @@ export interface FakeDiscordOptions {
   botUserId?: string;
   guilds?: FakeGuild[];
   now?: () => number;
+  /** The shard count GET /gateway/bot recommends (`shards`); 1 by default. */
+  recommendedShards?: number;
 }
 
 export interface InteractionInput {
-  guildId: string;
+  /** Omitted: the interaction comes from a DM with the bot (a `user`, no `member`). */
+  guildId?: string;
   channelId: string;
   user: { id: string; username?: string };
   /** Permission bitfield as a string; '0' (none) by default. */
@@ -108,6 +112,17 @@ const tokenLifetimeMs = 15 * 60_000;
 const acknowledgeWithinMs = 3_000;
 const ephemeralFlag = 64;
 const loadingFlag = 128;
+
+/**
+ * Discord's sharding formula: which of `shardCount` shards receives a guild's events. Events with
+ * no guild (DMs) go to shard 0.
+ */
+export function shardOfGuild(guildId: string | undefined, shardCount: number): number {
+  return guildId === undefined ? 0 : Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** Gateway close code for an IDENTIFY whose `shard` is not [shard_id, num_shards] with 0 <= id < num. */
+const invalidShardCloseCode = 4010;
 
 let sequence = 0n;
 /** Numeric snowflakes: discord.js reads timestamps out of them. */
@@ -190,6 +205,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const slowUploads = new Map<string, number>();
   const commands = new Map<string, unknown[]>();
   const sockets = new Set<WebSocket>();
+  /** The [shard_id, num_shards] each identified session (socket) and each session id runs as. */
+  const shardOfSocket = new Map<WebSocket, [number, number]>();
+  const shardOfSession = new Map<string, [number, number]>();
   const dmChannels = new Map<string, string>();
   const threads = new Map<string, { guildId: string; parentId: string }>();
   /** Each channel's upload limit, as its latest interaction reported it (attachment_size_limit). */
@@ -409,7 +427,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (method === 'GET' && path === '/gateway/bot') {
       return json(response, 200, {
         url: `${origin.replace('http', 'ws')}/gateway`,
-        shards: 1,
+        shards: options.recommendedShards ?? 1,
         session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
       });
     }
@@ -586,9 +604,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const gateway = new WebSocketServer({ server, path: '/gateway' });
   const dispatch = (socket: WebSocket, t: string, d: unknown) =>
     socket.send(JSON.stringify({ op: 0, t, s: ++gatewaySequence, d }));
-  const broadcast = (t: string, d: unknown) => {
-    for (const socket of sockets) dispatch(socket, t, d);
+  /** Sends an event to every session whose shard owns the event's guild (shard 0: no guild). */
+  const broadcast = (t: string, d: object) => {
+    const guildId = 'guild_id' in d && typeof d.guild_id === 'string' ? d.guild_id : undefined;
+    for (const [socket, [shardId, shardCount]] of shardOfSocket)
+      if (shardOfGuild(guildId, shardCount) === shardId) dispatch(socket, t, d);
   };
+
+  /** IDENTIFY's optional `shard`: [0, 1] when absent, undefined when it is not a valid pair. */
+  function identifiedShard(d: unknown): [number, number] | undefined {
+    const shard = (d as { shard?: unknown } | undefined)?.shard ?? [0, 1];
+    if (!Array.isArray(shard) || shard.length !== 2) return undefined;
+    const [id, count] = shard as unknown[];
+    if (!Number.isInteger(id) || !Number.isInteger(count)) return undefined;
+    const [shardId, shardCount] = [id as number, count as number];
+    return shardId >= 0 && shardId < shardCount ? [shardId, shardCount] : undefined;
+  }
 
   function threadPayload(id: string, thread: { guildId: string; parentId: string }) {
     return {
@@ -685,29 +716,83 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
 
   gateway.on('connection', (socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      shardOfSocket.delete(socket);
+    });
     socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
     socket.on('message', (data) => {
       const payload = JSON.parse(String(data)) as { op: number; d?: unknown };
       if (payload.op === 1) socket.send(JSON.stringify({ op: 11 }));
       if (payload.op === 2 || payload.op === 6) {
+        // A resume (op 6) keeps its session's shard; the fake answers it with a new READY.
+        const resumed = (payload.d as { session_id?: string } | undefined)?.session_id;
+        const shard =
+          payload.op === 6 ? (shardOfSession.get(resumed ?? '') ?? [0, 1]) : identifiedShard(payload.d);
+        if (!shard) return socket.close(invalidShardCloseCode, 'Invalid shard');
         const sessionId = randomBytes(8).toString('hex');
+        shardOfSocket.set(socket, shard);
+        shardOfSession.set(sessionId, shard);
+        const own = guilds.filter((guild) => shardOfGuild(guild.id, shard[1]) === shard[0]);
         dispatch(socket, 'READY', {
           v: 10,
           user: botUser,
-          guilds: guilds.map((guild) => ({ id: guild.id, unavailable: true })),
+          guilds: own.map((guild) => ({ id: guild.id, unavailable: true })),
           session_id: sessionId,
           resume_gateway_url: `${origin.replace('http', 'ws')}/gateway`,
-          shard: [0, 1],
+          shard,
           application: { id: applicationId, flags: 0 },
         });
-        for (const guild of guilds) dispatch(socket, 'GUILD_CREATE', guildPayload(guild));
+        for (const guild of own) dispatch(socket, 'GUILD_CREATE', guildPayload(guild));
       }
     });
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  /** An interaction's fields in a server: its guild, channel and the member who used it. */
+  function guildPart(input: InteractionInput, guildId: string, user: object) {
+    const guildMembers = members.get(guildId) ?? new Set<string>();
+    guildMembers.add(input.user.id);
+    members.set(guildId, guildMembers);
+    return {
+      guild_id: guildId,
+      channel: {
+        id: input.channelId,
+        type: input.channelType ?? 0,
+        guild_id: guildId,
+        name: 'general',
+        position: 0,
+        permission_overwrites: [],
+        nsfw: false,
+        parent_id: input.parentId ?? null,
+      },
+      member: {
+        user,
+        roles: input.memberRoles ?? [],
+        permissions: input.memberPermissions ?? '0',
+        joined_at: new Date(0).toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+        pending: false,
+      },
+      authorizing_integration_owners: { '0': guildId },
+      context: 0,
+    };
+  }
+
+  /** The same in a DM with the bot: the user at top level, a DM channel, context BOT_DM. */
+  function directMessagePart(input: InteractionInput, user: object) {
+    return {
+      channel: { id: input.channelId, type: 1, recipients: [user], last_message_id: null, flags: 0 },
+      user,
+      // A server-installed app used in its bot's DM: GUILD_INSTALL's owner is "0".
+      authorizing_integration_owners: { '0': '0' },
+      context: 1,
+    };
+  }
 
   function interactionBase(input: InteractionInput, type: number) {
     const id = snowflake(now());
@@ -720,9 +805,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       expired: false,
     });
     uploadLimits.set(input.channelId, input.attachmentSizeLimit ?? defaultUploadLimit);
-    const guildMembers = members.get(input.guildId) ?? new Set<string>();
-    guildMembers.add(input.user.id);
-    members.set(input.guildId, guildMembers);
     const user = {
       id: input.user.id,
       username: input.user.username ?? 'member',
@@ -738,36 +820,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         token,
         type,
         application_id: applicationId,
-        guild_id: input.guildId,
         channel_id: input.channelId,
-        channel: {
-          id: input.channelId,
-          type: input.channelType ?? 0,
-          guild_id: input.guildId,
-          name: 'general',
-          position: 0,
-          permission_overwrites: [],
-          nsfw: false,
-          parent_id: input.parentId ?? null,
-        },
-        member: {
-          user,
-          roles: input.memberRoles ?? [],
-          permissions: input.memberPermissions ?? '0',
-          joined_at: new Date(0).toISOString(),
-          deaf: false,
-          mute: false,
-          flags: 0,
-          pending: false,
-        },
+        ...(input.guildId === undefined
+          ? directMessagePart(input, user)
+          : guildPart(input, input.guildId, user)),
         app_permissions:
           input.appPermissions ?? String((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n)),
         locale: input.locale ?? 'en-US',
         guild_locale: 'en-US',
         version: 1,
         entitlements: [],
-        authorizing_integration_owners: { '0': input.guildId },
-        context: 0,
         attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
       },
     };
@@ -948,6 +1010,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       });
       rules.push({ match, times: 1, hold: { arrived, release: released } });
       return { arrived: arrival, release };
+    },
+
+    /** The [shard_id, num_shards] of every open gateway session, in the order they identified. */
+    identifiedShards(): [number, number][] {
+      return [...shardOfSocket.values()];
     },
 
     /** The message an interaction's token answered with (its @original). */
