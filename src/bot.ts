@@ -19,6 +19,7 @@ import {
   type Job,
   openJobStore,
   type PollPolicy,
+  pollLeaseMs,
   settleWithin,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
@@ -102,6 +103,7 @@ export async function startBot(options: BotOptions) {
     now,
     policy: pollPolicy,
     maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
+    leaseMs: pollLeaseMs(config.video.timeoutMs),
   });
   const media = createMediaStore({
     dir: config.media.dir,

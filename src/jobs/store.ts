@@ -413,14 +413,16 @@ export function openJobStore(options: JobStoreOptions) {
 
     /**
      * Claims up to `limit` jobs due for a poll by pushing their next poll out by `leaseMs`,
-     * so a crash mid-poll only delays them.
+     * so a crash mid-poll only delays them. Jobs in `skip` (polls this process still has out)
+     * are never handed out, however long ago their claim was made.
      */
-    claimDue: db.transaction((limit: number, leaseMs: number): Job[] => {
+    claimDue: db.transaction((limit: number, leaseMs: number, skip: readonly number[] = []): Job[] => {
       const at = now();
       const rows = prepare(
         `SELECT ${selectList} FROM jobs INDEXED BY jobs_due WHERE next_poll_at IS NOT NULL
-         AND next_poll_at <= ? AND state IN (${pollingList}) ORDER BY next_poll_at LIMIT ?`,
-      ).all(at, limit) as Row[];
+         AND next_poll_at <= ? AND state IN (${pollingList})
+         AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_poll_at LIMIT ?`,
+      ).all(at, JSON.stringify(skip), limit) as Row[];
       const lease = prepare('UPDATE jobs SET next_poll_at = ?, claimed_at = ? WHERE id = ?');
       for (const row of rows) lease.run(at + leaseMs, at, row.id);
       return rows.map(toJob);

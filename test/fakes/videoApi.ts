@@ -39,7 +39,8 @@ export interface RecordedRequest {
 }
 
 export type Fault =
-  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** An error answer, after `afterMs` when given (a provider that is slow and then fails). */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; afterMs?: number }
   | { kind: 'malformed' }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
@@ -470,13 +471,15 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         hanging.add(response);
         return;
       }
-      if (fault?.kind === 'status')
+      if (fault?.kind === 'status') {
+        if (fault.afterMs) await new Promise((resolve) => setTimeout(resolve, fault.afterMs));
         return send(
           response,
           fault.status,
           fault.body ?? openAiError(`HTTP ${fault.status}`, null, 'server_error'),
           fault.headers,
         );
+      }
       if (fault?.kind === 'malformed') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('not json{');
