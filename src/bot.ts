@@ -17,6 +17,7 @@ import {
   createTracker,
   defaultPollPolicy,
   type Job,
+  logTransitions,
   openJobStore,
   type PollPolicy,
   pollLeaseMs,
@@ -82,7 +83,7 @@ export async function startBot(options: BotOptions) {
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
   for (const warning of config.warnings) logger.warn(warning);
-  const store = openJobStore({ path: config.databasePath, now });
+  const store = openJobStore({ path: config.databasePath, now, onTransition: logTransitions(logger) });
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);
   const rawClient = config.video.simulated

@@ -40,8 +40,8 @@ const flag = (fallback: boolean) =>
     .refine((value) => flagWords.includes(value), 'must be true or false')
     .transform((value) => trueWords.includes(value));
 
-/** `auto`: the simulated provider exactly when there is no API key. */
-const simulatedSetting = z
+/** `auto`, or a flag forcing it: VIDEO_SIMULATED (auto: without an API key), LOG_PRETTY (auto: on a terminal). */
+const autoFlag = z
   .string()
   .trim()
   .toLowerCase()
@@ -73,7 +73,7 @@ const envSchema = z.object({
   DISCORD_REGISTER_ON_START: flag(true),
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
   VIDEO_API_KEY: optionalText,
-  VIDEO_SIMULATED: simulatedSetting,
+  VIDEO_SIMULATED: autoFlag,
   VIDEO_API_TIMEOUT_MS: integer(30_000, 1),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
   MEDIA_DIR: z.string().trim().min(1).default('./data/media'),
@@ -93,7 +93,7 @@ const envSchema = z.object({
       `must be one of ${logLevels.join(', ')}`,
     )
     .transform((value) => value as (typeof logLevels)[number]),
-  LOG_PRETTY: flag(false),
+  LOG_PRETTY: autoFlag,
   HTTP_PORT: z
     .string()
     .trim()
@@ -135,7 +135,7 @@ export interface Config {
   http: { port?: number; host: string; publicUrl?: string };
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
-  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  log: { level: Env['LOG_LEVEL']; pretty: Env['LOG_PRETTY'] };
   /** Things the operator should know at start, though the bot can run (the simulated provider). */
   warnings: string[];
 }
@@ -166,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
   const hasKey = Boolean(env.VIDEO_API_KEY?.trim());
-  const simulatedAsked = simulatedSetting.safeParse(env.VIDEO_SIMULATED);
+  const simulatedAsked = autoFlag.safeParse(env.VIDEO_SIMULATED);
   const simulated =
     simulatedAsked.success && (simulatedAsked.data === 'auto' ? !hasKey : simulatedAsked.data);
   if (!hasKey && simulatedAsked.success && simulatedAsked.data === false) {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
 import type { Logger } from 'pino';
-import type { Job, JobStore, MediaStore } from '../jobs/index.ts';
+import type { Job, JobStore, MediaStore, TransitionNote } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
 import { carriesVideo, type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
@@ -29,6 +29,9 @@ export interface DeliveryDeps {
   /** Told when a job reaches `delivered` (metrics). */
   onDelivered?: (job: Job) => void;
 }
+
+/** How a delivered video reached Discord. */
+type DeliveryKind = NonNullable<TransitionNote['delivery']>;
 
 /** What an upload attempt came to. */
 type UploadOutcome =
@@ -76,13 +79,16 @@ export function createDelivery(deps: DeliveryDeps) {
     return messenger.findFallback(job);
   }
 
-  async function finish(job: Job, options: { unlinked?: boolean } = {}): Promise<void> {
-    const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() });
+  /** Marks the job delivered (`how` it reached Discord goes to the log) and pings the requester. */
+  async function finish(job: Job, how: DeliveryKind): Promise<void> {
+    const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() }, undefined, {
+      delivery: how,
+    });
     if (!delivered) return;
     deps.onDelivered?.(delivered);
     const notice = renderNotice(delivered, delivered.locale, {
       ...deps.renderContext(delivered),
-      ...options,
+      unlinked: how === 'unlinked',
     });
     await messenger.notify(delivered, notice).catch((error: unknown) => {
       logger.warn({ err: error, jobId: job.id }, 'could not notify the requester');
@@ -179,7 +185,7 @@ export function createDelivery(deps: DeliveryDeps) {
     if (route === null) {
       return retryOr(job, () => giveUp(job, 'Discord did not accept the message with the link'));
     }
-    return finish(store.get(job.id) ?? job, { unlinked: delivery.kind === 'unlinked' });
+    return finish(store.get(job.id) ?? job, delivery.kind);
   }
 
   async function deliver(job: Job): Promise<void> {
@@ -188,8 +194,8 @@ export function createDelivery(deps: DeliveryDeps) {
     const shown = current.state === 'delivering' ? await shownBefore(current) : null;
     if (shown) {
       // A card without the video and with no link to offer was the "too large, no link" one.
-      const unlinked = !carriesVideo(shown, current) && link(current) === null;
-      return finish(store.get(current.id) ?? current, { unlinked });
+      const how = carriesVideo(shown, current) ? 'upload' : link(current) === null ? 'unlinked' : 'link';
+      return finish(store.get(current.id) ?? current, how);
     }
     if (current.state === 'completed') {
       current = store.transition(current.id, 'delivering', {
@@ -214,7 +220,7 @@ export function createDelivery(deps: DeliveryDeps) {
     const outcome = await uploadAttachment(current, file.path);
     switch (outcome.kind) {
       case 'uploaded':
-        return finish(store.get(current.id) ?? current);
+        return finish(store.get(current.id) ?? current, 'upload');
       case 'too_large':
         return deliverWithoutUpload(current, 'upload_too_large', limit);
       case 'refused':

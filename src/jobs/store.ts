@@ -195,9 +195,26 @@ function toSql(key: keyof Job, value: unknown): unknown {
   return value;
 }
 
+/** What the row alone does not say about a transition, for the job log. */
+export interface TransitionNote {
+  /** How a delivered video reached Discord. */
+  delivery?: 'upload' | 'link' | 'unlinked';
+  /** Who canceled the job (a Discord user id). */
+  canceledBy?: string;
+}
+
+/** A state change, once committed. */
+export interface JobTransition {
+  job: Job;
+  from: JobState;
+  note?: TransitionNote;
+}
+
 export interface JobStoreOptions {
   path: string;
   now?: () => number;
+  /** Told of every committed state change, after its transaction (the job log). Must not throw. */
+  onTransition?: (change: JobTransition) => void;
 }
 
 export type JobStore = ReturnType<typeof openJobStore>;
@@ -358,6 +375,39 @@ export function openJobStore(options: JobStoreOptions) {
     return mustGet(Number(result.lastInsertRowid));
   };
 
+  const transitionNow = db.transaction((id: number, to: JobState, patch: JobPatch): JobTransition => {
+    const job = mustGet(id);
+    if (!canTransition(job.state, to)) throw new IllegalTransitionError(id, job.state, to);
+    writePatch(id, { ...patch, state: to });
+    return { job: mustGet(id), from: job.state };
+  });
+
+  const tryTransitionNow = db.transaction(
+    (id: number, to: JobState, patch: JobPatch, from?: readonly JobState[]): JobTransition | undefined => {
+      const job = get(id);
+      if (!job || !canTransition(job.state, to)) return undefined;
+      if (from && !from.includes(job.state)) return undefined;
+      writePatch(id, { ...patch, state: to });
+      return { job: mustGet(id), from: job.state };
+    },
+  );
+
+  /** Called once the transaction has committed: a rolled-back change is never told. */
+  const announce = (change: JobTransition, note?: TransitionNote): JobTransition => {
+    const told = note ? { ...change, note } : change;
+    options.onTransition?.(told);
+    return told;
+  };
+
+  const expireUndeliveredNow = db.transaction((at: number, idleMs: number): JobTransition[] => {
+    const rows = prepare(
+      `SELECT id, state FROM jobs WHERE media_path IS NULL AND video_expires_at IS NOT NULL AND video_expires_at < ?
+       AND (state = 'completed' OR (state = 'delivering' AND updated_at < ?))`,
+    ).all(at, at - idleMs) as { id: number; state: JobState }[];
+    for (const row of rows) writePatch(row.id, { state: 'expired' });
+    return rows.map((row) => ({ job: mustGet(row.id), from: row.state }));
+  });
+
   return {
     db,
     get,
@@ -374,26 +424,24 @@ export function openJobStore(options: JobStoreOptions) {
     ),
 
     /** Moves a job to `to` (checked against the state machine) and writes `patch`, atomically. */
-    transition: db.transaction((id: number, to: JobState, patch: JobPatch = {}): Job => {
-      const job = mustGet(id);
-      if (!canTransition(job.state, to)) throw new IllegalTransitionError(id, job.state, to);
-      writePatch(id, { ...patch, state: to });
-      return mustGet(id);
-    }),
+    transition(id: number, to: JobState, patch: JobPatch = {}, note?: TransitionNote): Job {
+      return announce(transitionNow(id, to, patch), note).job;
+    },
 
     /**
      * Like transition, but returns undefined instead of throwing when the job moved on meanwhile,
      * or (with `from`) when it is no longer in one of the states the caller saw.
      */
-    tryTransition: db.transaction(
-      (id: number, to: JobState, patch: JobPatch = {}, from?: readonly JobState[]): Job | undefined => {
-        const job = get(id);
-        if (!job || !canTransition(job.state, to)) return undefined;
-        if (from && !from.includes(job.state)) return undefined;
-        writePatch(id, { ...patch, state: to });
-        return mustGet(id);
-      },
-    ),
+    tryTransition(
+      id: number,
+      to: JobState,
+      patch: JobPatch = {},
+      from?: readonly JobState[],
+      note?: TransitionNote,
+    ): Job | undefined {
+      const change = tryTransitionNow(id, to, patch, from);
+      return change ? announce(change, note).job : undefined;
+    },
 
     /** Writes columns without changing state (progress, next poll, reply message id). */
     update: db.transaction((id: number, patch: JobPatch): Job => {
@@ -453,14 +501,11 @@ export function openJobStore(options: JobStoreOptions) {
      * A `delivering` one only once nothing wrote it for `idleMs`: until its download ends it has no
      * media path, and expiring it then would race an upload.
      */
-    expireUndelivered: db.transaction((at: number, idleMs: number): Job[] => {
-      const rows = prepare(
-        `SELECT id FROM jobs WHERE media_path IS NULL AND video_expires_at IS NOT NULL AND video_expires_at < ?
-         AND (state = 'completed' OR (state = 'delivering' AND updated_at < ?))`,
-      ).all(at, at - idleMs) as { id: number }[];
-      for (const row of rows) writePatch(row.id, { state: 'expired' });
-      return rows.map((row) => mustGet(row.id));
-    }),
+    expireUndelivered(at: number, idleMs: number): Job[] {
+      const changes = expireUndeliveredNow(at, idleMs);
+      for (const change of changes) announce(change);
+      return changes.map((change) => change.job);
+    },
 
     byState(states: readonly JobState[]): Job[] {
       const list = states.map(() => '?').join(', ');
