@@ -71,6 +71,8 @@ const envSchema = z.object({
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_GUILD_ID: snowflake,
   DISCORD_REGISTER_ON_START: flag(true),
+  DISCORD_UPLOAD_MIN_KBPS: integer(100, 1),
+  DISCORD_UPLOADS_AT_ONCE: integer(2, 1),
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
   VIDEO_API_KEY: optionalText,
   VIDEO_SIMULATED: autoFlag,
@@ -121,7 +123,15 @@ const envSchema = z.object({
 type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  discord: { token: string; apiUrl: string; guildId?: string; registerOnStart: boolean };
+  discord: {
+    token: string;
+    apiUrl: string;
+    guildId?: string;
+    registerOnStart: boolean;
+    /** The slowest upload tolerated, in KiB per second: an upload's timeout is its size at this speed. */
+    uploadMinKbps: number;
+    uploadsAtOnce: number;
+  };
   video: {
     baseUrl: string;
     apiKey: string;
@@ -205,6 +215,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         apiUrl: values.DISCORD_API_URL,
         guildId: values.DISCORD_GUILD_ID,
         registerOnStart: values.DISCORD_REGISTER_ON_START,
+        uploadMinKbps: values.DISCORD_UPLOAD_MIN_KBPS,
+        uploadsAtOnce: values.DISCORD_UPLOADS_AT_ONCE,
       },
       video: {
         baseUrl: values.VIDEO_API_BASE_URL,

@@ -3,6 +3,7 @@
 // restart in between re-reads the message (and any fallback post) before uploading again.
 import { readFile } from 'node:fs/promises';
 import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Job, JobStore, MediaStore, TransitionNote } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
@@ -28,6 +29,11 @@ export interface DeliveryDeps {
   retryLater?: (job: Job, attempt: number) => void;
   /** Told when a job reaches `delivered` (metrics). */
   onDelivered?: (job: Job) => void;
+  /**
+   * Video uploads in flight at once (DISCORD_UPLOADS_AT_ONCE). Each holds its whole file in
+   * memory: discord.js sends files from buffers, never from streams.
+   */
+  uploadsAtOnce?: number;
 }
 
 /** How a delivered video reached Discord. */
@@ -59,6 +65,8 @@ export function createDelivery(deps: DeliveryDeps) {
   const { store, media, messenger, logger } = deps;
   const now = deps.now ?? Date.now;
   const inProgress = new Set<number>();
+  // p-limit: a small, well-kept queue with a concurrency bound, instead of a hand-written semaphore.
+  const uploadSlots = pLimit(deps.uploadsAtOnce ?? 2);
   if (!deps.publicLink) {
     logger.warn(
       "PUBLIC_URL is not set: videos over a server's upload limit will not be linked (set PUBLIC_URL and HTTP_PORT to serve them)",
@@ -96,6 +104,8 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome> {
+    // The bot stopped while this upload waited for its turn: the next start delivers the job.
+    if (!store.db.open) return { kind: 'transient' };
     const name = videoFileName(job);
     const finalJob = { ...job, state: 'delivered' as const, deliveredAt: now() };
     const body = {
@@ -217,7 +227,8 @@ export function createDelivery(deps: DeliveryDeps) {
 
     const limit = current.attachmentSizeLimit ?? defaultAttachmentLimit;
     if (file.bytes > limit) return deliverWithoutUpload(current, 'too_large', limit);
-    const outcome = await uploadAttachment(current, file.path);
+    const uploading = current;
+    const outcome = await uploadSlots(() => uploadAttachment(uploading, file.path));
     switch (outcome.kind) {
       case 'uploaded':
         return finish(store.get(current.id) ?? current, 'upload');

@@ -128,11 +128,20 @@ function json(
   response.end(text);
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+/** Reads a request body; at `bytesPerSecond`, as slowly as a slow uplink delivers it (TCP pushes back). */
+async function readBody(request: IncomingMessage, bytesPerSecond?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
+    if (bytesPerSecond) {
+      await new Promise((resolve) => setTimeout(resolve, ((chunk as Buffer).length / bytesPerSecond) * 1000));
+    }
+  }
   return Buffer.concat(chunks);
 }
+
+const isMultipart = (request: IncomingMessage) =>
+  (request.headers['content-type'] ?? '').startsWith('multipart/form-data');
 
 async function parseBody(
   request: IncomingMessage,
@@ -191,6 +200,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const uploadLimits = new Map<string, number>();
   let gatewaySequence = 0;
   let origin = '';
+  /**
+   * Requests carrying files: how many began (an aborted or repeated upload counts each time),
+   * are being received now, and at most at once; and the speed they are received at, if limited.
+   */
+  const uploadTraffic = { started: 0, inFlight: 0, maxInFlight: 0, bytesPerSecond: 0 };
 
   const botUser = {
     id: botUserId,
@@ -519,7 +533,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         response.end(upload.bytes);
         return;
       }
-      const raw = await readBody(request);
+      let raw: Buffer;
+      if (isMultipart(request)) {
+        uploadTraffic.started++;
+        uploadTraffic.inFlight++;
+        uploadTraffic.maxInFlight = Math.max(uploadTraffic.maxInFlight, uploadTraffic.inFlight);
+        try {
+          raw = await readBody(request, uploadTraffic.bytesPerSecond || undefined);
+        } finally {
+          uploadTraffic.inFlight--;
+        }
+      } else {
+        raw = await readBody(request);
+      }
       const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
       const call: RecordedCall = {
         method: request.method ?? 'GET',
@@ -913,6 +939,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       });
       rules.push({ match, times: 1, hold: { arrived, release: released } });
       return { arrived: arrival, release };
+    },
+
+    /** Uploads received so far: started, in flight now and at most (see `acceptUploadsAt`). */
+    uploads: uploadTraffic as Readonly<typeof uploadTraffic>,
+
+    /** From now on, requests carrying files are received at `bytesPerSecond`: a slow uplink. */
+    acceptUploadsAt(bytesPerSecond: number): void {
+      uploadTraffic.bytesPerSecond = bytesPerSecond;
     },
 
     /** The message an interaction's token answered with (its @original). */
