@@ -3,6 +3,7 @@
 // message in the channel, then a DM.
 import { type APIMessage, type APIUser, DiscordAPIError, type RawFile, type REST, Routes } from 'discord.js';
 import type { Logger } from 'pino';
+import { t } from '../i18n/index.ts';
 import type { Job, JobStore } from '../jobs/index.ts';
 import { jobCustomId } from './customIds.ts';
 
@@ -74,6 +75,14 @@ function fileSize(file: RawFile): number {
     : ArrayBuffer.isView(file.data)
       ? file.data.byteLength
       : 0;
+}
+
+/** A card rendered for this job (its footer names the job), whatever state it shows. */
+function isJobCard(message: APIMessage, job: Pick<Job, 'id' | 'locale'>): boolean {
+  const footer = t(job.locale, 'render.footer', { id: job.id });
+  return message.embeds.some(
+    (embed) => embed.footer?.text === footer || embed.footer?.text?.startsWith(`${footer} `),
+  );
 }
 
 /** How far back a restart looks for a fallback post: the bot's own recent messages. */
@@ -194,8 +203,13 @@ export function createMessenger(deps: {
     });
   }
 
-  /** A final body in a DM: the channel is recorded first, so a restart can look for the post. */
-  async function sendFinalDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+  /**
+   * A final body in a DM: the channel is recorded first, so a restart can look for the post.
+   * Without the job's buttons: Regenerate and Remix apply the server's rules (blocks, allowed
+   * channels, quotas, moderators), which a click in a DM cannot be checked against.
+   */
+  async function sendFinalDm(job: Job, card: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+    const body = { ...card, components: [] };
     return attempt(job, 'dm', async () => {
       const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
         id: string;
@@ -295,9 +309,13 @@ export function createMessenger(deps: {
             query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
           }) as Promise<APIMessage[]>,
       );
+      // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
+      const inDm = channelId !== job.channelId;
       const found = (recent ?? []).find(
         (message) =>
-          message.author.id === self && message.id !== job.replyMessageId && showsJobResult(message, job),
+          message.author.id === self &&
+          message.id !== job.replyMessageId &&
+          (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
       );
       if (found && found.channel_id === job.channelId) {
         store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });

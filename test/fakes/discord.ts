@@ -853,6 +853,69 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return { id, token };
     },
 
+    /**
+     * A button pressed on a message in the member's DM with the bot, as Discord sends it: no
+     * guild_id and no member (the clicker is `user`), the DM channel (type 1), context 1 (BOT_DM),
+     * and the guild-install owner given as "0" (discord-api-types' APIDMInteractionWrapper).
+     */
+    sendDmButton(input: {
+      user: { id: string; username?: string };
+      customId: string;
+      messageId: string;
+      locale?: string;
+    }) {
+      let channelId = dmChannels.get(input.user.id);
+      if (!channelId) {
+        channelId = snowflake(now());
+        dmChannels.set(input.user.id, channelId);
+      }
+      const id = snowflake(now());
+      const token = `tok_${randomBytes(12).toString('hex')}`;
+      tokens.set(token, {
+        interactionId: id,
+        channelId,
+        createdAt: now(),
+        acknowledged: false,
+        expired: false,
+        originalMessageId: input.messageId,
+      });
+      const user = {
+        id: input.user.id,
+        username: input.user.username ?? 'member',
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+      };
+      const message = messages.get(input.messageId);
+      broadcast('INTERACTION_CREATE', {
+        id,
+        token,
+        type: 3,
+        application_id: applicationId,
+        channel_id: channelId,
+        channel: { id: channelId, type: 1, flags: 0, recipients: [user] },
+        user,
+        // In a DM the bot may embed, attach and mention everyone (Discord's fixed DM permissions).
+        app_permissions: String((1n << 14n) | (1n << 15n) | (1n << 17n)),
+        locale: input.locale ?? 'en-US',
+        version: 1,
+        entitlements: [],
+        authorizing_integration_owners: { '0': '0' },
+        context: 1,
+        attachment_size_limit: defaultUploadLimit,
+        message: toApiMessage(
+          message ?? { id: input.messageId, channelId, attachments: [], authorId: botUserId },
+        ),
+        data: { custom_id: input.customId, component_type: 2 },
+      });
+      return { id, token };
+    },
+
+    /** The DM channel the bot opened with a user, if any. */
+    dmChannelOf(userId: string): string | undefined {
+      return dmChannels.get(userId);
+    },
+
     sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
       const { id, token, payload } = interactionBase(input, 5);
       const components = Object.entries(input.fields).map(([customId, value]) => ({
