@@ -70,7 +70,7 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
     });
   }
   // In the job's edit chain, so a progress edit already under way cannot land after it.
-  await context.notifier.serially(canceled.id, () =>
+  await context.notifier.showNow(canceled, () =>
     interaction.editReply(
       toReplyOptions(
         renderJob(canceled, canceled.locale, { ...context.renderContext(canceled), now: context.now() }),

@@ -72,7 +72,8 @@ export async function startJob(
     return refuseAfterDefer(interaction, text);
   }
   const job = result.job;
-  context.notifier.shown(job);
+  // A job canceled while it was being sent has no progress to show: the notifier keeps nothing for it.
+  if (isRunning(job)) context.notifier.shown(job);
   // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
   // moderator's cancel may already have shown something newer, which this card must not paint over.
   await context.notifier.serially(job.id, async () => {

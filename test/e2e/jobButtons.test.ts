@@ -138,6 +138,49 @@ describe('Cancel', () => {
     expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(true);
   });
 
+  it('leaves no progress state behind in the notifier for jobs canceled by the button', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const h = harness;
+    for (const text of ['first', 'second']) {
+      h.command({ options: [prompt(text)] });
+      const job = await until(() => {
+        const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+        return running?.replyMessageId ? running : undefined;
+      });
+      // Progress edits have been made for it: the notifier keeps state for the running job.
+      await until(() => h.bot.store.get(job.id)?.state === 'in_progress');
+      expect(h.bot.context.notifier.watching).toBe(1);
+      const cancel = click(h, 'cancel', job.id);
+      await h.discord.waitForCall(
+        (c) => c.method === 'PATCH' && c.path.includes(cancel.token) && embedText(c).includes('🚫 Canceled'),
+      );
+      expect(h.bot.store.get(job.id)?.state).toBe('canceled');
+      expect(h.bot.context.notifier.watching).toBe(0);
+    }
+  });
+
+  it('keeps no progress state for a job a moderator canceled while its create was still at the provider', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const h = harness;
+    h.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'delay', ms: 500 });
+    h.command({ options: [prompt('canceled on its way')] });
+    const job = await until(() => h.bot.store.byState(['submitting'])[0]);
+    h.discord.sendCommand({
+      guildId,
+      channelId,
+      user: { id: '333333333333333335', username: 'mod' },
+      memberPermissions: moderatorPermissions,
+      name: 'video-admin',
+      options: [{ name: 'cancel', type: 1, options: [{ name: 'job', type: 4, value: job.id }] }],
+    });
+    await until(() => h.bot.store.get(job.id)?.state === 'canceled');
+    // The provider's answer arrives after the cancel: the bot withdraws the job there.
+    await until(() => h.video.requests.some((r) => r.method === 'DELETE'));
+    await until(() => h.bot.store.submissions.size === 0);
+    expect(h.bot.store.get(job.id)).toMatchObject({ state: 'canceled', remoteId: expect.any(String) });
+    expect(h.bot.context.notifier.watching).toBe(0);
+  });
+
   it('tells the clicker, only them, when the job had already finished', async () => {
     harness = await startHarness();
     harness.command({ options: [prompt('quick')] });
