@@ -243,9 +243,20 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
+  /**
+   * The provider says the video is gone: 404 or 410 for the download, or any other refusal once
+   * its stated (or assumed) expiry has passed. A 5xx, a timeout or a network failure proves
+   * nothing, however late: the download is tried again.
+   */
+  function contentGone(job: Job, error: ProviderError): boolean {
+    if (error.kind === 'not_found' || error.status === 410) return true;
+    const refused = error.status !== null && error.status >= 400 && error.status < 500 && !error.transient;
+    return refused && job.videoExpiresAt !== null && job.videoExpiresAt < now();
+  }
+
   async function downloadFailed(job: Job, error: ProviderError): Promise<void> {
     logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'video download failed');
-    if (error.kind === 'not_found' || (job.videoExpiresAt !== null && job.videoExpiresAt < now())) {
+    if (contentGone(job, error)) {
       const expired = store.tryTransition(job.id, 'expired', {});
       if (expired) await announceEnd(expired);
       return;

@@ -399,15 +399,6 @@ export function openJobStore(options: JobStoreOptions) {
     return told;
   };
 
-  const expireUndeliveredNow = db.transaction((at: number, idleMs: number): JobTransition[] => {
-    const rows = prepare(
-      `SELECT id, state FROM jobs WHERE media_path IS NULL AND video_expires_at IS NOT NULL AND video_expires_at < ?
-       AND (state = 'completed' OR (state = 'delivering' AND updated_at < ?))`,
-    ).all(at, at - idleMs) as { id: number; state: JobState }[];
-    for (const row of rows) writePatch(row.id, { state: 'expired' });
-    return rows.map((row) => ({ job: mustGet(row.id), from: row.state }));
-  });
-
   return {
     db,
     get,
@@ -497,14 +488,16 @@ export function openJobStore(options: JobStoreOptions) {
     },
 
     /**
-     * Expires finished jobs whose video was never downloaded and whose provider copy is gone.
-     * A `delivering` one only once nothing wrote it for `idleMs`: until its download ends it has no
-     * media path, and expiring it then would race an upload.
+     * Finished jobs not delivered whose rows nobody wrote for `idleMs`: a delivery that went quiet
+     * (a lost retry, a crash). Never expired by the clock: delivery tries the download, and only
+     * the provider saying the content is gone expires them.
      */
-    expireUndelivered(at: number, idleMs: number): Job[] {
-      const changes = expireUndeliveredNow(at, idleMs);
-      for (const change of changes) announce(change);
-      return changes.map((change) => change.job);
+    undeliveredIdle(at: number, idleMs: number): Job[] {
+      return (
+        prepare(
+          `SELECT ${selectList} FROM jobs WHERE state IN ('completed', 'delivering') AND updated_at < ? ORDER BY id`,
+        ).all(at - idleMs) as Row[]
+      ).map(toJob);
     },
 
     byState(states: readonly JobState[]): Job[] {

@@ -57,7 +57,7 @@ export interface TrackerOptions {
   submittingGraceMs?: number;
   /** When the provider gives no expiry, assume its content is kept this long after completion. */
   contentTtlMs?: number;
-  /** A `delivering` job is only expired once nothing wrote it for this long: its download may be running. */
+  /** A finished job nothing wrote for this long is handed to delivery again: its delivery went quiet. */
   deliveryIdleMs?: number;
   /** The provider-wide pause after a 429. */
   rateLimit?: RateLimitPolicy;
@@ -314,18 +314,26 @@ export function createTracker(options: TrackerOptions) {
     timer = setTimeout(tick, Math.min(delay, 5_000));
   }
 
-  /** Fails, expires and re-announces what a crash or a long outage left behind. */
-  function sweep(): void {
-    const at = now();
+  /** Fails the jobs a crash left in `submitting`: never re-submitted, since that could bill twice. */
+  function failOrphans(at: number): void {
     for (const job of store.byState(['submitting'])) {
       // A create this process is still waiting for may take minutes: only orphans are failed.
       if (store.submissions.has(job.id) || at - job.createdAt <= submittingGraceMs) continue;
-      // Never re-submitted: if the provider did get it, sending it again would bill twice.
       fail(job, { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' }, [
         'submitting',
       ]);
     }
-    for (const expired of store.expireUndelivered(at, deliveryIdleMs)) emit('expired', expired);
+  }
+
+  /**
+   * Fails orphaned submissions and hands deliveries that went quiet to delivery again. Nothing
+   * is expired by the clock: after a long outage the provider may still have the video, so the
+   * download is tried, and only its answer (the content is gone) expires a job.
+   */
+  function sweep(): void {
+    const at = now();
+    failOrphans(at);
+    for (const job of store.undeliveredIdle(at, deliveryIdleMs)) emit('completed', job);
   }
 
   return {
@@ -339,7 +347,8 @@ export function createTracker(options: TrackerOptions) {
       // Claims of a process that died mid-poll would delay those jobs by a lease: bring them
       // forward. Waits the provider asked for (Retry-After, the saved 429 pause) still hold.
       store.releaseClaims(now());
-      sweep();
+      failOrphans(now());
+      // Every undelivered completion, however old: its download decides whether it expired.
       for (const job of store.byState(['completed', 'delivering'])) emit('completed', job);
       sweepTimer = setInterval(sweep, sweepEveryMs);
       sweepTimer.unref();

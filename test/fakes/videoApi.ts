@@ -20,6 +20,8 @@ export interface FakeVideoApiOptions {
   thumbnail?: Buffer;
   /** When set, /content answers 302 to `${redirectContentTo}/cdn/{id}.mp4`. */
   redirectContentTo?: string;
+  /** A gateway that never says when a finished video's content expires (no `expires_at`). */
+  omitExpiresAt?: boolean;
 }
 
 export interface RecordedRequest {
@@ -301,7 +303,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     }
     if (done) {
       object.completed_at = created + 60;
-      object.expires_at = created + 3600;
+      if (!options.omitExpiresAt) object.expires_at = created + 3600;
       let token = fileTokens.get(job.id);
       if (!token) {
         token = randomBytes(8).toString('hex');

@@ -129,15 +129,27 @@ describe('tracker', () => {
     expect(w.store.get(job.id)).toMatchObject({ state: 'failed', errorKind: 'timed_out', charged: false });
   });
 
-  it('expires a completed job whose content expired before it was delivered', async () => {
+  it('never expires a completed job by the clock: after a long outage it is handed to delivery, whose download decides', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const job = await submit(w);
     await step(w);
     expect(w.store.get(job.id)?.state).toBe('completed');
+    // Two hours pass (a provider outage, or the bot down) before anything tries the download.
     w.time.advance(2 * 3_600_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('expired');
-    expect(w.events.at(-1)).toMatchObject({ type: 'expired', id: job.id });
+    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
+    expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id });
+    // A restart too announces it for delivery rather than expiring it.
+    await w.tracker.stop();
+    const restarted = createTracker({ store: w.store, client: w.client, logger: silent, now: w.time.now });
+    const announced: number[] = [];
+    restarted.on('completed', (done) => announced.push(done.id));
+    restarted.on('expired', () => announced.push(-1));
+    restarted.start();
+    await restarted.stop();
+    expect(announced).toEqual([job.id]);
+    expect(w.store.get(job.id)?.state).toBe('completed');
   });
 
   it('fails a job the provider no longer knows', async () => {
@@ -316,7 +328,7 @@ describe('tracker', () => {
     expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
   });
 
-  it('does not expire a job whose delivery is downloading, only one whose delivery went quiet', async () => {
+  it('hands a delivery that went quiet to delivery again, never one that is still downloading', async () => {
     w = await world({ video: { pollsToComplete: 1 }, tracker: { deliveryIdleMs: 15 * 60_000 } });
     const job = await submit(w);
     await step(w);
@@ -325,14 +337,16 @@ describe('tracker', () => {
     w.time.advance((completed?.videoExpiresAt ?? 0) - w.time.now() - 60_000);
     // Delivery marks the row, then downloads; the media path is written only when the file is complete.
     w.store.transition(job.id, 'delivering', { deliveryAttempts: 1 });
+    const announced = () => w?.events.filter((event) => event.type === 'completed').length ?? 0;
+    const before = announced();
     w.time.advance(2 * 60_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('delivering');
-    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
+    expect(announced()).toBe(before);
     w.time.advance(15 * 60_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)).toMatchObject({ state: 'expired', nextPollAt: null });
-    expect(w.events.at(-1)).toMatchObject({ type: 'expired', id: job.id });
+    expect(w.store.get(job.id)?.state).toBe('delivering');
+    expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id, state: 'delivering' });
+    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
   });
 });
 
