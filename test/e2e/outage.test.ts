@@ -59,4 +59,29 @@ describe('a restart after an outage of more than an hour', () => {
       .find((line) => line.msg === 'job expired' && line.jobId === jobId);
     expect(expiredLine).toMatchObject({ from: 'delivering' });
   });
+
+  it.each([
+    { status: 410, why: 'gone' },
+    { status: 403, why: 'refused, past its expiry' },
+  ])('expires it when the download answers $status ($why)', async ({ status }) => {
+    harness = await startHarness({ video: { omitExpiresAt: true, pollsToComplete: 2 } });
+    const h = harness;
+    const { jobId } = await finishedDuringOutage(h);
+    h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status }, 10);
+    await h.restart({ alreadyStopped: true });
+    await until(() => h.bot.store.get(jobId)?.state === 'expired', 15_000);
+    expect(contentRequests(h)).toHaveLength(2);
+  });
+
+  it('keeps trying while the provider answers 5xx, however late: it is not called expired', async () => {
+    harness = await startHarness({ video: { omitExpiresAt: true, pollsToComplete: 2 } });
+    const h = harness;
+    const { jobId } = await finishedDuringOutage(h);
+    // One whole download (the client's own 4 tries) fails with 503, past the assumed expiry.
+    h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status: 503 }, 4);
+    await h.restart({ alreadyStopped: true });
+    await until(() => h.bot.store.get(jobId)?.state === 'delivered', 20_000);
+    expect(contentRequests(h)).toHaveLength(6);
+    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(3);
+  });
 });
