@@ -709,27 +709,36 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  function interactionBase(input: InteractionInput, type: number) {
+  /** A new interaction's id and token, the token alive for 15 minutes in `channelId`. */
+  function newInteraction(channelId: string, originalMessageId?: string): { id: string; token: string } {
     const id = snowflake(now());
     const token = `tok_${randomBytes(12).toString('hex')}`;
     tokens.set(token, {
       interactionId: id,
-      channelId: input.channelId,
+      channelId,
       createdAt: now(),
       acknowledged: false,
       expired: false,
+      originalMessageId,
     });
+    return { id, token };
+  }
+
+  const userPayload = (user: { id: string; username?: string }) => ({
+    id: user.id,
+    username: user.username ?? 'member',
+    discriminator: '0',
+    global_name: null,
+    avatar: null,
+  });
+
+  function interactionBase(input: InteractionInput, type: number) {
+    const { id, token } = newInteraction(input.channelId);
     uploadLimits.set(input.channelId, input.attachmentSizeLimit ?? defaultUploadLimit);
     const guildMembers = members.get(input.guildId) ?? new Set<string>();
     guildMembers.add(input.user.id);
     members.set(input.guildId, guildMembers);
-    const user = {
-      id: input.user.id,
-      username: input.user.username ?? 'member',
-      discriminator: '0',
-      global_name: null,
-      avatar: null,
-    };
+    const user = userPayload(input.user);
     return {
       id,
       token,
@@ -869,23 +878,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         channelId = snowflake(now());
         dmChannels.set(input.user.id, channelId);
       }
-      const id = snowflake(now());
-      const token = `tok_${randomBytes(12).toString('hex')}`;
-      tokens.set(token, {
-        interactionId: id,
-        channelId,
-        createdAt: now(),
-        acknowledged: false,
-        expired: false,
-        originalMessageId: input.messageId,
-      });
-      const user = {
-        id: input.user.id,
-        username: input.user.username ?? 'member',
-        discriminator: '0',
-        global_name: null,
-        avatar: null,
-      };
+      const { id, token } = newInteraction(channelId, input.messageId);
+      const user = userPayload(input.user);
       const message = messages.get(input.messageId);
       broadcast('INTERACTION_CREATE', {
         id,
