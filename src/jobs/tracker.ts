@@ -79,6 +79,7 @@ const leaseMarginMs = 30_000;
 export function pollLeaseMs(timeoutMs: number): number {
   return longestRequestMs(timeoutMs) + leaseMarginMs;
 }
+
 const sweepEveryMs = 30_000;
 /** The provider-wide 429 pause, kept in the database so a restart does not hammer the provider. */
 const pauseKey = 'provider_rate_limit_pause';
