@@ -289,7 +289,8 @@ describe('tracker', () => {
   it('never polls a job again while its poll is still out, however long past a minute the provider answers', async () => {
     w = await world({ video: { pollsToComplete: 10 } });
     const job = await submit(w);
-    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 300 });
+    // Long enough that the test's own steps below surely happen while the answer is on its way.
+    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 1_500 });
     w.time.advance(3_000);
     const first = w.tracker.runDue();
     const current = w;
@@ -314,7 +315,7 @@ describe('tracker', () => {
     const job = await submit(w);
     const current = w;
     for (const attempt of [1, 2, 3]) {
-      w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, afterMs: 200 });
+      w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, afterMs: 700 });
       const due = w.store.nextDueAt() ?? 0;
       w.time.advance(Math.max(0, due - w.time.now()));
       const polling = w.tracker.runDue();
