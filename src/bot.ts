@@ -1,12 +1,12 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
 
 import { createHash } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, type REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery } from './discord/delivery.ts';
-import { createMessenger, type JobMessenger } from './discord/messenger.ts';
+import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
 import { routeInteraction } from './discord/router.ts';
@@ -17,8 +17,10 @@ import {
   createTracker,
   defaultPollPolicy,
   type Job,
+  logTransitions,
   openJobStore,
   type PollPolicy,
+  pollLeaseMs,
   settleWithin,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
@@ -83,7 +85,7 @@ export async function startBot(options: BotOptions) {
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
   for (const warning of config.warnings) logger.warn(warning);
-  const store = openJobStore({ path: config.databasePath, now });
+  const store = openJobStore({ path: config.databasePath, now, onTransition: logTransitions(logger) });
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);
   const rawClient = config.video.simulated
@@ -104,6 +106,7 @@ export async function startBot(options: BotOptions) {
     now,
     policy: pollPolicy,
     maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
+    leaseMs: pollLeaseMs(config.video.timeoutMs),
   });
   const media = createMediaStore({
     dir: config.media.dir,
@@ -121,8 +124,26 @@ export async function startBot(options: BotOptions) {
     allowedMentions: { parse: [] },
   });
   const rest: REST = client.rest;
-  rest.on('rateLimited', (info) => metrics.discordRateLimits.inc({ global: String(info.global) }));
-  const messenger = instrumentMessenger(createMessenger({ rest, store, logger, now }), metrics);
+  // Uploads get their own client: a deadline per upload that fits its size, and no blind repeats.
+  const uploadRest = new REST({
+    api: config.discord.apiUrl,
+    timeout: uploadTimeoutMs(config.video.maxVideoBytes, config.discord.uploadMinKbps),
+    retries: 0,
+  }).setToken(config.discord.token);
+  const stopUploads = new AbortController();
+  for (const each of [rest, uploadRest]) {
+    each.on('rateLimited', (info) => metrics.discordRateLimits.inc({ global: String(info.global) }));
+  }
+  const messenger = instrumentMessenger(
+    createMessenger({
+      rest,
+      uploads: { rest: uploadRest, minKbps: config.discord.uploadMinKbps, stopped: stopUploads.signal },
+      store,
+      logger,
+      now,
+    }),
+    metrics,
+  );
   const mediaSecret = createHash('sha256').update(`reelbot-media:${config.discord.token}`).digest('hex');
   const publicLink = (job: Job) => {
     if (!config.http.publicUrl || !job.mediaPath) return null;
@@ -171,6 +192,7 @@ export async function startBot(options: BotOptions) {
     renderContext,
     publicLink: config.http.publicUrl ? publicLink : undefined,
     onDelivered: observeEnd,
+    uploadsAtOnce: config.discord.uploadsAtOnce,
     retryLater: (job, attempt) => {
       // Stopping: the next start announces the job again and delivers it.
       if (!accepting) return;
@@ -301,8 +323,12 @@ export async function startBot(options: BotOptions) {
       }
       // Only once the tracker and the interactions can start no more deliveries.
       if (!(await settleWithin([notifier.stop()], left()))) {
-        logger.warn('stopping with uploads still in flight');
+        // Rows stay consistent: the next start asks Discord whether the upload landed.
+        logger.warn('stopping with uploads still in flight; aborting them');
+        stopUploads.abort();
       }
+      uploadRest.clearHashSweeper();
+      uploadRest.clearHandlerSweeper();
       await client.destroy();
       const httpClosed = new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
       await settleWithin([httpClosed, videoClient.close()], closeWithinMs);

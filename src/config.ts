@@ -46,6 +46,16 @@ const integer = (fallback: number, range: NumericRange) =>
 const maxTimerMs = 2 ** 31 - 1;
 
 const ranges = {
+  uploadKbps: {
+    min: 1,
+    max: 1_000_000,
+    why: 'KiB per second; the slowest uplink an upload timeout is sized for (a 10 MB video at 100 KiB/s may take 100 s)',
+  },
+  uploadsAtOnce: {
+    min: 1,
+    max: 16,
+    why: 'uploads; each holds its whole video in memory, so a few at a time keep memory bounded',
+  },
   timeoutMs: {
     min: 1_000,
     max: 600_000,
@@ -89,8 +99,8 @@ const flag = (fallback: boolean) =>
     .refine((value) => flagWords.includes(value), 'must be true or false')
     .transform((value) => trueWords.includes(value));
 
-/** `auto`: the simulated provider exactly when there is no API key. */
-const simulatedSetting = z
+/** `auto`, or a flag forcing it: VIDEO_SIMULATED (auto: without an API key), LOG_PRETTY (auto: on a terminal). */
+const autoFlag = z
   .string()
   .trim()
   .toLowerCase()
@@ -120,9 +130,11 @@ const envSchema = z.object({
   DISCORD_API_URL: url('https://discord.com/api'),
   DISCORD_GUILD_ID: snowflake,
   DISCORD_REGISTER_ON_START: flag(true),
+  DISCORD_UPLOAD_MIN_KBPS: integer(100, ranges.uploadKbps),
+  DISCORD_UPLOADS_AT_ONCE: integer(2, ranges.uploadsAtOnce),
   VIDEO_API_BASE_URL: url('https://models.hingnet.com.cn/v1'),
   VIDEO_API_KEY: optionalText,
-  VIDEO_SIMULATED: simulatedSetting,
+  VIDEO_SIMULATED: autoFlag,
   VIDEO_API_TIMEOUT_MS: integer(30_000, ranges.timeoutMs),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
   MEDIA_DIR: z.string().trim().min(1).optional(),
@@ -142,7 +154,7 @@ const envSchema = z.object({
       `must be one of ${logLevels.join(', ')}`,
     )
     .transform((value) => value as (typeof logLevels)[number]),
-  LOG_PRETTY: flag(false),
+  LOG_PRETTY: autoFlag,
   HTTP_PORT: z
     .string()
     .trim()
@@ -170,7 +182,15 @@ const envSchema = z.object({
 type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  discord: { token: string; apiUrl: string; guildId?: string; registerOnStart: boolean };
+  discord: {
+    token: string;
+    apiUrl: string;
+    guildId?: string;
+    registerOnStart: boolean;
+    /** The slowest upload tolerated, in KiB per second: an upload's timeout is its size at this speed. */
+    uploadMinKbps: number;
+    uploadsAtOnce: number;
+  };
   video: {
     baseUrl: string;
     apiKey: string;
@@ -184,7 +204,7 @@ export interface Config {
   http: { port?: number; host: string; publicUrl?: string };
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
-  log: { level: Env['LOG_LEVEL']; pretty: boolean };
+  log: { level: Env['LOG_LEVEL']; pretty: Env['LOG_PRETTY'] };
   /** Things the operator should know at start, though the bot can run (the simulated provider). */
   warnings: string[];
 }
@@ -215,7 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
   const hasKey = Boolean(env.VIDEO_API_KEY?.trim());
-  const simulatedAsked = simulatedSetting.safeParse(env.VIDEO_SIMULATED);
+  const simulatedAsked = autoFlag.safeParse(env.VIDEO_SIMULATED);
   const simulated =
     simulatedAsked.success && (simulatedAsked.data === 'auto' ? !hasKey : simulatedAsked.data);
   if (!hasKey && simulatedAsked.success && simulatedAsked.data === false) {
@@ -254,6 +274,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         apiUrl: values.DISCORD_API_URL,
         guildId: values.DISCORD_GUILD_ID,
         registerOnStart: values.DISCORD_REGISTER_ON_START,
+        uploadMinKbps: values.DISCORD_UPLOAD_MIN_KBPS,
+        uploadsAtOnce: values.DISCORD_UPLOADS_AT_ONCE,
       },
       video: {
         baseUrl: values.VIDEO_API_BASE_URL,

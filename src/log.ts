@@ -23,7 +23,10 @@ export const redactedPaths = [
 
 export interface LogOptions {
   level: string;
-  pretty?: boolean;
+  /** Human-readable lines instead of JSON; `auto`: when `isTerminal`. */
+  pretty?: boolean | 'auto';
+  /** Whether standard output is a terminal (process.stdout.isTTY); only `pretty: 'auto'` reads it. */
+  isTerminal?: boolean;
   /** Where JSON lines go; stdout by default. Tests pass a stream to read them back. */
   destination?: pino.DestinationStream;
   /** Values to scrub wherever they appear in a message (the bot token, the API key). */
@@ -54,10 +57,15 @@ export function createLogger(options: LogOptions): Logger {
     // The formatter above has already made errors plain; pino's own would rename their type.
     serializers: { err: (value: unknown) => value },
   };
-  if (options.pretty && !options.destination) {
+  if (wantsPretty(options.pretty ?? false, options.isTerminal ?? false) && !options.destination) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
   return options.destination ? pino(base, options.destination) : pino(base);
+}
+
+/** LOG_PRETTY: `auto` is human-readable on a terminal and JSON lines anywhere else (a pipe, a file, a collector). */
+export function wantsPretty(setting: boolean | 'auto', isTerminal: boolean): boolean {
+  return setting === 'auto' ? isTerminal : setting;
 }
 
 /** Secrets with a recognisable shape, whoever they belong to: credentials and interaction tokens in URLs. */

@@ -13,10 +13,14 @@ const { config } = result;
 const logger = createLogger({
   level: config.log.level,
   pretty: config.log.pretty,
+  isTerminal: Boolean(process.stdout.isTTY),
   secrets: [config.discord.token, config.video.apiKey],
 });
 logger.info(
-  { videoApi: config.video.baseUrl, models: config.video.catalogue.offered.map((model) => model.id) },
+  {
+    provider: config.video.simulated ? 'simulated provider' : config.video.baseUrl,
+    models: config.video.catalogue.offered.map((model) => model.id),
+  },
   'starting reelbot',
 );
 

@@ -3,8 +3,16 @@
 // restart in between re-reads the message (and any fallback post) before uploading again.
 import { readFile } from 'node:fs/promises';
 import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import { type FailureKind, type Job, type JobStore, type MediaStore, sniffImageType } from '../jobs/index.ts';
+import {
+  type FailureKind,
+  type Job,
+  type JobStore,
+  type MediaStore,
+  sniffImageType,
+  type TransitionNote,
+} from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
 import { carriesVideo, type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
@@ -28,7 +36,15 @@ export interface DeliveryDeps {
   retryLater?: (job: Job, attempt: number) => void;
   /** Told when a job reaches `delivered` (metrics). */
   onDelivered?: (job: Job) => void;
+  /**
+   * Video uploads in flight at once (DISCORD_UPLOADS_AT_ONCE). Each holds its whole file in
+   * memory: discord.js sends files from buffers, never from streams.
+   */
+  uploadsAtOnce?: number;
 }
+
+/** How a delivered video reached Discord. */
+type DeliveryKind = NonNullable<TransitionNote['delivery']>;
 
 /** What an upload attempt came to. */
 type UploadOutcome =
@@ -56,6 +72,8 @@ export function createDelivery(deps: DeliveryDeps) {
   const { store, media, messenger, logger } = deps;
   const now = deps.now ?? Date.now;
   const inProgress = new Set<number>();
+  // p-limit: a small, well-kept queue with a concurrency bound, instead of a hand-written semaphore.
+  const uploadSlots = pLimit(deps.uploadsAtOnce ?? 2);
   if (!deps.publicLink) {
     logger.warn(
       "PUBLIC_URL is not set: videos over a server's upload limit will not be linked (set PUBLIC_URL and HTTP_PORT to serve them)",
@@ -76,13 +94,16 @@ export function createDelivery(deps: DeliveryDeps) {
     return messenger.findFallback(job);
   }
 
-  async function finish(job: Job, options: { unlinked?: boolean } = {}): Promise<void> {
-    const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() });
+  /** Marks the job delivered (`how` it reached Discord goes to the log) and pings the requester. */
+  async function finish(job: Job, how: DeliveryKind): Promise<void> {
+    const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() }, undefined, {
+      delivery: how,
+    });
     if (!delivered) return;
     deps.onDelivered?.(delivered);
     const notice = renderNotice(delivered, delivered.locale, {
       ...deps.renderContext(delivered),
-      ...options,
+      unlinked: how === 'unlinked',
     });
     await messenger.notify(delivered, notice).catch((error: unknown) => {
       logger.warn({ err: error, jobId: job.id }, 'could not notify the requester');
@@ -90,6 +111,8 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome> {
+    // The bot stopped while this upload waited for its turn: the next start delivers the job.
+    if (!store.db.open) return { kind: 'transient' };
     const name = videoFileName(job);
     const finalJob = { ...job, state: 'delivered' as const, deliveredAt: now() };
     const body = {
@@ -185,7 +208,7 @@ export function createDelivery(deps: DeliveryDeps) {
     if (route === null) {
       return retryOr(job, () => giveUp(job, 'Discord did not accept the message with the link'));
     }
-    return finish(store.get(job.id) ?? job, { unlinked: delivery.kind === 'unlinked' });
+    return finish(store.get(job.id) ?? job, delivery.kind);
   }
 
   async function deliver(job: Job): Promise<void> {
@@ -194,8 +217,8 @@ export function createDelivery(deps: DeliveryDeps) {
     const shown = current.state === 'delivering' ? await shownBefore(current) : null;
     if (shown) {
       // A card without the video and with no link to offer was the "too large, no link" one.
-      const unlinked = !carriesVideo(shown, current) && link(current) === null;
-      return finish(store.get(current.id) ?? current, { unlinked });
+      const how = carriesVideo(shown, current) ? 'upload' : link(current) === null ? 'unlinked' : 'link';
+      return finish(store.get(current.id) ?? current, how);
     }
     if (current.state === 'completed') {
       current = store.transition(current.id, 'delivering', {
@@ -217,10 +240,11 @@ export function createDelivery(deps: DeliveryDeps) {
 
     const limit = current.attachmentSizeLimit ?? defaultAttachmentLimit;
     if (file.bytes > limit) return deliverWithoutUpload(current, 'too_large', limit);
-    const outcome = await uploadAttachment(current, file.path);
+    const uploading = current;
+    const outcome = await uploadSlots(() => uploadAttachment(uploading, file.path));
     switch (outcome.kind) {
       case 'uploaded':
-        return finish(store.get(current.id) ?? current);
+        return finish(store.get(current.id) ?? current, 'upload');
       case 'too_large':
         return deliverWithoutUpload(current, 'upload_too_large', limit);
       case 'refused':
@@ -232,9 +256,20 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
+  /**
+   * The provider says the video is gone: 404 or 410 for the download, or any other refusal once
+   * its stated (or assumed) expiry has passed. A 5xx, a timeout or a network failure proves
+   * nothing, however late: the download is tried again.
+   */
+  function contentGone(job: Job, error: ProviderError): boolean {
+    if (error.kind === 'not_found' || error.status === 410) return true;
+    const refused = error.status !== null && error.status >= 400 && error.status < 500 && !error.transient;
+    return refused && job.videoExpiresAt !== null && job.videoExpiresAt < now();
+  }
+
   async function downloadFailed(job: Job, error: ProviderError): Promise<void> {
     logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'video download failed');
-    if (error.kind === 'not_found' || (job.videoExpiresAt !== null && job.videoExpiresAt < now())) {
+    if (contentGone(job, error)) {
       const expired = store.tryTransition(job.id, 'expired', {});
       if (expired) await announceEnd(expired);
       return;

@@ -31,6 +31,11 @@ type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
 /** Loads the job named by the custom id and checks the clicker may act on it; replies when not. */
 async function authorisedJob(interaction: JobInteraction, context: BotContext): Promise<Job | null> {
+  // Only a card sent by DM (older ones carried these buttons) is clicked outside a server.
+  if (!interaction.inGuild()) {
+    await interaction.reply(ephemeralText(t(interaction.locale, 'error.buttons_in_server')));
+    return null;
+  }
   const parsed = parseJobCustomId(interaction.customId);
   const job = parsed ? context.store.get(parsed.jobId) : undefined;
   if (!job || job.guildId !== interaction.guildId) {
@@ -66,7 +71,7 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
     });
   }
   // In the job's edit chain, so a progress edit already under way cannot land after it.
-  await context.notifier.serially(canceled.id, () =>
+  await context.notifier.showNow(canceled, () =>
     interaction.editReply(
       toReplyOptions(
         renderJob(canceled, canceled.locale, { ...context.renderContext(canceled), now: context.now() }),

@@ -3,6 +3,7 @@
 // message in the channel, then a DM.
 import { type APIMessage, type APIUser, DiscordAPIError, type RawFile, type REST, Routes } from 'discord.js';
 import type { Logger } from 'pino';
+import { t } from '../i18n/index.ts';
 import type { Job, JobStore } from '../jobs/index.ts';
 import { jobCustomId } from './customIds.ts';
 
@@ -68,6 +69,22 @@ export function showsJobResult(message: APIMessage, job: Pick<Job, 'id'>): boole
   );
 }
 
+function fileSize(file: RawFile): number {
+  return typeof file.data === 'string'
+    ? Buffer.byteLength(file.data)
+    : ArrayBuffer.isView(file.data)
+      ? file.data.byteLength
+      : 0;
+}
+
+/** A card rendered for this job (its footer names the job), whatever state it shows. */
+function isJobCard(message: APIMessage, job: Pick<Job, 'id' | 'locale'>): boolean {
+  const footer = t(job.locale, 'render.footer', { id: job.id });
+  return message.embeds.some(
+    (embed) => embed.footer?.text === footer || embed.footer?.text?.startsWith(`${footer} `),
+  );
+}
+
 /** How far back a restart looks for a fallback post: the bot's own recent messages. */
 const fallbackSearchLimit = 50;
 
@@ -90,14 +107,49 @@ export function tokenAlive(job: Job, now: number): boolean {
   );
 }
 
+/** The floor of an upload's timeout: even a small file may meet a slow start. */
+export const uploadTimeoutFloorMs = 30_000;
+
+/**
+ * How long an upload of `bytes` may take: its size at the slowest speed tolerated
+ * (DISCORD_UPLOAD_MIN_KBPS, in KiB per second), never less than the floor.
+ */
+export function uploadTimeoutMs(bytes: number, minKbps: number): number {
+  return Math.max(uploadTimeoutFloorMs, Math.ceil((bytes / (minKbps * 1024)) * 1000));
+}
+
+/**
+ * Where requests that carry files go. discord.js's REST client applies one timeout to every
+ * request (15 s by default), too short for a large video, and repeats a request that timed out;
+ * so uploads use their own REST client (without retries: delivery retries later, with backoff),
+ * and each upload gets a deadline that fits its size through its `signal`.
+ */
+export interface UploadRoute {
+  rest: REST;
+  minKbps: number;
+  /** Aborts every upload in flight (a stop that ran out of time). */
+  stopped?: AbortSignal;
+}
+
 export function createMessenger(deps: {
   rest: REST;
+  /** Where uploads go; without it, they share `rest` and its timeout. */
+  uploads?: UploadRoute;
   store: JobStore;
   logger: Logger;
   now?: () => number;
 }): JobMessenger {
   const { rest, store, logger } = deps;
   const now = deps.now ?? Date.now;
+
+  /** The client and the deadline for a request with `files`; ordinary requests keep `rest`'s. */
+  function via(files: RawFile[] | undefined): { rest: REST; signal?: AbortSignal } {
+    if (!deps.uploads || !files?.length) return { rest };
+    const bytes = files.reduce((sum, file) => sum + fileSize(file), 0);
+    const deadline = AbortSignal.timeout(uploadTimeoutMs(bytes, deps.uploads.minKbps));
+    const stopped = deps.uploads.stopped;
+    return { rest: deps.uploads.rest, signal: stopped ? AbortSignal.any([deadline, stopped]) : deadline };
+  }
 
   const webhookOriginal = (job: Job) =>
     Routes.webhookMessage(job.applicationId ?? '', job.interactionToken ?? '', '@original');
@@ -129,12 +181,14 @@ export function createMessenger(deps: {
     };
     // Written before the post: if the process dies before the answer, a restart looks there first.
     store.update(job.id, { fallbackChannelId: job.channelId });
-    const posted = await attempt(
-      job,
-      'new_message',
-      () =>
-        rest.post(Routes.channelMessages(job.channelId), { body: withMention, files }) as Promise<APIMessage>,
-    );
+    const posted = await attempt(job, 'new_message', () => {
+      const upload = via(files);
+      return upload.rest.post(Routes.channelMessages(job.channelId), {
+        body: withMention,
+        files,
+        signal: upload.signal,
+      }) as Promise<APIMessage>;
+    });
     if (posted)
       store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
     return posted;
@@ -149,14 +203,24 @@ export function createMessenger(deps: {
     });
   }
 
-  /** A final body in a DM: the channel is recorded first, so a restart can look for the post. */
-  async function sendFinalDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+  /**
+   * A final body in a DM: the channel is recorded first, so a restart can look for the post.
+   * Without the job's buttons: Regenerate and Remix apply the server's rules (blocks, allowed
+   * channels, quotas, moderators), which a click in a DM cannot be checked against.
+   */
+  async function sendFinalDm(job: Job, card: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
+    const body = { ...card, components: [] };
     return attempt(job, 'dm', async () => {
       const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
         id: string;
       };
       store.update(job.id, { fallbackChannelId: channel.id });
-      return (await rest.post(Routes.channelMessages(channel.id), { body, files })) as APIMessage;
+      const upload = via(files);
+      return (await upload.rest.post(Routes.channelMessages(channel.id), {
+        body,
+        files,
+        signal: upload.signal,
+      })) as APIMessage;
     });
   }
 
@@ -170,15 +234,21 @@ export function createMessenger(deps: {
     async edit(job, body, options = {}) {
       const { files, final = false } = options;
       if (tokenAlive(job, now())) {
-        const sent = await attempt(job, 'webhook', () =>
-          rest.patch(webhookOriginal(job), { body, files, auth: false }),
-        );
+        const sent = await attempt(job, 'webhook', () => {
+          const upload = via(files);
+          return upload.rest.patch(webhookOriginal(job), { body, files, auth: false, signal: upload.signal });
+        });
         if (sent) return 'webhook';
       }
       if (!job.ephemeral && job.replyMessageId) {
-        const sent = await attempt(job, 'channel', () =>
-          rest.patch(Routes.channelMessage(job.channelId, job.replyMessageId ?? ''), { body, files }),
-        );
+        const sent = await attempt(job, 'channel', () => {
+          const upload = via(files);
+          return upload.rest.patch(Routes.channelMessage(job.channelId, job.replyMessageId ?? ''), {
+            body,
+            files,
+            signal: upload.signal,
+          });
+        });
         if (sent) return 'channel';
       }
       if (!final) return null;
@@ -239,9 +309,13 @@ export function createMessenger(deps: {
             query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
           }) as Promise<APIMessage[]>,
       );
+      // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
+      const inDm = channelId !== job.channelId;
       const found = (recent ?? []).find(
         (message) =>
-          message.author.id === self && message.id !== job.replyMessageId && showsJobResult(message, job),
+          message.author.id === self &&
+          message.id !== job.replyMessageId &&
+          (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
       );
       if (found && found.channel_id === job.channelId) {
         store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });

@@ -144,10 +144,13 @@ export function createNotifier(options: NotifierOptions) {
       tracker.on('failed', end);
       tracker.on('expired', end);
     },
-    /** Shows a state change made outside the tracker (cancel) at once. */
-    showNow(job: Job): Promise<void> {
+    /**
+     * Shows a state change made outside the tracker (a cancel) at once, in the job's chain: `show`
+     * (a button's own update of the card), or the final card. The job's progress state goes.
+     */
+    showNow(job: Job, show?: () => Promise<unknown>): Promise<void> {
       edits.delete(job.id);
-      return enqueue(job.id, () => delivery.announceEnd(job));
+      return enqueue(job.id, show ? async () => void (await show()) : () => delivery.announceEnd(job));
     },
     /**
      * Runs `work` (a button's `interaction.update`, say) in the job's message chain: after any
@@ -165,6 +168,10 @@ export function createNotifier(options: NotifierOptions) {
       await Promise.allSettled([...chains.values()]);
     },
     metrics,
+    /** Jobs the notifier keeps progress state for: running ones only. */
+    get watching(): number {
+      return edits.size;
+    },
   };
 }
 

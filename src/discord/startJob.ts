@@ -111,7 +111,8 @@ export async function startJob(
       context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
     });
   }
-  context.notifier.shown(job);
+  // A job canceled while it was being sent has no progress to show: the notifier keeps nothing for it.
+  if (isRunning(job)) context.notifier.shown(job);
   try {
     // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
     // moderator's cancel may already have shown something newer, which this card must not paint over.

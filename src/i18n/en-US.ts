@@ -45,6 +45,8 @@ export const enUS = {
   'error.guild_only': 'This command works in servers only.',
   'error.restarting': 'reelbot is restarting. Please try again in a moment.',
   'error.not_requester': 'Only the member who asked for this video, or a moderator, can do that.',
+  'error.buttons_in_server':
+    'Regenerate and Remix work in the server the video was made in: use them on its message there, or run /video again.',
   'error.job_not_found': 'That video job no longer exists.',
   'error.remix_unsupported': '{model} cannot remix videos. Use Regenerate instead.',
   'error.not_finished': 'This job has already finished.',

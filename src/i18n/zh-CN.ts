@@ -38,6 +38,8 @@ export const zhCN = {
   'error.guild_only': '此命令只能在服务器中使用。',
   'error.restarting': 'reelbot 正在重启，请稍后再试。',
   'error.not_requester': '只有发起此视频的成员或版主才能执行此操作。',
+  'error.buttons_in_server':
+    '“重新生成”和“改编”只能在制作此视频的服务器中使用：请在那里的视频消息上点击，或重新使用 /video。',
   'error.job_not_found': '该视频任务已不存在。',
   'error.remix_unsupported': '{model} 不支持改编视频，请使用“重新生成”。',
   'error.not_finished': '该任务已经结束。',

@@ -41,6 +41,8 @@ export const zhTW = {
   'error.guild_only': '這個指令只能在伺服器中使用。',
   'error.restarting': 'reelbot 正在重新啟動，請稍後再試。',
   'error.not_requester': '只有要求產生這部影片的成員或版主才能執行這項操作。',
+  'error.buttons_in_server':
+    '「重新產生」和「改編」只能在製作這部影片的伺服器中使用：請到那裡點擊影片訊息上的按鈕，或重新使用 /video。',
   'error.job_not_found': '這個影片任務已不存在。',
   'error.remix_unsupported': '{model} 不支援改編影片，請使用「重新產生」。',
   'error.not_finished': '這個任務已經結束。',

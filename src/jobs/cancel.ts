@@ -27,6 +27,7 @@ export function cancelJob(
       errorMessage: `canceled by ${actorId}`,
     },
     [current.state],
+    { canceledBy: actorId },
   );
   // Not awaited: the member sees "Canceled" at once; a slow provider must not hold the card.
   if (canceled?.remoteId) {

@@ -2,6 +2,7 @@
 
 export * from './cancel.ts';
 export * from './failures.ts';
+export * from './journal.ts';
 export * from './keptFiles.ts';
 export * from './media.ts';
 export * from './moderation.ts';

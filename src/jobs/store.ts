@@ -203,9 +203,26 @@ function toSql(key: keyof Job, value: unknown): unknown {
   return value;
 }
 
+/** What the row alone does not say about a transition, for the job log. */
+export interface TransitionNote {
+  /** How a delivered video reached Discord. */
+  delivery?: 'upload' | 'link' | 'unlinked';
+  /** Who canceled the job (a Discord user id). */
+  canceledBy?: string;
+}
+
+/** A state change, once committed. */
+export interface JobTransition {
+  job: Job;
+  from: JobState;
+  note?: TransitionNote;
+}
+
 export interface JobStoreOptions {
   path: string;
   now?: () => number;
+  /** Told of every committed state change, after its transaction (the job log). Must not throw. */
+  onTransition?: (change: JobTransition) => void;
 }
 
 export type JobStore = ReturnType<typeof openJobStore>;
@@ -368,6 +385,30 @@ export function openJobStore(options: JobStoreOptions) {
     return mustGet(Number(result.lastInsertRowid));
   };
 
+  const transitionNow = db.transaction((id: number, to: JobState, patch: JobPatch): JobTransition => {
+    const job = mustGet(id);
+    if (!canTransition(job.state, to)) throw new IllegalTransitionError(id, job.state, to);
+    writePatch(id, { ...patch, state: to });
+    return { job: mustGet(id), from: job.state };
+  });
+
+  const tryTransitionNow = db.transaction(
+    (id: number, to: JobState, patch: JobPatch, from?: readonly JobState[]): JobTransition | undefined => {
+      const job = get(id);
+      if (!job || !canTransition(job.state, to)) return undefined;
+      if (from && !from.includes(job.state)) return undefined;
+      writePatch(id, { ...patch, state: to });
+      return { job: mustGet(id), from: job.state };
+    },
+  );
+
+  /** Called once the transaction has committed: a rolled-back change is never told. */
+  const announce = (change: JobTransition, note?: TransitionNote): JobTransition => {
+    const told = note ? { ...change, note } : change;
+    options.onTransition?.(told);
+    return told;
+  };
+
   return {
     db,
     get,
@@ -384,26 +425,24 @@ export function openJobStore(options: JobStoreOptions) {
     ),
 
     /** Moves a job to `to` (checked against the state machine) and writes `patch`, atomically. */
-    transition: db.transaction((id: number, to: JobState, patch: JobPatch = {}): Job => {
-      const job = mustGet(id);
-      if (!canTransition(job.state, to)) throw new IllegalTransitionError(id, job.state, to);
-      writePatch(id, { ...patch, state: to });
-      return mustGet(id);
-    }),
+    transition(id: number, to: JobState, patch: JobPatch = {}, note?: TransitionNote): Job {
+      return announce(transitionNow(id, to, patch), note).job;
+    },
 
     /**
      * Like transition, but returns undefined instead of throwing when the job moved on meanwhile,
      * or (with `from`) when it is no longer in one of the states the caller saw.
      */
-    tryTransition: db.transaction(
-      (id: number, to: JobState, patch: JobPatch = {}, from?: readonly JobState[]): Job | undefined => {
-        const job = get(id);
-        if (!job || !canTransition(job.state, to)) return undefined;
-        if (from && !from.includes(job.state)) return undefined;
-        writePatch(id, { ...patch, state: to });
-        return mustGet(id);
-      },
-    ),
+    tryTransition(
+      id: number,
+      to: JobState,
+      patch: JobPatch = {},
+      from?: readonly JobState[],
+      note?: TransitionNote,
+    ): Job | undefined {
+      const change = tryTransitionNow(id, to, patch, from);
+      return change ? announce(change, note).job : undefined;
+    },
 
     /** Writes columns without changing state (progress, next poll, reply message id). */
     update: db.transaction((id: number, patch: JobPatch): Job => {
@@ -423,14 +462,16 @@ export function openJobStore(options: JobStoreOptions) {
 
     /**
      * Claims up to `limit` jobs due for a poll by pushing their next poll out by `leaseMs`,
-     * so a crash mid-poll only delays them.
+     * so a crash mid-poll only delays them. Jobs in `skip` (polls this process still has out)
+     * are never handed out, however long ago their claim was made.
      */
-    claimDue: db.transaction((limit: number, leaseMs: number): Job[] => {
+    claimDue: db.transaction((limit: number, leaseMs: number, skip: readonly number[] = []): Job[] => {
       const at = now();
       const rows = prepare(
         `SELECT ${selectList} FROM jobs INDEXED BY jobs_due WHERE next_poll_at IS NOT NULL
-         AND next_poll_at <= ? AND state IN (${pollingList}) ORDER BY next_poll_at LIMIT ?`,
-      ).all(at, limit) as Row[];
+         AND next_poll_at <= ? AND state IN (${pollingList})
+         AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY next_poll_at LIMIT ?`,
+      ).all(at, JSON.stringify(skip), limit) as Row[];
       const lease = prepare('UPDATE jobs SET next_poll_at = ?, claimed_at = ? WHERE id = ?');
       for (const row of rows) lease.run(at + leaseMs, at, row.id);
       return rows.map(toJob);
@@ -457,18 +498,17 @@ export function openJobStore(options: JobStoreOptions) {
     },
 
     /**
-     * Expires finished jobs whose video was never downloaded and whose provider copy is gone.
-     * A `delivering` one only once nothing wrote it for `idleMs`: until its download ends it has no
-     * media path, and expiring it then would race an upload.
+     * Finished jobs not delivered whose rows nobody wrote for `idleMs`: a delivery that went quiet
+     * (a lost retry, a crash). Never expired by the clock: delivery tries the download, and only
+     * the provider saying the content is gone expires them.
      */
-    expireUndelivered: db.transaction((at: number, idleMs: number): Job[] => {
-      const rows = prepare(
-        `SELECT id FROM jobs WHERE media_path IS NULL AND video_expires_at IS NOT NULL AND video_expires_at < ?
-         AND (state = 'completed' OR (state = 'delivering' AND updated_at < ?))`,
-      ).all(at, at - idleMs) as { id: number }[];
-      for (const row of rows) writePatch(row.id, { state: 'expired' });
-      return rows.map((row) => mustGet(row.id));
-    }),
+    undeliveredIdle(at: number, idleMs: number): Job[] {
+      return (
+        prepare(
+          `SELECT ${selectList} FROM jobs WHERE state IN ('completed', 'delivering') AND updated_at < ? ORDER BY id`,
+        ).all(at - idleMs) as Row[]
+      ).map(toJob);
+    },
 
     byState(states: readonly JobState[]): Job[] {
       const list = states.map(() => '?').join(', ');

@@ -2,7 +2,13 @@
 // It knows nothing of Discord: it writes rows and emits events.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { errorFromThrown, type ProviderError, type VideoClient, type VideoJob } from '../provider/index.ts';
+import {
+  errorFromThrown,
+  longestRequestMs,
+  type ProviderError,
+  type VideoClient,
+  type VideoJob,
+} from '../provider/index.ts';
 import { type Failure, failureFromRemote } from './failures.ts';
 import {
   defaultPollPolicy,
@@ -40,13 +46,18 @@ export interface TrackerOptions {
   policy?: PollPolicy;
   /** Provider requests in flight at once. */
   concurrency?: number;
+  /**
+   * How long a claim holds a job: longer than the longest poll (one retrieve with all its retries
+   * and timeouts), so no other process takes a job whose poll is still out.
+   */
+  leaseMs?: number;
   /** A job still running after this long fails as timed out. */
   maxAgeMs?: number;
   /** How long a job stuck in `submitting` may have been left by a crash before it is failed. */
   submittingGraceMs?: number;
   /** When the provider gives no expiry, assume its content is kept this long after completion. */
   contentTtlMs?: number;
-  /** A `delivering` job is only expired once nothing wrote it for this long: its download may be running. */
+  /** A finished job nothing wrote for this long is handed to delivery again: its delivery went quiet. */
   deliveryIdleMs?: number;
   /** The provider-wide pause after a 429. */
   rateLimit?: RateLimitPolicy;
@@ -58,8 +69,17 @@ export interface TrackerOptions {
   onPoll?: (poll: PollSent) => void;
 }
 
-/** A claimed job is leased for this long; a crash mid-poll only delays it until the next start. */
-const leaseMs = 60_000;
+/**
+ * A claim outlives the longest poll by this much: the answer's write comes a moment after it. A
+ * crash mid-poll only delays the job until the next start, which brings claims forward.
+ */
+const leaseMarginMs = 30_000;
+
+/** The lease for polls whose requests time out after `timeoutMs` (VIDEO_API_TIMEOUT_MS), retries included. */
+export function pollLeaseMs(timeoutMs: number): number {
+  return longestRequestMs(timeoutMs) + leaseMarginMs;
+}
+
 const sweepEveryMs = 30_000;
 /** The provider-wide 429 pause, kept in the database so a restart does not hammer the provider. */
 const pauseKey = 'provider_rate_limit_pause';
@@ -71,6 +91,7 @@ export function createTracker(options: TrackerOptions) {
   const now = options.now ?? Date.now;
   const policy = options.policy ?? defaultPollPolicy;
   const concurrency = options.concurrency ?? 8;
+  const leaseMs = options.leaseMs ?? pollLeaseMs(30_000);
   const maxAgeMs = options.maxAgeMs ?? 60 * 60_000;
   const submittingGraceMs = options.submittingGraceMs ?? 60_000;
   const contentTtlMs = options.contentTtlMs ?? 60 * 60_000;
@@ -88,6 +109,8 @@ export function createTracker(options: TrackerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   const pending = new Set<Promise<void>>();
+  /** Jobs whose poll is out, abandoned ones included until their request ends: never claimed again meanwhile. */
+  const polling = new Set<number>();
 
   function loadPause(): { until: number; streak: number } {
     try {
@@ -230,13 +253,22 @@ export function createTracker(options: TrackerOptions) {
 
   /** Never rejects: whatever happens is written to the row (or, once abandoned, left to the next start). */
   async function poll(job: Job): Promise<void> {
-    if (!job.remoteId) return;
+    if (!job.remoteId || polling.has(job.id)) return;
+    polling.add(job.id);
+    try {
+      await pollOnce(job, job.remoteId);
+    } finally {
+      polling.delete(job.id);
+    }
+  }
+
+  async function pollOnce(job: Job, remoteId: string): Promise<void> {
     const started = epoch;
     const sentAt = now();
     if (job.nextPollAt !== null) options.onPoll?.({ jobId: job.id, dueAt: job.nextPollAt, sentAt });
     let outcome: { remote: VideoJob } | { error: ProviderError };
     try {
-      outcome = { remote: await client.retrieve(job.remoteId) };
+      outcome = { remote: await client.retrieve(remoteId) };
     } catch (thrown) {
       outcome = { error: errorFromThrown(thrown) };
     }
@@ -265,7 +297,7 @@ export function createTracker(options: TrackerOptions) {
     if (!running) return;
     if (now() < pausedUntil) return schedule(pausedUntil - now());
     const free = concurrency - inFlight;
-    if (free > 0) for (const job of store.claimDue(free, leaseMs)) track(job);
+    if (free > 0) for (const job of store.claimDue(free, leaseMs, [...polling])) track(job);
     schedule();
   }
 
@@ -283,18 +315,26 @@ export function createTracker(options: TrackerOptions) {
     timer = setTimeout(tick, Math.min(delay, 5_000));
   }
 
-  /** Fails, expires and re-announces what a crash or a long outage left behind. */
-  function sweep(): void {
-    const at = now();
+  /** Fails the jobs a crash left in `submitting`: never re-submitted, since that could bill twice. */
+  function failOrphans(at: number): void {
     for (const job of store.byState(['submitting'])) {
       // A create this process is still waiting for may take minutes: only orphans are failed.
       if (store.submissions.has(job.id) || at - job.createdAt <= submittingGraceMs) continue;
-      // Never re-submitted: if the provider did get it, sending it again would bill twice.
       fail(job, { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' }, [
         'submitting',
       ]);
     }
-    for (const expired of store.expireUndelivered(at, deliveryIdleMs)) emit('expired', expired);
+  }
+
+  /**
+   * Fails orphaned submissions and hands deliveries that went quiet to delivery again. Nothing
+   * is expired by the clock: after a long outage the provider may still have the video, so the
+   * download is tried, and only its answer (the content is gone) expires a job.
+   */
+  function sweep(): void {
+    const at = now();
+    failOrphans(at);
+    for (const job of store.undeliveredIdle(at, deliveryIdleMs)) emit('completed', job);
   }
 
   return {
@@ -308,7 +348,8 @@ export function createTracker(options: TrackerOptions) {
       // Claims of a process that died mid-poll would delay those jobs by a lease: bring them
       // forward. Waits the provider asked for (Retry-After, the saved 429 pause) still hold.
       store.releaseClaims(now());
-      sweep();
+      failOrphans(now());
+      // Every undelivered completion, however old: its download decides whether it expired.
       for (const job of store.byState(['completed', 'delivering'])) emit('completed', job);
       sweepTimer = setInterval(sweep, sweepEveryMs);
       sweepTimer.unref();
@@ -341,7 +382,7 @@ export function createTracker(options: TrackerOptions) {
     /** Polls every due job once and waits (tests and benchmarks drive time with this). */
     async runDue(): Promise<number> {
       if (now() < pausedUntil) return 0;
-      const jobs = store.claimDue(10_000, leaseMs);
+      const jobs = store.claimDue(10_000, leaseMs, [...polling]);
       await Promise.all(jobs.map(poll));
       return jobs.length;
     },

@@ -15,11 +15,14 @@ export interface HttpOptions {
   dispatcher: Dispatcher;
 }
 
+const defaultRetries = 3;
+const defaultMaxRetryWaitMs = 10_000;
+
 export function defaultHttpOptions(timeoutMs: number): HttpOptions {
   return {
     timeoutMs,
-    retries: 3,
-    maxRetryWaitMs: 10_000,
+    retries: defaultRetries,
+    maxRetryWaitMs: defaultMaxRetryWaitMs,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     dispatcher: new Agent({
@@ -38,6 +41,27 @@ export function defaultHttpOptions(timeoutMs: number): HttpOptions {
 export function abandonBody(body: Readable): void {
   body.once('error', () => {});
   body.destroy();
+}
+
+/**
+ * The longest one request with its retries can take: every try runs into its timeout and every
+ * wait between tries is as long as it may be (a longer Retry-After is not waited out here).
+ */
+export function longestRequestMs(
+  timeoutMs: number,
+  options: { retries: number; maxRetryWaitMs: number } = {
+    retries: defaultRetries,
+    maxRetryWaitMs: defaultMaxRetryWaitMs,
+  },
+): number {
+  let total = (options.retries + 1) * timeoutMs;
+  for (let attempt = 0; attempt < options.retries; attempt++) {
+    total += Math.max(
+      retryDelayMs(attempt, () => 1, null),
+      options.maxRetryWaitMs,
+    );
+  }
+  return total;
 }
 
 /** Exponential backoff with full jitter, floored at the provider's own Retry-After. */

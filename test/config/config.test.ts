@@ -49,6 +49,7 @@ describe('configuration', () => {
       'veo-3.1-generate-preview',
     ]);
     expect(result.config.databasePath).toBe('./data/reelbot.db');
+    expect(result.config.discord).toMatchObject({ uploadMinKbps: 100, uploadsAtOnce: 2 });
     expect(result.config.log.level).toBe('info');
     expect(result.config.video.simulated).toBe(false);
     expect(result.config.warnings).toEqual([]);

@@ -1,6 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, jobLogger } from '../../src/log.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger, jobLogger, wantsPretty } from '../../src/log.ts';
 import { ProviderError } from '../../src/provider/index.ts';
 
 function capture() {
@@ -100,5 +105,92 @@ describe('logging', () => {
       videoId: 'video_1',
       msg: 'polled',
     });
+  });
+});
+
+/**
+ * Starts src/main.ts as `npm start` does, with only `env` (Discord unreachable), reads what it
+ * writes until the start line, then stops it. With `terminal`, standard output is a terminal
+ * (util-linux's `script` gives it one).
+ */
+async function startOutput(env: Record<string, string>, terminal: boolean): Promise<string> {
+  const cwd = mkdtempSync(join(tmpdir(), 'reelbot-start-'));
+  const main = join(import.meta.dirname, '../../src/main.ts');
+  const node = `${process.execPath} --experimental-strip-types --no-warnings ${main}`;
+  const child = terminal
+    ? spawn('script', ['-qec', node, '/dev/null'], { cwd, env: { PATH: process.env.PATH ?? '', ...env } })
+    : spawn(process.execPath, ['--experimental-strip-types', '--no-warnings', main], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
+  let output = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line in: ${output}`)), 15_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        // The whole start line: its JSON line, or the pretty block down to its last field.
+        if (/"msg":"starting reelbot"\}\r?\n|starting reelbot[\s\S]*models[\s\S]*\]/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } finally {
+    child.kill('SIGKILL');
+  }
+  return output;
+}
+
+describe('LOG_PRETTY and the start line', () => {
+  const unreachable = {
+    DISCORD_TOKEN: 'discord-token-value',
+    DISCORD_API_URL: 'http://127.0.0.1:9/api',
+    LOG_LEVEL: 'info',
+  };
+
+  it('defaults to auto: human-readable on a terminal, JSON lines elsewhere; true and false force it', () => {
+    const setting = (value?: string) => {
+      const result = loadConfig({ ...unreachable, ...(value === undefined ? {} : { LOG_PRETTY: value }) });
+      if (!result.ok) throw new Error(result.problems.join());
+      return result.config.log.pretty;
+    };
+    expect(setting()).toBe('auto');
+    expect(setting('true')).toBe(true);
+    expect(setting('false')).toBe(false);
+    expect(loadConfig({ ...unreachable, LOG_PRETTY: 'sometimes' })).toMatchObject({
+      ok: false,
+      problems: ['LOG_PRETTY must be auto, true or false'],
+    });
+    expect([true, false].map((terminal) => wantsPretty('auto', terminal))).toEqual([true, false]);
+    expect([true, false].map((terminal) => wantsPretty(false, terminal))).toEqual([false, false]);
+    expect([true, false].map((terminal) => wantsPretty(true, terminal))).toEqual([true, true]);
+  });
+
+  it('writes JSON lines when standard output is not a terminal, and the start line names the simulated provider', async () => {
+    const output = await startOutput(unreachable, false);
+    const start = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.msg === 'starting reelbot');
+    expect(start).toMatchObject({ provider: 'simulated provider' });
+    expect(output).not.toContain('models.hingnet.com.cn');
+  });
+
+  // util-linux's `script` (Debian's essential bsdutils) gives the child a real terminal; never skipped.
+  it('writes human-readable lines to a terminal, naming the gateway in use', async () => {
+    const output = await startOutput(
+      {
+        ...unreachable,
+        VIDEO_API_KEY: 'sk-video-secret-1234',
+        VIDEO_API_BASE_URL: 'https://gateway.example/v1',
+      },
+      true,
+    );
+    expect(output).toMatch(/INFO.*starting reelbot/);
+    expect(output).toMatch(/provider.*"https:\/\/gateway\.example\/v1"/);
+    expect(output).not.toMatch(/^\{"level"/m);
+    expect(output).not.toContain('sk-video-secret-1234');
   });
 });

@@ -160,6 +160,49 @@ describe('Cancel', () => {
     expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(true);
   });
 
+  it('leaves no progress state behind in the notifier for jobs canceled by the button', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const h = harness;
+    for (const text of ['first', 'second']) {
+      h.command({ options: [prompt(text)] });
+      const job = await until(() => {
+        const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+        return running?.replyMessageId ? running : undefined;
+      });
+      // Progress edits have been made for it: the notifier keeps state for the running job.
+      await until(() => h.bot.store.get(job.id)?.state === 'in_progress');
+      expect(h.bot.context.notifier.watching).toBe(1);
+      const cancel = click(h, 'cancel', job.id);
+      await h.discord.waitForCall(
+        (c) => c.method === 'PATCH' && c.path.includes(cancel.token) && embedText(c).includes('🚫 Canceled'),
+      );
+      expect(h.bot.store.get(job.id)?.state).toBe('canceled');
+      expect(h.bot.context.notifier.watching).toBe(0);
+    }
+  });
+
+  it('keeps no progress state for a job a moderator canceled while its create was still at the provider', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 500 } });
+    const h = harness;
+    h.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'delay', ms: 500 });
+    h.command({ options: [prompt('canceled on its way')] });
+    const job = await until(() => h.bot.store.byState(['submitting'])[0]);
+    h.discord.sendCommand({
+      guildId,
+      channelId,
+      user: { id: '333333333333333335', username: 'mod' },
+      memberPermissions: moderatorPermissions,
+      name: 'video-admin',
+      options: [{ name: 'cancel', type: 1, options: [{ name: 'job', type: 4, value: job.id }] }],
+    });
+    await until(() => h.bot.store.get(job.id)?.state === 'canceled');
+    // The provider's answer arrives after the cancel: the bot withdraws the job there.
+    await until(() => h.video.requests.some((r) => r.method === 'DELETE'));
+    await until(() => h.bot.store.submissions.size === 0);
+    expect(h.bot.store.get(job.id)).toMatchObject({ state: 'canceled', remoteId: expect.any(String) });
+    expect(h.bot.context.notifier.watching).toBe(0);
+  });
+
   it('tells the clicker, only them, when the job had already finished', async () => {
     harness = await startHarness();
     harness.command({ options: [prompt('quick')] });
@@ -349,5 +392,96 @@ describe('/video autocomplete', () => {
       '8 秒',
       '12 秒',
     ]);
+  });
+});
+
+describe('a result that reached the member by DM', () => {
+  /** The reply cannot be edited and the channel refuses posts: the result goes by DM. */
+  function onlyDmWorks(h: Harness, token: string): void {
+    h.discord.expireToken(token);
+    h.advance(15 * 60_000);
+    for (const method of ['PATCH', 'POST']) {
+      h.discord.failNext(
+        { method, path: new RegExp(`^/channels/${channelId}/messages`) },
+        403,
+        { message: 'Missing Access', code: 50001 },
+        100,
+      );
+    }
+  }
+  const dmPosts = (h: Harness) =>
+    h.discord.calls.filter(
+      (c) =>
+        c.method === 'POST' &&
+        c.path === `/channels/${h.discord.dmChannelOf(member.id)}/messages` &&
+        c.status === 200 &&
+        (body(c).embeds as unknown[] | undefined)?.length,
+    );
+  const buttonsIn = (components: unknown) =>
+    JSON.stringify(components ?? []).match(/reelbot:(?:regen|remix|cancel):\d+/g) ?? [];
+
+  it('carries no Regenerate or Remix, and a click on an older DM card that had them says where they work', async () => {
+    harness = await startHarness({
+      env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' },
+      video: { pollsToComplete: 1_000 },
+    });
+    const h = harness;
+    const { token } = h.command({ options: [prompt('a boat, privately')] });
+    const job = await until(() => {
+      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+      return running?.replyMessageId ? running : undefined;
+    });
+    onlyDmWorks(h, token);
+    h.video.completeJob(job.remoteId ?? '');
+    await until(() => h.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    const [card] = dmPosts(h);
+    expect(card?.files).toHaveLength(1);
+    expect(buttonsIn(body(card as NonNullable<typeof card>).components)).toEqual([]);
+
+    // Cards sent by DM before this change carried both buttons; Discord sends their clicks from the DM.
+    const before = { creates: providerCreates(h).length, rows: jobRows(h) };
+    const dmMessage = [...h.discord.messages.values()].find(
+      (message) => message.channelId === h.discord.dmChannelOf(member.id),
+    );
+    for (const action of ['regen', 'remix']) {
+      const click = h.discord.sendDmButton({
+        user: member,
+        customId: `reelbot:${action}:${job.id}`,
+        messageId: dmMessage?.id ?? '',
+      });
+      expect(await ephemeralReply(h, click.token)).toBe(
+        'Regenerate and Remix work in the server the video was made in: use them on its message there, or run /video again.',
+      );
+    }
+    expect(providerCreates(h)).toHaveLength(before.creates);
+    expect(jobRows(h)).toBe(before.rows);
+  });
+
+  it('after a crash between the DM and recording it, finds that DM card without buttons and does not send it again', async () => {
+    // Too large for the server: a link card, which carries no file to recognise it by.
+    harness = await startHarness({ video: { variant: 'hingnet', pollsToComplete: 1_000 } });
+    const h = harness;
+    const { token } = h.command({ options: [prompt('a link by DM')], attachmentSizeLimit: 50_000 });
+    const job = await until(() => {
+      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+      return running?.replyMessageId ? running : undefined;
+    });
+    onlyDmWorks(h, token);
+    // The channel post meets the 403 above; the DM (its card and thumbnail) is held in flight.
+    const toDm = h.discord.holdNext({ method: 'POST', path: /^\/channels\/\d+\/messages$/, withFiles: true });
+    h.video.completeJob(job.remoteId ?? '');
+    const dm = await toDm.arrived;
+    expect(dm.path).toBe(`/channels/${h.discord.dmChannelOf(member.id)}/messages`);
+    // The process dies with the DM in flight; Discord goes on to accept it.
+    await h.bot.stop(100);
+    toDm.release();
+    await until(() => dmPosts(h).length === 1);
+
+    await h.restart({ alreadyStopped: true });
+    await until(() => h.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    expect(dmPosts(h)).toHaveLength(1);
+    expect(buttonsIn(body(dmPosts(h)[0] as NonNullable<ReturnType<typeof dmPosts>[0]>).components)).toEqual(
+      [],
+    );
   });
 });

@@ -146,11 +146,20 @@ function json(
   response.end(text);
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+/** Reads a request body; at `bytesPerSecond`, as slowly as a slow uplink delivers it (TCP pushes back). */
+async function readBody(request: IncomingMessage, bytesPerSecond?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
+    if (bytesPerSecond) {
+      await new Promise((resolve) => setTimeout(resolve, ((chunk as Buffer).length / bytesPerSecond) * 1000));
+    }
+  }
   return Buffer.concat(chunks);
 }
+
+const isMultipart = (request: IncomingMessage) =>
+  (request.headers['content-type'] ?? '').startsWith('multipart/form-data');
 
 async function parseBody(
   request: IncomingMessage,
@@ -214,6 +223,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const uploadLimits = new Map<string, number>();
   let gatewaySequence = 0;
   let origin = '';
+  /**
+   * Requests carrying files: how many began (an aborted or repeated upload counts each time),
+   * are being received now, and at most at once; and the speed they are received at, if limited.
+   */
+  const uploadTraffic = { started: 0, inFlight: 0, maxInFlight: 0, bytesPerSecond: 0 };
 
   const botUser = {
     id: botUserId,
@@ -561,7 +575,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         response.end(upload.bytes);
         return;
       }
-      const raw = await readBody(request);
+      let raw: Buffer;
+      if (isMultipart(request)) {
+        uploadTraffic.started++;
+        uploadTraffic.inFlight++;
+        uploadTraffic.maxInFlight = Math.max(uploadTraffic.maxInFlight, uploadTraffic.inFlight);
+        try {
+          raw = await readBody(request, uploadTraffic.bytesPerSecond || undefined);
+        } finally {
+          uploadTraffic.inFlight--;
+        }
+      } else {
+        raw = await readBody(request);
+      }
       const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
       const call: RecordedCall = {
         method: request.method ?? 'GET',
@@ -794,24 +820,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     };
   }
 
-  function interactionBase(input: InteractionInput, type: number) {
+  /** A new interaction's id and token, the token alive for 15 minutes in `channelId`. */
+  function newInteraction(channelId: string, originalMessageId?: string): { id: string; token: string } {
     const id = snowflake(now());
     const token = `tok_${randomBytes(12).toString('hex')}`;
     tokens.set(token, {
       interactionId: id,
-      channelId: input.channelId,
+      channelId,
       createdAt: now(),
       acknowledged: false,
       expired: false,
+      originalMessageId,
     });
+    return { id, token };
+  }
+
+  const userPayload = (user: { id: string; username?: string }) => ({
+    id: user.id,
+    username: user.username ?? 'member',
+    discriminator: '0',
+    global_name: null,
+    avatar: null,
+  });
+
+  function interactionBase(input: InteractionInput, type: number) {
+    const { id, token } = newInteraction(input.channelId);
     uploadLimits.set(input.channelId, input.attachmentSizeLimit ?? defaultUploadLimit);
-    const user = {
-      id: input.user.id,
-      username: input.user.username ?? 'member',
-      discriminator: '0',
-      global_name: null,
-      avatar: null,
-    };
+    const user = userPayload(input.user);
     return {
       id,
       token,
@@ -924,6 +959,54 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return { id, token };
     },
 
+    /**
+     * A button pressed on a message in the member's DM with the bot, as Discord sends it: no
+     * guild_id and no member (the clicker is `user`), the DM channel (type 1), context 1 (BOT_DM),
+     * and the guild-install owner given as "0" (discord-api-types' APIDMInteractionWrapper).
+     */
+    sendDmButton(input: {
+      user: { id: string; username?: string };
+      customId: string;
+      messageId: string;
+      locale?: string;
+    }) {
+      let channelId = dmChannels.get(input.user.id);
+      if (!channelId) {
+        channelId = snowflake(now());
+        dmChannels.set(input.user.id, channelId);
+      }
+      const { id, token } = newInteraction(channelId, input.messageId);
+      const user = userPayload(input.user);
+      const message = messages.get(input.messageId);
+      broadcast('INTERACTION_CREATE', {
+        id,
+        token,
+        type: 3,
+        application_id: applicationId,
+        channel_id: channelId,
+        channel: { id: channelId, type: 1, flags: 0, recipients: [user] },
+        user,
+        // In a DM the bot may embed, attach and mention everyone (Discord's fixed DM permissions).
+        app_permissions: String((1n << 14n) | (1n << 15n) | (1n << 17n)),
+        locale: input.locale ?? 'en-US',
+        version: 1,
+        entitlements: [],
+        authorizing_integration_owners: { '0': '0' },
+        context: 1,
+        attachment_size_limit: defaultUploadLimit,
+        message: toApiMessage(
+          message ?? { id: input.messageId, channelId, attachments: [], authorId: botUserId },
+        ),
+        data: { custom_id: input.customId, component_type: 2 },
+      });
+      return { id, token };
+    },
+
+    /** The DM channel the bot opened with a user, if any. */
+    dmChannelOf(userId: string): string | undefined {
+      return dmChannels.get(userId);
+    },
+
     sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
       const { id, token, payload } = interactionBase(input, 5);
       const components = Object.entries(input.fields).map(([customId, value]) => ({
@@ -1015,6 +1098,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** The [shard_id, num_shards] of every open gateway session, in the order they identified. */
     identifiedShards(): [number, number][] {
       return [...shardOfSocket.values()];
+    },
+
+    /** Uploads received so far: started, in flight now and at most (see `acceptUploadsAt`). */
+    uploads: uploadTraffic as Readonly<typeof uploadTraffic>,
+
+    /** From now on, requests carrying files are received at `bytesPerSecond`: a slow uplink. */
+    acceptUploadsAt(bytesPerSecond: number): void {
+      uploadTraffic.bytesPerSecond = bytesPerSecond;
     },
 
     /** The message an interaction's token answered with (its @original). */

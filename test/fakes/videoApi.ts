@@ -20,6 +20,8 @@ export interface FakeVideoApiOptions {
   thumbnail?: Buffer;
   /** When set, /content answers 302 to `${redirectContentTo}/cdn/{id}.mp4`. */
   redirectContentTo?: string;
+  /** A gateway that never says when a finished video's content expires (no `expires_at`). */
+  omitExpiresAt?: boolean;
 }
 
 export interface RecordedRequest {
@@ -39,7 +41,8 @@ export interface RecordedRequest {
 }
 
 export type Fault =
-  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** An error answer, after `afterMs` when given (a provider that is slow and then fails). */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string>; afterMs?: number }
   | { kind: 'malformed' }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' }
@@ -356,7 +359,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     }
     if (done) {
       object.completed_at = created + 60;
-      object.expires_at = created + 3600;
+      if (!options.omitExpiresAt) object.expires_at = created + 3600;
       let token = fileTokens.get(job.id);
       if (!token) {
         token = randomBytes(8).toString('hex');
@@ -532,13 +535,15 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         hanging.add(response);
         return;
       }
-      if (fault?.kind === 'status')
+      if (fault?.kind === 'status') {
+        if (fault.afterMs) await new Promise((resolve) => setTimeout(resolve, fault.afterMs));
         return send(
           response,
           fault.status,
           fault.body ?? openAiError(`HTTP ${fault.status}`, null, 'server_error'),
           fault.headers,
         );
+      }
       if (fault?.kind === 'malformed') {
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end('not json{');

@@ -7,7 +7,8 @@ import {
   type PollPolicy,
   submitJob,
 } from '../../src/jobs/index.ts';
-import { createVideoClient } from '../../src/provider/index.ts';
+import { createVideoClient, longestRequestMs } from '../../src/provider/index.ts';
+import { until } from '../e2e/harness.ts';
 import { catalogue, generous, newJob, silent, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -128,15 +129,27 @@ describe('tracker', () => {
     expect(w.store.get(job.id)).toMatchObject({ state: 'failed', errorKind: 'timed_out', charged: false });
   });
 
-  it('expires a completed job whose content expired before it was delivered', async () => {
+  it('never expires a completed job by the clock: after a long outage it is handed to delivery, whose download decides', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const job = await submit(w);
     await step(w);
     expect(w.store.get(job.id)?.state).toBe('completed');
+    // Two hours pass (a provider outage, or the bot down) before anything tries the download.
     w.time.advance(2 * 3_600_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('expired');
-    expect(w.events.at(-1)).toMatchObject({ type: 'expired', id: job.id });
+    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
+    expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id });
+    // A restart too announces it for delivery rather than expiring it.
+    await w.tracker.stop();
+    const restarted = createTracker({ store: w.store, client: w.client, logger: silent, now: w.time.now });
+    const announced: number[] = [];
+    restarted.on('completed', (done) => announced.push(done.id));
+    restarted.on('expired', () => announced.push(-1));
+    restarted.start();
+    await restarted.stop();
+    expect(announced).toEqual([job.id]);
+    expect(w.store.get(job.id)?.state).toBe('completed');
   });
 
   it('fails a job the provider no longer knows', async () => {
@@ -273,7 +286,50 @@ describe('tracker', () => {
     store.close();
   });
 
-  it('does not expire a job whose delivery is downloading, only one whose delivery went quiet', async () => {
+  it('never polls a job again while its poll is still out, however long past a minute the provider answers', async () => {
+    w = await world({ video: { pollsToComplete: 10 } });
+    const job = await submit(w);
+    // Long enough that the test's own steps below surely happen while the answer is on its way.
+    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 1_500 });
+    w.time.advance(3_000);
+    const first = w.tracker.runDue();
+    const current = w;
+    await until(() => current.video.inFlight === 1);
+    // The claim outlasts one retrieve with every retry timing out (30 s each, waits between).
+    expect(w.store.get(job.id)?.nextPollAt).toBeGreaterThan(w.time.now() + longestRequestMs(30_000));
+    // The provider is still answering a minute and a half later (a retrying poll can take minutes).
+    w.time.advance(90_000);
+    expect(await w.tracker.runDue()).toBe(0);
+    // Nor does another process on the same database take it while the claim lasts.
+    const otherStore = openJobStore({ path: w.path, now: w.time.now });
+    const other = createTracker({ store: otherStore, client: w.client, logger: silent, now: w.time.now });
+    expect(await other.runDue()).toBe(0);
+    otherStore.close();
+    expect(await first).toBe(1);
+    expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
+    expect(w.store.get(job.id)).toMatchObject({ state: 'in_progress', progress: 10, pollAttempts: 0 });
+  });
+
+  it('counts each failed poll of a slow outage once, so its backoff keeps growing', async () => {
+    w = await world({ video: { pollsToComplete: 10 }, tracker: { random: () => 0 } });
+    const job = await submit(w);
+    const current = w;
+    for (const attempt of [1, 2, 3]) {
+      w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, afterMs: 700 });
+      const due = w.store.nextDueAt() ?? 0;
+      w.time.advance(Math.max(0, due - w.time.now()));
+      const polling = w.tracker.runDue();
+      await until(() => current.video.inFlight === 1);
+      // Past the old one-minute lease while the answer is on its way: no second poll of the same job.
+      w.time.advance(70_000);
+      await w.tracker.runDue();
+      await polling;
+      expect(w.store.get(job.id)?.pollAttempts).toBe(attempt);
+    }
+    expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
+  });
+
+  it('hands a delivery that went quiet to delivery again, never one that is still downloading', async () => {
     w = await world({ video: { pollsToComplete: 1 }, tracker: { deliveryIdleMs: 15 * 60_000 } });
     const job = await submit(w);
     await step(w);
@@ -282,14 +338,16 @@ describe('tracker', () => {
     w.time.advance((completed?.videoExpiresAt ?? 0) - w.time.now() - 60_000);
     // Delivery marks the row, then downloads; the media path is written only when the file is complete.
     w.store.transition(job.id, 'delivering', { deliveryAttempts: 1 });
+    const announced = () => w?.events.filter((event) => event.type === 'completed').length ?? 0;
+    const before = announced();
     w.time.advance(2 * 60_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('delivering');
-    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
+    expect(announced()).toBe(before);
     w.time.advance(15 * 60_000);
     w.tracker.sweep();
-    expect(w.store.get(job.id)).toMatchObject({ state: 'expired', nextPollAt: null });
-    expect(w.events.at(-1)).toMatchObject({ type: 'expired', id: job.id });
+    expect(w.store.get(job.id)?.state).toBe('delivering');
+    expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id, state: 'delivering' });
+    expect(w.events.some((event) => event.type === 'expired')).toBe(false);
   });
 });
 

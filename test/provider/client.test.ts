@@ -3,6 +3,7 @@ import { errorFromResponse } from '../../src/provider/http.ts';
 import {
   buildCatalogue,
   createVideoClient,
+  longestRequestMs,
   ProviderError,
   readAll,
   type VideoClient,
@@ -273,6 +274,21 @@ describe('video API client errors', () => {
     expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 2_000 });
     expect(fake.requests.filter((request) => request.method === 'GET')).toHaveLength(1);
     expect(waits).toEqual([]);
+  });
+
+  it('takes no longer to give up on a poll than longestRequestMs says (what the tracker leases a claim for)', async () => {
+    const { fake } = await setup();
+    const timeoutMs = 100;
+    const { client, waits } = clientFor(fake.url, { timeoutMs, retries: 3 });
+    const job = await client.create(veo);
+    // The slowest answers there are: every try hangs until its timeout, or asks for the longest wait.
+    fake.fail({ method: 'GET' }, { kind: 'hang' }, 2);
+    fake.fail({ method: 'GET' }, { kind: 'status', status: 503, headers: { 'retry-after': '10' } }, 2);
+    await expectError(client.retrieve(job.id));
+    expect(fake.requests.filter((request) => request.method === 'GET')).toHaveLength(4);
+    expect(waits).toHaveLength(3);
+    const spent = 4 * timeoutMs + waits.reduce((sum, wait) => sum + wait, 0);
+    expect(spent).toBeLessThanOrEqual(longestRequestMs(timeoutMs));
   });
 
   it('measures an HTTP-date Retry-After against the injected clock', async () => {
