@@ -32,6 +32,11 @@ export interface MediaStore {
   prune(): Promise<number>;
 }
 
+/** An answer of /content that settles the download: not a video, or no longer there. */
+function speaksForTheVideo(error: ProviderError): boolean {
+  return error.kind === 'bad_content' || error.kind === 'not_found' || error.status === 410;
+}
+
 export function createMediaStore(deps: {
   dir: string;
   client: Pick<VideoClient, 'download' | 'downloadLink'>;
@@ -64,11 +69,13 @@ export function createMediaStore(deps: {
     } catch (contentError) {
       // Some gateways serve the file only through their direct link, or /content sent something else.
       if (!job.videoUrl) throw contentError;
-      const videoUrl = job.videoUrl;
-      return save(path, await deps.client.downloadLink(videoUrl, options)).catch((linkError: unknown) => {
-        // When /content sent a wrong file, that is the reason to report, whatever the link said.
-        throw errorFromThrown(contentError).kind === 'bad_content' ? contentError : linkError;
-      });
+      try {
+        return await save(path, await deps.client.downloadLink(job.videoUrl, options));
+      } catch (linkError) {
+        // The API's own answer is the authority: when /content sent a wrong file, or said the video
+        // is gone, that is the reason to report, whatever the link's host said.
+        throw speaksForTheVideo(errorFromThrown(contentError)) ? contentError : linkError;
+      }
     }
   }
 

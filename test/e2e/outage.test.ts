@@ -60,6 +60,19 @@ describe('a restart after an outage of more than an hour', () => {
     expect(expiredLine).toMatchObject({ from: 'delivering' });
   });
 
+  it("expires it when /content says gone, whatever the gateway's direct link answers", async () => {
+    harness = await startHarness({ video: { omitExpiresAt: true, pollsToComplete: 2, variant: 'hingnet' } });
+    const h = harness;
+    const { jobId, remoteId } = await finishedDuringOutage(h);
+    h.video.jobs.delete(remoteId);
+    // The direct link's host is having its own trouble: that proves nothing about the video.
+    h.video.fail({ method: 'GET', path: /^\/files\// }, { kind: 'status', status: 503 }, 100);
+    await h.restart({ alreadyStopped: true });
+    await until(() => h.bot.store.get(jobId)?.state === 'expired', 15_000);
+    expect(contentRequests(h)).toHaveLength(2);
+    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(2);
+  });
+
   it.each([
     { status: 410, why: 'gone' },
     { status: 403, why: 'refused, past its expiry' },
