@@ -180,7 +180,7 @@ function changeChannel(add: boolean): Handler {
       target: channel.id,
     });
     const done = t(interaction.locale, add ? 'admin.channel_added' : 'admin.channel_removed', {
-      channel: `<#${channel.id}>`,
+      channel: channelMention(channel.id),
     });
     const list = channelsText(
       context,
@@ -204,7 +204,7 @@ const moderatorRole: Handler = (interaction, context) => {
     target: role?.id ?? null,
   });
   return role
-    ? t(interaction.locale, 'admin.moderator_role_set', { role: `<@&${role.id}>` })
+    ? t(interaction.locale, 'admin.moderator_role_set', { role: roleMention(role.id) })
     : t(interaction.locale, 'admin.moderator_role_cleared');
 };
 
@@ -224,7 +224,7 @@ const block: Handler = (interaction, context) => {
     });
   }
   return t(interaction.locale, changed ? 'admin.blocked' : 'admin.already_blocked', {
-    user: `<@${user.id}>`,
+    user: userMention(user.id),
   });
 };
 
@@ -239,7 +239,9 @@ const unblock: Handler = (interaction, context) => {
       target: user.id,
     });
   }
-  return t(interaction.locale, changed ? 'admin.unblocked' : 'admin.not_blocked', { user: `<@${user.id}>` });
+  return t(interaction.locale, changed ? 'admin.unblocked' : 'admin.not_blocked', {
+    user: userMention(user.id),
+  });
 };
 
 const cancel: Handler = async (interaction, context) => {

@@ -7,6 +7,7 @@ import {
   InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
+  userMention,
 } from 'discord.js';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
@@ -153,7 +154,7 @@ export async function handleHistoryButton(
       details: { jobs: jobs.length },
     });
     await interaction.reply({
-      content: t(locale, 'history.exported', { user: `<@${cursor.targetId}>`, count: jobs.length }),
+      content: t(locale, 'history.exported', { user: userMention(cursor.targetId), count: jobs.length }),
       files: [file],
       flags: MessageFlags.Ephemeral,
       allowedMentions: { parse: [] },

@@ -1,20 +1,42 @@
 // Every component and modal custom id is built and parsed here. Ids carry no authority:
 // handlers re-check the clicker's permissions and the job's guild.
+import { type Job, jobTag } from '../jobs/index.ts';
 
 export const jobActions = ['cancel', 'regen', 'remix', 'remix-modal'] as const;
 export type JobAction = (typeof jobActions)[number];
 
 const prefix = 'reelbot';
 
-export function jobCustomId(action: JobAction, jobId: number): string {
+type JobIdentity = Pick<Job, 'id' | 'mediaKey' | 'madeBeforeMediaKeys'>;
+
+/** `reelbot:<action>:<job number>:<job tag>`: the tag tells this job from another database's job N. */
+export function jobCustomId(action: JobAction, job: Pick<Job, 'id' | 'mediaKey'>): string {
+  return `${prefix}:${action}:${job.id}:${jobTag(job)}`;
+}
+
+/** The id a version without media keys drew (`reelbot:<action>:<job number>`): still on older cards. */
+export function numberedJobCustomId(action: JobAction, jobId: number): string {
   return `${prefix}:${action}:${jobId}`;
 }
 
-export function parseJobCustomId(customId: string): { action: JobAction; jobId: number } | null {
-  const [head, action, id] = customId.split(':');
+export interface ParsedJobCustomId {
+  action: JobAction;
+  jobId: number;
+  /** Null on a card drawn before media keys. */
+  tag: string | null;
+}
+
+export function parseJobCustomId(customId: string): ParsedJobCustomId | null {
+  const [head, action, id, tag, ...rest] = customId.split(':');
   if (head !== prefix || !jobActions.includes(action as JobAction) || !id || !/^\d{1,15}$/.test(id))
     return null;
-  return { action: action as JobAction, jobId: Number(id) };
+  if (rest.length > 0 || (tag !== undefined && !/^[0-9a-f]{8}$/.test(tag))) return null;
+  return { action: action as JobAction, jobId: Number(id), tag: tag ?? null };
+}
+
+/** The id names this very job: its tag, or (on an older card) a job made before tags existed. */
+export function customIdNamesJob(parsed: ParsedJobCustomId, job: JobIdentity): boolean {
+  return parsed.tag === null ? job.madeBeforeMediaKeys : parsed.tag === jobTag(job);
 }
 
 export const remixPromptField = 'prompt';

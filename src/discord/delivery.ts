@@ -2,7 +2,7 @@
 // to a thumbnail and a link. Exactly once: the row is marked before and after the upload, and a
 // restart in between re-reads the message (and any fallback post) before uploading again.
 import { readFile } from 'node:fs/promises';
-import { type APIMessage, DiscordAPIError, type RawFile } from 'discord.js';
+import { type APIMessage, DiscordAPIError, type RawFile, RESTJSONErrorCodes } from 'discord.js';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import {
@@ -58,7 +58,10 @@ type UploadOutcome =
 
 /** Discord's "Request entity too large": the HTTP status, or the JSON error code. */
 function isEntityTooLarge(error: unknown): boolean {
-  return error instanceof DiscordAPIError && (error.status === 413 || Number(error.code) === 40005);
+  return (
+    error instanceof DiscordAPIError &&
+    (error.status === 413 || Number(error.code) === RESTJSONErrorCodes.RequestEntityTooLarge)
+  );
 }
 
 /** A 4xx that says the request itself is wrong; anything else (5xx, network, timeout) may pass later. */

@@ -21,7 +21,8 @@ import { loadReferenceImage } from '../jobs/referenceImages.ts';
 import type { ModelSpec, ReferenceImage } from '../provider/index.ts';
 import { type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
-import { jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
+import { customIdNamesJob, jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
+import { madeSinceJobStarted } from './messenger.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText, quotaText } from './replies.ts';
@@ -38,7 +39,13 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
   }
   const parsed = parseJobCustomId(interaction.customId);
   const job = parsed ? context.store.get(parsed.jobId) : undefined;
-  if (!job || job.guildId !== interaction.guildId) {
+  // The number alone could name another database's job (a card from before a reset, or from a
+  // database a backup replaced): the id's tag must be this job's, and a card older than the job
+  // (drawn by a version without tags) is never its card.
+  const card = interaction.message;
+  const namesJob =
+    parsed && job && customIdNamesJob(parsed, job) && (!card || madeSinceJobStarted(card.id, job));
+  if (!job || !namesJob || job.guildId !== interaction.guildId) {
     await interaction.reply(ephemeralText(t(interaction.locale, 'error.job_not_found')));
     return null;
   }
@@ -201,7 +208,7 @@ async function askRemixPrompt(interaction: ButtonInteraction, context: BotContex
     .setMaxLength(maxPromptLength)
     .setRequired(true);
   const modal = new ModalBuilder()
-    .setCustomId(jobCustomId('remix-modal', job.id))
+    .setCustomId(jobCustomId('remix-modal', job))
     .setTitle(t(interaction.locale, 'modal.remix_title'))
     .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
   await interaction.showModal(modal);

@@ -1,11 +1,21 @@
 // Puts a job's message in front of its member, whatever happened to the interaction token:
 // the interaction webhook while the token lives, then the bot's channel routes, then a new
 // message in the channel, then a DM.
-import { type APIMessage, type APIUser, DiscordAPIError, type RawFile, type REST, Routes } from 'discord.js';
+import {
+  type APIMessage,
+  type APIUser,
+  DiscordAPIError,
+  type RawFile,
+  type REST,
+  RESTJSONErrorCodes,
+  Routes,
+  SnowflakeUtil,
+  userMention,
+} from 'discord.js';
 import type { Logger } from 'pino';
 import { t } from '../i18n/index.ts';
-import type { Job, JobStore } from '../jobs/index.ts';
-import { jobCustomId } from './customIds.ts';
+import { type Job, type JobStore, jobTag } from '../jobs/index.ts';
+import { jobCustomId, numberedJobCustomId } from './customIds.ts';
 
 /** Discord kills interaction tokens after 15 minutes; stop using them a minute early. */
 export const tokenLifetimeMs = 14 * 60_000;
@@ -47,24 +57,34 @@ export interface JobMessenger {
   findFallback(job: Job): Promise<APIMessage | null>;
 }
 
-export function videoFileName(job: Pick<Job, 'id'>): string {
-  return `reelbot-${job.id}.mp4`;
+type JobIdentity = Pick<Job, 'id' | 'mediaKey' | 'madeBeforeMediaKeys'>;
+
+/** The uploaded video's name: the job's number and tag, so another database's job N never matches. */
+export function videoFileName(job: Pick<Job, 'id' | 'mediaKey'>): string {
+  return `reelbot-${job.id}-${jobTag(job)}.mp4`;
+}
+
+/** The names this job's video may have on Discord (a job made before tags was uploaded by number). */
+function videoFileNames(job: JobIdentity): string[] {
+  return job.madeBeforeMediaKeys ? [videoFileName(job), `reelbot-${job.id}.mp4`] : [videoFileName(job)];
 }
 
 /** The message carries the job's uploaded video. */
-export function carriesVideo(message: APIMessage, job: Pick<Job, 'id'>): boolean {
-  return message.attachments.some((attachment) => attachment.filename === videoFileName(job));
+export function carriesVideo(message: APIMessage, job: JobIdentity): boolean {
+  const names = videoFileNames(job);
+  return message.attachments.some((attachment) => names.includes(attachment.filename));
 }
 
 /** A final render of the job: only those carry the Regenerate button, or the uploaded video. */
-export function showsJobResult(message: APIMessage, job: Pick<Job, 'id'>): boolean {
-  const marker = jobCustomId('regen', job.id);
+export function showsJobResult(message: APIMessage, job: JobIdentity): boolean {
+  const markers = [jobCustomId('regen', job)];
+  if (job.madeBeforeMediaKeys) markers.push(numberedJobCustomId('regen', job.id));
   return (
     carriesVideo(message, job) ||
     (message.components ?? []).some(
       (row) =>
         'components' in row &&
-        row.components.some((component) => 'custom_id' in component && component.custom_id === marker),
+        row.components.some((component) => 'custom_id' in component && markers.includes(component.custom_id)),
     )
   );
 }
@@ -75,6 +95,18 @@ function fileSize(file: RawFile): number {
     : ArrayBuffer.isView(file.data)
       ? file.data.byteLength
       : 0;
+}
+
+/**
+ * Discord made the message after the interaction that started the job. A message of another
+ * database's job with the same number (before a reset, or a restored backup) is older than this
+ * job, so its file name, buttons or footer are never taken for this job's.
+ */
+export function madeSinceJobStarted(
+  messageId: string,
+  job: Pick<Job, 'interactionCreatedAt' | 'createdAt'>,
+): boolean {
+  return SnowflakeUtil.timestampFrom(messageId) >= (job.interactionCreatedAt ?? job.createdAt);
 }
 
 /** A card rendered for this job (its footer names the job), whatever state it shows. */
@@ -89,7 +121,15 @@ function isJobCard(message: APIMessage, job: Pick<Job, 'id' | 'locale'>): boolea
 const fallbackSearchLimit = 50;
 
 /** The token is dead, or the message or our access to it is gone: try the next route. */
-const unusable = new Set([50027, 10015, 10008, 10003, 50001, 50013, 50007]);
+const unusable = new Set<number>([
+  RESTJSONErrorCodes.InvalidWebhookToken,
+  RESTJSONErrorCodes.UnknownWebhook,
+  RESTJSONErrorCodes.UnknownMessage,
+  RESTJSONErrorCodes.UnknownChannel,
+  RESTJSONErrorCodes.MissingAccess,
+  RESTJSONErrorCodes.MissingPermissions,
+  RESTJSONErrorCodes.CannotSendMessagesToThisUser,
+]);
 
 function isUnusable(error: unknown): boolean {
   return (
@@ -173,7 +213,7 @@ export function createMessenger(deps: {
     body: JobMessageBody,
     files?: RawFile[],
   ): Promise<APIMessage | null> {
-    const mention = `<@${job.userId}>`;
+    const mention = userMention(job.userId);
     const withMention = {
       ...body,
       content: body.content ? `${mention} ${body.content}` : mention,
@@ -315,6 +355,7 @@ export function createMessenger(deps: {
         (message) =>
           message.author.id === self &&
           message.id !== job.replyMessageId &&
+          madeSinceJobStarted(message.id, job) &&
           (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
       );
       if (found && found.channel_id === job.channelId) {

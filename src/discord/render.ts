@@ -6,6 +6,9 @@ import {
   ButtonStyle,
   ComponentType,
   MessageFlags,
+  TimestampStyles,
+  time,
+  userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { isFinal, type Job, type JobState } from '../jobs/index.ts';
@@ -126,7 +129,7 @@ function timeField(job: Job, locale: string): { name: string; value: string; inl
   if (!isFinal(job.state)) {
     return {
       name: t(locale, 'render.started'),
-      value: `<t:${Math.floor(job.createdAt / 1000)}:R>`,
+      value: time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime),
       inline: true,
     };
   }
@@ -188,7 +191,7 @@ function deliveryText(job: Job, locale: string, context: RenderContext): string 
   }
   if (delivery?.kind !== 'link') return null;
   const expiry = delivery.linkExpiresAt
-    ? ` ${t(locale, 'render.link_expires', { when: `<t:${Math.floor(delivery.linkExpiresAt / 1000)}:R>` })}`
+    ? ` ${t(locale, 'render.link_expires', { when: time(Math.floor(delivery.linkExpiresAt / 1000), TimestampStyles.RelativeTime) })}`
     : '';
   const reason = linkReasonText(job, locale, delivery.reason, delivery.sizeLimit);
   return `${reason}\n[${t(locale, 'render.link_label')}](${delivery.url})${expiry}`;
@@ -205,7 +208,7 @@ function buttons(
     style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
   ): APIButtonComponent => ({
     type: ComponentType.Button,
-    custom_id: jobCustomId(action, job.id),
+    custom_id: jobCustomId(action, job),
     label: t(locale, key),
     style,
   });
@@ -254,7 +257,7 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
         inline: true,
       },
       timeField(job, locale),
-      { name: t(locale, 'render.requester'), value: `<@${job.userId}>`, inline: true },
+      { name: t(locale, 'render.requester'), value: userMention(job.userId), inline: true },
     ],
     footer: {
       text: [t(locale, 'render.footer', { id: job.id }), simulatedLabel(locale, context)]
@@ -298,7 +301,7 @@ export function renderNotice(
         ? 'notice.expired'
         : 'notice.failed';
   return {
-    content: withSimulatedLabel(t(locale, key, { user: `<@${job.userId}>` }), locale, context),
+    content: withSimulatedLabel(t(locale, key, { user: userMention(job.userId) }), locale, context),
     allowed_mentions: { parse: [], users: [job.userId] },
   };
 }

@@ -5,6 +5,10 @@ import {
   type APIEmbed,
   ButtonStyle,
   ComponentType,
+  messageLink,
+  TimestampStyles,
+  time,
+  userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
 import type { Job, JobState } from '../jobs/index.ts';
@@ -53,16 +57,15 @@ const stateIcons: Record<JobState, string> = {
   expired: '⌛',
 };
 
-export function messageLink(job: Job): string | null {
-  return job.replyMessageId
-    ? `https://discord.com/channels/${job.guildId}/${job.channelId}/${job.replyMessageId}`
-    : null;
+/** The job's message in Discord, when it has one. */
+function jobMessageLink(job: Job): string | null {
+  return job.replyMessageId ? messageLink(job.channelId, job.replyMessageId, job.guildId) : null;
 }
 
 function entry(job: Job, locale: string, view: HistoryView): string {
-  const when = `<t:${Math.floor(job.createdAt / 1000)}:R>`;
+  const when = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
   const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`;
-  const jump = messageLink(job);
+  const jump = jobMessageLink(job);
   const video = view.videoLink(job);
   const links = [
     `${job.model} · ${job.size} · ${t(locale, 'render.duration_value', { seconds: job.seconds })}`,
@@ -76,7 +79,7 @@ export function renderHistory(page: HistoryPage, locale: string, view: HistoryVi
   const embed: APIEmbed = {
     title: t(locale, 'history.title'),
     description:
-      `<@${view.targetId}>\n\n` +
+      `${userMention(view.targetId)}\n\n` +
       (page.jobs.length === 0
         ? t(locale, 'history.empty')
         : page.jobs.map((job) => entry(job, locale, view)).join('\n\n')),
@@ -147,7 +150,7 @@ export const csvColumns: readonly CsvColumn[] = [
   localised('csv.failure', (job, locale) => (job.errorKind ? failureKindName(locale, job.errorKind) : null)),
   localised('csv.error_message', (job) => job.errorMessage),
   localised('csv.provider_video_id', (job) => job.remoteId),
-  localised('csv.message_link', (job) => messageLink(job)),
+  localised('csv.message_link', jobMessageLink),
   fixed('state_code', (job) => job.state),
   fixed('failure_code', (job) => job.errorKind),
 ];

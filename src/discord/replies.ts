@@ -1,4 +1,6 @@
 // Localised refusals: one place turns a problem into the sentence a member reads.
+
+import { TimestampStyles, time } from 'discord.js';
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { listText, t } from '../i18n/index.ts';
 import type { FailureKind, QuotaRefusal, ReferenceProblem, VideoProblem } from '../jobs/index.ts';
@@ -78,7 +80,7 @@ export function quotaText(locale: string, refusal: QuotaRefusal): string {
 
 /** Discord renders <t:…:R> in the reader's own time zone and language ("in 3 hours"). */
 export function relativeTime(ms: number): string {
-  return `<t:${Math.ceil(ms / 1000)}:R>`;
+  return time(Math.ceil(ms / 1000), TimestampStyles.RelativeTime);
 }
 
 /** What a member reads when the provider refused their job; `model` is the job's. */

@@ -14,6 +14,14 @@ export function newMediaKey(): string {
   return randomBytes(16).toString('hex');
 }
 
+/**
+ * The short part of the key that Discord sees: in the job's button ids and uploaded file name,
+ * so a card or an upload of another database's job with the same number is never this job's.
+ */
+export function jobTag(job: Pick<MediaOwner, 'mediaKey'>): string {
+  return job.mediaKey.slice(0, 8);
+}
+
 export function keptVideoPath(mediaDir: string, job: MediaOwner): string {
   return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}.mp4`);
 }

@@ -94,11 +94,13 @@ export const migrations: readonly string[] = [
   // 5: where a final edit posted (or was about to post) a new channel message or DM, so a
   // restart can find that post instead of posting again
   'ALTER TABLE jobs ADD COLUMN fallback_channel_id TEXT;',
-  // 6: a random key per job, part of its kept files' names and of its signed links, so another
-  // database's files and links (or those from before a reset) are never taken for this job's. Files
-  // kept under the old names (by job number alone) are forgotten: nothing proves whose they are.
+  // 6: a random key per job, part of its kept files' names, of its signed links and of its buttons'
+  // ids, so another database's files, links and cards (or those from before a reset) are never taken
+  // for this job's. Files kept under the old names (by job number alone) are forgotten: nothing
+  // proves whose they are. Rows made before keys keep accepting the cards the older version drew.
   `ALTER TABLE jobs ADD COLUMN media_key TEXT;
-   UPDATE jobs SET media_key = lower(hex(randomblob(16))), media_path = NULL;`,
+   ALTER TABLE jobs ADD COLUMN made_before_media_keys INTEGER NOT NULL DEFAULT 0;
+   UPDATE jobs SET media_key = lower(hex(randomblob(16))), media_path = NULL, made_before_media_keys = 1;`,
   // 7: the reference image's size as decoded (WIDTHxHEIGHT), so the card can say it was fitted
   'ALTER TABLE jobs ADD COLUMN reference_size TEXT;',
 ];

@@ -59,6 +59,8 @@ export interface Job {
   fallbackChannelId: string | null;
   /** Random, made with the row: names the job's kept files and is signed into its links. */
   mediaKey: string;
+  /** Made by a version without media keys: its cards carry buttons and file names by number alone. */
+  madeBeforeMediaKeys: boolean;
 }
 
 export interface NewJob {
@@ -185,8 +187,9 @@ const columns: Record<keyof Job, string> = {
   deliveryAttempts: 'delivery_attempts',
   fallbackChannelId: 'fallback_channel_id',
   mediaKey: 'media_key',
+  madeBeforeMediaKeys: 'made_before_media_keys',
 };
-const booleanColumns = new Set<keyof Job>(['ephemeral', 'reportsProgress', 'charged']);
+const booleanColumns = new Set<keyof Job>(['ephemeral', 'reportsProgress', 'charged', 'madeBeforeMediaKeys']);
 const selectList = Object.entries(columns)
   .map(([key, column]) => `${column} AS "${key}"`)
   .join(', ');
@@ -515,13 +518,6 @@ export function openJobStore(options: JobStoreOptions) {
       return (
         prepare(`SELECT ${selectList} FROM jobs WHERE state IN (${list}) ORDER BY id`).all(...states) as Row[]
       ).map(toJob);
-    },
-
-    findByRemoteId(remoteId: string): Job | undefined {
-      const row = prepare(`SELECT ${selectList} FROM jobs WHERE remote_id = ?`).get(remoteId) as
-        | Row
-        | undefined;
-      return row ? toJob(row) : undefined;
     },
 
     /**

@@ -47,6 +47,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     deliveryAttempts: 0,
     fallbackChannelId: null,
     mediaKey: '0123456789abcdef0123456789abcdef',
+    madeBeforeMediaKeys: false,
     ...overrides,
   };
 }

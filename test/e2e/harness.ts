@@ -1,11 +1,14 @@
 // Starts the real bot (src/bot.ts, as src/main.ts does) against the fake Discord and the fake video API.
+
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
 import { expect } from 'vitest';
 import { type Bot, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
+import { type JobAction, jobCustomId } from '../../src/discord/customIds.ts';
 import { createLogger } from '../../src/log.ts';
 import {
   type FakeDiscord,
@@ -163,8 +166,34 @@ export const uploadModelEnv = {
   VIDEO_DEFAULT_MODEL: 'kling-2',
 };
 
+/** The custom id the bot draws for `action` on the card of job `job` (its number and tag). */
+export function jobButtonId(h: Harness, action: JobAction, job: { id: number } | number | undefined): string {
+  const id = typeof job === 'number' ? job : job?.id;
+  const row = id === undefined ? undefined : h.bot.store.get(id);
+  if (!row) throw new Error(`no job ${id} to draw a button for`);
+  return jobCustomId(action, row);
+}
+
+/**
+ * The id of the message that shows job `job` in the fake Discord, as a member would click it: the
+ * row's reply message, or the interaction's original response when the row never learnt its id.
+ */
+export function cardMessageId(
+  h: Harness,
+  job: { replyMessageId: string | null; interactionToken: string | null },
+): string {
+  const original = job.interactionToken ? h.discord.originalMessage(job.interactionToken) : undefined;
+  const id = job.replyMessageId ?? original?.id;
+  if (!id) throw new Error('the job has no message to click');
+  return id;
+}
+
 /** The `/video` option carrying a prompt. */
-export const prompt = (value: string) => ({ name: 'prompt', type: 3, value });
+export const prompt = (value: string) => ({
+  name: 'prompt',
+  type: ApplicationCommandOptionType.String,
+  value,
+});
 
 /** The edit of the interaction's reply that uploads the video. */
 export const isUpload = (token: string) => (call: RecordedCall) =>
@@ -174,14 +203,15 @@ export const isUpload = (token: string) => (call: RecordedCall) =>
 export async function ephemeralReply(h: Harness, token: string): Promise<string> {
   const call = await h.discord.waitForCall(
     (c) =>
-      (c.path.endsWith(`${token}/callback`) && body(c).type === 4) ||
+      (c.path.endsWith(`${token}/callback`) &&
+        body(c).type === InteractionResponseType.ChannelMessageWithSource) ||
       (c.method === 'POST' && c.path.endsWith(`/webhooks/${h.discord.applicationId}/${token}`)),
   );
   const data = (call.path.endsWith('/callback') ? body(call).data : body(call)) as {
     content: string;
     flags: number;
   };
-  expect(data.flags & 64).toBe(64);
+  expect(data.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
   return data.content;
 }
 

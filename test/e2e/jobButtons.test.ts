@@ -1,12 +1,16 @@
+import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { JobAction } from '../../src/discord/customIds.ts';
 import {
   body,
+  cardMessageId,
   channelId,
   embedText,
   ephemeralReply,
   guildId,
   type Harness,
   isUpload,
+  jobButtonId,
   member,
   moderatorPermissions,
   otherChannelId,
@@ -35,8 +39,8 @@ function click(h: Harness, action: string, jobId: number, input: Record<string, 
     guildId,
     channelId,
     user: member,
-    customId: `reelbot:${action}:${jobId}`,
-    messageId: h.bot.store.get(jobId)?.replyMessageId ?? '1',
+    customId: jobButtonId(h, action as JobAction, jobId),
+    messageId: cardMessageId(h, h.bot.store.get(jobId) ?? { replyMessageId: null, interactionToken: null }),
     ...input,
   });
 }
@@ -54,7 +58,7 @@ async function expectEveryPathRefused(h: Harness, jobId: number, refusal: string
     guildId,
     channelId,
     user: member,
-    customId: `reelbot:remix-modal:${jobId}`,
+    customId: jobButtonId(h, 'remix-modal', jobId),
     fields: { prompt: 'the same boat at night' },
   });
   expect(await ephemeralReply(h, submit.token)).toBe(refusal);
@@ -126,7 +130,7 @@ describe('Remix', () => {
       guildId,
       channelId,
       user: member,
-      customId: `reelbot:remix-modal:${job.id}`,
+      customId: jobButtonId(harness, 'remix-modal', job.id),
       fields: { prompt: '\u3164\u200b \u2800' },
     });
     expect(await ephemeralReply(harness, submit.token)).toBe(
@@ -193,7 +197,13 @@ describe('Cancel', () => {
       user: { id: '333333333333333335', username: 'mod' },
       memberPermissions: moderatorPermissions,
       name: 'video-admin',
-      options: [{ name: 'cancel', type: 1, options: [{ name: 'job', type: 4, value: job.id }] }],
+      options: [
+        {
+          name: 'cancel',
+          type: ApplicationCommandOptionType.Subcommand,
+          options: [{ name: 'job', type: ApplicationCommandOptionType.Integer, value: job.id }],
+        },
+      ],
     });
     await until(() => h.bot.store.get(job.id)?.state === 'canceled');
     // The provider's answer arrives after the cancel: the bot withdraws the job there.
@@ -326,7 +336,7 @@ describe('custom ids carry no authority', () => {
         channelId,
         user: member,
         memberPermissions: moderatorPermissions,
-        customId: `reelbot:${action}:${foreign.id}`,
+        customId: jobButtonId(harness, action as JobAction, foreign.id),
         messageId: foreign.replyMessageId ?? '1',
       });
       const text = await ephemeralReply(harness, attempt.token);
@@ -337,7 +347,7 @@ describe('custom ids carry no authority', () => {
       channelId,
       user: member,
       memberPermissions: moderatorPermissions,
-      customId: `reelbot:remix-modal:${foreign.id}`,
+      customId: jobButtonId(harness, 'remix-modal', foreign.id),
       fields: { prompt: 'steal it' },
     });
     expect(await ephemeralReply(harness, modal.token)).toBe('That video job no longer exists.');
@@ -351,8 +361,10 @@ describe('custom ids carry no authority', () => {
 
 describe('/video autocomplete', () => {
   async function durations(h: Harness, model: string | null, typed = ''): Promise<unknown> {
-    const options: unknown[] = [{ name: 'duration', type: 4, value: typed, focused: true }];
-    if (model) options.unshift({ name: 'model', type: 3, value: model });
+    const options: unknown[] = [
+      { name: 'duration', type: ApplicationCommandOptionType.Integer, value: typed, focused: true },
+    ];
+    if (model) options.unshift({ name: 'model', type: ApplicationCommandOptionType.String, value: model });
     const { token } = h.discord.sendAutocomplete({
       guildId,
       channelId,
@@ -384,7 +396,7 @@ describe('/video autocomplete', () => {
       user: member,
       locale: 'zh-CN',
       name: 'video',
-      options: [{ name: 'duration', type: 4, value: '', focused: true }],
+      options: [{ name: 'duration', type: ApplicationCommandOptionType.Integer, value: '', focused: true }],
     });
     const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
     expect((body(call).data as { choices: { name: string }[] }).choices.map((c) => c.name)).toEqual([
@@ -446,7 +458,7 @@ describe('a result that reached the member by DM', () => {
     for (const action of ['regen', 'remix']) {
       const click = h.discord.sendDmButton({
         user: member,
-        customId: `reelbot:${action}:${job.id}`,
+        customId: jobButtonId(h, action as JobAction, job.id),
         messageId: dmMessage?.id ?? '',
       });
       expect(await ephemeralReply(h, click.token)).toBe(

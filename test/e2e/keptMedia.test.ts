@@ -5,12 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jobCustomId, numberedJobCustomId } from '../../src/discord/customIds.ts';
 import {
+  cardMessageId,
   channelId,
   embedText,
+  ephemeralReply,
   guildId,
   type Harness,
   isUpload,
+  jobButtonId,
   member,
   prompt,
   sampleVideo,
@@ -61,8 +65,8 @@ async function regenerate(h: Harness, jobId: number): Promise<Buffer | undefined
     guildId,
     channelId,
     user: member,
-    customId: `reelbot:regen:${jobId}`,
-    messageId: h.bot.store.get(jobId)?.replyMessageId ?? '1',
+    customId: jobButtonId(h, 'regen', jobId),
+    messageId: cardMessageId(h, h.bot.store.get(jobId) ?? { replyMessageId: null, interactionToken: null }),
   });
   await h.discord.waitForCall(isUpload(click.token), 15_000);
   expect(creates()).toHaveLength(before + 1);
@@ -165,5 +169,54 @@ describe('kept files belong to their job', () => {
     expect(viaOld.status, 'a link made before the reset opened the new job #1').toBe(404);
     const viaNew = await fetch(`${base}${newLink}`);
     expect(Buffer.from(await viaNew.arrayBuffer()).equals(videoFor('the second database'))).toBe(true);
+  });
+});
+
+describe("a card belongs to its job, not to the job's number", () => {
+  it("refuses Regenerate and Cancel on a card of the old database's job #1 after a reset, with no provider call", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-old-card-'));
+    const first = await start({ dir });
+    first.command({ options: [prompt('the old job')] });
+    const old = await until(() => first.bot.store.byState(['delivered'])[0], 15_000);
+    const oldCard = { id: cardMessageId(first, old), regen: jobCustomId('regen', old) };
+    await first.close();
+    await deleteDatabase(dir);
+
+    const second = await start({ dir, video: { pollsToComplete: 500 } });
+    second.command({ options: [prompt('the new job')] });
+    const running = await until(() => second.bot.store.byState(['queued', 'in_progress'])[0]);
+    expect(running.id).toBe(1);
+    const creates = () => second.video.requests.filter((r) => r.method === 'POST').length;
+    const before = creates();
+    for (const customId of [oldCard.regen, jobCustomId('cancel', old), numberedJobCustomId('cancel', 1)]) {
+      const click = second.discord.sendButton({
+        guildId,
+        channelId,
+        user: member,
+        customId,
+        messageId: oldCard.id,
+      });
+      expect(await ephemeralReply(second, click.token)).toBe('That video job no longer exists.');
+    }
+    expect(creates()).toBe(before);
+    expect(second.bot.store.get(1)?.state).toMatch(/queued|in_progress/);
+  });
+
+  it('still answers the numbered buttons of a card drawn before tags, for a job made before them', async () => {
+    const h = await start({ video: { pollsToComplete: 500 } });
+    h.command({ options: [prompt('made by the older version')] });
+    const job = await until(() => {
+      const row = h.bot.store.byState(['queued', 'in_progress'])[0];
+      return row?.replyMessageId ? row : undefined;
+    });
+    h.bot.store.db.prepare('UPDATE jobs SET made_before_media_keys = 1 WHERE id = ?').run(job.id);
+    h.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: numberedJobCustomId('cancel', job.id),
+      messageId: cardMessageId(h, job),
+    });
+    await until(() => h.bot.store.get(job.id)?.state === 'canceled');
   });
 });

@@ -1,3 +1,4 @@
+import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../fakes/discord.ts';
 import {
@@ -78,7 +79,8 @@ function history(
 ) {
   const options: unknown[] = [];
   if (input.target) options.push({ name: 'user', type: 6, value: input.target });
-  if (input.status) options.push({ name: 'status', type: 3, value: input.status });
+  if (input.status)
+    options.push({ name: 'status', type: ApplicationCommandOptionType.String, value: input.status });
   const resolved = input.target
     ? {
         users: { [input.target]: { id: input.target, username: 'target', discriminator: '0', avatar: null } },
@@ -119,7 +121,7 @@ function admin(
     memberPermissions: input.permissions ?? moderatorPermissions,
     locale: input.locale,
     name: 'video-admin',
-    options: [{ name: subcommand, type: 1, options }],
+    options: [{ name: subcommand, type: ApplicationCommandOptionType.Subcommand, options }],
     resolved: input.resolved,
   });
 }
@@ -133,7 +135,7 @@ describe('/video-history', () => {
     seedJobs(harness, 3);
     const { token } = history(harness, {});
     const { data } = await reply(harness, token);
-    expect(data.flags).toBe(64);
+    expect(data.flags).toBe(MessageFlags.Ephemeral);
     expect(jobIds(data)).toEqual([3, 2, 1]);
     expect(data.embeds?.[0]?.description).toContain(
       `(https://discord.com/channels/${guildId}/${channelId}/900000000000000002)`,
@@ -182,7 +184,7 @@ describe('/video-history', () => {
     const refused = await reply(harness, stranger.token);
     expect(refused.data).toMatchObject({
       content: 'Only the member who opened this list can page through it.',
-      flags: 64,
+      flags: MessageFlags.Ephemeral,
     });
   });
 
@@ -278,7 +280,7 @@ describe('/video-history', () => {
     });
     const { call, data } = await reply(harness, click.token);
     expect(data.content).toBe(`Full history of <@${member.id}>: 7 jobs.`);
-    expect(data.flags).toBe(64);
+    expect(data.flags).toBe(MessageFlags.Ephemeral);
     const bytes = call.files[0]?.bytes ?? Buffer.alloc(0);
     // A UTF-8 byte-order mark first, so that Excel reads the file as UTF-8.
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
@@ -317,14 +319,19 @@ describe('/video-admin', () => {
     expect(shown.data.content).toContain('Videos in progress per member: 2 (default)');
     const set = await reply(
       harness,
-      admin(harness, 'quota', [{ name: 'in_flight', type: 4, value: 1 }]).token,
+      admin(harness, 'quota', [{ name: 'in_flight', type: ApplicationCommandOptionType.Integer, value: 1 }])
+        .token,
     );
     expect(set.data.content).toContain('Quotas updated.');
     expect(set.data.content).toContain('Videos in progress per member: 1\n');
 
-    harness.command({ options: [{ name: 'prompt', type: 3, value: 'one' }] });
+    harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'one' }],
+    });
     await until(() => harness?.bot.store.byState(['queued', 'in_progress']).length === 1);
-    const second = harness.command({ options: [{ name: 'prompt', type: 3, value: 'two' }] });
+    const second = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'two' }],
+    });
     expect((await reply(harness, second.token)).data.content).toBe(
       'You already have 1 videos in progress. Wait for one to finish, then try again.',
     );
@@ -343,7 +350,9 @@ describe('/video-admin', () => {
         resolved: { channels: { [otherChannelId]: channel } },
       }).token,
     );
-    const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'here' }] });
+    const refused = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'here' }],
+    });
     expect((await reply(harness, refused.token)).data.content).toBe(
       `Videos cannot be made in this channel. Try one of: <#${otherChannelId}>.`,
     );
@@ -370,7 +379,9 @@ describe('/video-admin', () => {
     it('lists as many allowed channels as fit when /video is refused in another, then "and N more"', async () => {
       harness = await startHarness();
       harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
-      const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'here' }] });
+      const refused = harness.command({
+        options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'here' }],
+      });
       const { call, data } = await reply(harness, refused.token);
       expect(data.content).toMatch(/^Videos cannot be made in this channel\. Try one of: <#/);
       expectCutOnMentions(call, data.content ?? '', 150);
@@ -432,13 +443,15 @@ describe('/video-admin', () => {
         'block',
         [
           { name: 'user', type: 6, value: member.id },
-          { name: 'reason', type: 3, value: 'spam' },
+          { name: 'reason', type: ApplicationCommandOptionType.String, value: 'spam' },
         ],
         { resolved },
       ).token,
     );
     expect(blocked.data.content).toBe(`<@${member.id}> can no longer make videos here.`);
-    const refused = harness.command({ options: [{ name: 'prompt', type: 3, value: 'let me' }] });
+    const refused = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'let me' }],
+    });
     expect((await reply(harness, refused.token)).data.content).toBe(
       'You are not allowed to make videos in this server. Ask a moderator if you think this is a mistake.',
     );
@@ -446,7 +459,9 @@ describe('/video-admin', () => {
       harness,
       admin(harness, 'unblock', [{ name: 'user', type: 6, value: member.id }], { resolved }).token,
     );
-    const allowed = harness.command({ options: [{ name: 'prompt', type: 3, value: 'let me' }] });
+    const allowed = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'let me' }],
+    });
     expect(
       body(await harness.discord.waitForCall((c) => c.path.endsWith(`${allowed.token}/callback`))).type,
     ).toBe(5);
@@ -459,39 +474,52 @@ describe('/video-admin', () => {
 
   it("cancels any job of its own guild by id, never another guild's", async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
-    harness.command({ options: [{ name: 'prompt', type: 3, value: 'cancel me' }] });
+    harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cancel me' }],
+    });
     const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
     seedJobs(harness, 1, { guildId: otherGuildId, state: 'queued' });
     const foreign = harness.bot.store.byState(['queued']).find((j) => j.guildId === otherGuildId);
     const refused = await reply(
       harness,
-      admin(harness, 'cancel', [{ name: 'job', type: 4, value: foreign?.id }]).token,
+      admin(harness, 'cancel', [
+        { name: 'job', type: ApplicationCommandOptionType.Integer, value: foreign?.id },
+      ]).token,
     );
     expect(refused.data.content).toBe('That video job no longer exists.');
     expect(harness.bot.store.get(foreign?.id ?? 0)?.state).toBe('queued');
     const done = await reply(
       harness,
-      admin(harness, 'cancel', [{ name: 'job', type: 4, value: job.id }]).token,
+      admin(harness, 'cancel', [{ name: 'job', type: ApplicationCommandOptionType.Integer, value: job.id }])
+        .token,
     );
     expect(done.data.content).toBe(`Job #${job.id} canceled.`);
-    expect(done.data.flags).toBe(64);
+    expect(done.data.flags).toBe(MessageFlags.Ephemeral);
     expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
     const missing = await reply(
       harness,
-      admin(harness, 'cancel', [{ name: 'job', type: 4, value: 999_999 }]).token,
+      admin(harness, 'cancel', [{ name: 'job', type: ApplicationCommandOptionType.Integer, value: 999_999 }])
+        .token,
     );
     expect(missing.data.content).toBe('That video job no longer exists.');
   });
 
   it("answers /video-admin cancel in time while the provider's DELETE is slow", async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
-    harness.command({ options: [{ name: 'prompt', type: 3, value: 'cancel me' }] });
+    harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cancel me' }],
+    });
     const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
     harness.video.fail({ method: 'DELETE' }, { kind: 'delay', ms: 4_000 });
-    const { token } = admin(harness, 'cancel', [{ name: 'job', type: 4, value: job.id }]);
+    const { token } = admin(harness, 'cancel', [
+      { name: 'job', type: ApplicationCommandOptionType.Integer, value: job.id },
+    ]);
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
     expect(callback.status).toBe(204);
-    expect(body(callback)).toMatchObject({ type: 5, data: { flags: 64 } });
+    expect(body(callback)).toMatchObject({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     expect((await reply(harness, token)).data.content).toBe(`Job #${job.id} canceled.`);
     expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
   });
@@ -614,7 +642,9 @@ describe('video links in /video-history', () => {
     harness = await startHarness({
       env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'https://reelbot.example.com' },
     });
-    harness.command({ options: [{ name: 'prompt', type: 3, value: 'a link' }] });
+    harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'a link' }],
+    });
     const job = await until(() => harness?.bot.store.byState(['delivered'])[0], 15_000);
     const videoLink = async (h: Harness) => {
       const { data } = await reply(h, history(h, {}).token);

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupDatabase } from '../../src/backup.ts';
 import { t } from '../../src/i18n/index.ts';
@@ -17,6 +18,7 @@ import {
   guildId,
   type Harness,
   isUpload,
+  jobButtonId,
   member,
   moderator,
   moderatorPermissions,
@@ -55,7 +57,9 @@ describe('HTTP endpoint', () => {
     const address = harness.bot.http?.address();
     if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
     const base = `http://127.0.0.1:${address.port}`;
-    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'metrics' }] });
+    const { token } = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'metrics' }],
+    });
     await harness.discord.waitForCall(isUpload(token), 15_000);
     await until(() => harness?.bot.store.byState(['delivered']).length === 1);
 
@@ -87,7 +91,9 @@ describe('HTTP endpoint', () => {
     const address = harness.bot.http?.address();
     if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
     harness.discord.rateLimitNext({ method: 'PATCH', withFiles: true }, 0.2);
-    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'limited' }] });
+    const { token } = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'limited' }],
+    });
     await until(() => harness?.bot.store.byState(['delivered']).length === 1, 15_000);
     expect(harness.discord.calls.filter(isUpload(token)).map((c) => c.status)).toEqual([429, 200]);
     const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text());
@@ -100,7 +106,7 @@ describe('HTTP endpoint', () => {
     });
     const { token } = harness.command({
       attachmentSizeLimit: 10_000,
-      options: [{ name: 'prompt', type: 3, value: 'big' }],
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'big' }],
     });
     const final = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Watch or download'),
@@ -128,11 +134,13 @@ describe('HTTP endpoint', () => {
 describe('simulated provider', () => {
   it("runs the whole flow without an API key, labelled in every message in the member's language", async () => {
     harness = await startHarness({ env: { VIDEO_SIMULATED: 'true', VIDEO_API_KEY: '' } });
-    const english = harness.command({ options: [{ name: 'prompt', type: 3, value: 'try it' }] });
+    const english = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'try it' }],
+    });
     const chinese = harness.command({
       user: otherMember,
       locale: 'zh-CN',
-      options: [{ name: 'prompt', type: 3, value: '试一试' }],
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: '试一试' }],
     });
     const upload = await harness.discord.waitForCall(isUpload(english.token), 30_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
@@ -169,7 +177,9 @@ describe('simulated provider', () => {
 describe('backups', () => {
   it('copies the database online into a file that opens with every job', async () => {
     harness = await startHarness();
-    const { token } = harness.command({ options: [{ name: 'prompt', type: 3, value: 'back me up' }] });
+    const { token } = harness.command({
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'back me up' }],
+    });
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const destination = join(harness.dir, 'backups', 'copy.db');
     await backupDatabase(join(harness.dir, 'reelbot.db'), destination);
@@ -207,7 +217,7 @@ describe('graceful shutdown', () => {
       channelId,
       user: member,
       name: 'video',
-      options: [{ name: 'prompt', type: 3, value: 'survive a restart' }],
+      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'survive a restart' }],
     });
     await discord.waitForCall((c) => c.method === 'PATCH' && c.path.includes(token));
     const exited = new Promise<number | null>((resolve) => first.child.once('exit', resolve));
@@ -310,7 +320,7 @@ describe('the job log', () => {
       channelId,
       user: moderator,
       memberPermissions: moderatorPermissions,
-      customId: `reelbot:cancel:${first.id}`,
+      customId: jobButtonId(h, 'cancel', first.id),
       messageId: first.replyMessageId ?? '',
     });
     await until(() => jobLines(h, first.id).some((line) => line.msg === 'job canceled'));

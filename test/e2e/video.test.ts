@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { InteractionResponseType } from 'discord.js';
+import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { videoFileName } from '../../src/discord/messenger.ts';
+import type { Job } from '../../src/jobs/index.ts';
 import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
@@ -10,12 +12,14 @@ import {
   apiKey,
   body,
   botToken,
+  cardMessageId,
   channelId,
   embedText,
   ephemeralReply,
   guildId,
   type Harness,
   isUpload,
+  jobButtonId,
   member,
   moderatorPermissions,
   otherMember,
@@ -73,13 +77,13 @@ const uploadModelEnv = {
 };
 
 /** The member clicks Regenerate on a finished job's card. */
-const clickRegenerate = (h: Harness, job: { id: number; replyMessageId: string | null }) =>
+const clickRegenerate = (h: Harness, job: Job) =>
   h.discord.sendButton({
     guildId,
     channelId,
     user: member,
-    customId: `reelbot:regen:${job.id}`,
-    messageId: job.replyMessageId ?? '',
+    customId: jobButtonId(h, 'regen', job.id),
+    messageId: cardMessageId(h, job),
   });
 
 /** Two frames, as an animated GIF or WebP. */
@@ -119,7 +123,7 @@ describe('/video end to end', () => {
       resolved: { attachments: { [image.id]: image } },
     });
     const deferred = await discord.waitForCall((call) => call.path.endsWith(`${token}/callback`));
-    expect(body(deferred)).toMatchObject({ type: 5 });
+    expect(body(deferred)).toMatchObject({ type: InteractionResponseType.DeferredChannelMessageWithSource });
     const upload = await discord.waitForCall(isUpload(token), 15_000);
     // Acknowledged before the image was downloaded or the provider called.
     const create = providerCreates(harness)[0];
@@ -152,7 +156,7 @@ describe('/video end to end', () => {
       referenceName: 'lion.png',
       charged: true,
     });
-    expect(discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job?.id}.mp4`);
+    expect(discord.originalMessage(token)?.attachments[0]?.filename).toBe(job && videoFileName(job));
   });
 
   it.each<GatewayVariant>(['official', 'hingnet', 'result_url', 'no_progress'])(
@@ -181,8 +185,12 @@ describe('/video end to end', () => {
     h.video.retireModel('veo-3.1-fast-generate-preview', 'fail_to_fetch_task');
     h.video.retireModel('veo-3.1-generate-preview', 'model_not_found');
     const ask = (model?: string) =>
-      h.command({ options: [prompt('a lion'), ...(model ? [{ name: 'model', type: 3, value: model }] : [])] })
-        .token;
+      h.command({
+        options: [
+          prompt('a lion'),
+          ...(model ? [{ name: 'model', type: ApplicationCommandOptionType.String, value: model }] : []),
+        ],
+      }).token;
     const expected = (model: string) =>
       `The model ${model} is not available at the video provider (it may have been retired). Nothing was charged. A bot admin can offer other models by changing VIDEO_MODELS.`;
     expect(await ephemeralReply(h, ask())).toBe(expected('veo-3.1-fast-generate-preview'));
@@ -301,7 +309,7 @@ describe('/video end to end', () => {
   it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
     harness = await startHarness();
     const { token } = harness.command({
-      options: [prompt('a dog'), { name: 'duration', type: 4, value: 12 }],
+      options: [prompt('a dog'), { name: 'duration', type: ApplicationCommandOptionType.Integer, value: 12 }],
     });
     expect(await ephemeralReply(harness, token)).toBe(
       'veo-3.1-fast-generate-preview cannot make 12-second videos. Choose one of: 4, 6, 8 seconds.',
@@ -313,7 +321,10 @@ describe('/video end to end', () => {
     harness = await startHarness();
     const { token } = harness.command({
       locale: 'zh-CN',
-      options: [prompt('一只狗'), { name: 'size', type: 3, value: '999x1' }],
+      options: [
+        prompt('一只狗'),
+        { name: 'size', type: ApplicationCommandOptionType.String, value: '999x1' },
+      ],
     });
     expect(await ephemeralReply(harness, token)).toBe(
       'veo-3.1-fast-generate-preview 无法生成 999x1 尺寸的视频，可选尺寸：1280x720、720x1280、1920x1080、1080x1920。',
@@ -324,7 +335,10 @@ describe('/video end to end', () => {
     harness = await startHarness();
     const { token } = harness.command({
       locale: 'zh-TW',
-      options: [prompt('一隻狗'), { name: 'duration', type: 4, value: 12 }],
+      options: [
+        prompt('一隻狗'),
+        { name: 'duration', type: ApplicationCommandOptionType.Integer, value: 12 },
+      ],
     });
     expect(await ephemeralReply(harness, token)).toBe(
       'veo-3.1-fast-generate-preview 無法產生 12 秒的影片，可選的長度：4、6、8 秒。',
@@ -340,8 +354,8 @@ describe('/video end to end', () => {
       user: member,
       name: 'video',
       options: [
-        { name: 'model', type: 3, value: 'sora-2' },
-        { name: 'size', type: 3, value: '', focused: true },
+        { name: 'model', type: ApplicationCommandOptionType.String, value: 'sora-2' },
+        { name: 'size', type: ApplicationCommandOptionType.String, value: '', focused: true },
       ],
     });
     const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
@@ -535,7 +549,7 @@ describe('buttons', () => {
     const { token } = harness.command({ options: [prompt('slow')] });
     const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
     const messageId = await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
-    const customId = `reelbot:cancel:${job.id}`;
+    const customId = jobButtonId(harness, 'cancel', job.id);
 
     const stranger = harness.discord.sendButton({
       guildId,
@@ -559,7 +573,7 @@ describe('buttons', () => {
     // The member's own card shows the cancel, with no Cancel button left on it.
     const card = harness.discord.originalMessage(token);
     expect(JSON.stringify(card?.embeds)).toContain('🚫 Canceled');
-    expect(JSON.stringify(card?.components)).not.toContain(`reelbot:cancel:${job.id}`);
+    expect(JSON.stringify(card?.components)).not.toContain(jobButtonId(harness, 'cancel', job.id));
   });
 
   it('lets a moderator cancel anyone', async () => {
@@ -572,7 +586,7 @@ describe('buttons', () => {
       channelId,
       user: otherMember,
       memberPermissions: moderatorPermissions,
-      customId: `reelbot:cancel:${job.id}`,
+      customId: jobButtonId(harness, 'cancel', job.id),
       messageId,
     });
     await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
@@ -581,7 +595,9 @@ describe('buttons', () => {
 
   it('regenerates with the same settings as a new job', async () => {
     harness = await startHarness();
-    const first = harness.command({ options: [prompt('again'), { name: 'duration', type: 4, value: 8 }] });
+    const first = harness.command({
+      options: [prompt('again'), { name: 'duration', type: ApplicationCommandOptionType.Integer, value: 8 }],
+    });
     const job = await delivered(harness);
     // The first video was uploaded into its own reply, once.
     expect(harness.discord.calls.filter(isUpload(first.token))).toHaveLength(1);
@@ -589,7 +605,7 @@ describe('buttons', () => {
       guildId,
       channelId,
       user: member,
-      customId: `reelbot:regen:${job.id}`,
+      customId: jobButtonId(harness, 'regen', job.id),
       messageId: job?.replyMessageId ?? '',
     });
     await harness.discord.waitForCall(isUpload(click.token), 15_000);
@@ -608,16 +624,19 @@ describe('buttons', () => {
       guildId,
       channelId,
       user: member,
-      customId: `reelbot:remix:${job.id}`,
+      customId: jobButtonId(harness, 'remix', job.id),
       messageId: job?.replyMessageId ?? '',
     });
     const modal = await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
-    expect(body(modal)).toMatchObject({ type: 9, data: { custom_id: `reelbot:remix-modal:${job?.id}` } });
+    expect(body(modal)).toMatchObject({
+      type: 9,
+      data: { custom_id: jobButtonId(harness, 'remix-modal', job?.id) },
+    });
     const submit = harness.discord.sendModalSubmit({
       guildId,
       channelId,
       user: member,
-      customId: `reelbot:remix-modal:${job?.id}`,
+      customId: jobButtonId(harness, 'remix-modal', job?.id),
       fields: { prompt: 'the same boat at night' },
     });
     await harness.discord.waitForCall(isUpload(submit.token), 15_000);
@@ -702,7 +721,7 @@ describe('surviving Discord and restarts', () => {
     const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress', 'delivered'])[0]);
     expect(body(told)).toMatchObject({
       content: `Your video (job #${job.id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.`,
-      flags: 64,
+      flags: MessageFlags.Ephemeral,
     });
     const firstEdits = harness.discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(token));
     expect(firstEdits.slice(0, 4).map((c) => c.status)).toEqual([502, 502, 502, 502]);
@@ -712,7 +731,7 @@ describe('surviving Discord and restarts', () => {
     expect(done).toMatchObject({ id: job.id, charged: true });
     await harness.discord.waitForCall(isNotice);
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
-    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job.id}.mp4`);
+    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(videoFileName(job));
     expect(providerCreates(harness)).toHaveLength(1);
 
     // The reference image was kept although the card failed: Regenerate sends it once Discord's link is dead.
@@ -926,7 +945,7 @@ describe('delivering exactly once, whatever Discord does', () => {
     const uploads = harness.discord.calls.filter(isUpload(token));
     // Not repeated at once inside discord.js: each try is a delivery attempt, after its backoff.
     expect(uploads.map((c) => c.status)).toEqual([500, 500, 200]);
-    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(`reelbot-${job.id}.mp4`);
+    expect(harness.discord.originalMessage(token)?.attachments[0]?.filename).toBe(videoFileName(job));
     expect(job.deliveryAttempts).toBe(3);
   });
 
