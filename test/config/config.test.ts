@@ -228,7 +228,8 @@ describe('configuration', () => {
     };
 
     it('runs one process with the tracker by default, and with SHARDS=1', () => {
-      for (const env of [{}, { SHARDS: '1' }, { SHARDS: ' ' }]) {
+      const oneProcess: Record<string, string>[] = [{}, { SHARDS: '1' }, { SHARDS: ' ' }];
+      for (const env of oneProcess) {
         expect(configOf(env)).toMatchObject({ role: { kind: 'single' }, tracker: true });
       }
       expect(configOf({ TRACKER: 'false' }).tracker).toBe(false);
