@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
 import { type BotProcess, logLines, startBotProcess } from './botProcess.ts';
-import { apiKey, botToken, isUpload, member, prompt, sampleVideo, until } from './harness.ts';
+import { apiKey, botToken, envForFakes, isUpload, member, prompt, sampleVideo, until } from './harness.ts';
 
 /** (id >> 22) % 2: this guild is shard 0's, the next one shard 1's (of two). */
 const guildOfShard0 = { id: '100000000000000001', channels: [{ id: '200000000000000001' }] };
@@ -38,16 +38,7 @@ async function fakes(options: { recommendedShards?: number } = {}) {
 
 function botEnv(discord: FakeDiscord, video: FakeVideoApi, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'reelbot-shards-'));
-  return {
-    DISCORD_TOKEN: botToken,
-    DISCORD_API_URL: discord.restUrl,
-    VIDEO_API_BASE_URL: video.url,
-    VIDEO_API_KEY: apiKey,
-    DATABASE_PATH: join(dir, 'reelbot.db'),
-    MEDIA_DIR: join(dir, 'media'),
-    LOG_LEVEL: 'info',
-    ...env,
-  };
+  return { ...envForFakes(discord, video, dir), LOG_LEVEL: 'info', ...env };
 }
 
 function start(env: Record<string, string>): BotProcess & { exited: Promise<number | null> } {
@@ -102,11 +93,27 @@ async function statusBecomes(
   timeoutMs = 10_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await fetch(`http://127.0.0.1:${port}${path}`)).status !== expected) {
+  // A process starting again is not listening yet: that is no answer either.
+  const answer = () =>
+    fetch(`http://127.0.0.1:${port}${path}`).then(
+      (response) => response.status,
+      () => 0,
+    );
+  while ((await answer()) !== expected) {
     if (Date.now() > deadline) throw new Error(`${path} on port ${port} never answered ${expected}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** A member's `/video` in a guild's first channel. */
+const videoIn = (discord: FakeDiscord, guild: typeof guildOfShard0, text: string) =>
+  discord.sendCommand({
+    name: 'video',
+    guildId: guild.id,
+    channelId: guild.channels[0]?.id ?? '',
+    user: member,
+    options: [prompt(text)],
+  });
 
 const callbackOf = (token: string) => (call: RecordedCall) =>
   call.method === 'POST' && call.path.endsWith(`/${token}/callback`);
@@ -169,21 +176,9 @@ describe('SHARDS=2 through npm start', () => {
 
   it("answers a /video in each shard's guild from that shard's process; the one tracker delivers each once", async () => {
     // Shard 1's first: shard 0's tracker has nothing of its own to poll, and must still see it.
-    const onShard1 = discord.sendCommand({
-      name: 'video',
-      guildId: guildOfShard1.id,
-      channelId: guildOfShard1.channels[0]?.id ?? '',
-      user: member,
-      options: [prompt('from the second shard')],
-    });
+    const onShard1 = videoIn(discord, guildOfShard1, 'from the second shard');
     const first = await discord.waitForCall(isUpload(onShard1.token), 20_000);
-    const onShard0 = discord.sendCommand({
-      name: 'video',
-      guildId: guildOfShard0.id,
-      channelId: guildOfShard0.channels[0]?.id ?? '',
-      user: member,
-      options: [prompt('from the first shard')],
-    });
+    const onShard0 = videoIn(discord, guildOfShard0, 'from the first shard');
     const second = await discord.waitForCall(isUpload(onShard0.token), 20_000);
     for (const upload of [first, second]) expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
 
@@ -257,13 +252,7 @@ describe('SHARDS=2 through npm start', () => {
       [1, 2],
     ]);
     // The respawned process is still gateway only: shard 0's tracker delivers its job.
-    const again = discord.sendCommand({
-      name: 'video',
-      guildId: guildOfShard1.id,
-      channelId: guildOfShard1.channels[0]?.id ?? '',
-      user: member,
-      options: [prompt('after a respawn')],
-    });
+    const again = videoIn(discord, guildOfShard1, 'after a respawn');
     await discord.waitForCall(isUpload(again.token), 20_000);
     expect(linesOf(manager, 'job submitted').at(-1)).toMatchObject({ shard: 1 });
     expect(linesOf(manager, 'job delivered').at(-1)).toMatchObject({ shard: 0 });
