@@ -339,6 +339,16 @@ describe('starts that fail', () => {
     expect(discord.sessionsStarted()).toEqual([]);
   }, 30_000);
 
+  it('refuses SHARDS=auto when the recommended count rules out TRACKER_SHARDS, before any shard starts', async () => {
+    const { discord, video } = await fakes({ recommendedShards: 2 });
+    const manager = start(botEnv(discord, video, { SHARDS: 'auto', TRACKER_SHARDS: '0,2' }));
+    expect(await manager.exited).toBe(1);
+    expect(linesOf(manager, 'reelbot could not start').map(errorOf)).toEqual([
+      'SHARDS=auto: Discord recommends 2 shards, and TRACKER_SHARDS names shard 2, but there are 2 shards (0 to 1)',
+    ]);
+    expect(linesOf(manager, 'shard process started')).toEqual([]);
+  }, 30_000);
+
   it("SHARDS=1 is today's one process: no manager, it registers and identifies as the only shard", async () => {
     const { discord, video } = await fakes();
     const single = start(botEnv(discord, video, { SHARDS: '1' }));
