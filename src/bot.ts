@@ -1,7 +1,7 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
 
 import { createHash } from 'node:crypto';
-import { Client, Events, GatewayIntentBits, REST } from 'discord.js';
+import { Client, Events, GatewayIntentBits, REST, Status } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
 import type { BotContext } from './discord/context.ts';
@@ -79,6 +79,15 @@ function instrumentMessenger(messenger: JobMessenger, metrics: Metrics): JobMess
   };
 }
 
+/**
+ * Every gateway shard of this process is connected now. Not `client.isReady()`: that stays true
+ * from the first READY on, through every disconnect and reconnect after it.
+ */
+function gatewayConnected(client: Client): boolean {
+  const shards = [...client.ws.shards.values()];
+  return shards.length > 0 && shards.every((shard) => shard.status === Status.Ready);
+}
+
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
@@ -117,8 +126,12 @@ export async function startBot(options: BotOptions) {
     now,
   });
 
+  const shard = config.role.kind === 'shard' ? config.role : { id: 0, count: 1 };
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // Said outright: left out, discord.js reads SHARDS from the environment, where it is our setting.
+    shards: [shard.id],
+    shardCount: shard.count,
     rest: { api: config.discord.apiUrl },
     // A message that forgets to say whom it may ping pings no one.
     allowedMentions: { parse: [] },
@@ -254,7 +267,8 @@ export async function startBot(options: BotOptions) {
   await ready;
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'connected to Discord');
 
-  if (config.discord.registerOnStart && client.application) {
+  // Under a shard manager, the manager registered them once for every shard.
+  if (config.discord.registerOnStart && config.role.kind !== 'shard' && client.application) {
     const count = await registerCommands({
       rest,
       applicationId: client.application.id,
@@ -279,17 +293,24 @@ export async function startBot(options: BotOptions) {
           mediaSecret,
           mediaDir: config.media.dir,
           now,
-          ready: () => accepting && client.isReady() && store.db.open,
+          ready: () => accepting && gatewayConnected(client) && store.db.open,
         });
   if (http) logger.info({ address: http.address() }, 'HTTP endpoint listening');
 
-  tracker.start();
-  // At start too: a bot restarted more often than hourly would otherwise never prune.
-  const prune = () =>
-    void media.prune().catch((error: unknown) => logger.warn({ err: error }, 'pruning failed'));
-  prune();
-  const pruneTimer = setInterval(prune, 3_600_000);
-  pruneTimer.unref();
+  // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
+  let pruneTimer: NodeJS.Timeout | undefined;
+  if (config.tracker) {
+    tracker.start();
+    // At start too: a bot restarted more often than hourly would otherwise never prune.
+    const prune = () =>
+      void media.prune().catch((error: unknown) => logger.warn({ err: error }, 'pruning failed'));
+    prune();
+    pruneTimer = setInterval(prune, 3_600_000);
+    pruneTimer.unref();
+    logger.info('tracker running: polling, delivering and pruning from this process');
+  } else {
+    logger.info('TRACKER=false: gateway only; another process polls and delivers the jobs');
+  }
 
   return {
     context,

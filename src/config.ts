@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { httpPortOf, type ProcessRole, readProcessRole, shardPlanProblems } from './processRole.ts';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -177,6 +178,7 @@ const envSchema = z.object({
     )
     .transform((value) => value?.replace(/\/+$/, '')),
   MEDIA_LINK_TTL_HOURS: integer(24, ranges.linkTtlHours),
+  TRACKER: flag(true),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -205,6 +207,10 @@ export interface Config {
   jobs: { maxAgeMinutes: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
   log: { level: Env['LOG_LEVEL']; pretty: Env['LOG_PRETTY'] };
+  /** The one bot process, the manager of shard processes (SHARDS), or one shard under it. */
+  role: ProcessRole;
+  /** Whether this process runs the tracker loop, the restart and delivery sweeps and pruning (TRACKER). */
+  tracker: boolean;
   /** Things the operator should know at start, though the bot can run (the simulated provider). */
   warnings: string[];
 }
@@ -254,7 +260,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     VIDEO_DEFAULT_MODEL: env.VIDEO_DEFAULT_MODEL?.trim() || defaultModelId,
   });
   problems.push(...models.problems);
-  if (!parsed.success || problems.length > 0 || !models.catalogue) {
+  const { role, problems: roleProblems } = readProcessRole(env);
+  problems.push(...roleProblems, ...(role ? shardPlanProblemsOf(role, env) : []));
+  if (!parsed.success || problems.length > 0 || !models.catalogue || !role) {
     return { ok: false, problems, notes: simulated && !hasKey ? [simulatedNote] : [] };
   }
   const values = parsed.data;
@@ -292,7 +300,11 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         retentionHours: values.MEDIA_RETENTION_HOURS,
         linkTtlHours: values.MEDIA_LINK_TTL_HOURS,
       },
-      http: { port: values.HTTP_PORT, host: values.HTTP_HOST, publicUrl: values.PUBLIC_URL },
+      http: {
+        port: httpPortOf(role, values.HTTP_PORT),
+        host: values.HTTP_HOST,
+        publicUrl: values.PUBLIC_URL,
+      },
       jobs: { maxAgeMinutes: values.JOB_MAX_AGE_MINUTES },
       quotas: {
         inFlightPerUser: values.QUOTA_IN_FLIGHT_PER_USER,
@@ -300,9 +312,29 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         secondsPerGuildPerDay: values.QUOTA_SECONDS_PER_GUILD_PER_DAY,
       },
       log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
+      role,
+      tracker: values.TRACKER,
       warnings,
     },
   };
+}
+
+/** SHARDS=N with TRACKER_SHARDS or HTTP_PORT: what that count rules out (auto: checked at launch). */
+function shardPlanProblemsOf(role: ProcessRole, env: Record<string, string | undefined>): string[] {
+  if (role.kind !== 'manager') return [];
+  const problems =
+    role.trackerShards && flag(true).safeParse(env.TRACKER).data === false
+      ? ['TRACKER_SHARDS is set but TRACKER=false turns the tracker off in every process']
+      : [];
+  if (role.shards === 'auto') return problems;
+  const port = env.HTTP_PORT?.trim();
+  return [
+    ...problems,
+    ...shardPlanProblems(role.shards, {
+      trackerShards: role.trackerShards,
+      httpPort: port && /^\d+$/.test(port) ? Number(port) : undefined,
+    }),
+  ];
 }
 
 function parseModels(values: {

@@ -1,6 +1,8 @@
-// The composition root: config → logger → bot; signals, graceful shutdown, and the last resort.
-import { type Bot, startBot } from './bot.ts';
+// The composition root: config → logger → bot (or, with SHARDS, the shard manager that runs this
+// same file once per shard); signals, graceful shutdown, and the last resort.
+import { startBot } from './bot.ts';
 import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
+import { shardsStopWithinMs, startShardManager } from './discord/shards.ts';
 import { createLogger } from './log.ts';
 
 loadDotEnv();
@@ -10,25 +12,36 @@ if (!result.ok) {
   process.exit(1);
 }
 const { config } = result;
-const logger = createLogger({
+const { role } = config;
+const rootLogger = createLogger({
   level: config.log.level,
   pretty: config.log.pretty,
   isTerminal: Boolean(process.stdout.isTTY),
   secrets: [config.discord.token, config.video.apiKey],
 });
+// Shard processes share the manager's output: each line says whose it is.
+const logger =
+  role.kind === 'shard'
+    ? rootLogger.child({ shard: role.id })
+    : role.kind === 'manager'
+      ? rootLogger.child({ process: 'shard manager' })
+      : rootLogger;
 logger.info(
   {
     provider: config.video.simulated ? 'simulated provider' : config.video.baseUrl,
     models: config.video.catalogue.offered.map((model) => model.id),
+    ...(role.kind === 'manager' ? { shards: role.shards } : {}),
   },
   'starting reelbot',
 );
 
 /** A graceful stop's budget; the force-exit leaves it room to close connections afterwards. */
 const stopGraceMs = 15_000;
-const forceExitMs = 20_000;
+/** The manager waits for its shards' own stops (each bounded like the one process's) first. */
+const forceExitMs = role.kind === 'manager' ? shardsStopWithinMs + 3_000 : 20_000;
 
-let bot: Bot | undefined;
+/** The bot, or the shard manager: stop() resolves false when the stop was not clean. */
+let running: { stop(graceMs: number): Promise<unknown> } | undefined;
 let stopping = false;
 
 /** Stops taking work, lets what is in flight settle within the grace period, then exits. */
@@ -38,8 +51,8 @@ function shutdown(reason: string, exitCode: number): void {
   logger.info({ reason }, 'shutting down');
   const deadline = setTimeout(() => process.exit(1), forceExitMs);
   deadline.unref();
-  (bot ? bot.stop(stopGraceMs) : Promise.resolve()).then(
-    () => process.exit(exitCode),
+  (running ? running.stop(stopGraceMs) : Promise.resolve()).then(
+    (clean) => process.exit(clean === false ? 1 : exitCode),
     (error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
@@ -65,10 +78,27 @@ process.on('uncaughtException', (error, origin) => {
 });
 process.on('SIGTERM', () => shutdown('SIGTERM', 0));
 process.on('SIGINT', () => shutdown('SIGINT', 0));
+// A shard whose manager is gone (killed) would hold its shard forever: it stops as on SIGTERM.
+if (role.kind === 'shard') process.on('disconnect', () => shutdown('the shard manager is gone', 0));
 
 try {
-  bot = await startBot({ config, logger });
+  if (role.kind === 'manager') {
+    const manager = startShardManager({
+      config,
+      role,
+      logger,
+      entry: import.meta.filename,
+      onFailure: (reason) => shutdown(reason, 1),
+    });
+    running = manager;
+    await manager.started;
+  } else {
+    running = await startBot({ config, logger });
+  }
 } catch (error) {
-  logger.fatal({ err: error }, 'reelbot could not start');
-  process.exit(1);
+  // A stop asked for meanwhile (SIGTERM while the shards start) finishes on its own.
+  if (!stopping) {
+    logger.fatal({ err: error }, 'reelbot could not start');
+    process.exit(1);
+  }
 }

@@ -22,6 +22,16 @@ export async function registerCommands(options: {
   return registered.length;
 }
 
+/** Registers for the application the token belongs to (asked of Discord): no gateway needed. */
+export async function registerForTokenOwner(options: {
+  rest: REST;
+  guildId?: string;
+  catalogue: Catalogue;
+}): Promise<number> {
+  const application = (await options.rest.get(Routes.currentApplication())) as { id: string };
+  return registerCommands({ ...options, applicationId: application.id });
+}
+
 async function cli(): Promise<void> {
   const { describeProblems, loadConfig, loadDotEnv } = await import('../config.ts');
   loadDotEnv();
@@ -32,13 +42,7 @@ async function cli(): Promise<void> {
   }
   const { discord, video } = result.config;
   const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
-  const application = (await rest.get(Routes.currentApplication())) as { id: string };
-  const count = await registerCommands({
-    rest,
-    applicationId: application.id,
-    guildId: discord.guildId,
-    catalogue: video.catalogue,
-  });
+  const count = await registerForTokenOwner({ rest, guildId: discord.guildId, catalogue: video.catalogue });
   const where = discord.guildId
     ? `server ${discord.guildId} (instant)`
     : 'every server (global: may take a while to appear)';

@@ -81,6 +81,8 @@ export function pollLeaseMs(timeoutMs: number): number {
 }
 
 const sweepEveryMs = 30_000;
+/** The longest the loop sleeps without reading the table: rows written by other processes are seen within it. */
+const lookAgainMs = 5_000;
 /** The provider-wide 429 pause, kept in the database so a restart does not hammer the provider. */
 const pauseKey = 'provider_rate_limit_pause';
 
@@ -307,12 +309,12 @@ export function createTracker(options: TrackerOptions) {
     let delay = inMs;
     if (delay === undefined) {
       const due = store.nextDueAt();
-      if (due === null) return;
-      delay = Math.max(0, Math.max(due, pausedUntil) - now());
+      // Nothing due still looks again: another process (TRACKER=false, a shard) may add a job.
+      delay = due === null ? lookAgainMs : Math.max(0, Math.max(due, pausedUntil) - now());
     }
     if (timer) clearTimeout(timer);
     // Capped so a clock jump or an outside write to the table is noticed within a few seconds.
-    timer = setTimeout(tick, Math.min(delay, 5_000));
+    timer = setTimeout(tick, Math.min(delay, lookAgainMs));
   }
 
   /** Fails the jobs a crash left in `submitting`: never re-submitted, since that could bill twice. */

@@ -215,4 +215,83 @@ describe('configuration', () => {
     ]);
     expect(lines[0]).toBe('reelbot cannot start: the configuration has problems.');
   });
+
+  describe('processes (SHARDS, TRACKER, TRACKER_SHARDS)', () => {
+    const configOf = (env: Record<string, string>) => {
+      const result = loadConfig({ ...minimal, ...env });
+      if (!result.ok) throw new Error(result.problems.join('\n'));
+      return result.config;
+    };
+    const problemsOf = (env: Record<string, string>) => {
+      const result = loadConfig({ ...minimal, ...env });
+      return result.ok ? [] : result.problems;
+    };
+
+    it('runs one process with the tracker by default, and with SHARDS=1', () => {
+      const oneProcess: Record<string, string>[] = [{}, { SHARDS: '1' }, { SHARDS: ' ' }];
+      for (const env of oneProcess) {
+        expect(configOf(env)).toMatchObject({ role: { kind: 'single' }, tracker: true });
+      }
+      expect(configOf({ TRACKER: 'false' }).tracker).toBe(false);
+    });
+
+    it('makes SHARDS=auto or 2 to 64 a shard manager, TRACKER_SHARDS the shards that run the tracker', () => {
+      expect(configOf({ SHARDS: 'AUTO' }).role).toEqual({ kind: 'manager', shards: 'auto' });
+      expect(configOf({ SHARDS: '64' }).role).toEqual({ kind: 'manager', shards: 64 });
+      expect(configOf({ SHARDS: '3', TRACKER_SHARDS: '2, 0,2' }).role).toEqual({
+        kind: 'manager',
+        shards: 3,
+        trackerShards: [0, 2],
+      });
+    });
+
+    it('refuses a SHARDS that is not auto or 1 to 64, saying what it counts', () => {
+      for (const value of ['0', '65', 'two', '-1', '2.5']) {
+        expect(problemsOf({ SHARDS: value }), value).toEqual([
+          expect.stringMatching(/^SHARDS must be auto or a whole number from 1 to 64: the shard processes/),
+        ]);
+      }
+    });
+
+    it('refuses a TRACKER_SHARDS that cannot apply, naming why', () => {
+      expect(problemsOf({ SHARDS: '2', TRACKER_SHARDS: 'first' })).toEqual([
+        'TRACKER_SHARDS must be shard ids separated by commas, such as 0 or 0,2',
+      ]);
+      expect(problemsOf({ TRACKER_SHARDS: '0' })).toEqual([
+        expect.stringMatching(/^TRACKER_SHARDS is set but SHARDS is not/),
+      ]);
+      expect(problemsOf({ SHARDS: '2', TRACKER_SHARDS: '0', TRACKER: 'false' })).toEqual([
+        'TRACKER_SHARDS is set but TRACKER=false turns the tracker off in every process',
+      ]);
+      expect(problemsOf({ SHARDS: '2', TRACKER_SHARDS: '1,2' })).toEqual([
+        'TRACKER_SHARDS names shard 2, but there are 2 shards (0 to 1)',
+      ]);
+      expect(problemsOf({ TRACKER: 'sometimes' })).toEqual(['TRACKER must be true or false']);
+    });
+
+    it('refuses an HTTP_PORT whose shard ports run past 65535 (shards listen on HTTP_PORT + their id)', () => {
+      expect(problemsOf({ SHARDS: '2', HTTP_PORT: '65534' })).toEqual([]);
+      expect(problemsOf({ SHARDS: '3', HTTP_PORT: '65534' })).toEqual([
+        'HTTP_PORT leaves no room for 3 shards: shard processes listen on HTTP_PORT plus their shard id, up to 65536, past 65535',
+      ]);
+      expect(problemsOf({ SHARDS: '64', HTTP_PORT: '0' })).toEqual([]);
+    });
+
+    it("reads a shard process's id and count where ShardingManager puts them, and its port from HTTP_PORT", () => {
+      // What discord.js's ShardingManager gives shard 1 of 2: SHARDS is then the shard's id.
+      const shard = { SHARDING_MANAGER: 'true', SHARDS: '1', SHARD_COUNT: '2', TRACKER: 'false' };
+      expect(configOf({ ...shard, HTTP_PORT: '8080', TRACKER_SHARDS: '0' })).toMatchObject({
+        role: { kind: 'shard', id: 1, count: 2 },
+        tracker: false,
+        http: { port: 8081 },
+      });
+      expect(configOf({ ...shard, HTTP_PORT: '0' }).http.port).toBe(0);
+      expect(configOf({ ...shard, SHARDS: '0' }).http.port).toBeUndefined();
+      // SHARDING_MANAGER alone (the manager's own environment) is not a shard.
+      expect(configOf({ SHARDING_MANAGER: 'true', SHARDS: '2' }).role).toEqual({
+        kind: 'manager',
+        shards: 2,
+      });
+    });
+  });
 });

@@ -24,3 +24,14 @@ export function startBotProcess(env: Record<string, string>, nodeArgs: string[] 
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output };
 }
+
+/** The JSON lines the process (and, under a shard manager, its shard processes) logged, parsed. */
+export function logLines(bot: BotProcess): Record<string, unknown>[] {
+  const text = bot.output.join('');
+  // The last piece may be a line still being written.
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

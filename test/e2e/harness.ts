@@ -39,6 +39,18 @@ export const fastPolls = {
   stallAfterMs: 5_000,
 };
 
+/** The settings that point a bot at these fakes, with its database and media folder in `dir`. */
+export function envForFakes(discord: FakeDiscord, video: FakeVideoApi, dir: string) {
+  return {
+    DISCORD_TOKEN: botToken,
+    DISCORD_API_URL: discord.restUrl,
+    VIDEO_API_BASE_URL: video.url,
+    VIDEO_API_KEY: apiKey,
+    DATABASE_PATH: join(dir, 'reelbot.db'),
+    MEDIA_DIR: join(dir, 'media'),
+  };
+}
+
 export interface Harness {
   discord: FakeDiscord;
   video: FakeVideoApi;
@@ -77,16 +89,7 @@ export async function startHarness(
     ],
   });
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reelbot-e2e-'));
-  const env = {
-    DISCORD_TOKEN: botToken,
-    DISCORD_API_URL: discord.restUrl,
-    VIDEO_API_BASE_URL: video.url,
-    VIDEO_API_KEY: apiKey,
-    DATABASE_PATH: join(dir, 'reelbot.db'),
-    MEDIA_DIR: join(dir, 'media'),
-    LOG_LEVEL: 'debug',
-    ...options.env,
-  };
+  const env = { ...envForFakes(discord, video, dir), LOG_LEVEL: 'debug', ...options.env };
   const result = loadConfig(env);
   if (!result.ok) throw new Error(result.problems.join('\n'));
   const logs: string[] = [];

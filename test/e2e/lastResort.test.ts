@@ -7,7 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
-import { type BotProcess, startBotProcess } from './botProcess.ts';
+import { type BotProcess, logLines, startBotProcess } from './botProcess.ts';
 import { apiKey, botToken, channelId, guildId, member, prompt, until } from './harness.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -51,15 +51,6 @@ async function start(fault: string): Promise<{
   );
   await until(() => bot.output.join('').includes('"msg":"slash commands registered"'), 15_000);
   return { bot, discord, video, databasePath, exited };
-}
-
-/** The lines the process logged, parsed. */
-function logLines(bot: BotProcess): Record<string, unknown>[] {
-  return bot.output
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 function endpointPort(bot: BotProcess): number {

@@ -12,9 +12,9 @@ import { startBotProcess } from './botProcess.ts';
 import {
   apiKey,
   body,
-  botToken,
   channelId,
   embedText,
+  envForFakes,
   guildId,
   type Harness,
   isUpload,
@@ -200,15 +200,7 @@ describe('graceful shutdown', () => {
       () => video.close(),
     );
     const dir = mkdtempSync(join(tmpdir(), 'reelbot-sigterm-'));
-    const env = {
-      DISCORD_TOKEN: botToken,
-      DISCORD_API_URL: discord.restUrl,
-      VIDEO_API_BASE_URL: video.url,
-      VIDEO_API_KEY: apiKey,
-      DATABASE_PATH: join(dir, 'reelbot.db'),
-      MEDIA_DIR: join(dir, 'media'),
-      LOG_LEVEL: 'info',
-    };
+    const env = { ...envForFakes(discord, video, dir), LOG_LEVEL: 'info' };
     const first = startBotProcess(env);
     cleanups.push(() => first.child.kill('SIGKILL'));
     await until(() => first.output.join('').includes('"msg":"slash commands registered"'), 15_000);

@@ -35,6 +35,13 @@ export interface FakeDiscordOptions {
   now?: () => number;
   /** The shard count GET /gateway/bot recommends (`shards`); 1 by default. */
   recommendedShards?: number;
+  /** `session_start_limit.max_concurrency` of GET /gateway/bot: shards that may identify at once; 1 by default. */
+  maxConcurrency?: number;
+  /**
+   * The bot token Discord accepts. When set, a REST call with another token (or none, outside the
+   * interaction routes) gets 401 and an IDENTIFY with another token closes with 4004; unset, any.
+   */
+  token?: string;
 }
 
 export interface InteractionInput {
@@ -123,6 +130,10 @@ export function shardOfGuild(guildId: string | undefined, shardCount: number): n
 
 /** Gateway close code for an IDENTIFY whose `shard` is not [shard_id, num_shards] with 0 <= id < num. */
 const invalidShardCloseCode = 4010;
+/** Gateway close code for an IDENTIFY with a token Discord does not accept. */
+const authenticationFailedCloseCode = 4004;
+/** A close code after which a client resumes (4000 Unknown error): a dropped connection. */
+const unknownErrorCloseCode = 4000;
 
 let sequence = 0n;
 /** Numeric snowflakes: discord.js reads timestamps out of them. */
@@ -223,6 +234,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const uploadLimits = new Map<string, number>();
   let gatewaySequence = 0;
   let origin = '';
+  /** The token accepted now (see `token`, `revokeToken`); undefined accepts any. */
+  let acceptedToken = options.token;
+  /** Shards whose sessions are held: their IDENTIFY or RESUME waits until the hold is released. */
+  const heldShards = new Map<number, (() => void)[]>();
+  /** The [shard_id, num_shards] of every session started, open or closed since, in order. */
+  const sessionsStarted: [number, number][] = [];
   /**
    * Requests carrying files: how many began (an aborted or repeated upload counts each time),
    * are being received now, and at most at once; and the speed they are received at, if limited.
@@ -435,6 +452,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     );
   }
 
+  /**
+   * A call Discord would refuse for its token. Interaction callbacks and webhook routes carry
+   * their own token in the path and need no Authorization (discord.js sends none).
+   */
+  function refusedToken(call: RecordedCall): boolean {
+    if (acceptedToken === undefined || /^\/(interactions|webhooks)\//.test(call.path)) return false;
+    return call.headers.authorization !== `Bot ${acceptedToken}`;
+  }
+
   function route(call: RecordedCall, response: ServerResponse): void {
     const { method, path } = call;
     let m: RegExpExecArray | null;
@@ -442,7 +468,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return json(response, 200, {
         url: `${origin.replace('http', 'ws')}/gateway`,
         shards: options.recommendedShards ?? 1,
-        session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+        session_start_limit: {
+          total: 1000,
+          remaining: 1000,
+          reset_after: 0,
+          max_concurrency: options.maxConcurrency ?? 1,
+        },
       });
     }
     if (method === 'GET' && path === '/users/@me') return json(response, 200, botUser);
@@ -610,6 +641,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         }
         return originalEnd(...args);
       }) as ServerResponse['end'];
+      if (refusedToken(call)) return json(response, 401, { message: '401: Unauthorized', code: 0 });
       const rule = takeRule(call);
       if (rule?.respond) return rule.respond(response);
       if (rule?.hold) {
@@ -752,27 +784,38 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (payload.op === 1) socket.send(JSON.stringify({ op: 11 }));
       if (payload.op === 2 || payload.op === 6) {
         // A resume (op 6) keeps its session's shard; the fake answers it with a new READY.
-        const resumed = (payload.d as { session_id?: string } | undefined)?.session_id;
+        const d = payload.d as { session_id?: string; token?: string } | undefined;
+        if (acceptedToken !== undefined && d?.token !== acceptedToken)
+          return socket.close(authenticationFailedCloseCode, 'Authentication failed.');
         const shard =
-          payload.op === 6 ? (shardOfSession.get(resumed ?? '') ?? [0, 1]) : identifiedShard(payload.d);
+          payload.op === 6 ? (shardOfSession.get(d?.session_id ?? '') ?? [0, 1]) : identifiedShard(payload.d);
         if (!shard) return socket.close(invalidShardCloseCode, 'Invalid shard');
-        const sessionId = randomBytes(8).toString('hex');
-        shardOfSocket.set(socket, shard);
-        shardOfSession.set(sessionId, shard);
-        const own = guilds.filter((guild) => shardOfGuild(guild.id, shard[1]) === shard[0]);
-        dispatch(socket, 'READY', {
-          v: 10,
-          user: botUser,
-          guilds: own.map((guild) => ({ id: guild.id, unavailable: true })),
-          session_id: sessionId,
-          resume_gateway_url: `${origin.replace('http', 'ws')}/gateway`,
-          shard,
-          application: { id: applicationId, flags: 0 },
-        });
-        for (const guild of own) dispatch(socket, 'GUILD_CREATE', guildPayload(guild));
+        const held = heldShards.get(shard[0]);
+        if (held) held.push(() => startSession(socket, shard));
+        else startSession(socket, shard);
       }
     });
   });
+
+  /** Answers an IDENTIFY or RESUME of `shard`: a new session, READY and the shard's guilds. */
+  function startSession(socket: WebSocket, shard: [number, number]): void {
+    if (socket.readyState !== socket.OPEN) return;
+    const sessionId = randomBytes(8).toString('hex');
+    sessionsStarted.push(shard);
+    shardOfSocket.set(socket, shard);
+    shardOfSession.set(sessionId, shard);
+    const own = guilds.filter((guild) => shardOfGuild(guild.id, shard[1]) === shard[0]);
+    dispatch(socket, 'READY', {
+      v: 10,
+      user: botUser,
+      guilds: own.map((guild) => ({ id: guild.id, unavailable: true })),
+      session_id: sessionId,
+      resume_gateway_url: `${origin.replace('http', 'ws')}/gateway`,
+      shard,
+      application: { id: applicationId, flags: 0 },
+    });
+    for (const guild of own) dispatch(socket, 'GUILD_CREATE', guildPayload(guild));
+  }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -1098,6 +1141,39 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** The [shard_id, num_shards] of every open gateway session, in the order they identified. */
     identifiedShards(): [number, number][] {
       return [...shardOfSocket.values()];
+    },
+
+    /** The [shard_id, num_shards] of every session ever started (a reconnect starts another). */
+    sessionsStarted(): [number, number][] {
+      return [...sessionsStarted];
+    },
+
+    /**
+     * Discord stops accepting the bot token (it was reset): from now on REST calls with it get 401
+     * and an IDENTIFY with it closes with 4004. Only with the `token` option.
+     */
+    revokeToken(): void {
+      acceptedToken = `revoked-${randomBytes(8).toString('hex')}`;
+    },
+
+    /**
+     * A gateway outage for one shard: its sessions are closed (4000, so clients resume) and its
+     * IDENTIFY or RESUME is answered only after `release()`.
+     */
+    holdShard(shardId: number): { release: () => void } {
+      heldShards.set(shardId, []);
+      for (const [socket, [id]] of shardOfSocket) {
+        if (id !== shardId) continue;
+        shardOfSocket.delete(socket);
+        socket.close(unknownErrorCloseCode, 'Unknown error');
+      }
+      return {
+        release: () => {
+          const waiting = heldShards.get(shardId) ?? [];
+          heldShards.delete(shardId);
+          for (const answer of waiting) answer();
+        },
+      };
     },
 
     /** Uploads received so far: started, in flight now and at most (see `acceptUploadsAt`). */
