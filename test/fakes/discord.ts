@@ -546,9 +546,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       ...extra,
     };
     applyBody(message, body, files, token !== undefined);
+    if (message.type === MessageType.Reply) mentionRepliedAuthor(message, body);
     messages.set(message.id, message);
     broadcastMessage('MESSAGE_CREATE', message);
     return message;
+  }
+
+  /**
+   * A reply pings the author it replies to when `allowed_mentions` is left out, or says
+   * `replied_user: true`; given without it, `replied_user` is false (Messages › Allowed Mentions).
+   */
+  function mentionRepliedAuthor(message: FakeMessage, body: Record<string, unknown> | undefined): void {
+    const allowed = body?.allowed_mentions as AllowedMentions | null | undefined;
+    const author = message.reference ? messages.get(message.reference.message_id)?.authorId : undefined;
+    if (!author || author === botUserId || (allowed && allowed.replied_user !== true)) return;
+    if (!message.mentions.users.includes(author)) message.mentions.users.push(author);
   }
 
   /** An edit of a message of the bot's: kept, dated and announced (MESSAGE_UPDATE). */
