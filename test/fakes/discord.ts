@@ -403,22 +403,26 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const isDmChannel = (channelId: string) => [...dmChannels.values()].includes(channelId);
 
   /**
-   * Whether `reader` gets a message's content: always with the Message Content intent; without
-   * it, only for the bot's own messages, DMs, messages that mention the bot, and the message a
-   * message command is used on (`reader` 'target').
+   * Whether a reader gets a message's content: one with the Message Content intent always (REST:
+   * the app is approved for it; the gateway: the session asked for it too); without it, only the
+   * bot's own messages, DMs, and messages that mention the bot. The message a message command is
+   * used on comes in full (`messageContent` true).
    */
-  function contentVisible(message: FakeMessage, reader: 'bot' | 'target'): boolean {
+  function contentVisible(message: FakeMessage, messageContent: boolean): boolean {
     return (
-      reader === 'target' ||
-      Boolean(options.messageContentIntent) ||
+      messageContent ||
       message.authorId === botUserId ||
       isDmChannel(message.channelId) ||
       message.mentions.users.includes(botUserId)
     );
   }
 
-  function toApiMessage(message: FakeMessage, reader: 'bot' | 'target' = 'bot', nested = false): ApiMessage {
-    const visible = contentVisible(message, reader);
+  function toApiMessage(
+    message: FakeMessage,
+    messageContent = Boolean(options.messageContentIntent),
+    nested = false,
+  ): ApiMessage {
+    const visible = contentVisible(message, messageContent);
     const thread = message.threadId ? threads.get(message.threadId) : undefined;
     const referenced = message.reference ? messages.get(message.reference.message_id) : undefined;
     return {
@@ -451,7 +455,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
               ? {}
               : {
                   referenced_message:
-                    referenced && !referenced.deleted ? toApiMessage(referenced, reader, true) : null,
+                    referenced && !referenced.deleted ? toApiMessage(referenced, messageContent, true) : null,
                 }),
           }
         : {}),
@@ -464,9 +468,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if ((message.flags ?? 0) & ephemeralFlag) return;
     const guildId = guildOfChannel(message.channelId);
     for (const socket of messageEventSockets(guildId)) {
-      const reader = (intentsOfSocket.get(socket) ?? 0) & GatewayIntentBits.MessageContent ? 'target' : 'bot';
+      const messageContent = Boolean((intentsOfSocket.get(socket) ?? 0) & GatewayIntentBits.MessageContent);
       dispatch(socket, event, {
-        ...toApiMessage(message, reader),
+        ...toApiMessage(message, messageContent),
         ...(guildId ? { guild_id: guildId } : {}),
       });
     }
@@ -1730,7 +1734,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           name: input.name,
           type: ApplicationCommandType.Message,
           target_id: target.id,
-          resolved: { messages: { [target.id]: toApiMessage(target, 'target') } },
+          resolved: { messages: { [target.id]: toApiMessage(target, true) } },
           guild_id: input.guildId,
         },
       });
@@ -1768,7 +1772,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
             authorId: botUserId,
             mentions: noMentions(),
           },
-          'target',
+          true,
         ),
         data: { custom_id: input.customId, component_type: 2 },
       });
@@ -1822,7 +1826,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
             authorId: botUserId,
             mentions: noMentions(),
           },
-          'target',
+          true,
         ),
         data: { custom_id: input.customId, component_type: 2 },
       });
@@ -1873,7 +1877,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       const message = fromButton ? messages.get(fromButton) : undefined;
       broadcast('INTERACTION_CREATE', {
         ...payload,
-        ...(message ? { message: toApiMessage(message, 'target') } : {}),
+        ...(message ? { message: toApiMessage(message, true) } : {}),
         data,
       });
       return { id, token: submitToken };

@@ -17,7 +17,12 @@ export async function loginToFake(
     ...options,
   });
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-  await client.login(fakeClientToken);
+  try {
+    await client.login(fakeClientToken);
+  } catch (error) {
+    await client.destroy();
+    throw error;
+  }
   await ready;
   return client as Client<true>;
 }

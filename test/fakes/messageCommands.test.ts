@@ -10,6 +10,7 @@ import {
   ContextMenuCommandBuilder,
   DiscordAPIError,
   Events,
+  GatewayIntentBits,
   type MessageContextMenuCommandInteraction,
   MessageType,
   PermissionFlagsBits,
@@ -246,5 +247,38 @@ describe('fetching a message the bot cannot read', () => {
     client = await loginToFake(discord);
     const plain = discord.seedMessage({ channelId, author: bob, content: 'a boat' });
     expect((await channel().messages.fetch({ message: plain.id, force: true })).content).toBe('a boat');
+  });
+
+  it('closes a session asking for the Message Content intent the app is not approved for (4014)', async () => {
+    const intents = [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+    ];
+    await expect(loginToFake(discord, { intents })).rejects.toThrow(/disallowed intents/i);
+  });
+
+  it('sends MESSAGE_CREATE to sessions with Guild Messages, the content only to those with Message Content', async () => {
+    await discord.close();
+    discord = await startFakeDiscord({
+      guilds: [{ id: guildId, channels: [{ id: channelId }] }],
+      messageContentIntent: true,
+    });
+    const withContent = await loginToFake(discord, {
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    });
+    const withoutContent = await loginToFake(discord, {
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
+    });
+    try {
+      const full = nextEvent(withContent, Events.MessageCreate);
+      const bare = nextEvent(withoutContent, Events.MessageCreate);
+      discord.seedMessage({ channelId, author: bob, content: 'a boat' });
+      expect((await full)[0].content).toBe('a boat');
+      expect((await bare)[0].content).toBe('');
+    } finally {
+      await withContent.destroy();
+      await withoutContent.destroy();
+    }
   });
 });
