@@ -741,17 +741,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
    * Discord's answer to message content over 2,000 characters, in a message create or edit, a
    * webhook message or an interaction response: 400, 50035 Invalid Form Body, naming the field.
    */
-  function overLongContent(call: RecordedCall): Record<string, unknown> | undefined {
+  function overLongContent(call: RecordedCall): FormErrors | undefined {
     if (call.method !== 'POST' && call.method !== 'PATCH') return undefined;
     const body = call.json as Record<string, unknown> | undefined;
     const callback = call.path.endsWith('/callback');
     const content = callback ? (body?.data as Record<string, unknown> | undefined)?.content : body?.content;
-    // Discord counts characters (code points), not UTF-16 units.
-    if (typeof content !== 'string' || [...content].length <= maxContentLength) return undefined;
-    const field = {
-      content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] },
-    };
-    return callback ? { data: field } : field;
+    if (typeof content !== 'string') return undefined;
+    const errors = new FormErrors();
+    errors.checkString(callback ? ['data', 'content'] : ['content'], content, 0, maxContentLength);
+    return errors.empty ? undefined : errors;
   }
 
   function knownChannel(channelId: string): boolean {
@@ -1260,7 +1258,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         await rule.hold.release;
       }
       const invalid = overLongContent(call);
-      if (invalid) return json(response, 400, { message: 'Invalid Form Body', code: 50035, errors: invalid });
+      if (invalid) return invalidForm(response, invalid);
       if (tooLargeUpload(call)) {
         return json(response, 413, { message: 'Request entity too large', code: 40005 });
       }
