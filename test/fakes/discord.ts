@@ -602,7 +602,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     refuse(response, 403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
   const missingPermissions = (response: ServerResponse) =>
     refuse(response, 403, RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions');
-  /** Editing a message in, or changing, an archived thread (archive it back first). */
+  /** Editing a message in, or changing, an archived thread (unarchive it first). */
   const archivedThread = (response: ServerResponse) =>
     refuse(response, 400, RESTJSONErrorCodes.InvalidActionOnArchivedThread, 'Thread is archived');
   const invalidForm = (response: ServerResponse, errors: FormErrors) => json(response, 400, errors.body());

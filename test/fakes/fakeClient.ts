@@ -1,7 +1,14 @@
 // A real discord.js Client logged into the fake Discord, for the tests of the fake itself, and the
 // events it receives. Built as the bot builds its own (src/bot.ts): Guilds intent, no pings unless
 // a message says whom it may ping; a test may ask for more intents.
-import { Client, type ClientEvents, type ClientOptions, Events, GatewayIntentBits } from 'discord.js';
+import {
+  Client,
+  type ClientEvents,
+  type ClientOptions,
+  DiscordAPIError,
+  Events,
+  GatewayIntentBits,
+} from 'discord.js';
 import type { FakeDiscord } from './discord.ts';
 
 export const fakeClientToken = 'test-bot-token-fake-client';
@@ -44,4 +51,15 @@ export function nextEvent<Event extends keyof ClientEvents>(
     };
     client.once(event, listener);
   });
+}
+
+/** The DiscordAPIError `promise` fails with (a test error if it succeeds or fails otherwise). */
+export async function discordError(promise: Promise<unknown>): Promise<DiscordAPIError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DiscordAPIError))
+    throw new Error(`expected a DiscordAPIError, got ${String(error)}`);
+  return error;
 }

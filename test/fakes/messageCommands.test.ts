@@ -8,7 +8,6 @@ import {
   ApplicationCommandType,
   type Client,
   ContextMenuCommandBuilder,
-  DiscordAPIError,
   Events,
   GatewayIntentBits,
   type MessageContextMenuCommandInteraction,
@@ -21,7 +20,7 @@ import {
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBotPermissions, type FakeDiscord, startFakeDiscord } from './discord.ts';
-import { loginToFake, nextEvent } from './fakeClient.ts';
+import { discordError, loginToFake, nextEvent } from './fakeClient.ts';
 
 const guildId = '100000000000000001';
 const channelId = '200000000000000001';
@@ -64,16 +63,6 @@ async function makeAVideoOn(
   return { interaction, token };
 }
 
-async function apiError(promise: Promise<unknown>): Promise<DiscordAPIError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DiscordAPIError))
-    throw new Error(`expected a DiscordAPIError, got ${String(error)}`);
-  return error;
-}
-
 describe('registering a message command', () => {
   it('records the command as registered, with the empty description Discord gives context-menu commands', async () => {
     const makeAVideo = new ContextMenuCommandBuilder()
@@ -95,7 +84,7 @@ describe('registering a message command', () => {
   });
 
   it('refuses a message command with a description or options, or a name over 32 characters, as Discord does', async () => {
-    const error = await apiError(
+    const error = await discordError(
       client.rest.put(Routes.applicationCommands(discord.applicationId), {
         body: [
           { type: ApplicationCommandType.Message, name: 'Make a video', description: 'Makes a video' },
@@ -196,7 +185,7 @@ describe('fetching a message the bot cannot read', () => {
   it('answers a deleted message with 10008 Unknown Message', async () => {
     const message = discord.seedMessage({ channelId, author: bob, content: 'a boat' });
     discord.deleteMessage(message.id);
-    const error = await apiError(channel().messages.fetch({ message: message.id, force: true }));
+    const error = await discordError(channel().messages.fetch({ message: message.id, force: true }));
     expect([error.status, error.code]).toEqual([404, RESTJSONErrorCodes.UnknownMessage]);
   });
 
@@ -204,12 +193,12 @@ describe('fetching a message the bot cannot read', () => {
     const hidden = discord.seedMessage({ channelId: hiddenChannelId, author: bob, content: 'a secret' });
     discord.setBotPermissions(hiddenChannelId, defaultBotPermissions & ~PermissionFlagsBits.ViewChannel);
     const hiddenChannel = client.channels.cache.get(hiddenChannelId) as TextChannel;
-    const unseen = await apiError(hiddenChannel.messages.fetch({ message: hidden.id, force: true }));
+    const unseen = await discordError(hiddenChannel.messages.fetch({ message: hidden.id, force: true }));
     expect([unseen.status, unseen.code]).toEqual([403, RESTJSONErrorCodes.MissingAccess]);
 
     const message = discord.seedMessage({ channelId, author: bob, content: 'a boat' });
     discord.setBotPermissions(channelId, defaultBotPermissions & ~PermissionFlagsBits.ReadMessageHistory);
-    const noHistory = await apiError(channel().messages.fetch({ message: message.id, force: true }));
+    const noHistory = await discordError(channel().messages.fetch({ message: message.id, force: true }));
     expect([noHistory.status, noHistory.code]).toEqual([403, RESTJSONErrorCodes.MissingAccess]);
     // A list is empty rather than refused.
     expect((await channel().messages.fetch({ limit: 10 })).size).toBe(0);

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import {
   AttachmentBuilder,
   type Client,
-  DiscordAPIError,
   Events,
   GatewayIntentBits,
   type Message,
@@ -18,7 +17,7 @@ import {
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBotPermissions, type FakeDiscord, type RecordedCall, startFakeDiscord } from './discord.ts';
-import { loginToFake, nextEvent } from './fakeClient.ts';
+import { discordError, loginToFake, nextEvent } from './fakeClient.ts';
 
 const guildId = '100000000000000001';
 const channelId = '200000000000000001';
@@ -39,16 +38,6 @@ afterEach(async () => {
   await client?.destroy();
   await discord?.close();
 });
-
-async function apiError(promise: Promise<unknown>): Promise<DiscordAPIError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DiscordAPIError))
-    throw new Error(`expected a DiscordAPIError, got ${String(error)}`);
-  return error;
-}
 
 const posts = () =>
   discord.calls.filter(
@@ -98,7 +87,7 @@ describe('replies', () => {
   it('refuses a reply to a message that is not there with 400 / 50035 MESSAGE_REFERENCE_UNKNOWN_MESSAGE, and posts nothing', async () => {
     const original = discord.seedMessage({ channelId, author: bob, content: 'a lighthouse' });
     discord.deleteMessage(original.id);
-    const error = await apiError(
+    const error = await discordError(
       channel().send({
         content: 'too late',
         reply: { messageReference: original.id, failIfNotExists: true },
@@ -127,7 +116,7 @@ describe('replies', () => {
   it('refuses a reply in a thread to a message of its parent channel: a reply is to a message of its own channel', async () => {
     const original = discord.seedMessage({ channelId, author: bob, content: 'a lighthouse' });
     const thread = await (await channel().messages.fetch(original.id)).startThread({ name: 'a lighthouse' });
-    const error = await apiError(
+    const error = await discordError(
       thread.send({ content: 'take 2', reply: { messageReference: original.id } }),
     );
     expect(error.code).toBe(RESTJSONErrorCodes.InvalidFormBodyOrContentType);
@@ -136,7 +125,9 @@ describe('replies', () => {
   it('refuses a reply without Read Message History (160002)', async () => {
     const original = discord.seedMessage({ channelId, author: bob, content: 'a lighthouse' });
     discord.setBotPermissions(channelId, defaultBotPermissions & ~PermissionFlagsBits.ReadMessageHistory);
-    const error = await apiError(channel().send({ content: 'x', reply: { messageReference: original.id } }));
+    const error = await discordError(
+      channel().send({ content: 'x', reply: { messageReference: original.id } }),
+    );
     expect([error.status, error.code]).toEqual([
       403,
       RESTJSONErrorCodes.CannotReplyWithoutPermissionToReadMessageHistory,
@@ -161,13 +152,13 @@ describe('deleting messages', () => {
     ).toBe(true);
     expect(discord.messages.get(sent.id)?.deleted).toBe(true);
     expect((await deleted)[0].id).toBe(sent.id);
-    const error = await apiError(channel().messages.fetch({ message: sent.id, force: true }));
+    const error = await discordError(channel().messages.fetch({ message: sent.id, force: true }));
     expect(error.code).toBe(RESTJSONErrorCodes.UnknownMessage);
   });
 
   it("deletes another member's message only with Manage Messages (else 50013)", async () => {
     const original = discord.seedMessage({ channelId, author: bob, content: 'a lighthouse' });
-    const refused = await apiError(channel().messages.delete(original.id));
+    const refused = await discordError(channel().messages.delete(original.id));
     expect([refused.status, refused.code]).toEqual([403, RESTJSONErrorCodes.MissingPermissions]);
     expect(discord.messages.get(original.id)?.deleted).toBeUndefined();
 

@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type Client,
   ComponentType,
-  DiscordAPIError,
+  type DiscordAPIError,
   Events,
   FileUploadBuilder,
   InteractionResponseType,
@@ -25,7 +25,7 @@ import {
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeDiscord, startFakeDiscord } from './discord.ts';
-import { loginToFake, nextEvent } from './fakeClient.ts';
+import { discordError, loginToFake, nextEvent } from './fakeClient.ts';
 
 const guildId = '100000000000000001';
 const channelId = '200000000000000001';
@@ -282,11 +282,7 @@ describe('the modal rules Discord enforces', () => {
     'refuses %s with 400 / 50035 at the field, and leaves the interaction unanswered',
     async (_, data, path) => {
       const { interaction, token } = await slashCommand();
-      const error = await interaction.showModal(data as never).then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      if (!(error instanceof DiscordAPIError)) throw new Error(`expected a refusal, got ${String(error)}`);
+      const error = await discordError(interaction.showModal(data as never));
       expect([error.status, error.code]).toEqual([400, RESTJSONErrorCodes.InvalidFormBodyOrContentType]);
       expect(codesAt(error, path)).not.toEqual([]);
       expect(discord.modalShown(token)).toBeUndefined();
@@ -315,16 +311,12 @@ describe('the modal rules Discord enforces', () => {
     await interaction.showModal(makeAVideoModal());
     const { interaction: submit } = await submitted(token, {});
     // discord.js has no showModal on a modal submit; the raw callback is refused by Discord.
-    const error = await client.rest
-      .post(Routes.interactionCallback(submit.id, submit.token), {
+    const error = await discordError(
+      client.rest.post(Routes.interactionCallback(submit.id, submit.token), {
         body: { type: InteractionResponseType.Modal, data: makeAVideoModal().toJSON() },
         auth: false,
-      })
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-    expect(error).toBeInstanceOf(DiscordAPIError);
-    expect((error as DiscordAPIError).code).toBe(RESTJSONErrorCodes.InvalidFormBodyOrContentType);
+      }),
+    );
+    expect([error.status, error.code]).toEqual([400, RESTJSONErrorCodes.InvalidFormBodyOrContentType]);
   });
 });

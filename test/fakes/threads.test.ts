@@ -5,7 +5,6 @@
 import {
   ChannelType,
   type Client,
-  DiscordAPIError,
   Events,
   GatewayIntentBits,
   type Message,
@@ -17,7 +16,7 @@ import {
 } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultBotPermissions, type FakeDiscord, startFakeDiscord } from './discord.ts';
-import { loginToFake, nextEvent } from './fakeClient.ts';
+import { discordError, loginToFake, nextEvent } from './fakeClient.ts';
 
 const guildId = '100000000000000001';
 const channelId = '200000000000000001';
@@ -43,16 +42,6 @@ afterEach(async () => {
   await observer?.destroy();
   await discord?.close();
 });
-
-async function apiError(promise: Promise<unknown>): Promise<DiscordAPIError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof DiscordAPIError))
-    throw new Error(`expected a DiscordAPIError, got ${String(error)}`);
-  return error;
-}
 
 async function cardWithThread(): Promise<{ card: Message; thread: ThreadChannel }> {
   const card = await channel().send('Job #12: a lighthouse at dawn');
@@ -92,14 +81,14 @@ describe('starting a thread from a message', () => {
 
   it('refuses a second thread on the same message (160004), a name over 100 characters and an archive duration Discord does not offer (50035)', async () => {
     const { card } = await cardWithThread();
-    const again = await apiError(card.startThread({ name: 'again' }));
+    const again = await discordError(card.startThread({ name: 'again' }));
     expect([again.status, again.code]).toEqual([400, RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage]);
 
     const other = await channel().send('Job #13');
-    const long = await apiError(other.startThread({ name: 'x'.repeat(101) }));
+    const long = await discordError(other.startThread({ name: 'x'.repeat(101) }));
     expect(long.code).toBe(RESTJSONErrorCodes.InvalidFormBodyOrContentType);
     expect(Object.keys((long.rawError as { errors: object }).errors)).toEqual(['name']);
-    const duration = await apiError(other.startThread({ name: 'ok', autoArchiveDuration: 30 as never }));
+    const duration = await discordError(other.startThread({ name: 'ok', autoArchiveDuration: 30 as never }));
     expect(Object.keys((duration.rawError as { errors: object }).errors)).toEqual(['auto_archive_duration']);
     expect(discord.thread(other.id)).toBeUndefined();
     // 100 characters are fine.
@@ -111,10 +100,10 @@ describe('starting a thread from a message', () => {
     const inThread = await thread.send('take 2');
     // discord.js refuses this itself; Discord refuses it too.
     const deeper = client.rest.post(Routes.threads(thread.id, inThread.id), { body: { name: 'deeper' } });
-    expect((await apiError(deeper)).code).toBe(RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType);
+    expect((await discordError(deeper)).code).toBe(RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType);
     const gone = await channel().send('Job #13');
     await gone.delete();
-    expect((await apiError(channel().threads.create({ name: 'x', startMessage: gone.id }))).code).toBe(
+    expect((await discordError(channel().threads.create({ name: 'x', startMessage: gone.id }))).code).toBe(
       RESTJSONErrorCodes.UnknownMessage,
     );
   });
@@ -130,7 +119,7 @@ describe('the permissions threads take', () => {
     expect(interaction.appPermissions?.has(PermissionFlagsBits.SendMessagesInThreads)).toBe(true);
 
     const card = await channel().send('Job #12');
-    const refused = await apiError(card.startThread({ name: 'a lighthouse' }));
+    const refused = await discordError(card.startThread({ name: 'a lighthouse' }));
     expect([refused.status, refused.code]).toEqual([403, RESTJSONErrorCodes.MissingPermissions]);
     expect(discord.thread(card.id)).toBeUndefined();
   });
@@ -138,7 +127,7 @@ describe('the permissions threads take', () => {
   it('starts a thread without Send Messages in Threads, as Discord does, but refuses posts in it (50013)', async () => {
     discord.setBotPermissions(channelId, defaultBotPermissions & ~PermissionFlagsBits.SendMessagesInThreads);
     const { thread } = await cardWithThread();
-    const refused = await apiError(thread.send('take 2'));
+    const refused = await discordError(thread.send('take 2'));
     expect([refused.status, refused.code]).toEqual([403, RESTJSONErrorCodes.MissingPermissions]);
     // Send Messages (which the bot has) does nothing in a thread.
     expect(discord.messages.size).toBe(1);
@@ -147,7 +136,7 @@ describe('the permissions threads take', () => {
   it('gives a thread its own permissions once set, else its parent channel’s', async () => {
     const { thread } = await cardWithThread();
     discord.setBotPermissions(thread.id, PermissionFlagsBits.ViewChannel);
-    expect((await apiError(thread.send('take 2'))).code).toBe(RESTJSONErrorCodes.MissingPermissions);
+    expect((await discordError(thread.send('take 2'))).code).toBe(RESTJSONErrorCodes.MissingPermissions);
     discord.setBotPermissions(thread.id, defaultBotPermissions);
     discord.setBotPermissions(channelId, 0n);
     expect((await thread.send('take 2')).channelId).toBe(thread.id);
@@ -174,7 +163,7 @@ describe('posting in, archiving and deleting a thread', () => {
     expect(patch.json).toEqual({ archived: true });
     expect(discord.thread(thread.id)?.archived).toBe(true);
     expect((await archivedUpdate)[1].archived).toBe(true);
-    const edit = await apiError(take.edit('Job #13: done'));
+    const edit = await discordError(take.edit('Job #13: done'));
     expect([edit.status, edit.code]).toEqual([400, RESTJSONErrorCodes.InvalidActionOnArchivedThread]);
 
     const unarchived = nextEvent(observer, Events.ThreadUpdate);
@@ -186,7 +175,7 @@ describe('posting in, archiving and deleting a thread', () => {
   it('refuses a post into a thread a moderator archived and locked (160005)', async () => {
     const { thread } = await cardWithThread();
     discord.archiveThread(thread.id, { locked: true });
-    const refused = await apiError(thread.send('Job #14'));
+    const refused = await discordError(thread.send('Job #14'));
     expect([refused.status, refused.code]).toEqual([403, RESTJSONErrorCodes.ThreadLocked]);
     expect(discord.thread(thread.id)?.archived).toBe(true);
   });
@@ -194,7 +183,7 @@ describe('posting in, archiving and deleting a thread', () => {
   it('refuses archiving a thread the bot did not start without Manage Threads (50013)', async () => {
     discord.createThread({ guildId, id: '200000000000000099', parentId: channelId });
     const thread = (await client.channels.fetch('200000000000000099')) as ThreadChannel;
-    expect((await apiError(thread.setArchived(true))).code).toBe(RESTJSONErrorCodes.MissingPermissions);
+    expect((await discordError(thread.setArchived(true))).code).toBe(RESTJSONErrorCodes.MissingPermissions);
     discord.setBotPermissions(channelId, defaultBotPermissions | PermissionFlagsBits.ManageThreads);
     await thread.setArchived(true);
     expect(discord.thread(thread.id)?.archived).toBe(true);
@@ -206,17 +195,17 @@ describe('posting in, archiving and deleting a thread', () => {
     discord.deleteThread(thread.id);
 
     expect((await deleted)[0].id).toBe(thread.id);
-    const post = await apiError(
+    const post = await discordError(
       client.rest.post(`/channels/${thread.id}/messages`, { body: { content: 'Job #14' } }),
     );
     expect([post.status, post.code]).toEqual([404, RESTJSONErrorCodes.UnknownChannel]);
-    const get = await apiError(client.channels.fetch(thread.id, { force: true }));
+    const get = await discordError(client.channels.fetch(thread.id, { force: true }));
     expect(get.code).toBe(RESTJSONErrorCodes.UnknownChannel);
   });
 
   it('lets the bot delete a thread only with Manage Threads (50013)', async () => {
     const { thread } = await cardWithThread();
-    expect((await apiError(thread.delete())).code).toBe(RESTJSONErrorCodes.MissingPermissions);
+    expect((await discordError(thread.delete())).code).toBe(RESTJSONErrorCodes.MissingPermissions);
     discord.setBotPermissions(channelId, defaultBotPermissions | PermissionFlagsBits.ManageThreads);
     await thread.delete();
     expect(discord.thread(thread.id)?.deleted).toBe(true);
