@@ -142,8 +142,8 @@ export interface FakeThread {
   autoArchiveDuration: number;
   archivedAt: number;
   deleted: boolean;
-  /** The bot joined it: it started the thread or posted in it. */
-  botIsMember: boolean;
+  /** When the bot joined it (it started the thread or posted in it), if it did. */
+  botJoinedAt?: number;
 }
 
 interface Match {
@@ -851,7 +851,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     const body = call.json as Record<string, unknown> | undefined;
     const reply = replyOf(channelId, body);
     if ('refuse' in reply) return reply.refuse(response);
-    if (thread) thread.botIsMember = true;
+    if (thread) thread.botJoinedAt ??= now();
     const message = createMessage(channelId, botUserId, body, call.files, undefined, reply.shape);
     return json(response, 200, toApiMessage(message));
   }
@@ -969,7 +969,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       autoArchiveDuration: typeof body.auto_archive_duration === 'number' ? body.auto_archive_duration : 1440,
       archivedAt: now(),
       deleted: false,
-      botIsMember: true,
+      botJoinedAt: now(),
     };
     threads.set(thread.id, thread);
     message.threadId = thread.id;
@@ -1316,12 +1316,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         locked: thread.locked,
       },
       // The bot's own thread member, once it joined (Channels › Get Channel).
-      ...(thread.botIsMember
+      ...(thread.botJoinedAt !== undefined
         ? {
             member: {
               id: thread.id,
               user_id: botUserId,
-              join_timestamp: new Date(thread.archivedAt).toISOString(),
+              join_timestamp: new Date(thread.botJoinedAt).toISOString(),
               flags: 0,
             },
           }
@@ -1618,7 +1618,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         autoArchiveDuration: 1440,
         archivedAt: now(),
         deleted: false,
-        botIsMember: false,
       };
       threads.set(input.id, thread);
       if (input.announce !== false)
