@@ -1,12 +1,28 @@
 // A fake Discord: a real REST server and gateway WebSocket on 127.0.0.1 that the real discord.js
 // client logs into (rest.api points here; the gateway URL comes from GET /gateway/bot). It
-// dispatches interactions, records every REST call (JSON and multipart with files), keeps the
-// messages it was asked to create, and can expire tokens, rate-limit and fail routes. Several
-// gateway sessions may each identify as one shard: each gets only its guilds' events.
+// dispatches interactions (slash and message commands, buttons, modal submits), records every REST
+// call (JSON and multipart with files), keeps the messages it was asked to create or was seeded
+// with (replies, deletes, attachment removal), threads started from messages, the bot's
+// permissions per channel, and can expire tokens, rate-limit and fail routes. Several gateway
+// sessions may each identify as one shard: each gets only its guilds' events.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  ApplicationCommandType,
+  ChannelType,
+  GatewayIntentBits,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  MessageReferenceType,
+  MessageType,
+  PermissionFlagsBits,
+  RESTJSONErrorCodes,
+} from 'discord.js';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { FormErrors } from './discordForm.ts';
+import { type ModalValue, modalErrors, modalSubmitData, withComponentIds } from './discordModals.ts';
 
 export interface RecordedCall {
   method: string;
@@ -42,6 +58,22 @@ export interface FakeDiscordOptions {
    * interaction routes) gets 401 and an IDENTIFY with another token closes with 4004; unset, any.
    */
   token?: string;
+  /**
+   * Whether the app is approved for the privileged Message Content intent (false by default, as
+   * reelbot is not). Without it, messages of others read through REST or the gateway come with
+   * empty content, embeds, attachments and components, except in DMs, where the bot is mentioned,
+   * and the target of a message command (Gateway › Message Content Intent); a session identifying
+   * with the intent is closed with 4014 (Disallowed intents).
+   */
+  messageContentIntent?: boolean;
+}
+
+/** A Discord user other than the bot: a message's author, a member using an interaction. */
+export interface FakeUser {
+  id: string;
+  username?: string;
+  globalName?: string;
+  bot?: boolean;
 }
 
 export interface InteractionInput {
@@ -67,6 +99,16 @@ export interface FakeAttachment {
   url: string;
   proxy_url: string;
   content_type: string;
+  /** Images' and videos' dimensions, as Discord reports them. */
+  width?: number;
+  height?: number;
+}
+
+/** Who a message notified, as Discord works it out from its content and `allowed_mentions`. */
+export interface FakeMentions {
+  users: string[];
+  roles: string[];
+  everyone: boolean;
 }
 
 export interface FakeMessage {
@@ -78,9 +120,37 @@ export interface FakeMessage {
   attachments: FakeAttachment[];
   flags?: number;
   authorId: string;
+  /** The author's name and kind, for messages of others (seedMessage). */
+  author?: FakeUser;
   /** Set for interaction responses: the token that owns it. */
   interactionToken?: string;
   deleted?: boolean;
+  /** Discord's message type when not DEFAULT (0) or an interaction's (20): REPLY, CONTEXT_MENU_COMMAND. */
+  type?: number;
+  /** The message this one replies to (or, for a message command's response, was used on). */
+  reference?: { message_id: string; channel_id: string; guild_id?: string };
+  mentions: FakeMentions;
+  editedAt?: number;
+  /** The thread started from this message (its id is the message's). */
+  threadId?: string;
+}
+
+/** A thread channel: one started from a message, or made by a test (createThread). */
+export interface FakeThread {
+  id: string;
+  guildId: string;
+  parentId: string;
+  /** PUBLIC_THREAD (11), or ANNOUNCEMENT_THREAD (10) in an announcement channel. */
+  type: number;
+  name: string;
+  ownerId: string;
+  archived: boolean;
+  locked: boolean;
+  autoArchiveDuration: number;
+  archivedAt: number;
+  deleted: boolean;
+  /** When the bot joined it (it started the thread or posted in it), if it did. */
+  botJoinedAt?: number;
 }
 
 interface Match {
@@ -107,12 +177,36 @@ const defaultUploadLimit = 10 * 1024 * 1024;
 
 interface TokenState {
   interactionId: string;
+  /** APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT … */
+  type: number;
   channelId: string;
   createdAt: number;
   acknowledged: boolean;
   expired: boolean;
   originalMessageId?: string;
+  /** A message command's target: its original response is a reply to it. */
+  targetMessageId?: string;
+  /** Where and by whom the interaction was used: a modal it opened is submitted the same way. */
+  input?: InteractionInput;
+  /** The modal it answered with, as Discord keeps it (every component with an id). */
+  modal?: Record<string, unknown>;
 }
+
+/**
+ * The bot's permissions in a channel unless a test says otherwise (setBotPermissions): what
+ * reelbot's invite asks for. A thread has its parent's.
+ */
+export const defaultBotPermissions =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.ReadMessageHistory |
+  PermissionFlagsBits.CreatePublicThreads |
+  PermissionFlagsBits.SendMessagesInThreads;
+
+/** What `auto_archive_duration` may be, in minutes (Channels › Thread Metadata). */
+const autoArchiveDurations = [60, 1440, 4320, 10080];
 
 const tokenLifetimeMs = 15 * 60_000;
 /** An interaction not answered within this is gone for good (10062 Unknown interaction). */
@@ -134,6 +228,18 @@ const invalidShardCloseCode = 4010;
 const authenticationFailedCloseCode = 4004;
 /** A close code after which a client resumes (4000 Unknown error): a dropped connection. */
 const unknownErrorCloseCode = 4000;
+/** Gateway close code for a privileged intent the app is not approved for. */
+const disallowedIntentsCloseCode = 4014;
+
+interface AllowedMentions {
+  parse?: string[];
+  users?: string[];
+  roles?: string[];
+  replied_user?: boolean;
+}
+
+/** A message as the API sends it (a plain object: the fake builds it, discord.js reads it). */
+type ApiMessage = Record<string, unknown>;
 
 let sequence = 0n;
 /** Numeric snowflakes: discord.js reads timestamps out of them. */
@@ -229,7 +335,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const shardOfSocket = new Map<WebSocket, [number, number]>();
   const shardOfSession = new Map<string, [number, number]>();
   const dmChannels = new Map<string, string>();
-  const threads = new Map<string, { guildId: string; parentId: string }>();
+  /** Channels interactions were used in: Discord knows them even when no guild lists them here. */
+  const interactionChannels = new Set<string>();
+  const threads = new Map<string, FakeThread>();
+  /** The bot's permissions where a test set them (setBotPermissions); elsewhere defaultBotPermissions. */
+  const botPermissions = new Map<string, bigint>();
+  /** The intents each identified session asked for (IDENTIFY's `intents`), and each session id's. */
+  const intentsOfSocket = new Map<WebSocket, number>();
+  const intentsOfSession = new Map<string, number>();
   /** Each channel's upload limit, as its latest interaction reported it (attachment_size_limit). */
   const uploadLimits = new Map<string, number>();
   let gatewaySequence = 0;
@@ -254,30 +367,140 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     avatar: null,
     bot: true,
   };
+  /** Users the fake has met (members using interactions, seeded authors): mentions carry their names. */
+  const users = new Map<string, FakeUser>();
 
-  function toApiMessage(message: FakeMessage) {
+  function userPayload(user: FakeUser) {
+    if (user.id === botUserId) return botUser;
+    const known = users.get(user.id);
+    return {
+      id: user.id,
+      username: user.username ?? known?.username ?? 'member',
+      discriminator: '0',
+      global_name: user.globalName ?? known?.globalName ?? null,
+      avatar: null,
+      ...((user.bot ?? known?.bot) ? { bot: true } : {}),
+    };
+  }
+
+  function meet(user: FakeUser): void {
+    users.set(user.id, { ...users.get(user.id), ...user });
+  }
+
+  const noMentions = (): FakeMentions => ({ users: [], roles: [], everyone: false });
+
+  /**
+   * Who `content` notifies under `allowed`. Without `allowed_mentions`, Discord parses every kind in
+   * channel messages and only users in interaction responses and webhooks (Messages › Allowed
+   * Mentions › Default Settings); `users`/`roles` list ids allowed besides what `parse` allows.
+   */
+  function mentionsIn(content: string, allowed: AllowedMentions | null | undefined, viaWebhook: boolean) {
+    const parse = allowed ? (allowed.parse ?? []) : viaWebhook ? ['users'] : ['users', 'roles', 'everyone'];
+    const allowedIds = (kind: 'users' | 'roles', pattern: RegExp) => [
+      ...new Set(
+        [...content.matchAll(pattern)]
+          .map((match) => match[1] ?? '')
+          .filter((id) => parse.includes(kind) || (allowed?.[kind] ?? []).includes(id)),
+      ),
+    ];
+    return {
+      users: allowedIds('users', /<@!?(\d+)>/g),
+      roles: allowedIds('roles', /<@&(\d+)>/g),
+      everyone: parse.includes('everyone') && /@(everyone|here)/.test(content),
+    };
+  }
+
+  function guildOfChannel(channelId: string): string | undefined {
+    return (
+      guilds.find((guild) => guild.channels.some((channel) => channel.id === channelId))?.id ??
+      threads.get(channelId)?.guildId
+    );
+  }
+
+  const isDmChannel = (channelId: string) => [...dmChannels.values()].includes(channelId);
+
+  /**
+   * Whether a reader gets a message's content: one with the Message Content intent always (REST:
+   * the app is approved for it; the gateway: the session asked for it too); without it, only the
+   * bot's own messages, DMs, and messages that mention the bot. The message a message command is
+   * used on comes in full (`messageContent` true).
+   */
+  function contentVisible(message: FakeMessage, messageContent: boolean): boolean {
+    return (
+      messageContent ||
+      message.authorId === botUserId ||
+      isDmChannel(message.channelId) ||
+      message.mentions.users.includes(botUserId)
+    );
+  }
+
+  function toApiMessage(
+    message: FakeMessage,
+    messageContent = Boolean(options.messageContentIntent),
+    nested = false,
+  ): ApiMessage {
+    const visible = contentVisible(message, messageContent);
+    const thread = message.threadId ? threads.get(message.threadId) : undefined;
+    const referenced = message.reference ? messages.get(message.reference.message_id) : undefined;
     return {
       id: message.id,
       channel_id: message.channelId,
-      author:
-        message.authorId === botUserId
+      author: message.author
+        ? userPayload(message.author)
+        : message.authorId === botUserId
           ? botUser
           : { id: message.authorId, username: 'user', discriminator: '0', avatar: null },
-      content: message.content ?? '',
+      content: visible ? (message.content ?? '') : '',
       timestamp: new Date(Number((BigInt(message.id) >> 22n) + 1420070400000n)).toISOString(),
-      edited_timestamp: null,
+      edited_timestamp: message.editedAt === undefined ? null : new Date(message.editedAt).toISOString(),
       tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: message.attachments,
-      embeds: message.embeds ?? [],
-      components: message.components ?? [],
+      mention_everyone: message.mentions.everyone,
+      mentions: message.mentions.users.map((id) => userPayload({ id })),
+      mention_roles: message.mentions.roles,
+      attachments: visible ? message.attachments : [],
+      embeds: visible ? (message.embeds ?? []) : [],
+      components: visible ? (message.components ?? []) : [],
       pinned: false,
-      type: message.interactionToken ? 20 : 0,
-      flags: message.flags ?? 0,
+      type: message.type ?? (message.interactionToken ? MessageType.ChatInputCommand : MessageType.Default),
+      flags: (message.flags ?? 0) | (thread ? MessageFlags.HasThread : 0),
       ...(message.interactionToken ? { application_id: applicationId, webhook_id: applicationId } : {}),
+      ...(message.reference
+        ? {
+            message_reference: { type: MessageReferenceType.Default, ...message.reference },
+            // Discord resolves one level, and gives null once the message is deleted.
+            ...(nested
+              ? {}
+              : {
+                  referenced_message:
+                    referenced && !referenced.deleted ? toApiMessage(referenced, messageContent, true) : null,
+                }),
+          }
+        : {}),
+      ...(thread && !thread.deleted ? { thread: threadPayload(thread) } : {}),
     };
+  }
+
+  /** Sends a MESSAGE_* event to the sessions that asked for message events in its guild or DMs. */
+  function broadcastMessage(event: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', message: FakeMessage): void {
+    if ((message.flags ?? 0) & ephemeralFlag) return;
+    const guildId = guildOfChannel(message.channelId);
+    for (const socket of messageEventSockets(guildId)) {
+      const messageContent = Boolean((intentsOfSocket.get(socket) ?? 0) & GatewayIntentBits.MessageContent);
+      dispatch(socket, event, {
+        ...toApiMessage(message, messageContent),
+        ...(guildId ? { guild_id: guildId } : {}),
+      });
+    }
+  }
+
+  function broadcastMessageDelete(message: FakeMessage): void {
+    const guildId = guildOfChannel(message.channelId);
+    for (const socket of messageEventSockets(guildId))
+      dispatch(socket, 'MESSAGE_DELETE', {
+        id: message.id,
+        channel_id: message.channelId,
+        ...(guildId ? { guild_id: guildId } : {}),
+      });
   }
 
   /** Applies a message create/edit body: content, embeds, components, and the attachments to keep. */
@@ -285,9 +508,18 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     message: FakeMessage,
     body: Record<string, unknown> | undefined,
     files: RecordedCall['files'],
+    viaWebhook: boolean,
   ): void {
     if (!body) body = {};
-    if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
+    if ('content' in body) {
+      message.content = typeof body.content === 'string' ? body.content : '';
+      // Discord works the mentions out afresh from edited content (Messages › Edit Message).
+      message.mentions = mentionsIn(
+        message.content,
+        body.allowed_mentions as AllowedMentions | null | undefined,
+        viaWebhook,
+      );
+    }
     if ('embeds' in body) message.embeds = (body.embeds as unknown[] | null) ?? [];
     if ('components' in body) message.components = (body.components as unknown[] | null) ?? [];
     if ('flags' in body && typeof body.flags === 'number') message.flags = body.flags;
@@ -323,6 +555,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     body: Record<string, unknown> | undefined,
     files: RecordedCall['files'],
     token?: string,
+    extra: Partial<FakeMessage> = {},
   ): FakeMessage {
     const message: FakeMessage = {
       id: snowflake(now()),
@@ -330,10 +563,42 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       attachments: [],
       authorId,
       interactionToken: token,
+      mentions: noMentions(),
+      ...extra,
     };
-    applyBody(message, body, files);
+    applyBody(message, body, files, token !== undefined);
+    if (message.type === MessageType.Reply) mentionRepliedAuthor(message, body);
     messages.set(message.id, message);
+    broadcastMessage('MESSAGE_CREATE', message);
     return message;
+  }
+
+  /**
+   * A reply pings the author it replies to when `allowed_mentions` is left out, or says
+   * `replied_user: true`; given without it, `replied_user` is false (Messages › Allowed Mentions).
+   */
+  function mentionRepliedAuthor(message: FakeMessage, body: Record<string, unknown> | undefined): void {
+    const allowed = body?.allowed_mentions as AllowedMentions | null | undefined;
+    const author = message.reference ? messages.get(message.reference.message_id)?.authorId : undefined;
+    if (!author || author === botUserId || (allowed && allowed.replied_user !== true)) return;
+    if (!message.mentions.users.includes(author)) message.mentions.users.push(author);
+  }
+
+  /** An edit of a message of the bot's: kept, dated and announced (MESSAGE_UPDATE). */
+  function editMessage(
+    message: FakeMessage,
+    body: Record<string, unknown> | undefined,
+    files: RecordedCall['files'],
+    viaWebhook: boolean,
+  ): void {
+    applyBody(message, body, files, viaWebhook);
+    message.editedAt = now();
+    broadcastMessage('MESSAGE_UPDATE', message);
+  }
+
+  function deleteMessage(message: FakeMessage): void {
+    message.deleted = true;
+    broadcastMessageDelete(message);
   }
 
   function tokenUsable(token: string): TokenState | undefined {
@@ -342,42 +607,100 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     return state;
   }
 
+  const refuse = (response: ServerResponse, status: number, code: number, message: string) =>
+    json(response, status, { message, code });
   const invalidToken = (response: ServerResponse) =>
-    json(response, 401, { message: 'Invalid Webhook Token', code: 50027 });
+    refuse(response, 401, RESTJSONErrorCodes.InvalidWebhookToken, 'Invalid Webhook Token');
   const unknownMessage = (response: ServerResponse) =>
-    json(response, 404, { message: 'Unknown Message', code: 10008 });
+    refuse(response, 404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
+  const unknownChannel = (response: ServerResponse) =>
+    refuse(response, 404, RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel');
+  const missingAccess = (response: ServerResponse) =>
+    refuse(response, 403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
+  const missingPermissions = (response: ServerResponse) =>
+    refuse(response, 403, RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions');
+  /** Editing a message in, or changing, an archived thread (unarchive it first). */
+  const archivedThread = (response: ServerResponse) =>
+    refuse(response, 400, RESTJSONErrorCodes.InvalidActionOnArchivedThread, 'Thread is archived');
+  const invalidForm = (response: ServerResponse, errors: FormErrors) => json(response, 400, errors.body());
+
+  /**
+   * A MODAL answer Discord refuses: to a modal submit or an autocomplete (Interaction Callback Type:
+   * not available for MODAL_SUBMIT and PING; autocomplete takes only its result), or a modal that
+   * breaks the components' rules. The interaction stays unanswered.
+   */
+  function modalRefusal(state: TokenState, data: unknown): FormErrors | undefined {
+    if (
+      state.type === InteractionType.ModalSubmit ||
+      state.type === InteractionType.ApplicationCommandAutocomplete
+    ) {
+      const errors = new FormErrors();
+      errors.add(['type'], {
+        code: 'INTERACTION_CALLBACK_TYPE_INVALID',
+        message: 'This interaction cannot be answered with a modal.',
+      });
+      return errors;
+    }
+    const errors = modalErrors(data);
+    return errors.empty ? undefined : errors;
+  }
+
+  /** A message command's original response replies to its target (type CONTEXT_MENU_COMMAND). */
+  function responseShape(state: TokenState): Partial<FakeMessage> {
+    if (!state.targetMessageId) return {};
+    const guildId = state.input?.guildId;
+    return {
+      type: MessageType.ContextMenuCommand,
+      reference: {
+        message_id: state.targetMessageId,
+        channel_id: state.channelId,
+        ...(guildId ? { guild_id: guildId } : {}),
+      },
+    };
+  }
 
   function handleCallback(call: RecordedCall, response: ServerResponse, token: string): void {
     const state = tokenUsable(token);
-    if (!state) return json(response, 404, { message: 'Unknown interaction', code: 10062 });
+    if (!state) return refuse(response, 404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction');
     if (state.acknowledged)
-      return json(response, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      return refuse(
+        response,
+        400,
+        RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged,
+        'Interaction has already been acknowledged.',
+      );
     if (now() - state.createdAt > acknowledgeWithinMs) {
       state.expired = true;
-      return json(response, 404, { message: 'Unknown interaction', code: 10062 });
+      return refuse(response, 404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction');
     }
-    state.acknowledged = true;
     const body = (call.json ?? {}) as { type?: number; data?: Record<string, unknown> };
     const data = body.data ?? {};
+    if (body.type === InteractionResponseType.Modal) {
+      const refusal = modalRefusal(state, body.data);
+      if (refusal) return invalidForm(response, refusal);
+    }
+    state.acknowledged = true;
     let message: FakeMessage | undefined;
-    if (body.type === 4) {
-      message = createMessage(state.channelId, botUserId, data, call.files, token);
-    } else if (body.type === 5) {
+    if (body.type === InteractionResponseType.ChannelMessageWithSource) {
+      message = createMessage(state.channelId, botUserId, data, call.files, token, responseShape(state));
+    } else if (body.type === InteractionResponseType.DeferredChannelMessageWithSource) {
       const flags = (typeof data.flags === 'number' ? data.flags : 0) | loadingFlag;
-      message = createMessage(state.channelId, botUserId, { flags }, [], token);
-    } else if (body.type === 7) {
+      message = createMessage(state.channelId, botUserId, { flags }, [], token, responseShape(state));
+    } else if (body.type === InteractionResponseType.UpdateMessage) {
       // Update the message the component is on: the test passed its id when dispatching.
       const target = state.originalMessageId ? messages.get(state.originalMessageId) : undefined;
-      if (target) applyBody(target, data, call.files);
+      if (target) editMessage(target, data, call.files, true);
+    } else if (body.type === InteractionResponseType.Modal) {
+      state.modal = withComponentIds(data);
     }
     if (message) state.originalMessageId = message.id;
     if (call.query.get('with_response') === 'true') {
       return json(response, 200, {
         interaction: {
           id: state.interactionId,
-          type: 2,
+          type: state.type,
           response_message_id: message?.id,
-          response_message_loading: body.type === 5,
+          response_message_loading: body.type === InteractionResponseType.DeferredChannelMessageWithSource,
           response_message_ephemeral: Boolean(message && (message.flags ?? 0) & ephemeralFlag),
         },
         resource: message ? { type: body.type, message: toApiMessage(message) } : { type: body.type },
@@ -385,6 +708,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     }
     json(response, 204, undefined);
   }
+
+  /** Whether a message sits in an archived thread, where only deletes are allowed. */
+  const inArchivedThread = (message: FakeMessage) => threads.get(message.channelId)?.archived === true;
 
   function handleWebhook(
     call: RecordedCall,
@@ -405,12 +731,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (!message || message.deleted) return unknownMessage(response);
     if (call.method === 'GET') return json(response, 200, toApiMessage(message));
     if (call.method === 'DELETE') {
-      message.deleted = true;
+      deleteMessage(message);
       return json(response, 204, undefined);
     }
     if (call.method === 'PATCH') {
+      if (inArchivedThread(message)) return archivedThread(response);
       message.flags = (message.flags ?? 0) & ~loadingFlag;
-      applyBody(message, body, call.files);
+      editMessage(message, body, call.files, true);
       return json(response, 200, toApiMessage(message));
     }
     json(response, 405, { message: '405: Method Not Allowed', code: 0 });
@@ -431,24 +758,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
    * Discord's answer to message content over 2,000 characters, in a message create or edit, a
    * webhook message or an interaction response: 400, 50035 Invalid Form Body, naming the field.
    */
-  function overLongContent(call: RecordedCall): Record<string, unknown> | undefined {
+  function overLongContent(call: RecordedCall): FormErrors | undefined {
     if (call.method !== 'POST' && call.method !== 'PATCH') return undefined;
     const body = call.json as Record<string, unknown> | undefined;
     const callback = call.path.endsWith('/callback');
     const content = callback ? (body?.data as Record<string, unknown> | undefined)?.content : body?.content;
-    // Discord counts characters (code points), not UTF-16 units.
-    if (typeof content !== 'string' || [...content].length <= maxContentLength) return undefined;
-    const field = {
-      content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] },
-    };
-    return callback ? { data: field } : field;
+    if (typeof content !== 'string') return undefined;
+    const errors = new FormErrors();
+    errors.checkString(callback ? ['data', 'content'] : ['content'], content, 0, maxContentLength);
+    return errors.empty ? undefined : errors;
   }
 
   function knownChannel(channelId: string): boolean {
+    const thread = threads.get(channelId);
+    if (thread) return !thread.deleted;
     return (
-      guilds.some((guild) => guild.channels.some((channel) => channel.id === channelId)) ||
-      threads.has(channelId) ||
-      [...dmChannels.values()].includes(channelId)
+      guildChannel(channelId) !== undefined || interactionChannels.has(channelId) || isDmChannel(channelId)
     );
   }
 
@@ -459,6 +784,350 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   function refusedToken(call: RecordedCall): boolean {
     if (acceptedToken === undefined || /^\/(interactions|webhooks)\//.test(call.path)) return false;
     return call.headers.authorization !== `Bot ${acceptedToken}`;
+  }
+
+  function guildChannel(channelId: string): FakeGuild['channels'][number] | undefined {
+    for (const guild of guilds) {
+      const channel = guild.channels.find((candidate) => candidate.id === channelId);
+      if (channel) return channel;
+    }
+    return undefined;
+  }
+
+  /** The bot's permissions in a guild channel or thread (a thread has its parent's unless set). */
+  function permissionsIn(channelId: string): bigint {
+    const own = botPermissions.get(channelId);
+    if (own !== undefined) return own;
+    const thread = threads.get(channelId);
+    return thread ? permissionsIn(thread.parentId) : defaultBotPermissions;
+  }
+
+  /** Whether the bot holds `permission` where it acts; in a DM there is nothing to hold. */
+  const can = (channelId: string, permission: bigint) =>
+    isDmChannel(channelId) || (permissionsIn(channelId) & permission) === permission;
+
+  type Reply = { shape: Partial<FakeMessage> } | { refuse: (response: ServerResponse) => void };
+
+  /**
+   * A message create's `message_reference` (Messages › Message Reference): a reply needs Read
+   * Message History, and a message of the same channel; one that is not there fails the create
+   * (400, 50035, MESSAGE_REFERENCE_UNKNOWN_MESSAGE) unless `fail_if_not_exists` is false, which
+   * sends a plain message. Forwards are recorded as sent, not modelled.
+   */
+  function replyOf(channelId: string, body: Record<string, unknown> | undefined): Reply {
+    const reference = body?.message_reference as
+      | { message_id?: unknown; channel_id?: unknown; type?: unknown; fail_if_not_exists?: unknown }
+      | null
+      | undefined;
+    if (!reference || reference.type === MessageReferenceType.Forward) return { shape: {} };
+    if (!can(channelId, PermissionFlagsBits.ReadMessageHistory))
+      return {
+        refuse: (response) =>
+          refuse(
+            response,
+            403,
+            RESTJSONErrorCodes.CannotReplyWithoutPermissionToReadMessageHistory,
+            'Cannot reply without permission to read message history',
+          ),
+      };
+    const target = messages.get(String(reference.message_id ?? ''));
+    const found =
+      target &&
+      !target.deleted &&
+      target.channelId === channelId &&
+      (reference.channel_id === undefined || String(reference.channel_id) === channelId);
+    if (!target || !found) {
+      if (reference.fail_if_not_exists === false) return { shape: {} };
+      const errors = new FormErrors();
+      errors.add(['message_reference'], {
+        code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE',
+        message: 'Unknown message',
+      });
+      return { refuse: (response) => invalidForm(response, errors) };
+    }
+    const guildId = guildOfChannel(channelId);
+    return {
+      shape: {
+        type: MessageType.Reply,
+        reference: {
+          message_id: target.id,
+          channel_id: channelId,
+          ...(guildId ? { guild_id: guildId } : {}),
+        },
+      },
+    };
+  }
+
+  /** POST /channels/{c}/messages: the bot's own message, a reply, a message in a thread. */
+  function postMessage(call: RecordedCall, response: ServerResponse, channelId: string): void {
+    if (!knownChannel(channelId)) return unknownChannel(response);
+    const thread = threads.get(channelId);
+    if (!can(channelId, PermissionFlagsBits.ViewChannel)) return missingAccess(response);
+    // In a thread, Send Messages does nothing: Send Messages in Threads is what counts.
+    const send = thread ? PermissionFlagsBits.SendMessagesInThreads : PermissionFlagsBits.SendMessages;
+    if (!can(channelId, send)) return missingPermissions(response);
+    if (call.files.length > 0 && !can(channelId, PermissionFlagsBits.AttachFiles))
+      return missingPermissions(response);
+    if (thread?.archived) {
+      // Posting unarchives a thread, unless a moderator locked it (Threads › Active & Archived).
+      if (thread.locked && !can(channelId, PermissionFlagsBits.ManageThreads))
+        return refuse(response, 403, RESTJSONErrorCodes.ThreadLocked, 'Thread is locked');
+      setArchived(thread, false);
+    }
+    const body = call.json as Record<string, unknown> | undefined;
+    const reply = replyOf(channelId, body);
+    if ('refuse' in reply) return reply.refuse(response);
+    if (thread) thread.botJoinedAt ??= now();
+    const message = createMessage(channelId, botUserId, body, call.files, undefined, reply.shape);
+    return json(response, 200, toApiMessage(message));
+  }
+
+  function listMessages(call: RecordedCall, response: ServerResponse, channelId: string): void {
+    if (!knownChannel(channelId)) return unknownChannel(response);
+    if (!can(channelId, PermissionFlagsBits.ViewChannel)) return missingAccess(response);
+    // Without Read Message History Discord answers an empty list, not an error.
+    if (!can(channelId, PermissionFlagsBits.ReadMessageHistory)) return json(response, 200, []);
+    const limit = Math.min(100, Number(call.query.get('limit') ?? 50));
+    const recent = [...messages.values()]
+      .filter((message) => message.channelId === channelId && !message.deleted)
+      .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
+      .slice(0, limit);
+    return json(
+      response,
+      200,
+      recent.map((message) => toApiMessage(message)),
+    );
+  }
+
+  /** GET, PATCH and DELETE /channels/{c}/messages/{m}. */
+  function routeMessage(
+    call: RecordedCall,
+    response: ServerResponse,
+    channelId: string,
+    messageId: string,
+  ): void {
+    if (!knownChannel(channelId)) return unknownChannel(response);
+    if (!can(channelId, PermissionFlagsBits.ViewChannel)) return missingAccess(response);
+    const message = messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId) return unknownMessage(response);
+    if (call.method === 'GET') {
+      if (!can(channelId, PermissionFlagsBits.ReadMessageHistory)) return missingAccess(response);
+      return json(response, 200, toApiMessage(message));
+    }
+    if (call.method === 'PATCH') {
+      if (message.authorId !== botUserId)
+        return refuse(
+          response,
+          403,
+          RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser,
+          'Cannot edit a message authored by another user',
+        );
+      if (inArchivedThread(message)) return archivedThread(response);
+      editMessage(message, call.json as Record<string, unknown>, call.files, false);
+      return json(response, 200, toApiMessage(message));
+    }
+    if (call.method === 'DELETE') {
+      // Another's message takes Manage Messages; deletes are allowed in archived threads.
+      if (message.authorId !== botUserId && !can(channelId, PermissionFlagsBits.ManageMessages))
+        return missingPermissions(response);
+      deleteMessage(message);
+      return json(response, 204, undefined);
+    }
+    json(response, 405, { message: '405: Method Not Allowed', code: 0 });
+  }
+
+  /**
+   * POST /channels/{c}/messages/{m}/threads (Channels › Start Thread from Message): a public
+   * thread (an announcement thread in an announcement channel) whose id is the message's, so one
+   * per message (160004). It takes Create Public Threads, not Send Messages in Threads: a bot can
+   * start a thread it then cannot post in.
+   */
+  function startThread(
+    call: RecordedCall,
+    response: ServerResponse,
+    channelId: string,
+    messageId: string,
+  ): void {
+    const parent = guildChannel(channelId);
+    if (!parent) {
+      if (!threads.has(channelId)) return unknownChannel(response);
+      return refuse(
+        response,
+        400,
+        RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+        'Cannot execute action on this channel type',
+      );
+    }
+    const parentType = parent.type ?? ChannelType.GuildText;
+    if (parentType !== ChannelType.GuildText && parentType !== ChannelType.GuildAnnouncement)
+      return refuse(
+        response,
+        400,
+        RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+        'Cannot execute action on this channel type',
+      );
+    if (!can(channelId, PermissionFlagsBits.ViewChannel)) return missingAccess(response);
+    if (!can(channelId, PermissionFlagsBits.CreatePublicThreads)) return missingPermissions(response);
+    const message = messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId) return unknownMessage(response);
+    if (threads.get(messageId)?.deleted === false)
+      return refuse(
+        response,
+        400,
+        RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage,
+        'A thread has already been created for this message',
+      );
+    const body = (call.json ?? {}) as { name?: unknown; auto_archive_duration?: unknown };
+    const errors = threadFieldErrors(body, true);
+    if (!errors.empty) return invalidForm(response, errors);
+    const thread: FakeThread = {
+      id: messageId,
+      guildId: guildOfChannel(channelId) ?? '',
+      parentId: channelId,
+      type:
+        parentType === ChannelType.GuildAnnouncement
+          ? ChannelType.AnnouncementThread
+          : ChannelType.PublicThread,
+      name: String(body.name),
+      ownerId: botUserId,
+      archived: false,
+      locked: false,
+      autoArchiveDuration: typeof body.auto_archive_duration === 'number' ? body.auto_archive_duration : 1440,
+      archivedAt: now(),
+      deleted: false,
+      botJoinedAt: now(),
+    };
+    threads.set(thread.id, thread);
+    message.threadId = thread.id;
+    broadcast('THREAD_CREATE', { ...threadPayload(thread), newly_created: true });
+    broadcastMessage('MESSAGE_UPDATE', message);
+    json(response, 201, threadPayload(thread));
+  }
+
+  /** A thread's `name` (1–100 characters) and `auto_archive_duration` (60, 1440, 4320 or 10080). */
+  function threadFieldErrors(
+    body: { name?: unknown; auto_archive_duration?: unknown },
+    nameRequired: boolean,
+  ) {
+    const errors = new FormErrors();
+    if (nameRequired || body.name !== undefined) errors.checkString(['name'], body.name, 1, 100);
+    if (
+      body.auto_archive_duration !== undefined &&
+      !autoArchiveDurations.includes(body.auto_archive_duration as number)
+    )
+      errors.add(['auto_archive_duration'], {
+        code: 'BASE_TYPE_CHOICES',
+        message: `Value must be one of {${autoArchiveDurations.join(', ')}}.`,
+      });
+    return errors;
+  }
+
+  function setArchived(thread: FakeThread, archived: boolean): void {
+    if (thread.archived === archived) return;
+    thread.archived = archived;
+    thread.archivedAt = now();
+    broadcast('THREAD_UPDATE', threadPayload(thread));
+  }
+
+  /**
+   * PATCH /channels/{thread} (Channels › Modify Channel, Threads › Editing & Deleting): archiving,
+   * renaming and the archive duration take Manage Threads or having started the thread; locking
+   * takes Manage Threads; an archived thread takes no change but being unarchived (50083).
+   */
+  function patchThread(call: RecordedCall, response: ServerResponse, thread: FakeThread): void {
+    const body = (call.json ?? {}) as {
+      name?: unknown;
+      archived?: unknown;
+      locked?: unknown;
+      auto_archive_duration?: unknown;
+    };
+    if (!can(thread.id, PermissionFlagsBits.ViewChannel)) return missingAccess(response);
+    const errors = threadFieldErrors(body, false);
+    if (!errors.empty) return invalidForm(response, errors);
+    const moderator = can(thread.id, PermissionFlagsBits.ManageThreads);
+    const mayManage = moderator || thread.ownerId === botUserId;
+    const unarchiveOnly = body.archived === false && Object.keys(body).every((key) => key === 'archived');
+    if (thread.archived && body.archived !== false) return archivedThread(response);
+    if ('locked' in body && !moderator) return missingPermissions(response);
+    if (unarchiveOnly ? thread.locked && !mayManage : !mayManage) return missingPermissions(response);
+    if (typeof body.name === 'string') thread.name = body.name;
+    if (typeof body.auto_archive_duration === 'number')
+      thread.autoArchiveDuration = body.auto_archive_duration;
+    if (typeof body.locked === 'boolean') thread.locked = body.locked;
+    if (typeof body.archived === 'boolean' && body.archived !== thread.archived) {
+      thread.archived = body.archived;
+      thread.archivedAt = now();
+    }
+    broadcast('THREAD_UPDATE', threadPayload(thread));
+    json(response, 200, threadPayload(thread));
+  }
+
+  function removeThread(thread: FakeThread): void {
+    thread.deleted = true;
+    broadcast('THREAD_DELETE', {
+      id: thread.id,
+      guild_id: thread.guildId,
+      parent_id: thread.parentId,
+      type: thread.type,
+    });
+  }
+
+  /** GET, PATCH and DELETE /channels/{c}: guild channels are read only; threads change too. */
+  function routeChannel(call: RecordedCall, response: ServerResponse, channelId: string): void {
+    const thread = threads.get(channelId);
+    if (thread) {
+      if (thread.deleted) return unknownChannel(response);
+      if (call.method === 'GET') return json(response, 200, threadPayload(thread));
+      if (call.method === 'PATCH') return patchThread(call, response, thread);
+      if (call.method === 'DELETE') {
+        if (!can(channelId, PermissionFlagsBits.ManageThreads)) return missingPermissions(response);
+        removeThread(thread);
+        return json(response, 200, threadPayload(thread));
+      }
+    }
+    const channel = guildChannel(channelId);
+    if (call.method === 'GET') {
+      if (!channel) return unknownChannel(response);
+      return json(response, 200, {
+        id: channelId,
+        type: channel.type ?? ChannelType.GuildText,
+        guild_id: guildOfChannel(channelId),
+        name: channel.name ?? 'general',
+        position: 0,
+        permission_overwrites: [],
+      });
+    }
+    json(response, 404, { message: '404: Not Found', code: 0 });
+  }
+
+  const isContextMenu = (command: Record<string, unknown>) =>
+    command.type === ApplicationCommandType.User || command.type === ApplicationCommandType.Message;
+
+  /**
+   * What Discord refuses in a user or message command (Application Commands › Message Commands):
+   * a name (and each localised name) of 1–32 characters, spaces and capitals allowed; no
+   * description and no options. Slash commands are recorded as given.
+   */
+  function contextMenuCommandErrors(given: Record<string, unknown>[]): FormErrors {
+    const errors = new FormErrors();
+    given.forEach((command, index) => {
+      if (!isContextMenu(command)) return;
+      errors.checkString([index, 'name'], command.name, 1, 32);
+      const localised = (command.name_localizations ?? {}) as Record<string, unknown>;
+      for (const [locale, name] of Object.entries(localised))
+        errors.checkString([index, 'name_localizations', locale], name, 1, 32);
+      if (typeof command.description === 'string' && command.description !== '')
+        errors.add([index, 'description'], {
+          code: 'APPLICATION_COMMAND_DESCRIPTION_NOT_ALLOWED',
+          message: 'Context menu commands cannot have a description.',
+        });
+      if (Array.isArray(command.options) && command.options.length > 0)
+        errors.add([index, 'options'], {
+          code: 'APPLICATION_COMMAND_OPTIONS_NOT_ALLOWED',
+          message: 'Context menu commands cannot have options.',
+        });
+    });
+    return errors;
   }
 
   function route(call: RecordedCall, response: ServerResponse): void {
@@ -483,54 +1152,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (m && method === 'POST') return handleCallback(call, response, m[2] ?? '');
     m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(path);
     if (m) {
-      if (m[1] !== applicationId) return json(response, 404, { message: 'Unknown Webhook', code: 10015 });
+      if (m[1] !== applicationId)
+        return refuse(response, 404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook');
       return handleWebhook(call, response, m[2] ?? '', m[3]);
     }
     m = /^\/channels\/(\d+)\/messages$/.exec(path);
-    if (m && method === 'GET') {
-      if (!knownChannel(m[1] ?? '')) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
-      const limit = Math.min(100, Number(call.query.get('limit') ?? 50));
-      const recent = [...messages.values()]
-        .filter((message) => message.channelId === m?.[1] && !message.deleted)
-        .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1))
-        .slice(0, limit);
-      return json(response, 200, recent.map(toApiMessage));
-    }
-    if (m && method === 'POST') {
-      if (!knownChannel(m[1] ?? '')) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
-      const message = createMessage(m[1] ?? '', botUserId, call.json as Record<string, unknown>, call.files);
-      return json(response, 200, toApiMessage(message));
-    }
+    if (m && method === 'GET') return listMessages(call, response, m[1] ?? '');
+    if (m && method === 'POST') return postMessage(call, response, m[1] ?? '');
     m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
-    if (m) {
-      const message = messages.get(m[2] ?? '');
-      if (!message || message.deleted || message.channelId !== m[1]) return unknownMessage(response);
-      if (method === 'GET') return json(response, 200, toApiMessage(message));
-      if (method === 'PATCH') {
-        if (message.authorId !== botUserId)
-          return json(response, 403, {
-            message: 'Cannot edit a message authored by another user',
-            code: 50005,
-          });
-        applyBody(message, call.json as Record<string, unknown>, call.files);
-        return json(response, 200, toApiMessage(message));
-      }
-    }
+    if (m) return routeMessage(call, response, m[1] ?? '', m[2] ?? '');
+    m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path);
+    if (m && method === 'POST') return startThread(call, response, m[1] ?? '', m[2] ?? '');
     m = /^\/channels\/(\d+)$/.exec(path);
-    const thread = m && method === 'GET' ? threads.get(m[1] ?? '') : undefined;
-    if (m && thread) return json(response, 200, threadPayload(m[1] ?? '', thread));
-    if (m && method === 'GET') {
-      const guild = guilds.find((g) => g.channels.some((channel) => channel.id === m?.[1]));
-      if (!guild) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
-      return json(response, 200, {
-        id: m[1],
-        type: 0,
-        guild_id: guild.id,
-        name: 'general',
-        position: 0,
-        permission_overwrites: [],
-      });
-    }
+    if (m) return routeChannel(call, response, m[1] ?? '');
     if (method === 'POST' && path === '/users/@me/channels') {
       const recipient = String((call.json as { recipient_id?: unknown })?.recipient_id ?? '');
       let channel = dmChannels.get(recipient);
@@ -548,8 +1182,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     if (m) {
       const key = m[2] ?? 'global';
       if (method === 'PUT') {
-        const registered = ((call.json as unknown[]) ?? []).map((command) => ({
-          ...(command as object),
+        const given = ((call.json as Record<string, unknown>[] | undefined) ?? []).filter(
+          (command) => typeof command === 'object' && command !== null,
+        );
+        const errors = contextMenuCommandErrors(given);
+        if (!errors.empty) return invalidForm(response, errors);
+        const registered = given.map((command) => ({
+          ...command,
+          // Discord gives context-menu commands an empty description rather than none.
+          ...(isContextMenu(command) ? { description: '' } : {}),
           id: snowflake(now()),
           application_id: applicationId,
           version: snowflake(now()),
@@ -649,7 +1290,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         await rule.hold.release;
       }
       const invalid = overLongContent(call);
-      if (invalid) return json(response, 400, { message: 'Invalid Form Body', code: 50035, errors: invalid });
+      if (invalid) return invalidForm(response, invalid);
       if (tooLargeUpload(call)) {
         return json(response, 413, { message: 'Request entity too large', code: 40005 });
       }
@@ -662,11 +1303,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const gateway = new WebSocketServer({ server, path: '/gateway' });
   const dispatch = (socket: WebSocket, t: string, d: unknown) =>
     socket.send(JSON.stringify({ op: 0, t, s: ++gatewaySequence, d }));
+  const socketsOfGuild = (guildId: string | undefined) =>
+    [...shardOfSocket]
+      .filter(([, [shardId, shardCount]]) => shardOfGuild(guildId, shardCount) === shardId)
+      .map(([socket]) => socket);
   /** Sends an event to every session whose shard owns the event's guild (shard 0: no guild). */
   const broadcast = (t: string, d: object) => {
     const guildId = 'guild_id' in d && typeof d.guild_id === 'string' ? d.guild_id : undefined;
-    for (const [socket, [shardId, shardCount]] of shardOfSocket)
-      if (shardOfGuild(guildId, shardCount) === shardId) dispatch(socket, t, d);
+    for (const socket of socketsOfGuild(guildId)) dispatch(socket, t, d);
+  };
+  /** The sessions that get MESSAGE_* events of a guild (Guild Messages intent) or of DMs (Direct Messages). */
+  const messageEventSockets = (guildId: string | undefined) => {
+    const intent = guildId ? GatewayIntentBits.GuildMessages : GatewayIntentBits.DirectMessages;
+    return socketsOfGuild(guildId).filter((socket) => (intentsOfSocket.get(socket) ?? 0) & intent);
   };
 
   /** IDENTIFY's optional `shard`: [0, 1] when absent, undefined when it is not a valid pair. */
@@ -679,22 +1328,36 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     return shardId >= 0 && shardId < shardCount ? [shardId, shardCount] : undefined;
   }
 
-  function threadPayload(id: string, thread: { guildId: string; parentId: string }) {
+  function threadPayload(thread: FakeThread) {
     return {
-      id,
-      type: 11,
+      id: thread.id,
+      type: thread.type,
       guild_id: thread.guildId,
       parent_id: thread.parentId,
-      name: 'a thread',
-      owner_id: '1',
+      name: thread.name,
+      owner_id: thread.ownerId,
       member_count: 1,
       message_count: 0,
+      total_message_sent: 0,
+      rate_limit_per_user: 0,
+      flags: 0,
       thread_metadata: {
-        archived: false,
-        auto_archive_duration: 1440,
-        archive_timestamp: new Date(now()).toISOString(),
-        locked: false,
+        archived: thread.archived,
+        auto_archive_duration: thread.autoArchiveDuration,
+        archive_timestamp: new Date(thread.archivedAt).toISOString(),
+        locked: thread.locked,
       },
+      // The bot's own thread member, once it joined (Channels › Get Channel).
+      ...(thread.botJoinedAt !== undefined
+        ? {
+            member: {
+              id: thread.id,
+              user_id: botUserId,
+              join_timestamp: new Date(thread.botJoinedAt).toISOString(),
+              flags: 0,
+            },
+          }
+        : {}),
     };
   }
 
@@ -764,7 +1427,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         nsfw: false,
         parent_id: null,
       })),
-      threads: [],
+      // The active threads the bot can see (Guild Create).
+      threads: [...threads.values()]
+        .filter((thread) => thread.guildId === guild.id && !thread.deleted && !thread.archived)
+        .map(threadPayload),
       presences: [],
       voice_states: [],
       stage_instances: [],
@@ -777,6 +1443,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     socket.on('close', () => {
       sockets.delete(socket);
       shardOfSocket.delete(socket);
+      intentsOfSocket.delete(socket);
     });
     socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41_250 } }));
     socket.on('message', (data) => {
@@ -790,20 +1457,28 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         const shard =
           payload.op === 6 ? (shardOfSession.get(d?.session_id ?? '') ?? [0, 1]) : identifiedShard(payload.d);
         if (!shard) return socket.close(invalidShardCloseCode, 'Invalid shard');
+        const intents =
+          payload.op === 6
+            ? (intentsOfSession.get(d?.session_id ?? '') ?? 0)
+            : Number((payload.d as { intents?: unknown } | undefined)?.intents ?? 0);
+        if (intents & GatewayIntentBits.MessageContent && !options.messageContentIntent)
+          return socket.close(disallowedIntentsCloseCode, 'Disallowed intent(s).');
         const held = heldShards.get(shard[0]);
-        if (held) held.push(() => startSession(socket, shard));
-        else startSession(socket, shard);
+        if (held) held.push(() => startSession(socket, shard, intents));
+        else startSession(socket, shard, intents);
       }
     });
   });
 
   /** Answers an IDENTIFY or RESUME of `shard`: a new session, READY and the shard's guilds. */
-  function startSession(socket: WebSocket, shard: [number, number]): void {
+  function startSession(socket: WebSocket, shard: [number, number], intents: number): void {
     if (socket.readyState !== socket.OPEN) return;
     const sessionId = randomBytes(8).toString('hex');
     sessionsStarted.push(shard);
     shardOfSocket.set(socket, shard);
     shardOfSession.set(sessionId, shard);
+    intentsOfSocket.set(socket, intents);
+    intentsOfSession.set(sessionId, intents);
     const own = guilds.filter((guild) => shardOfGuild(guild.id, shard[1]) === shard[0]);
     dispatch(socket, 'READY', {
       v: 10,
@@ -864,30 +1539,37 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   }
 
   /** A new interaction's id and token, the token alive for 15 minutes in `channelId`. */
-  function newInteraction(channelId: string, originalMessageId?: string): { id: string; token: string } {
+  function newInteraction(
+    type: number,
+    input: InteractionInput,
+    originalMessageId?: string,
+  ): { id: string; token: string } {
     const id = snowflake(now());
     const token = `tok_${randomBytes(12).toString('hex')}`;
     tokens.set(token, {
       interactionId: id,
-      channelId,
+      type,
+      channelId: input.channelId,
       createdAt: now(),
       acknowledged: false,
       expired: false,
       originalMessageId,
+      input,
     });
+    interactionChannels.add(input.channelId);
+    meet(input.user);
     return { id, token };
   }
 
-  const userPayload = (user: { id: string; username?: string }) => ({
-    id: user.id,
-    username: user.username ?? 'member',
-    discriminator: '0',
-    global_name: null,
-    avatar: null,
-  });
+  /** The app's permissions where an interaction is used: the channel's (a DM's are fixed). */
+  function appPermissionsIn(input: InteractionInput): string {
+    if (input.appPermissions !== undefined) return input.appPermissions;
+    if (input.guildId === undefined) return String((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n));
+    return String(permissionsIn(input.channelId));
+  }
 
-  function interactionBase(input: InteractionInput, type: number) {
-    const { id, token } = newInteraction(input.channelId);
+  function interactionBase(input: InteractionInput, type: number, originalMessageId?: string) {
+    const { id, token } = newInteraction(type, input, originalMessageId);
     uploadLimits.set(input.channelId, input.attachmentSizeLimit ?? defaultUploadLimit);
     const user = userPayload(input.user);
     return {
@@ -902,8 +1584,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         ...(input.guildId === undefined
           ? directMessagePart(input, user)
           : guildPart(input, input.guildId, user)),
-        app_permissions:
-          input.appPermissions ?? String((1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 15n)),
+        app_permissions: appPermissionsIn(input),
         locale: input.locale ?? 'en-US',
         guild_locale: 'en-US',
         version: 1,
@@ -911,6 +1592,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         attachment_size_limit: input.attachmentSizeLimit ?? 10 * 1024 * 1024,
       },
     };
+  }
+
+  /** A message the fake holds, for a test to act on: a test error when there is none. */
+  function heldMessage(messageId: string): FakeMessage {
+    const message = messages.get(messageId);
+    if (!message || message.deleted) throw new Error(`the fake holds no message ${messageId}`);
+    return message;
+  }
+
+  function heldThread(threadId: string): FakeThread {
+    const thread = threads.get(threadId);
+    if (!thread || thread.deleted) throw new Error(`the fake holds no thread ${threadId}`);
+    return thread;
   }
 
   return {
@@ -924,20 +1618,30 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     commands,
 
     /**
-     * Registers a file on the fake CDN, for the `resolved.attachments` of a command; `delayMs`
-     * makes the CDN wait that long before answering for it.
+     * Registers a file on the fake CDN, for the `resolved.attachments` of a command, a seeded
+     * message or a modal's file upload; `delayMs` makes the CDN wait that long before answering
+     * for it; `width` and `height` are reported as Discord reports them for images and videos.
      */
     addAttachment(
       bytes: Buffer,
       filename: string,
       contentType: string,
-      options: { delayMs?: number } = {},
+      options: { delayMs?: number; width?: number; height?: number } = {},
     ): FakeAttachment {
       const id = snowflake(now());
       uploads.set(id, { bytes, contentType });
       if (options.delayMs) slowUploads.set(id, options.delayMs);
       const url = `${origin}/attachments/${id}/${encodeURIComponent(filename)}`;
-      return { id, filename, size: bytes.length, url, proxy_url: url, content_type: contentType };
+      const { width, height } = options;
+      return {
+        id,
+        filename,
+        size: bytes.length,
+        url,
+        proxy_url: url,
+        content_type: contentType,
+        ...(width !== undefined && height !== undefined ? { width, height } : {}),
+      };
     },
 
     /**
@@ -945,9 +1649,85 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
      * of threads in channels it can see, unless `announce` is false; GET /channels/{id} knows it.
      */
     createThread(input: { guildId: string; id: string; parentId: string; announce?: boolean }): void {
-      threads.set(input.id, { guildId: input.guildId, parentId: input.parentId });
+      const thread: FakeThread = {
+        id: input.id,
+        guildId: input.guildId,
+        parentId: input.parentId,
+        type: ChannelType.PublicThread,
+        name: 'a thread',
+        ownerId: '1',
+        archived: false,
+        locked: false,
+        autoArchiveDuration: 1440,
+        archivedAt: now(),
+        deleted: false,
+      };
+      threads.set(input.id, thread);
       if (input.announce !== false)
-        broadcast('THREAD_CREATE', { ...threadPayload(input.id, input), newly_created: true });
+        broadcast('THREAD_CREATE', { ...threadPayload(thread), newly_created: true });
+    },
+
+    /** A thread as the fake holds it (archived, locked, deleted …), or undefined. */
+    thread(threadId: string): Readonly<FakeThread> | undefined {
+      return threads.get(threadId);
+    },
+
+    /**
+     * The thread archives, as Discord does after `auto_archive_duration` without activity or a
+     * moderator does (`locked`: so that only Manage Threads unarchives it): THREAD_UPDATE.
+     */
+    archiveThread(threadId: string, options: { locked?: boolean } = {}): void {
+      const thread = heldThread(threadId);
+      if (options.locked) thread.locked = true;
+      setArchived(thread, true);
+    },
+
+    /** A moderator deletes the thread: THREAD_DELETE; posts into it answer 10003 Unknown Channel. */
+    deleteThread(threadId: string): void {
+      removeThread(heldThread(threadId));
+    },
+
+    /**
+     * The bot's permissions in a guild channel or thread from now on (a thread without its own
+     * has its parent's): REST calls check them (50001 without View Channel, 50013 without what an
+     * action takes) and interactions there carry them as `app_permissions`.
+     */
+    setBotPermissions(channelId: string, permissions: bigint): void {
+      botPermissions.set(channelId, permissions);
+    },
+
+    /**
+     * A message by someone other than the bot, as if they had posted it: `<@id>`, `<@&id>` and
+     * @everyone in its content become its mentions (names from `mentions`, or users the fake met).
+     */
+    seedMessage(input: {
+      channelId: string;
+      author: FakeUser;
+      content?: string;
+      attachments?: FakeAttachment[];
+      embeds?: unknown[];
+      mentions?: FakeUser[];
+    }): FakeMessage {
+      meet(input.author);
+      for (const user of input.mentions ?? []) meet(user);
+      const message: FakeMessage = {
+        id: snowflake(now()),
+        channelId: input.channelId,
+        authorId: input.author.id,
+        author: input.author,
+        content: input.content ?? '',
+        embeds: input.embeds ?? [],
+        attachments: input.attachments ?? [],
+        mentions: mentionsIn(input.content ?? '', undefined, false),
+      };
+      messages.set(message.id, message);
+      broadcastMessage('MESSAGE_CREATE', message);
+      return message;
+    },
+
+    /** The message is deleted by its author or a moderator (MESSAGE_DELETE): fetching it answers 10008. */
+    deleteMessage(messageId: string): void {
+      deleteMessage(heldMessage(messageId));
     },
 
     /** The CDN stops serving a file, as it does when a signed attachment link expires (~24 h). */
@@ -956,13 +1736,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     },
 
     sendCommand(input: InteractionInput & { name: string; options?: unknown[]; resolved?: unknown }) {
-      const { id, token, payload } = interactionBase(input, 2);
+      const { id, token, payload } = interactionBase(input, InteractionType.ApplicationCommand);
       broadcast('INTERACTION_CREATE', {
         ...payload,
         data: {
           id: snowflake(now()),
           name: input.name,
-          type: 1,
+          type: ApplicationCommandType.ChatInput,
           options: input.options ?? [],
           resolved: input.resolved,
           guild_id: input.guildId,
@@ -971,32 +1751,69 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return { id, token };
     },
 
-    sendAutocomplete(input: InteractionInput & { name: string; options: unknown[] }) {
-      const { id, token, payload } = interactionBase(input, 4);
+    /**
+     * A message command (Apps › `name`) used on a message the fake holds, in its channel unless
+     * `channelId` says otherwise: `data.target_id` and the message in `data.resolved.messages`,
+     * in full whatever the Message Content intent. Its original response replies to the message.
+     */
+    sendMessageCommand(
+      input: Omit<InteractionInput, 'channelId'> & { channelId?: string; name: string; messageId: string },
+    ) {
+      const target = heldMessage(input.messageId);
+      const channelId = input.channelId ?? target.channelId;
+      const { id, token, payload } = interactionBase(
+        { ...input, channelId },
+        InteractionType.ApplicationCommand,
+      );
+      const state = tokens.get(token);
+      if (state) state.targetMessageId = target.id;
       broadcast('INTERACTION_CREATE', {
         ...payload,
-        data: { id: snowflake(now()), name: input.name, type: 1, options: input.options },
+        data: {
+          id: snowflake(now()),
+          name: input.name,
+          type: ApplicationCommandType.Message,
+          target_id: target.id,
+          resolved: { messages: { [target.id]: toApiMessage(target, true) } },
+          guild_id: input.guildId,
+        },
+      });
+      return { id, token };
+    },
+
+    sendAutocomplete(input: InteractionInput & { name: string; options: unknown[] }) {
+      const { id, token, payload } = interactionBase(input, InteractionType.ApplicationCommandAutocomplete);
+      broadcast('INTERACTION_CREATE', {
+        ...payload,
+        data: {
+          id: snowflake(now()),
+          name: input.name,
+          type: ApplicationCommandType.ChatInput,
+          options: input.options,
+        },
       });
       return { id, token };
     },
 
     sendButton(input: InteractionInput & { customId: string; messageId: string }) {
-      const { id, token, payload } = interactionBase(input, 3);
-      const tokenState = tokens.get(token);
-      if (tokenState) tokenState.originalMessageId = input.messageId;
+      const { id, token, payload } = interactionBase(
+        input,
+        InteractionType.MessageComponent,
+        input.messageId,
+      );
       const message = messages.get(input.messageId);
       broadcast('INTERACTION_CREATE', {
         ...payload,
-        message: message
-          ? toApiMessage(message)
-          : {
-              ...toApiMessage({
-                id: input.messageId,
-                channelId: input.channelId,
-                attachments: [],
-                authorId: botUserId,
-              }),
-            },
+        message: toApiMessage(
+          message ?? {
+            id: input.messageId,
+            channelId: input.channelId,
+            attachments: [],
+            authorId: botUserId,
+            mentions: noMentions(),
+          },
+          true,
+        ),
         data: { custom_id: input.customId, component_type: 2 },
       });
       return { id, token };
@@ -1018,7 +1835,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         channelId = snowflake(now());
         dmChannels.set(input.user.id, channelId);
       }
-      const { id, token } = newInteraction(channelId, input.messageId);
+      const { id, token } = newInteraction(
+        InteractionType.MessageComponent,
+        { channelId, user: input.user, locale: input.locale },
+        input.messageId,
+      );
       const user = userPayload(input.user);
       const message = messages.get(input.messageId);
       broadcast('INTERACTION_CREATE', {
@@ -1038,7 +1859,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         context: 1,
         attachment_size_limit: defaultUploadLimit,
         message: toApiMessage(
-          message ?? { id: input.messageId, channelId, attachments: [], authorId: botUserId },
+          message ?? {
+            id: input.messageId,
+            channelId,
+            attachments: [],
+            authorId: botUserId,
+            mentions: noMentions(),
+          },
+          true,
         ),
         data: { custom_id: input.customId, component_type: 2 },
       });
@@ -1050,14 +1878,49 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return dmChannels.get(userId);
     },
 
+    /** A modal submit in the legacy shape: one action row with one text input per field. */
     sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
-      const { id, token, payload } = interactionBase(input, 5);
+      const { id, token, payload } = interactionBase(input, InteractionType.ModalSubmit);
       const components = Object.entries(input.fields).map(([customId, value]) => ({
         type: 1,
         components: [{ type: 4, custom_id: customId, value }],
       }));
       broadcast('INTERACTION_CREATE', { ...payload, data: { custom_id: input.customId, components } });
       return { id, token };
+    },
+
+    /** The modal the interaction of `token` answered with (callback type 9), as Discord keeps it. */
+    modalShown(token: string): Record<string, unknown> | undefined {
+      return tokens.get(token)?.modal;
+    },
+
+    /**
+     * The member fills in and submits the modal the interaction of `token` showed, as Discord's
+     * client sends it: by the same member in the same place, `data.components` mirroring the modal
+     * (label → component with its `value` or `values`), uploaded files in `data.resolved.attachments`,
+     * and the message when a button opened it. `values` go by custom id (text, option values, or
+     * files from addAttachment); fields left out keep what the modal pre-filled. Values the client
+     * would refuse (a required field empty, an option the select does not offer, too many files)
+     * throw.
+     */
+    submitModal(token: string, values: Record<string, ModalValue> = {}) {
+      const opener = tokens.get(token);
+      if (!opener?.modal || !opener.input) throw new Error('that interaction showed no modal');
+      const data = modalSubmitData(opener.modal, values);
+      const fromButton =
+        opener.type === InteractionType.MessageComponent ? opener.originalMessageId : undefined;
+      const {
+        id,
+        token: submitToken,
+        payload,
+      } = interactionBase(opener.input, InteractionType.ModalSubmit, fromButton);
+      const message = fromButton ? messages.get(fromButton) : undefined;
+      broadcast('INTERACTION_CREATE', {
+        ...payload,
+        ...(message ? { message: toApiMessage(message, true) } : {}),
+        data,
+      });
+      return { id, token: submitToken };
     },
 
     waitForCall(predicate: (call: RecordedCall) => boolean, timeoutMs = 10_000): Promise<RecordedCall> {

@@ -105,7 +105,8 @@ describe('tracker', () => {
       baseUrl: w.video.url,
       apiKey: 'test-key',
       catalogue,
-      timeoutMs: 100,
+      // Long enough for the second, answered poll on a loaded machine; the hanging one still times out.
+      timeoutMs: 1_000,
       http: { sleep: async () => undefined, retries: 0 },
     });
     const tracker = createTracker({ store: w.store, client: slowClient, logger: silent, now: w.time.now });
