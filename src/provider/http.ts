@@ -142,7 +142,12 @@ export function errorFromResponse(
 ): ProviderError {
   const { message, type, code } = parseErrorBody(body);
   const text = message ?? `HTTP ${status}`;
-  const details = { status, code, retryAfterMs: parseRetryAfter(headers, now) };
+  const details = {
+    status,
+    code,
+    retryAfterMs: parseRetryAfter(headers, now),
+    quotesProvider: message !== null,
+  };
   const mentions = (pattern: RegExp) => pattern.test(`${code ?? ''} ${type ?? ''}`);
   if (status === 401 || status === 403) return new ProviderError('bad_key', text, details);
   if (status === 402 || mentions(/insufficient_quota|billing|quota_exceeded|insufficient_balance/i)) {
