@@ -72,9 +72,12 @@ export function createMediaStore(deps: {
       try {
         return await save(path, await deps.client.downloadLink(job.videoUrl, options));
       } catch (linkError) {
-        // The API's own answer is the authority: when /content sent a wrong file, or said the video
-        // is gone, that is the reason to report, whatever the link's host said.
-        throw speaksForTheVideo(errorFromThrown(contentError)) ? contentError : linkError;
+        // The API's own answer is the authority: when /content sent a wrong file or said the video
+        // is gone, or failed in passing (a 5xx, a timeout, the network: an outage), that is the
+        // reason to report, whatever the link's host said; a signed link lapses (404, 403) long
+        // before the video does. Only a plain refusal of /content, which proves nothing, gives way.
+        const content = errorFromThrown(contentError);
+        throw content.transient || speaksForTheVideo(content) ? contentError : linkError;
       }
     }
   }
