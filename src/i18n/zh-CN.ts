@@ -48,6 +48,8 @@ export const zhCN = {
   'failure.moderation': '视频服务商依据其内容规则拦截了此提示词或图片。',
   'failure.invalid_request': '视频服务商拒绝了请求：{message}',
   'failure.provider_down': '视频服务商暂时出现故障。未产生任何费用，请稍后再试。',
+  'failure.provider_unclear':
+    '视频服务商没有给出明确答复，它可能已经开始制作这个视频（并可能计费）：这次会计入你的额度。再次尝试前，请先查看 /视频记录。',
   'failure.timed_out': '视频生成时间过长，已停止等待。',
   'failure.interrupted': '提交任务时 reelbot 重启了，为避免重复计费，已停止该任务。请重试。',
   'failure.bad_key': '机器人配置有误（视频 API 密钥被拒绝），请告知服务器的管理人员。',

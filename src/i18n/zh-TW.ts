@@ -51,6 +51,8 @@ export const zhTW = {
   'failure.moderation': '影片供應商依其內容規範攔截了這個提示詞或圖片。',
   'failure.invalid_request': '影片供應商拒絕了請求：{message}',
   'failure.provider_down': '影片供應商暫時發生故障。未收取任何費用，請稍後再試。',
+  'failure.provider_unclear':
+    '影片供應商沒有給出明確的回覆，它可能已經開始製作這部影片（也可能會收費）：這次會計入你的額度。再試一次之前，請先查看 /影片紀錄。',
   'failure.timed_out': '影片產生時間過長，已停止等待。',
   'failure.interrupted': '送出任務時 reelbot 重新啟動了，為避免重複計費，已停止這個任務。請再試一次。',
   'failure.bad_key': '機器人設定有誤（影片 API 金鑰遭拒），請告知伺服器的管理人員。',

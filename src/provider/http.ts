@@ -193,6 +193,19 @@ export function neverSent(error: ProviderError): boolean {
 
 const notSentCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** Failures whose answer proves nothing about whether the provider took the request. */
+const unclearKinds = new Set<ProviderError['kind']>(['provider_down', 'timeout', 'network', 'bad_response']);
+
+/**
+ * True when a create (or remix) that failed may still have been accepted, and billed, by the
+ * provider: it was sent, and what came back proves nothing (a 5xx, no answer in time, a connection
+ * lost after sending, an answer that cannot be read). A refusal (4xx, 429) or a request never sent
+ * surely was not.
+ */
+export function mayHaveBeenAccepted(error: ProviderError): boolean {
+  return unclearKinds.has(error.kind) && !neverSent(error);
+}
+
 /** Node reports a refused connection to every address of a host as an AggregateError. */
 function connectionCodes(cause: unknown): string[] {
   if (cause instanceof AggregateError && cause.errors.length > 0)

@@ -179,6 +179,44 @@ describe('/video end to end', () => {
     expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
   });
 
+  it.each([
+    { what: 'a 503', fault: { kind: 'status', status: 503 } as const },
+    { what: 'no answer in time', fault: { kind: 'hang' } as const },
+  ])(
+    'never says "nothing was charged" when a create got $what: it may have started, and it counts toward the quota',
+    async ({ fault }) => {
+      harness = await startHarness({
+        env: { VIDEO_API_TIMEOUT_MS: '1000', QUOTA_JOBS_PER_USER_PER_DAY: '1' },
+      });
+      const h = harness;
+      h.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, fault);
+      const first = h.command({ options: [prompt('a lion')] });
+      expect(await ephemeralReply(h, first.token)).toBe(
+        'The video provider did not answer clearly, so it may have started this video (and may bill it): it counts toward your quota. Check /video-history before trying again.',
+      );
+      // Sent once, never repeated: a second create could be billed twice.
+      expect(providerCreates(h)).toHaveLength(1);
+      const [job] = await until(() => h.bot.store.byState(['failed']));
+      expect(job).toMatchObject({ errorKind: 'provider_down', charged: true });
+      // As the member was told: it counts. With one video a day, the next is refused, and not sent.
+      const second = h.command({ options: [prompt('a lion, again')] });
+      expect(await ephemeralReply(h, second.token)).toMatch(
+        /^You have reached your limit of 1 videos per day/,
+      );
+      expect(providerCreates(h)).toHaveLength(1);
+      expect(JSON.stringify(sentMessages(h))).not.toContain('Nothing was charged');
+    },
+  );
+
+  it('says it to a zh-CN member with the localised name of /video-history', async () => {
+    harness = await startHarness();
+    harness.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'status', status: 502 });
+    const { token } = harness.command({ locale: 'zh-CN', options: [prompt('一只狮子')] });
+    expect(await ephemeralReply(harness, token)).toBe(
+      '视频服务商没有给出明确答复，它可能已经开始制作这个视频（并可能计费）：这次会计入你的额度。再次尝试前，请先查看 /视频记录。',
+    );
+  });
+
   it('says plainly that a model the provider no longer serves is not available, spends nothing, and warns the operator once', async () => {
     harness = await startHarness();
     const h = harness;
