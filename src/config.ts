@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { httpPortOf, type ProcessRole, readProcessRole, shardPlanProblems } from './processRole.ts';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
+import { maxTimerMs } from './timers.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const defaultModelId = 'veo-3.1-fast-generate-preview';
@@ -42,9 +43,6 @@ const integer = (fallback: number, range: NumericRange) =>
     .default(String(fallback))
     .refine((value) => wholeNumberWithin(value, range), rangeProblem(range))
     .transform(Number);
-
-/** Node fires a timer longer than this at once (TimeoutOverflowWarning), so no setting may exceed it. */
-const maxTimerMs = 2 ** 31 - 1;
 
 const ranges = {
   uploadKbps: {

@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import { t } from '../i18n/index.ts';
 import { type Job, type JobStore, jobTag } from '../jobs/index.ts';
+import { timerMs } from '../timers.ts';
 import { jobCustomId, numberedJobCustomId } from './customIds.ts';
 
 /** Discord kills interaction tokens after 15 minutes; stop using them a minute early. */
@@ -152,10 +153,11 @@ export const uploadTimeoutFloorMs = 30_000;
 
 /**
  * How long an upload of `bytes` may take: its size at the slowest speed tolerated
- * (DISCORD_UPLOAD_MIN_KBPS, in KiB per second), never less than the floor.
+ * (DISCORD_UPLOAD_MIN_KBPS, in KiB per second), never less than the floor, and never more than a
+ * timer holds (4 GiB at 1 KiB/s would be 48 days, which Node would fire after 1 ms).
  */
 export function uploadTimeoutMs(bytes: number, minKbps: number): number {
-  return Math.max(uploadTimeoutFloorMs, Math.ceil((bytes / (minKbps * 1024)) * 1000));
+  return timerMs(Math.max(uploadTimeoutFloorMs, Math.ceil((bytes / (minKbps * 1024)) * 1000)));
 }
 
 /**

@@ -1,6 +1,7 @@
 // HTTP plumbing for the video API: one undici agent, timeouts, error mapping, retries.
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { timerMs } from '../timers.ts';
 import { parseErrorBody } from './schemas.ts';
 import { ProviderError } from './types.ts';
 
@@ -23,7 +24,7 @@ export function defaultHttpOptions(timeoutMs: number): HttpOptions {
     timeoutMs,
     retries: defaultRetries,
     maxRetryWaitMs: defaultMaxRetryWaitMs,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, timerMs(ms))),
     random: Math.random,
     dispatcher: new Agent({
       connections: 32,
