@@ -1,4 +1,4 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, ChannelType, InteractionResponseType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobAction } from '../../src/discord/customIds.ts';
 import {
@@ -95,7 +95,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
     const h = harness;
     const inThread = (id: string, parentId: string, text: string) =>
-      h.command({ channelId: id, channelType: 11, parentId, options: [prompt(text)] });
+      h.command({ channelId: id, channelType: ChannelType.PublicThread, parentId, options: [prompt(text)] });
     // One thread the bot heard of over the gateway, one it must ask Discord about.
     h.discord.createThread({ guildId, id: '222222222222222290', parentId: otherChannelId });
     await until(() => h.bot.client.channels.cache.has('222222222222222290'));
@@ -106,7 +106,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     for (const [index, id] of ['222222222222222290', '222222222222222292'].entries()) {
       const { token } = inThread(id, otherChannelId, `in thread ${index}`);
       const acknowledged = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-      expect(body(acknowledged).type).toBe(5);
+      expect(body(acknowledged).type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
       await until(() => providerCreates(h).length === index + 1);
     }
     const outside = inThread('222222222222222291', channelId, 'elsewhere');
@@ -153,7 +153,7 @@ describe('Cancel', () => {
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${cancel.token}/callback`));
     // Discord answers 404 "Unknown interaction" to a callback later than 3 seconds.
     expect(callback.status).toBe(204);
-    expect(body(callback).type).toBe(6);
+    expect(body(callback).type).toBe(InteractionResponseType.DeferredMessageUpdate);
 
     const shown = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'),
@@ -229,7 +229,10 @@ describe('Regenerate with a reference image', () => {
     harness = await startHarness({ env: uploadModelEnv });
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('a lion'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const job = await delivered(harness);
@@ -247,7 +250,10 @@ describe('Regenerate with a reference image', () => {
     harness = await startHarness();
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('a lion'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const job = await delivered(harness);
@@ -273,7 +279,10 @@ describe('Regenerate with a reference image', () => {
     });
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('a lion'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const job = await delivered(harness);
@@ -304,7 +313,10 @@ describe('Regenerate with a reference image', () => {
     harness = await startHarness();
     const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('a lion'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const job = await delivered(harness);
@@ -379,7 +391,7 @@ describe('/video autocomplete', () => {
   it('offers the durations of the chosen model, of the default one when none is chosen', async () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2' } });
     const seconds = (values: number[]) => ({
-      type: 8,
+      type: InteractionResponseType.ApplicationCommandAutocompleteResult,
       data: { choices: values.map((value) => ({ name: `${value} s`, value })) },
     });
     expect(await durations(harness, 'sora-2')).toEqual(seconds([4, 8, 12]));

@@ -3,6 +3,7 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApplicationCommandOptionType } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobCustomId, numberedJobCustomId } from '../../src/discord/customIds.ts';
@@ -51,7 +52,10 @@ const solidPng = (colour: string) =>
 async function videoWithImage(h: Harness, image: Buffer, name: string) {
   const attachment = h.discord.addAttachment(image, name, 'image/png');
   h.command({
-    options: [prompt(`a video from ${name}`), { name: 'image', type: 11, value: attachment.id }],
+    options: [
+      prompt(`a video from ${name}`),
+      { name: 'image', type: ApplicationCommandOptionType.Attachment, value: attachment.id },
+    ],
     resolved: { attachments: { [attachment.id]: attachment } },
   });
   return until(() => h.bot.store.byState(['delivered'])[0], 15_000);

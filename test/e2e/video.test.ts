@@ -62,7 +62,10 @@ function withImage(
   const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
   const sent = h.command({
     locale: options.locale ?? 'en-US',
-    options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
+    options: [
+      prompt('a cat'),
+      { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+    ],
     resolved: { attachments: { [image.id]: image } },
   });
   return { ...sent, image };
@@ -119,7 +122,10 @@ describe('/video end to end', () => {
     const { discord, video } = harness;
     const image = discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     const { token } = harness.command({
-      options: [prompt('A cinematic lion at sunset'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('A cinematic lion at sunset'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const deferred = await discord.waitForCall((call) => call.path.endsWith(`${token}/callback`));
@@ -289,7 +295,10 @@ describe('/video end to end', () => {
       'image/png',
     );
     const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      options: [
+        prompt('a cat'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: fake.id },
+      ],
       resolved: { attachments: { [fake.id]: fake } },
     });
     expect(await ephemeralReply(harness, token)).toBe(
@@ -324,7 +333,10 @@ describe('/video end to end', () => {
       'image/png',
     );
     const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      options: [
+        prompt('a cat'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: fake.id },
+      ],
       resolved: { attachments: { [fake.id]: fake } },
     });
     expect(await ephemeralReply(harness, token)).toBe(
@@ -336,7 +348,7 @@ describe('/video end to end', () => {
     harness = await startHarness();
     const { token } = harness.command({ options: [prompt('\u200b\u2060\u3164\u2800 \u200b')] });
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-    expect(body(callback).type).toBe(4);
+    expect(body(callback).type).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(await ephemeralReply(harness, token)).toBe(
       'Please describe the video you want: the prompt is empty.',
     );
@@ -398,7 +410,7 @@ describe('/video end to end', () => {
     });
     const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
     expect(body(call)).toEqual({
-      type: 8,
+      type: InteractionResponseType.ApplicationCommandAutocompleteResult,
       data: {
         choices: [
           { name: 'Portrait · 720×1280', value: '720x1280' },
@@ -604,7 +616,7 @@ describe('buttons', () => {
     const owner = harness.discord.sendButton({ guildId, channelId, user: member, customId, messageId });
     const update = await harness.discord.waitForCall((c) => c.path.endsWith(`${owner.token}/callback`));
     // Acknowledged before the provider is asked to delete; the card then shows the cancel.
-    expect(body(update).type).toBe(6);
+    expect(body(update).type).toBe(InteractionResponseType.DeferredMessageUpdate);
     await harness.discord.waitForCall((c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'));
     expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
     await until(() => harness?.video.requests.some((r) => r.method === 'DELETE'));
@@ -667,7 +679,7 @@ describe('buttons', () => {
     });
     const modal = await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
     expect(body(modal)).toMatchObject({
-      type: 9,
+      type: InteractionResponseType.Modal,
       data: { custom_id: jobButtonId(harness, 'remix-modal', job?.id) },
     });
     const submit = harness.discord.sendModalSubmit({

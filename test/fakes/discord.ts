@@ -6,6 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  ApplicationCommandType,
+  ChannelType,
+  ComponentType,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  MessageType,
+} from 'discord.js';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface RecordedCall {
@@ -117,8 +126,8 @@ interface TokenState {
 const tokenLifetimeMs = 15 * 60_000;
 /** An interaction not answered within this is gone for good (10062 Unknown interaction). */
 const acknowledgeWithinMs = 3_000;
-const ephemeralFlag = 64;
-const loadingFlag = 128;
+const ephemeralFlag = MessageFlags.Ephemeral;
+const loadingFlag = MessageFlags.Loading;
 
 /**
  * Discord's sharding formula: which of `shardCount` shards receives a guild's events. Events with
@@ -274,7 +283,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       embeds: message.embeds ?? [],
       components: message.components ?? [],
       pinned: false,
-      type: message.interactionToken ? 20 : 0,
+      type: message.interactionToken ? MessageType.ChatInputCommand : MessageType.Default,
       flags: message.flags ?? 0,
       ...(message.interactionToken ? { application_id: applicationId, webhook_id: applicationId } : {}),
     };
@@ -360,12 +369,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     const body = (call.json ?? {}) as { type?: number; data?: Record<string, unknown> };
     const data = body.data ?? {};
     let message: FakeMessage | undefined;
-    if (body.type === 4) {
+    if (body.type === InteractionResponseType.ChannelMessageWithSource) {
       message = createMessage(state.channelId, botUserId, data, call.files, token);
-    } else if (body.type === 5) {
+    } else if (body.type === InteractionResponseType.DeferredChannelMessageWithSource) {
       const flags = (typeof data.flags === 'number' ? data.flags : 0) | loadingFlag;
       message = createMessage(state.channelId, botUserId, { flags }, [], token);
-    } else if (body.type === 7) {
+    } else if (body.type === InteractionResponseType.UpdateMessage) {
       // Update the message the component is on: the test passed its id when dispatching.
       const target = state.originalMessageId ? messages.get(state.originalMessageId) : undefined;
       if (target) applyBody(target, data, call.files);
@@ -375,9 +384,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return json(response, 200, {
         interaction: {
           id: state.interactionId,
-          type: 2,
+          type: InteractionType.ApplicationCommand,
           response_message_id: message?.id,
-          response_message_loading: body.type === 5,
+          response_message_loading: body.type === InteractionResponseType.DeferredChannelMessageWithSource,
           response_message_ephemeral: Boolean(message && (message.flags ?? 0) & ephemeralFlag),
         },
         resource: message ? { type: body.type, message: toApiMessage(message) } : { type: body.type },
@@ -524,7 +533,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (!guild) return json(response, 404, { message: 'Unknown Channel', code: 10003 });
       return json(response, 200, {
         id: m[1],
-        type: 0,
+        type: ChannelType.GuildText,
         guild_id: guild.id,
         name: 'general',
         position: 0,
@@ -540,7 +549,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       }
       return json(response, 200, {
         id: channel,
-        type: 1,
+        type: ChannelType.DM,
         recipients: [{ id: recipient, username: 'user', discriminator: '0', avatar: null }],
       });
     }
@@ -682,7 +691,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   function threadPayload(id: string, thread: { guildId: string; parentId: string }) {
     return {
       id,
-      type: 11,
+      type: ChannelType.PublicThread,
       guild_id: thread.guildId,
       parent_id: thread.parentId,
       name: 'a thread',
@@ -756,7 +765,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       ],
       channels: guild.channels.map((channel, index) => ({
         id: channel.id,
-        type: channel.type ?? 0,
+        type: channel.type ?? ChannelType.GuildText,
         name: channel.name ?? `channel-${index}`,
         position: index,
         guild_id: guild.id,
@@ -829,7 +838,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       guild_id: guildId,
       channel: {
         id: input.channelId,
-        type: input.channelType ?? 0,
+        type: input.channelType ?? ChannelType.GuildText,
         guild_id: guildId,
         name: 'general',
         position: 0,
@@ -855,7 +864,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   /** The same in a DM with the bot: the user at top level, a DM channel, context BOT_DM. */
   function directMessagePart(input: InteractionInput, user: object) {
     return {
-      channel: { id: input.channelId, type: 1, recipients: [user], last_message_id: null, flags: 0 },
+      channel: {
+        id: input.channelId,
+        type: ChannelType.DM,
+        recipients: [user],
+        last_message_id: null,
+        flags: 0,
+      },
       user,
       // A server-installed app used in its bot's DM: GUILD_INSTALL's owner is "0".
       authorizing_integration_owners: { '0': '0' },
@@ -956,13 +971,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     },
 
     sendCommand(input: InteractionInput & { name: string; options?: unknown[]; resolved?: unknown }) {
-      const { id, token, payload } = interactionBase(input, 2);
+      const { id, token, payload } = interactionBase(input, InteractionType.ApplicationCommand);
       broadcast('INTERACTION_CREATE', {
         ...payload,
         data: {
           id: snowflake(now()),
           name: input.name,
-          type: 1,
+          type: ApplicationCommandType.ChatInput,
           options: input.options ?? [],
           resolved: input.resolved,
           guild_id: input.guildId,
@@ -972,16 +987,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     },
 
     sendAutocomplete(input: InteractionInput & { name: string; options: unknown[] }) {
-      const { id, token, payload } = interactionBase(input, 4);
+      const { id, token, payload } = interactionBase(input, InteractionType.ApplicationCommandAutocomplete);
       broadcast('INTERACTION_CREATE', {
         ...payload,
-        data: { id: snowflake(now()), name: input.name, type: 1, options: input.options },
+        data: {
+          id: snowflake(now()),
+          name: input.name,
+          type: ApplicationCommandType.ChatInput,
+          options: input.options,
+        },
       });
       return { id, token };
     },
 
     sendButton(input: InteractionInput & { customId: string; messageId: string }) {
-      const { id, token, payload } = interactionBase(input, 3);
+      const { id, token, payload } = interactionBase(input, InteractionType.MessageComponent);
       const tokenState = tokens.get(token);
       if (tokenState) tokenState.originalMessageId = input.messageId;
       const message = messages.get(input.messageId);
@@ -997,7 +1017,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
                 authorId: botUserId,
               }),
             },
-        data: { custom_id: input.customId, component_type: 2 },
+        data: { custom_id: input.customId, component_type: ComponentType.Button },
       });
       return { id, token };
     },
@@ -1024,10 +1044,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       broadcast('INTERACTION_CREATE', {
         id,
         token,
-        type: 3,
+        type: InteractionType.MessageComponent,
         application_id: applicationId,
         channel_id: channelId,
-        channel: { id: channelId, type: 1, flags: 0, recipients: [user] },
+        channel: { id: channelId, type: ChannelType.DM, flags: 0, recipients: [user] },
         user,
         // In a DM the bot may embed, attach and mention everyone (Discord's fixed DM permissions).
         app_permissions: String((1n << 14n) | (1n << 15n) | (1n << 17n)),
@@ -1040,7 +1060,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         message: toApiMessage(
           message ?? { id: input.messageId, channelId, attachments: [], authorId: botUserId },
         ),
-        data: { custom_id: input.customId, component_type: 2 },
+        data: { custom_id: input.customId, component_type: ComponentType.Button },
       });
       return { id, token };
     },
@@ -1051,10 +1071,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     },
 
     sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
-      const { id, token, payload } = interactionBase(input, 5);
+      const { id, token, payload } = interactionBase(input, InteractionType.ModalSubmit);
       const components = Object.entries(input.fields).map(([customId, value]) => ({
-        type: 1,
-        components: [{ type: 4, custom_id: customId, value }],
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id: customId, value }],
       }));
       broadcast('INTERACTION_CREATE', { ...payload, data: { custom_id: input.customId, components } });
       return { id, token };
