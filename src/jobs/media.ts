@@ -109,7 +109,14 @@ export function createMediaStore(deps: {
       }
     },
     async prune() {
-      const entries = await readdir(deps.dir, { withFileTypes: true }).catch(() => []);
+      const entries = await readdir(deps.dir, { withFileTypes: true }).catch((error: unknown) => {
+        // Not made yet: nothing was kept. Anything else (no permission, not a folder) would prune
+        // nothing, at every run, until the disk fills: the operator must hear of it.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          deps.logger.warn({ err: error, dir: deps.dir }, 'could not read the media folder to prune it');
+        }
+        return [];
+      });
       let removed = 0;
       let failed = 0;
       for (const entry of entries) {
