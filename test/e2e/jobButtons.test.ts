@@ -477,6 +477,16 @@ describe('a result that reached the member by DM', () => {
         'Regenerate and Remix work in the server the video was made in: use them on its message there, or run /video again.',
       );
     }
+    // A Traditional Chinese client lists the command as /影片: the reply names it so.
+    const inChinese = h.discord.sendDmButton({
+      user: member,
+      locale: 'zh-TW',
+      customId: jobButtonId(h, 'regen', job.id),
+      messageId: dmMessage?.id ?? '',
+    });
+    expect(await ephemeralReply(h, inChinese.token)).toBe(
+      '「重新產生」和「改編」只能在製作這部影片的伺服器中使用：請到那裡點擊影片訊息上的按鈕，或重新使用 /影片。',
+    );
     expect(providerCreates(h)).toHaveLength(before.creates);
     expect(jobRows(h)).toBe(before.rows);
   });
