@@ -71,7 +71,8 @@ const colours: Record<JobState, number> = {
   expired: 0xfaa61a,
 };
 
-const stateIcons: Record<JobState, string> = {
+/** The icon beside a state's name, on the card and in the history. */
+export const stateIcons: Record<JobState, string> = {
   submitting: '⏳',
   queued: '⏳',
   in_progress: '🎬',

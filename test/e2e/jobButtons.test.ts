@@ -5,6 +5,7 @@ import {
   body,
   cardMessageId,
   channelId,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
@@ -227,14 +228,7 @@ describe('Cancel', () => {
 describe('Regenerate with a reference image', () => {
   it("submits the same image bytes after Discord's link to it has expired (file upload model)", async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [
-        prompt('a lion'),
-        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-      ],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -248,14 +242,7 @@ describe('Regenerate with a reference image', () => {
 
   it('sends the kept bytes as a data URL to a model that takes a link, once the link is dead', async () => {
     harness = await startHarness();
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [
-        prompt('a lion'),
-        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-      ],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -277,14 +264,7 @@ describe('Regenerate with a reference image', () => {
     harness = await startHarness({
       env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
     });
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [
-        prompt('a lion'),
-        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-      ],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -311,14 +291,7 @@ describe('Regenerate with a reference image', () => {
 
   it('says plainly that the image is gone when neither the link nor a kept copy exists', async () => {
     harness = await startHarness();
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [
-        prompt('a lion'),
-        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-      ],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const { rm } = await import('node:fs/promises');

@@ -3,19 +3,19 @@
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationCommandOptionType } from 'discord.js';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobCustomId, numberedJobCustomId } from '../../src/discord/customIds.ts';
 import {
   cardMessageId,
   channelId,
+  clickRegenerate,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
   type Harness,
   isUpload,
-  jobButtonId,
   member,
   prompt,
   sampleVideo,
@@ -50,14 +50,7 @@ const solidPng = (colour: string) =>
 
 /** A /video with a reference image; resolves with the delivered job. */
 async function videoWithImage(h: Harness, image: Buffer, name: string) {
-  const attachment = h.discord.addAttachment(image, name, 'image/png');
-  h.command({
-    options: [
-      prompt(`a video from ${name}`),
-      { name: 'image', type: ApplicationCommandOptionType.Attachment, value: attachment.id },
-    ],
-    resolved: { attachments: { [attachment.id]: attachment } },
-  });
+  commandWithImage(h, image, name, { prompt: `a video from ${name}` });
   return until(() => h.bot.store.byState(['delivered'])[0], 15_000);
 }
 
@@ -65,13 +58,7 @@ async function videoWithImage(h: Harness, image: Buffer, name: string) {
 async function regenerate(h: Harness, jobId: number): Promise<Buffer | undefined> {
   const creates = () => h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
   const before = creates().length;
-  const click = h.discord.sendButton({
-    guildId,
-    channelId,
-    user: member,
-    customId: jobButtonId(h, 'regen', jobId),
-    messageId: cardMessageId(h, h.bot.store.get(jobId) ?? { replyMessageId: null, interactionToken: null }),
-  });
+  const click = clickRegenerate(h, { id: jobId });
   await h.discord.waitForCall(isUpload(click.token), 15_000);
   expect(creates()).toHaveLength(before + 1);
   return creates().at(-1)?.multipart?.files.input_reference?.bytes;

@@ -13,6 +13,7 @@ import {
   apiKey,
   body,
   channelId,
+  commandWithImage,
   embedText,
   envForFakes,
   guildId,
@@ -290,7 +291,6 @@ describe('the job log', () => {
     const h = harness;
     const secretPrompt = 'a lighthouse only its author knows about';
     const secretName = 'grandmas-secret-garden.png';
-    const image = h.discord.addAttachment(referencePng(), secretName, 'image/png');
     // The first card: discord.js repeats a 5xx three times on its own, so four 500s reach the bot.
     h.discord.failNext(
       { method: 'PATCH', path: /@original$/, withFiles: false },
@@ -307,13 +307,7 @@ describe('the job log', () => {
       { kind: 'status', status: 502, body: echo },
       4,
     );
-    h.command({
-      options: [
-        prompt(secretPrompt),
-        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-      ],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    commandWithImage(h, referencePng(), secretName, { prompt: secretPrompt });
     const job = await until(() => h.bot.store.byState(['delivered'])[0], 15_000);
     expect(h.discord.calls.filter((c) => c.files.length > 0).map((c) => c.status)).toEqual([500, 200]);
 

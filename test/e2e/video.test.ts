@@ -4,7 +4,6 @@ import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } f
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { videoFileName } from '../../src/discord/messenger.ts';
-import type { Job } from '../../src/jobs/index.ts';
 import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
@@ -12,8 +11,9 @@ import {
   apiKey,
   body,
   botToken,
-  cardMessageId,
   channelId,
+  clickRegenerate,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
@@ -28,6 +28,7 @@ import {
   sampleVideo,
   startHarness,
   until,
+  uploadModelEnv,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -51,43 +52,6 @@ const jobRows = (h: Harness) =>
 async function acknowledgement(h: Harness, token: string): Promise<unknown> {
   return body(await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`))).type;
 }
-
-/** /video with `bytes` attached (served as image/png, whatever they are); the attachment too. */
-function withImage(
-  h: Harness,
-  bytes: Buffer,
-  name: string,
-  options: { locale?: string; delayMs?: number } = {},
-) {
-  const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
-  const sent = h.command({
-    locale: options.locale ?? 'en-US',
-    options: [
-      prompt('a cat'),
-      { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
-    ],
-    resolved: { attachments: { [image.id]: image } },
-  });
-  return { ...sent, image };
-}
-
-/** A model that takes its reference image as an uploaded file, of any size. */
-const uploadModelEnv = {
-  VIDEO_MODELS_JSON: JSON.stringify([
-    { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' },
-  ]),
-  VIDEO_DEFAULT_MODEL: 'kling-2',
-};
-
-/** The member clicks Regenerate on a finished job's card. */
-const clickRegenerate = (h: Harness, job: Job) =>
-  h.discord.sendButton({
-    guildId,
-    channelId,
-    user: member,
-    customId: jobButtonId(h, 'regen', job.id),
-    messageId: cardMessageId(h, job),
-  });
 
 /** Two frames, as an animated GIF or WebP. */
 async function animated(format: 'gif' | 'webp'): Promise<Buffer> {
@@ -317,7 +281,7 @@ describe('/video end to end', () => {
         Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
         Buffer.from('not the rest of a png'),
       ]);
-      const { token } = withImage(harness, damaged, 'broken.png');
+      const { token } = commandWithImage(harness, damaged, 'broken.png');
       expect(await ephemeralReply(harness, token)).toBe(unreadable);
       expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
       expect(providerCreates(harness)).toHaveLength(0);
@@ -472,7 +436,7 @@ describe('reference images are decoded before anything is spent', () => {
   it('refuses an image whose pixels are cut short (a valid header, truncated data)', async () => {
     harness = await startHarness();
     const png = referencePng();
-    const { token } = withImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
+    const { token } = commandWithImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
     expect(await ephemeralReply(harness, token)).toBe(unreadable);
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
@@ -483,11 +447,11 @@ describe('reference images are decoded before anything is spent', () => {
     const tall = await sharp({ create: { width: 2, height: 8_193, channels: 3, background: '#fff' } })
       .png()
       .toBuffer();
-    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png').token)).toBe(
+    expect(await ephemeralReply(harness, commandWithImage(harness, tall, 'tall.png').token)).toBe(
       'Your reference image is 2×8193 pixels; the longest side may be 8192 pixels. Attach a smaller image.',
     );
     expect(
-      await ephemeralReply(harness, withImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
+      await ephemeralReply(harness, commandWithImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
     ).toBe('你的参考图为 2×8193 像素，最长边不能超过 8192 像素，请换一张较小的图片。');
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
@@ -497,7 +461,7 @@ describe('reference images are decoded before anything is spent', () => {
     'refuses an animated %s for a model that takes a still',
     async (format) => {
       harness = await startHarness();
-      const { token } = withImage(harness, await animated(format), `moving.${format}`);
+      const { token } = commandWithImage(harness, await animated(format), `moving.${format}`);
       expect(await ephemeralReply(harness, token)).toBe(
         'veo-3.1-fast-generate-preview takes a still image, and your reference image is animated (2 frames). Attach a single picture.',
       );
@@ -519,18 +483,18 @@ describe('reference images are decoded before anything is spent', () => {
       env: { VIDEO_MODELS_JSON: JSON.stringify([moving]), VIDEO_DEFAULT_MODEL: 'anim-1' },
     });
     const gif = await animated('gif');
-    withImage(harness, gif, 'moving.gif');
+    commandWithImage(harness, gif, 'moving.gif');
     await until(() => providerCreates(harness as Harness).length === 1);
     expect(providerCreates(harness)[0]?.multipart?.files.input_reference?.bytes.equals(gif)).toBe(true);
     const still = await sharp(referencePng()).gif().toBuffer();
-    withImage(harness, still, 'still.gif');
+    commandWithImage(harness, still, 'still.gif');
     await until(() => providerCreates(harness as Harness).length === 2);
     expect(providerCreates(harness)[1]?.multipart?.files.input_reference?.contentType).toBe('image/gif');
   });
 
   it("sends a valid image's own bytes to a model that takes a file as it is", async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const { token } = withImage(harness, referencePng(), 'lion.png');
+    const { token } = commandWithImage(harness, referencePng(), 'lion.png');
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
     expect(sent?.bytes.equals(referencePng())).toBe(true);
@@ -542,7 +506,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('sends the image fitted to the video size to a model that requires it, the card says so, and Regenerate does the same', async () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
-    const { token } = withImage(harness, referencePng(), 'lion.png');
+    const { token } = commandWithImage(harness, referencePng(), 'lion.png');
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
     expect(await sharp(sent?.bytes).metadata()).toMatchObject({ format: 'png', width: 1280, height: 720 });
@@ -560,7 +524,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('checks an image the CDN is slow to send behind a public acknowledgement, then refuses it ephemerally with no row', async () => {
     harness = await startHarness({ checkBeforeAcknowledgeMs: 50 });
-    const { token } = withImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
+    const { token } = commandWithImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
     // Acknowledged publicly in time, while the image was still on its way.
     expect(await acknowledgement(harness, token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
@@ -572,7 +536,7 @@ describe('reference images are decoded before anything is spent', () => {
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
 
-    const second = withImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
+    const second = commandWithImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
     expect(await acknowledgement(harness, second.token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
     );
@@ -582,7 +546,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('checks the kept image again on Regenerate: a damaged copy is not sent', async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const { image } = withImage(harness, referencePng(), 'lion.png');
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png');
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const png = referencePng();
@@ -764,7 +728,7 @@ describe('surviving Discord and restarts', () => {
       { message: 'Bad Gateway', code: 0 },
       4,
     );
-    const { token, image } = withImage(harness, referencePng(), 'lion.png');
+    const { token, image } = commandWithImage(harness, referencePng(), 'lion.png');
     const told = await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
     );
