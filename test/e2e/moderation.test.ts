@@ -127,6 +127,12 @@ function admin(
   });
 }
 
+/** /video-admin allow-channel for channel `id`, its type given by the command's resolved data. */
+const allowChannel = (h: Harness, id: string, type: ChannelType = ChannelType.GuildText) =>
+  admin(h, 'allow-channel', [{ name: 'channel', type: ApplicationCommandOptionType.Channel, value: id }], {
+    resolved: { channels: { [id]: { id, type, name: 'videos', permissions: '0' } } },
+  });
+
 const jobIds = (data: Reply) =>
   [...(data.embeds?.[0]?.description ?? '').matchAll(/\*\*#(\d+)\*\*/g)].map((m) => Number(m[1]));
 
@@ -344,18 +350,7 @@ describe('/video-admin', () => {
 
   it('limits /video to allowed channels', async () => {
     harness = await startHarness();
-    const channel = { id: otherChannelId, type: ChannelType.GuildText, name: 'videos', permissions: '0' };
-    await reply(
-      harness,
-      admin(
-        harness,
-        'allow-channel',
-        [{ name: 'channel', type: ApplicationCommandOptionType.Channel, value: otherChannelId }],
-        {
-          resolved: { channels: { [otherChannelId]: channel } },
-        },
-      ).token,
-    );
+    await reply(harness, allowChannel(harness, otherChannelId).token);
     const refused = harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'here' }],
     });
@@ -399,18 +394,7 @@ describe('/video-admin', () => {
       harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
       const listed = await reply(harness, admin(harness, 'channels').token);
       expectCutOnMentions(listed.call, listed.data.content ?? '', 150);
-      const channel = { id: otherChannelId, type: ChannelType.GuildText, name: 'videos', permissions: '0' };
-      const added = await reply(
-        harness,
-        admin(
-          harness,
-          'allow-channel',
-          [{ name: 'channel', type: ApplicationCommandOptionType.Channel, value: otherChannelId }],
-          {
-            resolved: { channels: { [otherChannelId]: channel } },
-          },
-        ).token,
-      );
+      const added = await reply(harness, allowChannel(harness, otherChannelId).token);
       expect(added.data.content).toMatch(new RegExp(`^<#${otherChannelId}> added\\.\n`));
       expectCutOnMentions(added.call, (added.data.content ?? '').split('\n')[1] ?? '', 151);
       expect(added.data.content?.length).toBeLessThanOrEqual(2_000);
@@ -607,25 +591,15 @@ describe('/video-admin input checks', () => {
 
   it('allows only channels members chat in, and offers only those in the picker', async () => {
     harness = await startHarness();
-    const channel = (id: string, type: number) => ({
-      resolved: { channels: { [id]: { id, type, name: 'x', permissions: '0' } } },
-    });
     // Channels the bot has not cached yet, so their type comes from the command's resolved data.
     const categoryId = '222222222222222280';
     const forumId = '222222222222222281';
-    const allow = (id: string, type: number) =>
-      admin(
-        harness as Harness,
-        'allow-channel',
-        [{ name: 'channel', type: ApplicationCommandOptionType.Channel, value: id }],
-        channel(id, type),
-      );
-    const category = await reply(harness, allow(categoryId, ChannelType.GuildCategory).token);
+    const category = await reply(harness, allowChannel(harness, categoryId, ChannelType.GuildCategory).token);
     expect(category.data.content).toBe(
       `<#${categoryId}> is not a channel members chat in. Choose a text, announcement, forum or voice channel.`,
     );
     expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([]);
-    const forum = await reply(harness, allow(forumId, ChannelType.GuildForum).token);
+    const forum = await reply(harness, allowChannel(harness, forumId, ChannelType.GuildForum).token);
     expect(forum.data.content).toContain(`<#${forumId}> added.`);
     expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([forumId]);
 
@@ -633,10 +607,10 @@ describe('/video-admin input checks', () => {
       name: string;
       options?: { name: string; options?: { name: string; channel_types?: number[] }[] }[];
     }[];
-    const allowChannel = registered
+    const registeredAllowChannel = registered
       .find((command) => command.name === 'video-admin')
       ?.options?.find((sub) => sub.name === 'allow-channel');
-    expect(allowChannel?.options?.[0]?.channel_types?.sort((a, b) => a - b)).toEqual([
+    expect(registeredAllowChannel?.options?.[0]?.channel_types?.sort((a, b) => a - b)).toEqual([
       ChannelType.GuildText,
       ChannelType.GuildVoice,
       ChannelType.GuildAnnouncement,
