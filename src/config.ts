@@ -2,8 +2,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { minVideoBytes } from './jobs/videoCheck.ts';
 import { httpPortOf, type ProcessRole, readProcessRole, shardPlanProblems } from './processRole.ts';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
+import { maxTimerMs } from './timers.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const defaultModelId = 'veo-3.1-fast-generate-preview';
@@ -43,9 +45,6 @@ const integer = (fallback: number, range: NumericRange) =>
     .refine((value) => wholeNumberWithin(value, range), rangeProblem(range))
     .transform(Number);
 
-/** Node fires a timer longer than this at once (TimeoutOverflowWarning), so no setting may exceed it. */
-const maxTimerMs = 2 ** 31 - 1;
-
 const ranges = {
   uploadKbps: {
     min: 1,
@@ -63,9 +62,9 @@ const ranges = {
     why: `milliseconds; under a second even a healthy gateway times out, over ten minutes a stalled request holds a poll and the shutdown far too long (and past ${maxTimerMs} ms, 2^31-1, Node timers fire at once)`,
   },
   videoBytes: {
-    min: 1_024,
+    min: minVideoBytes,
     max: 4 * 1024 ** 3,
-    why: 'bytes; no video is smaller than 1 KiB, and 4 GiB is the largest file Node.js holds in one buffer (an upload reads the video whole)',
+    why: `bytes; a download under ${minVideoBytes / 1024} KiB is refused as not a video (no generated video is that small), and 4 GiB is the largest file Node.js holds in one buffer (an upload reads the video whole)`,
   },
   retentionHours: {
     min: 1,

@@ -1,4 +1,5 @@
-// Structured logging. Secrets are redacted by path, whatever object they travel in.
+// Structured logging. Secrets are redacted by path, whatever object they travel in; what members
+// wrote never reaches a line at info or above, even inside an error (see scrubValue).
 import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -40,19 +41,27 @@ export function createLogger(options: LogOptions): Logger {
       (out, [pattern, replacement]) => out.replace(pattern, replacement),
       secrets.reduce((out, secret) => out.replaceAll(secret, '[Redacted]'), text),
     );
+  // The level of the line being written, set around each call (pino formats it synchronously):
+  // the provider's own words are kept only in lines below info.
+  let keepQuotes = false;
   const base: pino.LoggerOptions = {
     level: options.level,
     redact: { paths: redactedPaths, censor: '[Redacted]' },
     base: { app: 'reelbot' },
     // A secret can also hide inside free text (an error message quoting a URL or a header).
     hooks: {
-      logMethod(args, method) {
+      logMethod(args, method, level) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg));
-        method.apply(this, scrubbed as Parameters<typeof method>);
+        keepQuotes = level < infoLevel;
+        try {
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        } finally {
+          keepQuotes = false;
+        }
       },
     },
     formatters: {
-      log: (object) => scrubObject(object, scrub),
+      log: (object) => scrubObject(object, { scrub, keepQuotes }),
     },
     // The formatter above has already made errors plain; pino's own would rename their type.
     serializers: { err: (value: unknown) => value },
@@ -68,6 +77,9 @@ export function wantsPretty(setting: boolean | 'auto', isTerminal: boolean): boo
   return setting === 'auto' ? isTerminal : setting;
 }
 
+/** pino's number for info: lines below it (debug, trace) may carry what members wrote. */
+const infoLevel = 30;
+
 /** Secrets with a recognisable shape, whoever they belong to: credentials and interaction tokens in URLs. */
 const secretPatterns: [RegExp, string][] = [
   [/\bBearer\s+[\w.~+/-]+=*/g, 'Bearer [Redacted]'],
@@ -82,29 +94,59 @@ const secretKeys =
 const maxDepth = 6;
 const maxEntries = 50;
 
-function scrubObject(
-  value: Record<string, unknown>,
-  scrub: (text: string) => string,
-): Record<string, unknown> {
+interface Scrubbing {
+  /** Removes secrets from free text. */
+  scrub: (text: string) => string;
+  /** The line is below info: a provider's own words (which may echo a prompt) may stay. */
+  keepQuotes: boolean;
+}
+
+function scrubObject(value: Record<string, unknown>, how: Scrubbing): Record<string, unknown> {
   const seen = new WeakSet<object>();
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = secretKeys.test(key) ? '[Redacted]' : scrubValue(inner, scrub, 0, seen);
+    out[key] = secretKeys.test(key) ? '[Redacted]' : scrubValue(inner, how, 0, seen);
   }
   return out;
 }
 
 /**
+ * discord.js's DiscordAPIError and HTTPError carry the request they answer as `requestBody`: the
+ * whole message the bot tried to send (the embed with the prompt, the reference file's name, the
+ * requester's mention). Only its shape is written: how many files, their bytes, whether JSON went.
+ */
+function requestBodySummary(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object') return { json: '[omitted]' };
+  const { files, json } = body as { files?: unknown; json?: unknown };
+  const summary: Record<string, unknown> = {};
+  if (Array.isArray(files)) {
+    summary.files = files.length;
+    summary.bytes = files.reduce<number>((sum, file: { data?: unknown }) => sum + byteLength(file?.data), 0);
+  }
+  if (json !== undefined) summary.json = '[omitted]';
+  return summary;
+}
+
+function byteLength(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength;
+  return 0;
+}
+
+/** Stands for a provider's words in a line at info or above; the same line at debug keeps them. */
+const quoteOmitted = "[the provider's words: logged at debug only]";
+
+/** A ProviderError whose message is the provider's own (see ProviderError.quotesProvider). */
+const quotesProvider = (error: Error) => (error as { quotesProvider?: unknown }).quotesProvider === true;
+
+/**
  * A copy that is safe to write and small enough to read: errors keep their own fields (a
  * ProviderError's kind, discord.js's code/status/method/url) and their cause chain, bytes are
- * summarised, cycles and depth are cut.
+ * summarised, cycles and depth are cut. Member text is left out: a discord.js error's request body
+ * is summarised, and a provider's words are kept only below info.
  */
-function scrubValue(
-  value: unknown,
-  scrub: (text: string) => string,
-  depth: number,
-  seen: WeakSet<object>,
-): unknown {
+function scrubValue(value: unknown, how: Scrubbing, depth: number, seen: WeakSet<object>): unknown {
+  const { scrub } = how;
   if (typeof value === 'string') return scrub(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;
@@ -114,7 +156,7 @@ function scrubValue(
   if (value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Date) return value.toISOString();
   seen.add(value);
-  const inner = (item: unknown) => scrubValue(item, scrub, depth + 1, seen);
+  const inner = (item: unknown) => scrubValue(item, how, depth + 1, seen);
   if (Array.isArray(value)) {
     const items = value.slice(0, maxEntries).map(inner);
     seen.delete(value);
@@ -122,13 +164,19 @@ function scrubValue(
   }
   const out: Record<string, unknown> = {};
   if (value instanceof Error) {
+    const omit = quotesProvider(value) && !how.keepQuotes;
     out.type = value.name;
-    out.message = scrub(value.message);
-    if (value.stack) out.stack = scrub(value.stack);
+    out.message = omit ? quoteOmitted : scrub(value.message);
+    if (value.stack) {
+      // The stack's first line repeats the message.
+      out.stack = scrub(omit ? value.stack.split(value.message).join(quoteOmitted) : value.stack);
+    }
   }
   for (const [key, field] of Object.entries(value).slice(0, maxEntries)) {
     if (key in out) continue;
-    out[key] = secretKeys.test(key) ? '[Redacted]' : inner(field);
+    if (secretKeys.test(key)) out[key] = '[Redacted]';
+    else if (key === 'requestBody') out[key] = requestBodySummary(field);
+    else out[key] = inner(field);
   }
   if (value instanceof Error) {
     // Both are non-enumerable on the platform's errors.

@@ -272,6 +272,8 @@ export function createDelivery(deps: DeliveryDeps) {
 
   async function downloadFailed(job: Job, error: ProviderError): Promise<void> {
     logger.warn({ err: error, jobId: job.id, attempt: job.deliveryAttempts }, 'video download failed');
+    // The line above leaves out the provider's own words (they may echo the prompt).
+    logger.debug({ jobId: job.id, reason: error.message }, 'video download failure reason');
     if (contentGone(job, error)) {
       const expired = store.tryTransition(job.id, 'expired', {});
       if (expired) await announceEnd(expired);

@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import { t } from '../i18n/index.ts';
 import { type Job, type JobStore, jobTag } from '../jobs/index.ts';
+import { timerMs } from '../timers.ts';
 import { jobCustomId, numberedJobCustomId } from './customIds.ts';
 
 /** Discord kills interaction tokens after 15 minutes; stop using them a minute early. */
@@ -152,10 +153,11 @@ export const uploadTimeoutFloorMs = 30_000;
 
 /**
  * How long an upload of `bytes` may take: its size at the slowest speed tolerated
- * (DISCORD_UPLOAD_MIN_KBPS, in KiB per second), never less than the floor.
+ * (DISCORD_UPLOAD_MIN_KBPS, in KiB per second), never less than the floor, and never more than a
+ * timer holds (4 GiB at 1 KiB/s would be 48 days, which Node would fire after 1 ms).
  */
 export function uploadTimeoutMs(bytes: number, minKbps: number): number {
-  return Math.max(uploadTimeoutFloorMs, Math.ceil((bytes / (minKbps * 1024)) * 1000));
+  return timerMs(Math.max(uploadTimeoutFloorMs, Math.ceil((bytes / (minKbps * 1024)) * 1000)));
 }
 
 /**
@@ -234,35 +236,36 @@ export function createMessenger(deps: {
     return posted;
   }
 
-  async function sendDm(job: Job, body: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
-    return attempt(job, 'dm', async () => {
-      const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
-        id: string;
-      };
-      return (await rest.post(Routes.channelMessages(channel.id), { body, files })) as APIMessage;
-    });
-  }
-
   /**
-   * A final body in a DM: the channel is recorded first, so a restart can look for the post.
-   * Without the job's buttons: Regenerate and Remix apply the server's rules (blocks, allowed
-   * channels, quotas, moderators), which a click in a DM cannot be checked against.
+   * Posts `body` in the member's DM with the bot (Discord opens it, or gives the one it has). With
+   * `record`, the DM channel is written to the row before the post, so a restart can look there.
    */
-  async function sendFinalDm(job: Job, card: JobMessageBody, files?: RawFile[]): Promise<APIMessage | null> {
-    const body = { ...card, components: [] };
+  async function sendDm(
+    job: Job,
+    body: JobMessageBody,
+    options: { files?: RawFile[]; record?: boolean } = {},
+  ): Promise<APIMessage | null> {
     return attempt(job, 'dm', async () => {
       const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
         id: string;
       };
-      store.update(job.id, { fallbackChannelId: channel.id });
-      const upload = via(files);
+      if (options.record) store.update(job.id, { fallbackChannelId: channel.id });
+      const upload = via(options.files);
       return (await upload.rest.post(Routes.channelMessages(channel.id), {
         body,
-        files,
+        files: options.files,
         signal: upload.signal,
       })) as APIMessage;
     });
   }
+
+  /**
+   * A final body in a DM, its channel recorded first. Without the job's buttons: Regenerate and
+   * Remix apply the server's rules (blocks, allowed channels, quotas, moderators), which a click in
+   * a DM cannot be checked against.
+   */
+  const sendFinalDm = (job: Job, card: JobMessageBody, files?: RawFile[]) =>
+    sendDm(job, { ...card, components: [] }, { files, record: true });
 
   let botUserId: string | undefined;
   async function ownUserId(): Promise<string> {

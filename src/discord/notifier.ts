@@ -1,6 +1,7 @@
 // Keeps each job's message in step with its row: throttled progress edits, final states at once.
 import type { Logger } from 'pino';
 import type { Job, JobStore, Tracker } from '../jobs/index.ts';
+import { timerMs } from '../timers.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { JobMessenger } from './messenger.ts';
 import { type RenderContext, renderJob } from './render.ts';
@@ -9,7 +10,7 @@ import { type RenderContext, renderJob } from './render.ts';
 export type Schedule = (run: () => void, ms: number) => () => void;
 
 const realTimers: Schedule = (run, ms) => {
-  const timer = setTimeout(run, ms);
+  const timer = setTimeout(run, timerMs(ms));
   timer.unref();
   return () => clearTimeout(timer);
 };

@@ -71,7 +71,8 @@ const colours: Record<JobState, number> = {
   expired: 0xfaa61a,
 };
 
-const stateIcons: Record<JobState, string> = {
+/** The icon beside a state's name, on the card and in the history. */
+export const stateIcons: Record<JobState, string> = {
   submitting: '⏳',
   queued: '⏳',
   in_progress: '🎬',
@@ -164,7 +165,10 @@ function statusLine(job: Job, locale: string): string {
 export function failureText(job: Job, locale: string): string {
   if (job.errorCode === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
   const kind = (job.errorKind ?? 'provider_failed') as string;
-  const key = `failure.${kind}` as MessageKey;
+  // A create that counted (the provider may have started it, see submitJob) never says "nothing was charged".
+  const key = (
+    kind === 'provider_down' && job.charged ? 'failure.provider_unclear' : `failure.${kind}`
+  ) as MessageKey;
   const message = escapeUntrusted(job.errorMessage ?? '', 200);
   return t(locale, key, { message, model: escapeUntrusted(job.model, 60) });
 }

@@ -13,7 +13,7 @@ import {
 import { type MessageKey, t } from '../i18n/index.ts';
 import type { Job, JobState } from '../jobs/index.ts';
 import { historyCustomId } from './customIds.ts';
-import { escapeUntrusted } from './render.ts';
+import { escapeUntrusted, stateIcons } from './render.ts';
 import { failureKindName } from './replies.ts';
 
 export const historyPageSize = 5;
@@ -44,18 +44,6 @@ export interface HistoryView {
   /** A link to the video that still works (own media link or the provider's while valid). */
   videoLink: (job: Job) => string | null;
 }
-
-const stateIcons: Record<JobState, string> = {
-  submitting: '⏳',
-  queued: '⏳',
-  in_progress: '🎬',
-  completed: '📦',
-  delivering: '📤',
-  delivered: '✅',
-  failed: '❌',
-  canceled: '🚫',
-  expired: '⌛',
-};
 
 /** The job's message in Discord, when it has one. */
 function jobMessageLink(job: Job): string | null {

@@ -4,7 +4,7 @@ import { TimestampStyles, time } from 'discord.js';
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { listText, t } from '../i18n/index.ts';
 import type { FailureKind, QuotaRefusal, ReferenceProblem, VideoProblem } from '../jobs/index.ts';
-import { type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
+import { mayHaveBeenAccepted, type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
 const problemKeys: Record<VideoProblem['problem'], MessageKey> = {
@@ -94,6 +94,8 @@ export function providerErrorText(locale: string, error: ProviderError, model = 
     model_unavailable: 'failure.model_unavailable',
   };
   if (error.code === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
+  // "Nothing was charged" only where that is sure: a refusal, or a request that never left.
+  if (mayHaveBeenAccepted(error)) return t(locale, 'failure.provider_unclear');
   // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.
   return t(locale, keys[error.kind] ?? 'failure.provider_down', {
     message: escapeUntrusted(error.message, 300),

@@ -56,6 +56,8 @@ export const enUS = {
   'failure.invalid_request': 'The video provider rejected the request: {message}',
   'failure.provider_down':
     'The video provider is having trouble right now. Nothing was charged; please try again later.',
+  'failure.provider_unclear':
+    'The video provider did not answer clearly, so it may have started this video (and may bill it): it counts toward your quota. Check /video-history before trying again.',
   'failure.timed_out': 'The video took too long and was given up.',
   'failure.interrupted':
     'reelbot restarted while sending this job, so it was stopped to avoid charging twice. Please try again.',

@@ -47,5 +47,6 @@ export function providerErrorFromFailure(failure: Failure): ProviderError {
   // What is left (provider_failed) is the provider refusing this request, with its own words.
   return new ProviderError(kinds[failure.kind] ?? 'invalid_request', failure.message, {
     code: failure.code,
+    quotesProvider: true,
   });
 }

@@ -72,9 +72,12 @@ export function createMediaStore(deps: {
       try {
         return await save(path, await deps.client.downloadLink(job.videoUrl, options));
       } catch (linkError) {
-        // The API's own answer is the authority: when /content sent a wrong file, or said the video
-        // is gone, that is the reason to report, whatever the link's host said.
-        throw speaksForTheVideo(errorFromThrown(contentError)) ? contentError : linkError;
+        // The API's own answer is the authority: when /content sent a wrong file or said the video
+        // is gone, or failed in passing (a 5xx, a timeout, the network: an outage), that is the
+        // reason to report, whatever the link's host said; a signed link lapses (404, 403) long
+        // before the video does. Only a plain refusal of /content, which proves nothing, gives way.
+        const content = errorFromThrown(contentError);
+        throw content.transient || speaksForTheVideo(content) ? contentError : linkError;
       }
     }
   }
@@ -106,7 +109,14 @@ export function createMediaStore(deps: {
       }
     },
     async prune() {
-      const entries = await readdir(deps.dir, { withFileTypes: true }).catch(() => []);
+      const entries = await readdir(deps.dir, { withFileTypes: true }).catch((error: unknown) => {
+        // Not made yet: nothing was kept. Anything else (no permission, not a folder) would prune
+        // nothing, at every run, until the disk fills: the operator must hear of it.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          deps.logger.warn({ err: error, dir: deps.dir }, 'could not read the media folder to prune it');
+        }
+        return [];
+      });
       let removed = 0;
       let failed = 0;
       for (const entry of entries) {

@@ -1,4 +1,5 @@
 // Waiting for work in flight, with a bound: a graceful stop must never hang on one stuck request.
+import { timerMs } from '../timers.ts';
 
 /** Resolves true once every promise has settled, or false when `timeoutMs` passed first. */
 export async function settleWithin(work: Iterable<Promise<unknown>>, timeoutMs: number): Promise<boolean> {
@@ -15,7 +16,7 @@ export async function resultWithin<T>(
 ): Promise<{ value: T } | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs));
+    timer = setTimeout(() => resolve(undefined), timerMs(timeoutMs));
   });
   try {
     return await Promise.race([work.then((value) => ({ value })), timeout]);

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import {
   errorFromThrown,
+  mayHaveBeenAccepted,
   type ProviderError,
   type ReferenceImage,
   type VideoClient,
@@ -64,10 +65,14 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
   } catch (thrown) {
     const error = errorFromThrown(thrown);
     const failure = failureFromError(error);
+    // A create the provider may have accepted (a 5xx, a timeout, a connection lost after sending)
+    // counts toward the quotas: the provider may bill it, quotas bound what the account spends,
+    // and the member is told so (failure.provider_unclear), never "nothing was charged".
+    const charged = mayHaveBeenAccepted(error);
     const failed = store.tryTransition(
       job.id,
       'failed',
-      { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged: false },
+      { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged },
       ['submitting'],
     );
     // Canceled meanwhile: nothing reached the provider, and the row keeps the moderator's word.

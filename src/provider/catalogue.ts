@@ -62,12 +62,38 @@ export const builtInModels: readonly ModelSpec[] = [
   },
 ];
 
+/** The durations and sides a custom model may have: generated clips last seconds, at video sizes. */
+const secondsBounds = { min: 1, max: 120 };
+const sideBounds = { min: 64, max: 8_192 };
+const secondsProblem = `must be a whole number from ${secondsBounds.min} to ${secondsBounds.max} seconds: generated videos last seconds, not minutes`;
+const sideProblem = `each side must be from ${sideBounds.min} to ${sideBounds.max} pixels (like 1280x720): smaller is no video, and no model makes larger`;
+const sizePattern = /^\d+x\d+$/;
+
+const sidesWithin = (size: string) =>
+  size.split('x').every((side) => Number(side) >= sideBounds.min && Number(side) <= sideBounds.max);
+
 /** A custom model described in VIDEO_MODELS_JSON, for gateways that add models we do not know. */
 export const modelSpecSchema = z.object({
   id: z.string().min(1),
   label: z.string().min(1).optional(),
-  seconds: z.array(z.number().int().positive()).min(1),
-  sizes: z.array(z.string().regex(/^\d+x\d+$/, 'sizes look like 1280x720')).min(1),
+  seconds: z
+    .array(
+      z
+        .number({ error: secondsProblem })
+        .int(secondsProblem)
+        .min(secondsBounds.min, secondsProblem)
+        .max(secondsBounds.max, secondsProblem),
+    )
+    .min(1),
+  sizes: z
+    .array(
+      z
+        .string()
+        .regex(sizePattern, 'sizes look like 1280x720')
+        // A size of the wrong shape is named by the pattern above; this one bounds its sides.
+        .refine((size) => !sizePattern.test(size) || sidesWithin(size), sideProblem),
+    )
+    .min(1),
   referenceShape: z.enum(['multipart', 'image_url', 'url_array']).default('url_array'),
   referenceMustMatchSize: z.boolean().default(false),
   animatedReference: z.boolean().default(false),

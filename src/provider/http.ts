@@ -1,6 +1,7 @@
 // HTTP plumbing for the video API: one undici agent, timeouts, error mapping, retries.
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { timerMs } from '../timers.ts';
 import { parseErrorBody } from './schemas.ts';
 import { ProviderError } from './types.ts';
 
@@ -23,7 +24,7 @@ export function defaultHttpOptions(timeoutMs: number): HttpOptions {
     timeoutMs,
     retries: defaultRetries,
     maxRetryWaitMs: defaultMaxRetryWaitMs,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, timerMs(ms))),
     random: Math.random,
     dispatcher: new Agent({
       connections: 32,
@@ -142,7 +143,12 @@ export function errorFromResponse(
 ): ProviderError {
   const { message, type, code } = parseErrorBody(body);
   const text = message ?? `HTTP ${status}`;
-  const details = { status, code, retryAfterMs: parseRetryAfter(headers, now) };
+  const details = {
+    status,
+    code,
+    retryAfterMs: parseRetryAfter(headers, now),
+    quotesProvider: message !== null,
+  };
   const mentions = (pattern: RegExp) => pattern.test(`${code ?? ''} ${type ?? ''}`);
   if (status === 401 || status === 403) return new ProviderError('bad_key', text, details);
   if (status === 402 || mentions(/insufficient_quota|billing|quota_exceeded|insufficient_balance/i)) {
@@ -187,6 +193,19 @@ export function neverSent(error: ProviderError): boolean {
 }
 
 const notSentCodes = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Failures whose answer proves nothing about whether the provider took the request. */
+const unclearKinds = new Set<ProviderError['kind']>(['provider_down', 'timeout', 'network', 'bad_response']);
+
+/**
+ * True when a create (or remix) that failed may still have been accepted, and billed, by the
+ * provider: it was sent, and what came back proves nothing (a 5xx, no answer in time, a connection
+ * lost after sending, an answer that cannot be read). A refusal (4xx, 429) or a request never sent
+ * surely was not.
+ */
+export function mayHaveBeenAccepted(error: ProviderError): boolean {
+  return unclearKinds.has(error.kind) && !neverSent(error);
+}
 
 /** Node reports a refused connection to every address of a host as an AggregateError. */
 function connectionCodes(cause: unknown): string[] {

@@ -91,6 +91,11 @@ export class ProviderError extends Error {
   readonly code: string | null;
   /** Milliseconds the provider asked us to wait (429 / 503 Retry-After). */
   readonly retryAfterMs: number | null;
+  /**
+   * The message is the provider's own words (its error body), which may echo the member's prompt:
+   * the log writes it only at debug (see src/log.ts).
+   */
+  readonly quotesProvider: boolean;
 
   constructor(
     kind: ProviderErrorKind,
@@ -99,6 +104,7 @@ export class ProviderError extends Error {
       status?: number | null;
       code?: string | null;
       retryAfterMs?: number | null;
+      quotesProvider?: boolean;
       cause?: unknown;
     } = {},
   ) {
@@ -108,6 +114,7 @@ export class ProviderError extends Error {
     this.status = details.status ?? null;
     this.code = details.code ?? null;
     this.retryAfterMs = details.retryAfterMs ?? null;
+    this.quotesProvider = details.quotesProvider ?? false;
   }
 
   /** Worth trying again later without changing the request. */

@@ -128,7 +128,7 @@ describe('configuration', () => {
 
   const numericSettings: [name: string, min: number, max: number][] = [
     ['VIDEO_API_TIMEOUT_MS', 1_000, 600_000],
-    ['MAX_VIDEO_BYTES', 1_024, 4 * 1024 ** 3],
+    ['MAX_VIDEO_BYTES', 8 * 1024, 4 * 1024 ** 3],
     ['MEDIA_RETENTION_HOURS', 1, 8_760],
     ['MEDIA_LINK_TTL_HOURS', 1, 8_760],
     ['JOB_MAX_AGE_MINUTES', 5, 1_440],
@@ -152,6 +152,56 @@ describe('configuration', () => {
       expect(problems[0]).toMatch(new RegExp(`^${name} must be a whole number from ${min} to ${max}: \\w`));
       if (value.length > 12) expect(problems[0]).not.toContain(value);
     }
+  });
+
+  it('keeps MAX_VIDEO_BYTES at or above the smallest download accepted as a video, and says so', () => {
+    const result = loadConfig({ ...minimal, MAX_VIDEO_BYTES: '1024' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^MAX_VIDEO_BYTES must be a whole number from 8192 to /),
+    ]);
+    expect(result.problems[0]).toContain('a download under 8 KiB is refused as not a video');
+  });
+
+  it.each([
+    {
+      what: 'no seconds',
+      model: { seconds: [0] },
+      problem: /VIDEO_MODELS_JSON\[0\.seconds\.0\] .*from 1 to 120 seconds/,
+    },
+    {
+      what: 'ten minutes',
+      model: { seconds: [5, 600] },
+      problem: /VIDEO_MODELS_JSON\[0\.seconds\.1\] .*from 1 to 120 seconds/,
+    },
+    {
+      what: 'a 16-pixel side',
+      model: { sizes: ['16x720'] },
+      problem: /VIDEO_MODELS_JSON\[0\.sizes\.0\] .*from 64 to 8192 pixels/,
+    },
+    {
+      what: 'a side of 20,000 pixels',
+      model: { sizes: ['1280x720', '1280x20000'] },
+      problem: /VIDEO_MODELS_JSON\[0\.sizes\.1\] .*from 64 to 8192 pixels/,
+    },
+  ])('refuses a custom model with $what, naming the bounds', ({ model, problem }) => {
+    const json = JSON.stringify([{ id: 'odd-1', seconds: [5], sizes: ['1280x720'], ...model }]);
+    const result = loadConfig({
+      ...minimal,
+      VIDEO_MODELS_JSON: json,
+      VIDEO_MODELS: 'odd-1',
+      VIDEO_DEFAULT_MODEL: 'odd-1',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it('accepts a custom model at the bounds: 1 and 120 seconds, 64 and 8192 pixels a side', () => {
+    const json = JSON.stringify([{ id: 'edge-1', seconds: [1, 120], sizes: ['64x8192', '8192x64'] }]);
+    const result = loadConfig({ ...minimal, VIDEO_MODELS_JSON: json, VIDEO_DEFAULT_MODEL: 'edge-1' });
+    expect(result.ok ? [] : result.problems).toEqual([]);
   });
 
   it('keeps sora-2 opt-in and lets operators enable it', () => {

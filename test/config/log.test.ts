@@ -75,11 +75,55 @@ describe('logging', () => {
       message: 'Unknown Message',
     });
     expect(edited.err.url).toContain('/webhooks/111222333444555666/[Redacted]/messages');
-    expect(edited.err.requestBody.files[0].data).toBe('[4096 bytes]');
+    expect(edited.err.requestBody).toEqual({ files: 1, bytes: 4096 });
     const output = lines.join('');
     expect(output).not.toContain(apiKey);
     expect(output).not.toContain('someone-elses-key-987654');
     expect(output).not.toContain('aW50ZXJhY3Rpb24tdG9rZW4tc2VjcmV0');
+  });
+
+  it('summarises the message a discord.js error carries (requestBody), never its text', () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: 'debug', destination });
+    const refused = Object.assign(new Error('Internal Server Error'), {
+      status: 500,
+      requestBody: {
+        files: [{ name: 'reelbot-1-3f2a9c1b.mp4', data: Buffer.alloc(2048) }],
+        json: { embeds: [{ description: 'a lighthouse', fields: [{ value: 'garden.png' }] }] },
+      },
+    });
+    logger.warn({ err: refused }, 'upload to Discord failed');
+    logger.debug({ err: refused }, 'the same, at debug');
+    for (const line of lines) {
+      expect(JSON.parse(line).err.requestBody).toEqual({ files: 1, bytes: 2048, json: '[omitted]' });
+      expect(line).not.toMatch(/lighthouse|garden/);
+    }
+  });
+
+  it("writes the provider's own words (which may echo a prompt) only in lines below info", () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: 'debug', destination });
+    const quoted = new ProviderError('provider_down', 'could not render "a lighthouse"', {
+      status: 502,
+      quotesProvider: true,
+    });
+    const ours = new ProviderError(
+      'bad_content',
+      'the provider sent a file that is not a video (it is text/html)',
+    );
+    logger.warn({ err: quoted }, 'video download failed');
+    logger.info({ cause: { err: quoted } }, 'nested');
+    logger.warn({ err: ours }, 'video download failed');
+    logger.debug({ err: quoted }, 'at debug');
+    const [warned, nested, own, debugged] = lines.map((line) => JSON.parse(line));
+    expect(warned.err).toMatchObject({
+      kind: 'provider_down',
+      status: 502,
+      message: expect.stringContaining('debug only'),
+    });
+    expect(JSON.stringify([warned, nested])).not.toContain('lighthouse');
+    expect(own.err.message).toBe('the provider sent a file that is not a video (it is text/html)');
+    expect(debugged.err.message).toBe('could not render "a lighthouse"');
   });
 
   it('writes an error whose cause refers back to it, once and readable', () => {

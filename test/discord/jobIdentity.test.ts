@@ -1,6 +1,6 @@
 // What Discord shows of a job (button ids, the uploaded file's name) names that very job, never
 // another database's job with the same number. Pure.
-import { type APIMessage, SnowflakeUtil } from 'discord.js';
+import { type APIMessage, ButtonStyle, ComponentType, SnowflakeUtil } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import {
   customIdNamesJob,
@@ -63,8 +63,15 @@ describe('job identity on Discord', () => {
     const card = message({
       components: [
         {
-          type: 1,
-          components: [{ type: 2, style: 2, label: 'Regenerate', custom_id: jobCustomId('regen', theirs) }],
+          type: ComponentType.ActionRow,
+          components: [
+            {
+              type: ComponentType.Button,
+              style: ButtonStyle.Secondary,
+              label: 'Regenerate',
+              custom_id: jobCustomId('regen', theirs),
+            },
+          ],
         },
       ],
     });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { escapeUntrusted, progressBar, renderJob, renderNotice } from '../../src/discord/render.ts';
-import { t } from '../../src/i18n/index.ts';
+import {
+  escapeUntrusted,
+  failureText,
+  progressBar,
+  renderJob,
+  renderNotice,
+} from '../../src/discord/render.ts';
+import { providerErrorText } from '../../src/discord/replies.ts';
+import { type MessageKey, t } from '../../src/i18n/index.ts';
 import { type Job, jobStates } from '../../src/jobs/index.ts';
+import { ProviderError } from '../../src/provider/index.ts';
 import { createdAt, jobFixture as job } from './fixtures.ts';
 
 const now = createdAt + 95_000;
@@ -140,6 +148,48 @@ describe('renderJob', () => {
       expect(zh.embeds[0]?.footer?.text).toContain(t('zh-CN', 'simulated.label'));
     }
     expect(renderJob(job(), 'en-US', { now, supportsRemix: false }).embeds[0]?.footer?.text).toBe('Job #7');
+  });
+});
+
+describe('a create that failed', () => {
+  const code = (name: string) => Object.assign(new Error(name), { code: name });
+  const cases: [string, MessageKey, ProviderError][] = [
+    [
+      'never sent (connection refused)',
+      'failure.provider_down',
+      new ProviderError('network', 'x', { cause: code('ECONNREFUSED') }),
+    ],
+    [
+      'refused by the gateway (404)',
+      'failure.provider_down',
+      new ProviderError('not_found', 'x', { status: 404 }),
+    ],
+    [
+      'refused as too many (429)',
+      'failure.rate_limited',
+      new ProviderError('rate_limited', 'x', { status: 429 }),
+    ],
+    ['answered 503', 'failure.provider_unclear', new ProviderError('provider_down', 'x', { status: 503 })],
+    ['not answered in time', 'failure.provider_unclear', new ProviderError('timeout', 'x')],
+    [
+      'cut off after it was sent',
+      'failure.provider_unclear',
+      new ProviderError('network', 'x', { cause: code('ECONNRESET') }),
+    ],
+    [
+      'answered with something unreadable',
+      'failure.provider_unclear',
+      new ProviderError('bad_response', 'x', { status: 200 }),
+    ],
+  ];
+  it.each(cases)('%s: the member reads %s', (_, key, error) => {
+    expect(providerErrorText('en-US', error)).toBe(t('en-US', key, { message: 'x', model: '' }));
+  });
+
+  it('says "nothing was charged" on its card only when it did not count', () => {
+    const failed = (charged: boolean) => job({ state: 'failed', errorKind: 'provider_down', charged });
+    expect(failureText(failed(false), 'en-US')).toContain('Nothing was charged');
+    expect(failureText(failed(true), 'en-US')).toBe(t('en-US', 'failure.provider_unclear'));
   });
 });
 

@@ -198,6 +198,40 @@ export const prompt = (value: string) => ({
   value,
 });
 
+/**
+ * /video with `bytes` attached as `name` (served as image/png, whatever they are), in `locale`;
+ * the attachment comes back too (to expire it, say). `delayMs`: the CDN waits that long to send it.
+ */
+export function commandWithImage(
+  h: Harness,
+  bytes: Buffer,
+  name: string,
+  options: { prompt?: string; locale?: string; delayMs?: number } = {},
+) {
+  const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
+  const sent = h.command({
+    locale: options.locale ?? 'en-US',
+    options: [
+      prompt(options.prompt ?? 'a cat'),
+      { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+    ],
+    resolved: { attachments: { [image.id]: image } },
+  });
+  return { ...sent, image };
+}
+
+/** The member clicks Regenerate on the card of job `job` (a finished one, as its row has it now). */
+export function clickRegenerate(h: Harness, job: { id: number }) {
+  const row = h.bot.store.get(job.id) ?? { replyMessageId: null, interactionToken: null };
+  return h.discord.sendButton({
+    guildId,
+    channelId,
+    user: member,
+    customId: jobButtonId(h, 'regen', job.id),
+    messageId: cardMessageId(h, row),
+  });
+}
+
 /** The edit of the interaction's reply that uploads the video. */
 export const isUpload = (token: string) => (call: RecordedCall) =>
   call.method === 'PATCH' && call.path.includes(token) && call.files.length > 0;

@@ -1,10 +1,11 @@
-import { ApplicationCommandOptionType } from 'discord.js';
+import { ApplicationCommandOptionType, ChannelType, InteractionResponseType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobAction } from '../../src/discord/customIds.ts';
 import {
   body,
   cardMessageId,
   channelId,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
@@ -95,7 +96,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
     const h = harness;
     const inThread = (id: string, parentId: string, text: string) =>
-      h.command({ channelId: id, channelType: 11, parentId, options: [prompt(text)] });
+      h.command({ channelId: id, channelType: ChannelType.PublicThread, parentId, options: [prompt(text)] });
     // One thread the bot heard of over the gateway, one it must ask Discord about.
     h.discord.createThread({ guildId, id: '222222222222222290', parentId: otherChannelId });
     await until(() => h.bot.client.channels.cache.has('222222222222222290'));
@@ -106,7 +107,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     for (const [index, id] of ['222222222222222290', '222222222222222292'].entries()) {
       const { token } = inThread(id, otherChannelId, `in thread ${index}`);
       const acknowledged = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-      expect(body(acknowledged).type).toBe(5);
+      expect(body(acknowledged).type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
       await until(() => providerCreates(h).length === index + 1);
     }
     const outside = inThread('222222222222222291', channelId, 'elsewhere');
@@ -153,7 +154,7 @@ describe('Cancel', () => {
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${cancel.token}/callback`));
     // Discord answers 404 "Unknown interaction" to a callback later than 3 seconds.
     expect(callback.status).toBe(204);
-    expect(body(callback).type).toBe(6);
+    expect(body(callback).type).toBe(InteractionResponseType.DeferredMessageUpdate);
 
     const shown = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'),
@@ -227,11 +228,7 @@ describe('Cancel', () => {
 describe('Regenerate with a reference image', () => {
   it("submits the same image bytes after Discord's link to it has expired (file upload model)", async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -245,11 +242,7 @@ describe('Regenerate with a reference image', () => {
 
   it('sends the kept bytes as a data URL to a model that takes a link, once the link is dead', async () => {
     harness = await startHarness();
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -271,11 +264,7 @@ describe('Regenerate with a reference image', () => {
     harness = await startHarness({
       env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
     });
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
@@ -302,11 +291,7 @@ describe('Regenerate with a reference image', () => {
 
   it('says plainly that the image is gone when neither the link nor a kept copy exists', async () => {
     harness = await startHarness();
-    const image = harness.discord.addAttachment(referencePng(), 'lion.png', 'image/png');
-    harness.command({
-      options: [prompt('a lion'), { name: 'image', type: 11, value: image.id }],
-      resolved: { attachments: { [image.id]: image } },
-    });
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png', { prompt: 'a lion' });
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const { rm } = await import('node:fs/promises');
@@ -379,7 +364,7 @@ describe('/video autocomplete', () => {
   it('offers the durations of the chosen model, of the default one when none is chosen', async () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2' } });
     const seconds = (values: number[]) => ({
-      type: 8,
+      type: InteractionResponseType.ApplicationCommandAutocompleteResult,
       data: { choices: values.map((value) => ({ name: `${value} s`, value })) },
     });
     expect(await durations(harness, 'sora-2')).toEqual(seconds([4, 8, 12]));
@@ -465,6 +450,16 @@ describe('a result that reached the member by DM', () => {
         'Regenerate and Remix work in the server the video was made in: use them on its message there, or run /video again.',
       );
     }
+    // A Traditional Chinese client lists the command as /影片: the reply names it so.
+    const inChinese = h.discord.sendDmButton({
+      user: member,
+      locale: 'zh-TW',
+      customId: jobButtonId(h, 'regen', job.id),
+      messageId: dmMessage?.id ?? '',
+    });
+    expect(await ephemeralReply(h, inChinese.token)).toBe(
+      '「重新產生」和「改編」只能在製作這部影片的伺服器中使用：請到那裡點擊影片訊息上的按鈕，或重新使用 /影片。',
+    );
     expect(providerCreates(h)).toHaveLength(before.creates);
     expect(jobRows(h)).toBe(before.rows);
   });

@@ -9,12 +9,13 @@ import { jobCustomId, numberedJobCustomId } from '../../src/discord/customIds.ts
 import {
   cardMessageId,
   channelId,
+  clickRegenerate,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
   type Harness,
   isUpload,
-  jobButtonId,
   member,
   prompt,
   sampleVideo,
@@ -49,11 +50,7 @@ const solidPng = (colour: string) =>
 
 /** A /video with a reference image; resolves with the delivered job. */
 async function videoWithImage(h: Harness, image: Buffer, name: string) {
-  const attachment = h.discord.addAttachment(image, name, 'image/png');
-  h.command({
-    options: [prompt(`a video from ${name}`), { name: 'image', type: 11, value: attachment.id }],
-    resolved: { attachments: { [attachment.id]: attachment } },
-  });
+  commandWithImage(h, image, name, { prompt: `a video from ${name}` });
   return until(() => h.bot.store.byState(['delivered'])[0], 15_000);
 }
 
@@ -61,13 +58,7 @@ async function videoWithImage(h: Harness, image: Buffer, name: string) {
 async function regenerate(h: Harness, jobId: number): Promise<Buffer | undefined> {
   const creates = () => h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
   const before = creates().length;
-  const click = h.discord.sendButton({
-    guildId,
-    channelId,
-    user: member,
-    customId: jobButtonId(h, 'regen', jobId),
-    messageId: cardMessageId(h, h.bot.store.get(jobId) ?? { replyMessageId: null, interactionToken: null }),
-  });
+  const click = clickRegenerate(h, { id: jobId });
   await h.discord.waitForCall(isUpload(click.token), 15_000);
   expect(creates()).toHaveLength(before + 1);
   return creates().at(-1)?.multipart?.files.input_reference?.bytes;

@@ -1,4 +1,4 @@
-import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
+import { ApplicationCommandOptionType, ChannelType, InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedCall } from '../fakes/discord.ts';
 import {
@@ -78,7 +78,8 @@ function history(
   input: { user?: typeof member; target?: string; status?: string; permissions?: string; guild?: string },
 ) {
   const options: unknown[] = [];
-  if (input.target) options.push({ name: 'user', type: 6, value: input.target });
+  if (input.target)
+    options.push({ name: 'user', type: ApplicationCommandOptionType.User, value: input.target });
   if (input.status)
     options.push({ name: 'status', type: ApplicationCommandOptionType.String, value: input.status });
   const resolved = input.target
@@ -126,6 +127,12 @@ function admin(
   });
 }
 
+/** /video-admin allow-channel for channel `id`, its type given by the command's resolved data. */
+const allowChannel = (h: Harness, id: string, type: ChannelType = ChannelType.GuildText) =>
+  admin(h, 'allow-channel', [{ name: 'channel', type: ApplicationCommandOptionType.Channel, value: id }], {
+    resolved: { channels: { [id]: { id, type, name: 'videos', permissions: '0' } } },
+  });
+
 const jobIds = (data: Reply) =>
   [...(data.embeds?.[0]?.description ?? '').matchAll(/\*\*#(\d+)\*\*/g)].map((m) => Number(m[1]));
 
@@ -162,7 +169,7 @@ describe('/video-history', () => {
       messageId,
     });
     const second = await reply(harness, click.token);
-    expect(body(second.call).type).toBe(7);
+    expect(body(second.call).type).toBe(InteractionResponseType.UpdateMessage);
     expect(jobIds(second.data)).toEqual([7, 6, 5, 4, 3]);
     const back = second.data.components?.[0]?.components[0];
     const clickBack = harness.discord.sendButton({
@@ -225,7 +232,7 @@ describe('/video-history', () => {
       user: otherMember,
       memberRoles: ['444444444444444444'],
       name: 'video-history',
-      options: [{ name: 'user', type: 6, value: member.id }],
+      options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
       resolved: {
         users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
         members: {
@@ -256,7 +263,7 @@ describe('/video-history', () => {
       user: moderator,
       memberPermissions: moderatorPermissions,
       name: 'video-history',
-      options: [{ name: 'user', type: 6, value: target }],
+      options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: target }],
       resolved: { users: { [target]: { id: target, username: 'ghost', discriminator: '0', avatar: null } } },
     }).token;
     expect((await reply(harness, token)).data.content).toBe('That user is not a member of this server.');
@@ -343,13 +350,7 @@ describe('/video-admin', () => {
 
   it('limits /video to allowed channels', async () => {
     harness = await startHarness();
-    const channel = { id: otherChannelId, type: 0, name: 'videos', permissions: '0' };
-    await reply(
-      harness,
-      admin(harness, 'allow-channel', [{ name: 'channel', type: 7, value: otherChannelId }], {
-        resolved: { channels: { [otherChannelId]: channel } },
-      }).token,
-    );
+    await reply(harness, allowChannel(harness, otherChannelId).token);
     const refused = harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'here' }],
     });
@@ -393,13 +394,7 @@ describe('/video-admin', () => {
       harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
       const listed = await reply(harness, admin(harness, 'channels').token);
       expectCutOnMentions(listed.call, listed.data.content ?? '', 150);
-      const channel = { id: otherChannelId, type: 0, name: 'videos', permissions: '0' };
-      const added = await reply(
-        harness,
-        admin(harness, 'allow-channel', [{ name: 'channel', type: 7, value: otherChannelId }], {
-          resolved: { channels: { [otherChannelId]: channel } },
-        }).token,
-      );
+      const added = await reply(harness, allowChannel(harness, otherChannelId).token);
       expect(added.data.content).toMatch(new RegExp(`^<#${otherChannelId}> added\\.\n`));
       expectCutOnMentions(added.call, (added.data.content ?? '').split('\n')[1] ?? '', 151);
       expect(added.data.content?.length).toBeLessThanOrEqual(2_000);
@@ -442,7 +437,7 @@ describe('/video-admin', () => {
         harness,
         'block',
         [
-          { name: 'user', type: 6, value: member.id },
+          { name: 'user', type: ApplicationCommandOptionType.User, value: member.id },
           { name: 'reason', type: ApplicationCommandOptionType.String, value: 'spam' },
         ],
         { resolved },
@@ -457,14 +452,19 @@ describe('/video-admin', () => {
     );
     await reply(
       harness,
-      admin(harness, 'unblock', [{ name: 'user', type: 6, value: member.id }], { resolved }).token,
+      admin(
+        harness,
+        'unblock',
+        [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
+        { resolved },
+      ).token,
     );
     const allowed = harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'let me' }],
     });
     expect(
       body(await harness.discord.waitForCall((c) => c.path.endsWith(`${allowed.token}/callback`))).type,
-    ).toBe(5);
+    ).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
     const audit = await reply(harness, admin(harness, 'audit').token);
     expect(audit.data.content).toContain(`<@${moderator.id}> unblocked <@${member.id}>`);
     expect(audit.data.content).toContain(`<@${moderator.id}> blocked <@${member.id}> \`{"reason":"spam"}\``);
@@ -540,7 +540,7 @@ describe('/video-admin input checks', () => {
     const ghost = { id: '555555555555555555', username: 'ghost' };
     const refused = await reply(
       harness,
-      admin(harness, 'block', [{ name: 'user', type: 6, value: ghost.id }], {
+      admin(harness, 'block', [{ name: 'user', type: ApplicationCommandOptionType.User, value: ghost.id }], {
         resolved: { users: memberOf(ghost).users },
       }).token,
     );
@@ -556,9 +556,14 @@ describe('/video-admin input checks', () => {
     const everyone = { id: guildId, name: '@everyone', permissions: '0', position: 0, color: 0 };
     const refused = await reply(
       harness,
-      admin(harness, 'moderator-role', [{ name: 'role', type: 8, value: guildId }], {
-        resolved: { roles: { [guildId]: everyone } },
-      }).token,
+      admin(
+        harness,
+        'moderator-role',
+        [{ name: 'role', type: ApplicationCommandOptionType.Role, value: guildId }],
+        {
+          resolved: { roles: { [guildId]: everyone } },
+        },
+      ).token,
     );
     expect(refused.data.content).toBe(
       '@everyone cannot be the moderator role: every member would become a moderator. Choose a role only moderators have.',
@@ -572,34 +577,29 @@ describe('/video-admin input checks', () => {
     const role = { ...everyone, id: '444444444444444444', name: 'video mods', position: 1 };
     const set = await reply(
       harness,
-      admin(harness, 'moderator-role', [{ name: 'role', type: 8, value: role.id }], {
-        resolved: { roles: { [role.id]: role } },
-      }).token,
+      admin(
+        harness,
+        'moderator-role',
+        [{ name: 'role', type: ApplicationCommandOptionType.Role, value: role.id }],
+        {
+          resolved: { roles: { [role.id]: role } },
+        },
+      ).token,
     );
     expect(set.data.content).toBe(`Moderator role set to <@&${role.id}>.`);
   });
 
   it('allows only channels members chat in, and offers only those in the picker', async () => {
     harness = await startHarness();
-    const channel = (id: string, type: number) => ({
-      resolved: { channels: { [id]: { id, type, name: 'x', permissions: '0' } } },
-    });
     // Channels the bot has not cached yet, so their type comes from the command's resolved data.
     const categoryId = '222222222222222280';
     const forumId = '222222222222222281';
-    const allow = (id: string, type: number) =>
-      admin(
-        harness as Harness,
-        'allow-channel',
-        [{ name: 'channel', type: 7, value: id }],
-        channel(id, type),
-      );
-    const category = await reply(harness, allow(categoryId, 4).token);
+    const category = await reply(harness, allowChannel(harness, categoryId, ChannelType.GuildCategory).token);
     expect(category.data.content).toBe(
       `<#${categoryId}> is not a channel members chat in. Choose a text, announcement, forum or voice channel.`,
     );
     expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([]);
-    const forum = await reply(harness, allow(forumId, 15).token);
+    const forum = await reply(harness, allowChannel(harness, forumId, ChannelType.GuildForum).token);
     expect(forum.data.content).toContain(`<#${forumId}> added.`);
     expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([forumId]);
 
@@ -607,10 +607,17 @@ describe('/video-admin input checks', () => {
       name: string;
       options?: { name: string; options?: { name: string; channel_types?: number[] }[] }[];
     }[];
-    const allowChannel = registered
+    const registeredAllowChannel = registered
       .find((command) => command.name === 'video-admin')
       ?.options?.find((sub) => sub.name === 'allow-channel');
-    expect(allowChannel?.options?.[0]?.channel_types?.sort((a, b) => a - b)).toEqual([0, 2, 5, 13, 15, 16]);
+    expect(registeredAllowChannel?.options?.[0]?.channel_types?.sort((a, b) => a - b)).toEqual([
+      ChannelType.GuildText,
+      ChannelType.GuildVoice,
+      ChannelType.GuildAnnouncement,
+      ChannelType.GuildStageVoice,
+      ChannelType.GuildForum,
+      ChannelType.GuildMedia,
+    ]);
   });
 });
 

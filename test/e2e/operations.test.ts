@@ -13,6 +13,7 @@ import {
   apiKey,
   body,
   channelId,
+  commandWithImage,
   embedText,
   envForFakes,
   guildId,
@@ -24,6 +25,7 @@ import {
   moderatorPermissions,
   otherMember,
   prompt,
+  referencePng,
   sampleVideo,
   startHarness,
   until,
@@ -282,6 +284,51 @@ describe('the job log', () => {
     expect(lines(h).some((line) => line.level === debug && line.prompt === secretPrompt)).toBe(true);
     const visible = lines(h).filter((line) => line.level >= info);
     expect(JSON.stringify(visible)).not.toContain('lighthouse');
+  });
+
+  it("never writes a prompt or a reference file name at info or above, even in the errors of Discord's refusals", async () => {
+    harness = await startHarness();
+    const h = harness;
+    const secretPrompt = 'a lighthouse only its author knows about';
+    const secretName = 'grandmas-secret-garden.png';
+    // The first card: discord.js repeats a 5xx three times on its own, so four 500s reach the bot.
+    h.discord.failNext(
+      { method: 'PATCH', path: /@original$/, withFiles: false },
+      500,
+      { message: 'oops' },
+      4,
+    );
+    // The upload: its client makes no repeats; delivery tries again later.
+    h.discord.failNext({ method: 'PATCH', withFiles: true }, 500, { message: 'oops' });
+    // A gateway whose error quotes the prompt, for one whole download (the client's four tries).
+    const echo = { error: { message: `upstream could not render "${secretPrompt}"`, code: null } };
+    h.video.fail(
+      { method: 'GET', path: /\/content$/, query: /^$/ },
+      { kind: 'status', status: 502, body: echo },
+      4,
+    );
+    commandWithImage(h, referencePng(), secretName, { prompt: secretPrompt });
+    const job = await until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+    expect(h.discord.calls.filter((c) => c.files.length > 0).map((c) => c.status)).toEqual([500, 200]);
+
+    const warned = lines(h).filter((line) => line.level >= 40 && line.jobId === job.id);
+    expect(warned.map((line) => line.msg)).toEqual(
+      expect.arrayContaining([
+        'the first card of a submitted job could not be shown',
+        'video download failed',
+        'upload to Discord failed',
+      ]),
+    );
+    // What Discord was sent is summarised: how many files, never the message itself.
+    const upload = warned.find((line) => line.msg === 'upload to Discord failed') as { err?: unknown };
+    expect(upload.err).toMatchObject({ status: 500, requestBody: { files: 1, json: '[omitted]' } });
+    const visible = JSON.stringify(lines(h).filter((line) => line.level >= info));
+    expect(visible).not.toContain('lighthouse');
+    expect(visible).not.toContain('grandmas-secret-garden');
+    // Both are still there for whoever turns on debug.
+    expect(lines(h).some((line) => line.level === debug && line.prompt === secretPrompt)).toBe(true);
+    expect(lines(h).some((line) => line.level === debug && line.referenceName === secretName)).toBe(true);
+    expect(lines(h).some((line) => line.level === debug && line.reason === echo.error.message)).toBe(true);
   });
 
   it.each([

@@ -73,6 +73,27 @@ describe('a restart after an outage of more than an hour', () => {
     expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(2);
   });
 
+  it("retries while /content answers 5xx, whatever the gateway's lapsed direct link answers (404)", async () => {
+    harness = await startHarness({ video: { omitExpiresAt: true, pollsToComplete: 2, variant: 'hingnet' } });
+    const h = harness;
+    const { jobId } = await finishedDuringOutage(h);
+    // The outage goes on for one whole download (the client's own 4 tries); the signed link
+    // the gateway gave two hours ago has lapsed meanwhile, as CDN links do.
+    h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status: 503 }, 4);
+    h.video.fail({ method: 'GET', path: /^\/files\// }, { kind: 'status', status: 404 }, 100);
+    await h.restart({ alreadyStopped: true });
+    const final = await until(() => {
+      const state = h.bot.store.get(jobId)?.state;
+      return (state === 'delivered' || state === 'expired' || state === 'failed') && state;
+    }, 15_000);
+    expect(final).toBe('delivered');
+    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(3);
+    expect(contentRequests(h)).toHaveLength(6);
+    expect(h.video.requests.some((r) => r.path.startsWith('/files/'))).toBe(true);
+    const upload = h.discord.calls.find((c) => c.method === 'PATCH' && c.files.length > 0);
+    expect(upload?.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+  });
+
   it.each([
     { status: 410, why: 'gone' },
     { status: 403, why: 'refused, past its expiry' },

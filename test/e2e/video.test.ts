@@ -4,7 +4,6 @@ import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } f
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { videoFileName } from '../../src/discord/messenger.ts';
-import type { Job } from '../../src/jobs/index.ts';
 import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
@@ -12,8 +11,9 @@ import {
   apiKey,
   body,
   botToken,
-  cardMessageId,
   channelId,
+  clickRegenerate,
+  commandWithImage,
   embedText,
   ephemeralReply,
   guildId,
@@ -28,6 +28,7 @@ import {
   sampleVideo,
   startHarness,
   until,
+  uploadModelEnv,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -51,40 +52,6 @@ const jobRows = (h: Harness) =>
 async function acknowledgement(h: Harness, token: string): Promise<unknown> {
   return body(await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`))).type;
 }
-
-/** /video with `bytes` attached (served as image/png, whatever they are); the attachment too. */
-function withImage(
-  h: Harness,
-  bytes: Buffer,
-  name: string,
-  options: { locale?: string; delayMs?: number } = {},
-) {
-  const image = h.discord.addAttachment(bytes, name, 'image/png', { delayMs: options.delayMs });
-  const sent = h.command({
-    locale: options.locale ?? 'en-US',
-    options: [prompt('a cat'), { name: 'image', type: 11, value: image.id }],
-    resolved: { attachments: { [image.id]: image } },
-  });
-  return { ...sent, image };
-}
-
-/** A model that takes its reference image as an uploaded file, of any size. */
-const uploadModelEnv = {
-  VIDEO_MODELS_JSON: JSON.stringify([
-    { id: 'kling-2', seconds: [5, 10], sizes: ['1280x720'], referenceShape: 'multipart' },
-  ]),
-  VIDEO_DEFAULT_MODEL: 'kling-2',
-};
-
-/** The member clicks Regenerate on a finished job's card. */
-const clickRegenerate = (h: Harness, job: Job) =>
-  h.discord.sendButton({
-    guildId,
-    channelId,
-    user: member,
-    customId: jobButtonId(h, 'regen', job.id),
-    messageId: cardMessageId(h, job),
-  });
 
 /** Two frames, as an animated GIF or WebP. */
 async function animated(format: 'gif' | 'webp'): Promise<Buffer> {
@@ -119,7 +86,10 @@ describe('/video end to end', () => {
     const { discord, video } = harness;
     const image = discord.addAttachment(referencePng(), 'lion.png', 'image/png');
     const { token } = harness.command({
-      options: [prompt('A cinematic lion at sunset'), { name: 'image', type: 11, value: image.id }],
+      options: [
+        prompt('A cinematic lion at sunset'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: image.id },
+      ],
       resolved: { attachments: { [image.id]: image } },
     });
     const deferred = await discord.waitForCall((call) => call.path.endsWith(`${token}/callback`));
@@ -177,6 +147,44 @@ describe('/video end to end', () => {
     await until(() => harness?.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token)));
     const [job] = harness.bot.store.byState(['failed']);
     expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
+  });
+
+  it.each([
+    { what: 'a 503', fault: { kind: 'status', status: 503 } as const },
+    { what: 'no answer in time', fault: { kind: 'hang' } as const },
+  ])(
+    'never says "nothing was charged" when a create got $what: it may have started, and it counts toward the quota',
+    async ({ fault }) => {
+      harness = await startHarness({
+        env: { VIDEO_API_TIMEOUT_MS: '1000', QUOTA_JOBS_PER_USER_PER_DAY: '1' },
+      });
+      const h = harness;
+      h.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, fault);
+      const first = h.command({ options: [prompt('a lion')] });
+      expect(await ephemeralReply(h, first.token)).toBe(
+        'The video provider did not answer clearly, so it may have started this video (and may bill it): it counts toward your quota. Check /video-history before trying again.',
+      );
+      // Sent once, never repeated: a second create could be billed twice.
+      expect(providerCreates(h)).toHaveLength(1);
+      const [job] = await until(() => h.bot.store.byState(['failed']));
+      expect(job).toMatchObject({ errorKind: 'provider_down', charged: true });
+      // As the member was told: it counts. With one video a day, the next is refused, and not sent.
+      const second = h.command({ options: [prompt('a lion, again')] });
+      expect(await ephemeralReply(h, second.token)).toMatch(
+        /^You have reached your limit of 1 videos per day/,
+      );
+      expect(providerCreates(h)).toHaveLength(1);
+      expect(JSON.stringify(sentMessages(h))).not.toContain('Nothing was charged');
+    },
+  );
+
+  it('says it to a zh-CN member with the localised name of /video-history', async () => {
+    harness = await startHarness();
+    harness.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'status', status: 502 });
+    const { token } = harness.command({ locale: 'zh-CN', options: [prompt('一只狮子')] });
+    expect(await ephemeralReply(harness, token)).toBe(
+      '视频服务商没有给出明确答复，它可能已经开始制作这个视频（并可能计费）：这次会计入你的额度。再次尝试前，请先查看 /视频记录。',
+    );
   });
 
   it('says plainly that a model the provider no longer serves is not available, spends nothing, and warns the operator once', async () => {
@@ -251,7 +259,10 @@ describe('/video end to end', () => {
       'image/png',
     );
     const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      options: [
+        prompt('a cat'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: fake.id },
+      ],
       resolved: { attachments: { [fake.id]: fake } },
     });
     expect(await ephemeralReply(harness, token)).toBe(
@@ -270,7 +281,7 @@ describe('/video end to end', () => {
         Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
         Buffer.from('not the rest of a png'),
       ]);
-      const { token } = withImage(harness, damaged, 'broken.png');
+      const { token } = commandWithImage(harness, damaged, 'broken.png');
       expect(await ephemeralReply(harness, token)).toBe(unreadable);
       expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
       expect(providerCreates(harness)).toHaveLength(0);
@@ -286,7 +297,10 @@ describe('/video end to end', () => {
       'image/png',
     );
     const { token } = harness.command({
-      options: [prompt('a cat'), { name: 'image', type: 11, value: fake.id }],
+      options: [
+        prompt('a cat'),
+        { name: 'image', type: ApplicationCommandOptionType.Attachment, value: fake.id },
+      ],
       resolved: { attachments: { [fake.id]: fake } },
     });
     expect(await ephemeralReply(harness, token)).toBe(
@@ -298,7 +312,7 @@ describe('/video end to end', () => {
     harness = await startHarness();
     const { token } = harness.command({ options: [prompt('\u200b\u2060\u3164\u2800 \u200b')] });
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-    expect(body(callback).type).toBe(4);
+    expect(body(callback).type).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(await ephemeralReply(harness, token)).toBe(
       'Please describe the video you want: the prompt is empty.',
     );
@@ -360,7 +374,7 @@ describe('/video end to end', () => {
     });
     const call = await harness.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
     expect(body(call)).toEqual({
-      type: 8,
+      type: InteractionResponseType.ApplicationCommandAutocompleteResult,
       data: {
         choices: [
           { name: 'Portrait · 720×1280', value: '720x1280' },
@@ -422,7 +436,7 @@ describe('reference images are decoded before anything is spent', () => {
   it('refuses an image whose pixels are cut short (a valid header, truncated data)', async () => {
     harness = await startHarness();
     const png = referencePng();
-    const { token } = withImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
+    const { token } = commandWithImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
     expect(await ephemeralReply(harness, token)).toBe(unreadable);
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
@@ -433,11 +447,11 @@ describe('reference images are decoded before anything is spent', () => {
     const tall = await sharp({ create: { width: 2, height: 8_193, channels: 3, background: '#fff' } })
       .png()
       .toBuffer();
-    expect(await ephemeralReply(harness, withImage(harness, tall, 'tall.png').token)).toBe(
+    expect(await ephemeralReply(harness, commandWithImage(harness, tall, 'tall.png').token)).toBe(
       'Your reference image is 2×8193 pixels; the longest side may be 8192 pixels. Attach a smaller image.',
     );
     expect(
-      await ephemeralReply(harness, withImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
+      await ephemeralReply(harness, commandWithImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
     ).toBe('你的参考图为 2×8193 像素，最长边不能超过 8192 像素，请换一张较小的图片。');
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
@@ -447,7 +461,7 @@ describe('reference images are decoded before anything is spent', () => {
     'refuses an animated %s for a model that takes a still',
     async (format) => {
       harness = await startHarness();
-      const { token } = withImage(harness, await animated(format), `moving.${format}`);
+      const { token } = commandWithImage(harness, await animated(format), `moving.${format}`);
       expect(await ephemeralReply(harness, token)).toBe(
         'veo-3.1-fast-generate-preview takes a still image, and your reference image is animated (2 frames). Attach a single picture.',
       );
@@ -469,18 +483,18 @@ describe('reference images are decoded before anything is spent', () => {
       env: { VIDEO_MODELS_JSON: JSON.stringify([moving]), VIDEO_DEFAULT_MODEL: 'anim-1' },
     });
     const gif = await animated('gif');
-    withImage(harness, gif, 'moving.gif');
+    commandWithImage(harness, gif, 'moving.gif');
     await until(() => providerCreates(harness as Harness).length === 1);
     expect(providerCreates(harness)[0]?.multipart?.files.input_reference?.bytes.equals(gif)).toBe(true);
     const still = await sharp(referencePng()).gif().toBuffer();
-    withImage(harness, still, 'still.gif');
+    commandWithImage(harness, still, 'still.gif');
     await until(() => providerCreates(harness as Harness).length === 2);
     expect(providerCreates(harness)[1]?.multipart?.files.input_reference?.contentType).toBe('image/gif');
   });
 
   it("sends a valid image's own bytes to a model that takes a file as it is", async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const { token } = withImage(harness, referencePng(), 'lion.png');
+    const { token } = commandWithImage(harness, referencePng(), 'lion.png');
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
     expect(sent?.bytes.equals(referencePng())).toBe(true);
@@ -492,7 +506,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('sends the image fitted to the video size to a model that requires it, the card says so, and Regenerate does the same', async () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
-    const { token } = withImage(harness, referencePng(), 'lion.png');
+    const { token } = commandWithImage(harness, referencePng(), 'lion.png');
     await harness.discord.waitForCall(isUpload(token), 15_000);
     const sent = providerCreates(harness)[0]?.multipart?.files.input_reference;
     expect(await sharp(sent?.bytes).metadata()).toMatchObject({ format: 'png', width: 1280, height: 720 });
@@ -510,7 +524,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('checks an image the CDN is slow to send behind a public acknowledgement, then refuses it ephemerally with no row', async () => {
     harness = await startHarness({ checkBeforeAcknowledgeMs: 50 });
-    const { token } = withImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
+    const { token } = commandWithImage(harness, await animated('gif'), 'moving.gif', { delayMs: 400 });
     // Acknowledged publicly in time, while the image was still on its way.
     expect(await acknowledgement(harness, token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
@@ -522,7 +536,7 @@ describe('reference images are decoded before anything is spent', () => {
     expect(providerCreates(harness)).toHaveLength(0);
     expect(jobRows(harness)).toBe(0);
 
-    const second = withImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
+    const second = commandWithImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
     expect(await acknowledgement(harness, second.token)).toBe(
       InteractionResponseType.DeferredChannelMessageWithSource,
     );
@@ -532,7 +546,7 @@ describe('reference images are decoded before anything is spent', () => {
 
   it('checks the kept image again on Regenerate: a damaged copy is not sent', async () => {
     harness = await startHarness({ env: uploadModelEnv });
-    const { image } = withImage(harness, referencePng(), 'lion.png');
+    const { image } = commandWithImage(harness, referencePng(), 'lion.png');
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const png = referencePng();
@@ -566,7 +580,7 @@ describe('buttons', () => {
     const owner = harness.discord.sendButton({ guildId, channelId, user: member, customId, messageId });
     const update = await harness.discord.waitForCall((c) => c.path.endsWith(`${owner.token}/callback`));
     // Acknowledged before the provider is asked to delete; the card then shows the cancel.
-    expect(body(update).type).toBe(6);
+    expect(body(update).type).toBe(InteractionResponseType.DeferredMessageUpdate);
     await harness.discord.waitForCall((c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'));
     expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
     await until(() => harness?.video.requests.some((r) => r.method === 'DELETE'));
@@ -629,7 +643,7 @@ describe('buttons', () => {
     });
     const modal = await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
     expect(body(modal)).toMatchObject({
-      type: 9,
+      type: InteractionResponseType.Modal,
       data: { custom_id: jobButtonId(harness, 'remix-modal', job?.id) },
     });
     const submit = harness.discord.sendModalSubmit({
@@ -714,7 +728,7 @@ describe('surviving Discord and restarts', () => {
       { message: 'Bad Gateway', code: 0 },
       4,
     );
-    const { token, image } = withImage(harness, referencePng(), 'lion.png');
+    const { token, image } = commandWithImage(harness, referencePng(), 'lion.png');
     const told = await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
     );

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import {
   ApplicationCommandType,
   ChannelType,
+  ComponentType,
   GatewayIntentBits,
   InteractionResponseType,
   InteractionType,
@@ -211,8 +212,8 @@ const autoArchiveDurations = [60, 1440, 4320, 10080];
 const tokenLifetimeMs = 15 * 60_000;
 /** An interaction not answered within this is gone for good (10062 Unknown interaction). */
 const acknowledgeWithinMs = 3_000;
-const ephemeralFlag = 64;
-const loadingFlag = 128;
+const ephemeralFlag = MessageFlags.Ephemeral;
+const loadingFlag = MessageFlags.Loading;
 
 /**
  * Discord's sharding formula: which of `shardCount` shards receives a guild's events. Events with
@@ -1174,7 +1175,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       }
       return json(response, 200, {
         id: channel,
-        type: 1,
+        type: ChannelType.DM,
         recipients: [{ id: recipient, username: 'user', discriminator: '0', avatar: null }],
       });
     }
@@ -1419,7 +1420,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       ],
       channels: guild.channels.map((channel, index) => ({
         id: channel.id,
-        type: channel.type ?? 0,
+        type: channel.type ?? ChannelType.GuildText,
         name: channel.name ?? `channel-${index}`,
         position: index,
         guild_id: guild.id,
@@ -1504,7 +1505,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       guild_id: guildId,
       channel: {
         id: input.channelId,
-        type: input.channelType ?? 0,
+        type: input.channelType ?? ChannelType.GuildText,
         guild_id: guildId,
         name: 'general',
         position: 0,
@@ -1530,7 +1531,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   /** The same in a DM with the bot: the user at top level, a DM channel, context BOT_DM. */
   function directMessagePart(input: InteractionInput, user: object) {
     return {
-      channel: { id: input.channelId, type: 1, recipients: [user], last_message_id: null, flags: 0 },
+      channel: {
+        id: input.channelId,
+        type: ChannelType.DM,
+        recipients: [user],
+        last_message_id: null,
+        flags: 0,
+      },
       user,
       // A server-installed app used in its bot's DM: GUILD_INSTALL's owner is "0".
       authorizing_integration_owners: { '0': '0' },
@@ -1814,7 +1821,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           },
           true,
         ),
-        data: { custom_id: input.customId, component_type: 2 },
+        data: { custom_id: input.customId, component_type: ComponentType.Button },
       });
       return { id, token };
     },
@@ -1845,10 +1852,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       broadcast('INTERACTION_CREATE', {
         id,
         token,
-        type: 3,
+        type: InteractionType.MessageComponent,
         application_id: applicationId,
         channel_id: channelId,
-        channel: { id: channelId, type: 1, flags: 0, recipients: [user] },
+        channel: { id: channelId, type: ChannelType.DM, flags: 0, recipients: [user] },
         user,
         // In a DM the bot may embed, attach and mention everyone (Discord's fixed DM permissions).
         app_permissions: String((1n << 14n) | (1n << 15n) | (1n << 17n)),
@@ -1868,7 +1875,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           },
           true,
         ),
-        data: { custom_id: input.customId, component_type: 2 },
+        data: { custom_id: input.customId, component_type: ComponentType.Button },
       });
       return { id, token };
     },
@@ -1882,8 +1889,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     sendModalSubmit(input: InteractionInput & { customId: string; fields: Record<string, string> }) {
       const { id, token, payload } = interactionBase(input, InteractionType.ModalSubmit);
       const components = Object.entries(input.fields).map(([customId, value]) => ({
-        type: 1,
-        components: [{ type: 4, custom_id: customId, value }],
+        type: ComponentType.ActionRow,
+        components: [{ type: ComponentType.TextInput, custom_id: customId, value }],
       }));
       broadcast('INTERACTION_CREATE', { ...payload, data: { custom_id: input.customId, components } });
       return { id, token };

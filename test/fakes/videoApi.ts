@@ -55,6 +55,14 @@ export type Fault =
   /** 200 with this body and type instead of the file: gateways answer /content with JSON errors or HTML pages. */
   | { kind: 'body'; contentType: string; body: string | Buffer };
 
+/** A request held by `hold()` until its release, then answered as `then` says. */
+interface HeldRequest {
+  kind: 'held';
+  arrived: (request: RecordedRequest) => void;
+  released: Promise<void>;
+  then?: Fault;
+}
+
 type BodyFault = Extract<Fault, { kind: 'slow_body' | 'chunked' | 'truncated' }>;
 const isBodyFault = (fault: Fault | undefined): fault is BodyFault =>
   fault?.kind === 'slow_body' || fault?.kind === 'chunked' || fault?.kind === 'truncated';
@@ -117,6 +125,12 @@ export interface FakeVideoApi {
   variant: GatewayVariant;
   /** `query` is tested against the query string (empty for a plain /content, `variant=thumbnail`…). */
   fail(match: FaultMatch, fault: Fault, times?: number): void;
+  /**
+   * Holds the next matching request until `release()`, then answers it as `then` says (or as
+   * usual): a provider slow for exactly as long as the test needs, whatever the machine's load.
+   * `arrived` resolves when the request has reached the fake.
+   */
+  hold(match: FaultMatch, then?: Fault): { arrived: Promise<RecordedRequest>; release: () => void };
   failJob(id: string, code: string, message: string): void;
   /** From now on, creates for `model` are answered as a gateway answers for a retired model. */
   retireModel(model: string, answer?: RetiredAnswer): void;
@@ -274,11 +288,13 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const thumbnail = options.thumbnail ?? sampleThumbnail();
   const jobs = new Map<string, FakeJob>();
   const requests: RecordedRequest[] = [];
-  const faults: { match: FaultMatch; fault: Fault; times: number }[] = [];
+  const faults: { match: FaultMatch; fault: Fault | HeldRequest; times: number }[] = [];
   const byIdempotencyKey = new Map<string, string>();
   const retired = new Map<string, RetiredAnswer>();
   const fileTokens = new Map<string, string>();
   const hanging = new Set<ServerResponse>();
+  /** Releases of held requests: closing the fake lets them go, so a failed test ends at once. */
+  const holds = new Set<() => void>();
   let counter = 0;
   let origin = '';
 
@@ -292,6 +308,19 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     maxInFlight: 0,
     fail(match, fault, times = 1) {
       faults.push({ match, fault, times });
+    },
+    hold(match, then) {
+      let arrived: (request: RecordedRequest) => void = () => {};
+      let release = () => {};
+      const arrival = new Promise<RecordedRequest>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.add(release);
+      faults.push({ match, fault: { kind: 'held', arrived, released, then }, times: 1 });
+      return { arrived: arrival, release };
     },
     failJob(id, code, message) {
       const job = jobs.get(id);
@@ -307,6 +336,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
       job.status = 'running';
     },
     close: async () => {
+      for (const release of holds) release();
       for (const response of hanging) response.destroy();
       await closeServer(server);
     },
@@ -510,7 +540,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     return send(response, 200, view(job));
   }
 
-  function matchingFault(recorded: RecordedRequest): Fault | undefined {
+  function matchingFault(recorded: RecordedRequest): Fault | HeldRequest | undefined {
     const index = faults.findIndex(
       (entry) =>
         (!entry.match.method || entry.match.method === recorded.method) &&
@@ -530,7 +560,13 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     void (async () => {
       const recorded = await record(request);
       requests.push(recorded);
-      const fault = matchingFault(recorded);
+      let fault = matchingFault(recorded);
+      if (fault?.kind === 'held') {
+        const held = fault;
+        held.arrived(recorded);
+        await held.released;
+        fault = held.then;
+      }
       if (fault?.kind === 'hang') {
         hanging.add(response);
         return;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { commandDefinitions } from '../../src/discord/register.ts';
 import { catalogues, listText, resolveLocale, t, translation } from '../../src/i18n/index.ts';
 import { zhCN } from '../../src/i18n/zh-CN.ts';
+import { catalogue } from '../jobs/helpers.ts';
 
 describe('resolveLocale', () => {
   it.each([
@@ -52,6 +54,19 @@ describe('the translations', () => {
     const found = Object.entries(catalogues['zh-TW']).filter(([, text]) => mainland.test(text));
     expect(found).toEqual([]);
   });
+
+  it.each(['zh-CN', 'zh-TW'] as const)(
+    '%s names a command as that client lists it: its localised name, never the English one',
+    (locale) => {
+      const definitions = commandDefinitions(catalogue);
+      const localised = new Set(definitions.map((command) => command.name_localizations?.[locale]));
+      const named = Object.values(catalogues[locale]).flatMap((text) =>
+        [...text.matchAll(/(?<![\w.])\/([^\s/（）。，、：；]+)/g)].map((match) => match[1]),
+      );
+      expect(named.length).toBeGreaterThan(0);
+      for (const name of named) expect(localised, `/${name}`).toContain(name);
+    },
+  );
 
   it('joins lists with the locale’s separators', () => {
     expect(listText('en-US', ['a', 'b', 'c'])).toBe('a, b, c');

@@ -90,6 +90,28 @@ describe('pruning the media folder', () => {
     expect(JSON.stringify(summary)).not.toContain('reelbot-');
   });
 
+  it('warns when the media folder cannot be read, and says nothing when it does not exist yet', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-media-'));
+    // A path the bot cannot list (here a file where the folder should be: ENOTDIR; a folder it may
+    // not read gives EACCES the same way): pruning would never remove anything again.
+    const notAFolder = join(dir, 'media');
+    await writeFile(notAFolder, 'not a folder');
+    const unreadable = prunerOf(notAFolder, Date.now());
+    expect(await unreadable.media.prune()).toBe(0);
+    expect(unreadable.lines.filter((line) => (line.level as number) >= 40)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        dir: notAFolder,
+        err: expect.objectContaining({ code: 'ENOTDIR' }),
+        msg: 'could not read the media folder to prune it',
+      }),
+    ]);
+
+    const missing = prunerOf(join(dir, 'not-made-yet'), Date.now());
+    expect(await missing.media.prune()).toBe(0);
+    expect(missing.lines).toEqual([]);
+  });
+
   it('says nothing at info when nothing was old enough', async () => {
     const { dir, now } = await folder([{ name: `reelbot-1-${key}.mp4`, ageHours: 1 }]);
     const { media, lines } = prunerOf(dir, now);

@@ -8,7 +8,6 @@ import {
   submitJob,
 } from '../../src/jobs/index.ts';
 import { createVideoClient, longestRequestMs } from '../../src/provider/index.ts';
-import { until } from '../e2e/harness.ts';
 import { catalogue, generous, newJob, silent, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -290,12 +289,11 @@ describe('tracker', () => {
   it('never polls a job again while its poll is still out, however long past a minute the provider answers', async () => {
     w = await world({ video: { pollsToComplete: 10 } });
     const job = await submit(w);
-    // Long enough that the test's own steps below surely happen while the answer is on its way.
-    w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 1_500 });
+    // The answer is held until the steps below are done, however slow the machine.
+    const answer = w.video.hold({ method: 'GET' });
     w.time.advance(3_000);
     const first = w.tracker.runDue();
-    const current = w;
-    await until(() => current.video.inFlight === 1);
+    await answer.arrived;
     // The claim outlasts one retrieve with every retry timing out (30 s each, waits between).
     expect(w.store.get(job.id)?.nextPollAt).toBeGreaterThan(w.time.now() + longestRequestMs(30_000));
     // The provider is still answering a minute and a half later (a retrying poll can take minutes).
@@ -306,6 +304,7 @@ describe('tracker', () => {
     const other = createTracker({ store: otherStore, client: w.client, logger: silent, now: w.time.now });
     expect(await other.runDue()).toBe(0);
     otherStore.close();
+    answer.release();
     expect(await first).toBe(1);
     expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
     expect(w.store.get(job.id)).toMatchObject({ state: 'in_progress', progress: 10, pollAttempts: 0 });
@@ -314,16 +313,17 @@ describe('tracker', () => {
   it('counts each failed poll of a slow outage once, so its backoff keeps growing', async () => {
     w = await world({ video: { pollsToComplete: 10 }, tracker: { random: () => 0 } });
     const job = await submit(w);
-    const current = w;
     for (const attempt of [1, 2, 3]) {
-      w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, afterMs: 700 });
+      // A 503, sent only once the test has looked for a second poll.
+      const answer = w.video.hold({ method: 'GET' }, { kind: 'status', status: 503 });
       const due = w.store.nextDueAt() ?? 0;
       w.time.advance(Math.max(0, due - w.time.now()));
       const polling = w.tracker.runDue();
-      await until(() => current.video.inFlight === 1);
+      await answer.arrived;
       // Past the old one-minute lease while the answer is on its way: no second poll of the same job.
       w.time.advance(70_000);
-      await w.tracker.runDue();
+      expect(await w.tracker.runDue()).toBe(0);
+      answer.release();
       await polling;
       expect(w.store.get(job.id)?.pollAttempts).toBe(attempt);
     }
