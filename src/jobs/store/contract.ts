@@ -1,0 +1,321 @@
+// The job store's contract: what the rest of the bot may ask of the database, and nothing else.
+// Two implementations keep it: SQLite (./sqlite/, the embedded default) and PostgreSQL
+// (./postgres/, when DATABASE_URL is set). Both pass one conformance suite (test/jobs/store/).
+//
+// Every method is asynchronous, so a network database fits behind it. Every state change is one
+// transaction with conditional writes: a transition is applied only from the state the caller
+// saw, a claim only when nobody else holds it. That is what makes polling and delivery
+// exactly-once across several processes sharing one database.
+import type { JobState } from '../states.ts';
+
+export interface Job {
+  id: number;
+  remoteId: string | null;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  applicationId: string | null;
+  interactionId: string | null;
+  interactionToken: string | null;
+  interactionCreatedAt: number | null;
+  replyMessageId: string | null;
+  ephemeral: boolean;
+  attachmentSizeLimit: number | null;
+  locale: string;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  referenceUrl: string | null;
+  referenceName: string | null;
+  /** The member's image as decoded (WIDTHxHEIGHT), to say when it was fitted to the video's size. */
+  referenceSize: string | null;
+  remixOfJobId: number | null;
+  state: JobState;
+  progress: number;
+  reportsProgress: boolean;
+  errorKind: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  videoUrl: string | null;
+  videoExpiresAt: number | null;
+  mediaPath: string | null;
+  mediaBytes: number | null;
+  charged: boolean;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+  deliveredAt: number | null;
+  nextPollAt: number | null;
+  pollAttempts: number;
+  progressChangedAt: number | null;
+  deliveryAttempts: number;
+  /** Where a final edit posted (or was about to post) a new message or DM; checked after a restart. */
+  fallbackChannelId: string | null;
+  /** Random, made with the row: names the job's kept files and is signed into its links. */
+  mediaKey: string;
+  /** Made by a version without media keys: its cards carry buttons and file names by number alone. */
+  madeBeforeMediaKeys: boolean;
+  /**
+   * Until when the process that took the command is still drawing the job's first card: no other
+   * process edits the card before then (it could be painted over by the older first card). Null
+   * once the first card is shown (or given up on).
+   */
+  firstCardPendingUntil: number | null;
+}
+
+export interface NewJob {
+  guildId: string;
+  channelId: string;
+  userId: string;
+  applicationId?: string | null;
+  interactionId?: string | null;
+  interactionToken?: string | null;
+  interactionCreatedAt?: number | null;
+  ephemeral?: boolean;
+  attachmentSizeLimit?: number | null;
+  locale?: string;
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  referenceUrl?: string | null;
+  referenceName?: string | null;
+  referenceSize?: string | null;
+  remixOfJobId?: number | null;
+  firstCardPendingUntil?: number | null;
+}
+
+/** Columns a transition or poll may write, besides state. */
+export type JobPatch = Partial<
+  Pick<
+    Job,
+    | 'remoteId'
+    | 'replyMessageId'
+    | 'progress'
+    | 'reportsProgress'
+    | 'errorKind'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'videoUrl'
+    | 'videoExpiresAt'
+    | 'mediaPath'
+    | 'mediaBytes'
+    | 'charged'
+    | 'completedAt'
+    | 'deliveredAt'
+    | 'nextPollAt'
+    | 'pollAttempts'
+    | 'progressChangedAt'
+    | 'deliveryAttempts'
+    | 'fallbackChannelId'
+    | 'interactionToken'
+    | 'ephemeral'
+    | 'firstCardPendingUntil'
+  >
+>;
+
+/** What the row alone does not say about a transition, for the job log. */
+export interface TransitionNote {
+  /** How a delivered video reached Discord. */
+  delivery?: 'upload' | 'link' | 'unlinked';
+  /** Who canceled the job (a Discord user id). */
+  canceledBy?: string;
+}
+
+/** A state change, once committed. */
+export interface JobTransition {
+  job: Job;
+  from: JobState;
+  note?: TransitionNote;
+}
+
+export interface QuotaLimits {
+  inFlightPerUser: number;
+  jobsPerUserPerDay: number;
+  secondsPerGuildPerDay: number;
+}
+
+export type QuotaRefusal =
+  /** Frees up when one of the member's running jobs ends, which no clock can say. */
+  | { limit: 'in_flight'; max: number; frees: 'when_a_running_job_ends' }
+  | { limit: 'user_daily'; max: number; freesAt: number }
+  | { limit: 'guild_seconds'; max: number; used: number; freesAt: number }
+  /** The video alone is longer than the whole daily allowance: waiting will never help. */
+  | { limit: 'guild_seconds_never'; max: number; seconds: number };
+
+export interface GuildSettings {
+  guildId: string;
+  inFlightPerUser: number | null;
+  jobsPerUserPerDay: number | null;
+  secondsPerDay: number | null;
+  allowedChannelIds: string[];
+  moderatorRoleId: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  guildId: string;
+  actorId: string;
+  action: string;
+  target: string | null;
+  details: string | null;
+  createdAt: number;
+}
+
+export interface HistoryQuery {
+  guildId: string;
+  userId: string;
+  /** The last id of a page: gives the next (older) page. */
+  beforeId?: number;
+  /** The first id of a page: gives the previous (newer) page. */
+  afterId?: number;
+  limit: number;
+  states?: readonly JobState[];
+}
+
+/** Rows and their transitions (./jobs.ts in each implementation). */
+export interface JobRows {
+  get(id: number): Promise<Job | undefined>;
+  byState(states: readonly JobState[]): Promise<Job[]>;
+  /** Moves a job to `to` (checked against the state machine) and writes `patch`, atomically; throws IllegalTransitionError. */
+  transition(id: number, to: JobState, patch?: JobPatch, note?: TransitionNote): Promise<Job>;
+  /**
+   * Like transition, but undefined instead of throwing when the job moved on meanwhile, or (with
+   * `from`) when it is no longer in one of the states the caller saw.
+   */
+  tryTransition(
+    id: number,
+    to: JobState,
+    patch?: JobPatch,
+    from?: readonly JobState[],
+    note?: TransitionNote,
+  ): Promise<Job | undefined>;
+  /** Writes columns without changing state (progress, next poll, reply message id). */
+  update(id: number, patch: JobPatch): Promise<Job>;
+  /** Writes columns only while the job is in one of `states`; undefined when it has moved on. */
+  updateWhile(id: number, states: readonly JobState[], patch: JobPatch): Promise<Job | undefined>;
+}
+
+/** Spend limits, checked in the same transaction that inserts a job (./quotas.ts). */
+export interface Quotas {
+  /** Which limit a new job would hit now, if any (a cheap pre-check before acknowledging). */
+  quotaRefusal(job: NewJob, limits: QuotaLimits): Promise<QuotaRefusal | null>;
+  /**
+   * Inserts a `submitting` row, or refuses (leaving nothing behind) when a quota is hit. Two
+   * processes inserting for one guild at once are serialised: the limit is never overshot.
+   */
+  insertWithinQuota(
+    job: NewJob,
+    limits: QuotaLimits,
+  ): Promise<{ ok: true; job: Job } | { ok: false; refusal: QuotaRefusal }>;
+}
+
+/**
+ * Leases (./claims.ts). A poll claim and a delivery claim each name their holder (`claimedBy`, the
+ * store's `holder`) and expire: a process that dies holding one delays the job by the lease at
+ * most, and then any process takes it over. Any write of `nextPollAt` ends a poll claim.
+ */
+export interface Claims {
+  /**
+   * Claims up to `limit` jobs due for a poll (next_poll_at <= now, waiting on the provider), for
+   * `leaseMs`: their next poll moves to now + leaseMs, so nobody else sees them due until the
+   * lease runs out. On PostgreSQL with FOR UPDATE SKIP LOCKED: two processes never get one job.
+   * Jobs in `skip` (polls this process still has out) are never handed out.
+   */
+  claimDue(limit: number, leaseMs: number, skip?: readonly number[]): Promise<Job[]>;
+  /**
+   * At start: makes due now the polls claimed by an earlier run of this same instance (its claims
+   * died with it) and jobs waiting on the provider that were never scheduled. Claims of other live
+   * instances are left to their leases. Returns how many.
+   */
+  releaseOwnStaleClaims(): Promise<number>;
+  /** When the earliest scheduled poll is due, or null when nothing waits. */
+  nextDueAt(): Promise<number | null>;
+  /**
+   * Claims the delivery of a `completed` or `delivering` job for `leaseMs`: undefined when another
+   * live holder has it, or the job is no longer waiting for delivery. A holder may renew its own.
+   */
+  claimDelivery(id: number, leaseMs: number): Promise<Job | undefined>;
+  /** Ends this holder's delivery claim (after a delivery or before a retry later). */
+  releaseDelivery(id: number): Promise<void>;
+  /**
+   * Finished jobs not delivered whose rows nobody wrote for `idleMs` and whose delivery nobody
+   * holds: a delivery that went quiet (a lost retry, a crash).
+   */
+  undeliveredIdle(at: number, idleMs: number): Promise<Job[]>;
+}
+
+/** Per-guild settings (./settings.ts). */
+export interface Settings {
+  /** The guild's settings, or the defaults (all null, no channels) when never written. */
+  guildSettings(guildId: string): Promise<GuildSettings>;
+  updateGuildSettings(guildId: string, patch: Partial<Omit<GuildSettings, 'guildId'>>): Promise<GuildSettings>;
+}
+
+/** Blocked members and the audit log (./moderation.ts). */
+export interface ModerationRows {
+  isBlocked(guildId: string, userId: string): Promise<boolean>;
+  /** False when the member was already blocked. */
+  block(guildId: string, userId: string, actorId: string, reason: string | null): Promise<boolean>;
+  /** False when the member was not blocked. */
+  unblock(guildId: string, userId: string): Promise<boolean>;
+  blocked(guildId: string): Promise<{ userId: string; reason: string | null; createdAt: number }[]>;
+  audit(entry: {
+    guildId: string;
+    actorId: string;
+    action: string;
+    target?: string | null;
+    details?: unknown;
+  }): Promise<void>;
+  /** Newest first; `beforeId` pages back. */
+  auditLog(guildId: string, limit: number, beforeId?: number): Promise<AuditEntry[]>;
+}
+
+/** What members, moderators, metrics and admins read (./history.ts). */
+export interface History {
+  /** A member's jobs in a guild, newest first, by keyset: stable while jobs arrive. */
+  history(query: HistoryQuery): Promise<Job[]>;
+  /** Jobs by state and charged seconds generated in a guild since `since`. */
+  guildCounts(guildId: string, since: number): Promise<{ byState: Partial<Record<JobState, number>>; seconds: number }>;
+  /** The five members with the most jobs since `since`. */
+  topMembers(guildId: string, since: number): Promise<{ userId: string; jobs: number; seconds: number }[]>;
+  /** Failed jobs since `since` by error kind ('unknown' when none was recorded). */
+  failureReasons(guildId: string, since: number): Promise<{ kind: string; jobs: number }[]>;
+  /** Every job in the database by state (metrics). */
+  countsByState(): Promise<Partial<Record<JobState, number>>>;
+}
+
+/** Small durable values shared by every process (the provider-wide 429 pause) (./values.ts). */
+export interface SharedValues {
+  readValue(key: string): Promise<string | null>;
+  writeValue(key: string, value: string): Promise<void>;
+}
+
+export interface JobStore extends JobRows, Quotas, Claims, Settings, ModerationRows, History, SharedValues {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Who this store's claims name: `<instance>#<random per start>`. */
+  readonly holder: string;
+  /** False once closed, or (PostgreSQL) while the server cannot be reached. */
+  isAvailable(): boolean;
+  close(): Promise<void>;
+}
+
+export interface JobStoreOptions {
+  now?: () => number;
+  /**
+   * A name that stays the same across restarts of one process slot (host and shard): lets a
+   * restart take back its own stale claims at once instead of waiting for their leases.
+   */
+  instance?: string;
+  /** Told of every committed state change, after its transaction (the job log). Must not throw. */
+  onTransition?: (change: JobTransition) => void;
+}
+
+/** The store is unreachable (PostgreSQL down, connection lost): try again in a moment. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the job store cannot be reached', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
