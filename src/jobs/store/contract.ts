@@ -250,7 +250,10 @@ export interface Claims {
 export interface Settings {
   /** The guild's settings, or the defaults (all null, no channels) when never written. */
   guildSettings(guildId: string): Promise<GuildSettings>;
-  updateGuildSettings(guildId: string, patch: Partial<Omit<GuildSettings, 'guildId'>>): Promise<GuildSettings>;
+  updateGuildSettings(
+    guildId: string,
+    patch: Partial<Omit<GuildSettings, 'guildId'>>,
+  ): Promise<GuildSettings>;
 }
 
 /** Blocked members and the audit log (./moderation.ts). */
@@ -277,7 +280,10 @@ export interface History {
   /** A member's jobs in a guild, newest first, by keyset: stable while jobs arrive. */
   history(query: HistoryQuery): Promise<Job[]>;
   /** Jobs by state and charged seconds generated in a guild since `since`. */
-  guildCounts(guildId: string, since: number): Promise<{ byState: Partial<Record<JobState, number>>; seconds: number }>;
+  guildCounts(
+    guildId: string,
+    since: number,
+  ): Promise<{ byState: Partial<Record<JobState, number>>; seconds: number }>;
   /** The five members with the most jobs since `since`. */
   topMembers(guildId: string, since: number): Promise<{ userId: string; jobs: number; seconds: number }[]>;
   /** Failed jobs since `since` by error kind ('unknown' when none was recorded). */

@@ -1,0 +1,94 @@
+// The jobs table's columns, shared by both implementations: one name per field of Job, the
+// booleans each database spells differently, and how a patch becomes the assignments of one UPDATE.
+import { type JobState, pollingStates } from '../states.ts';
+import type { Job, JobPatch } from './contract.ts';
+
+export const jobColumns: Record<keyof Job, string> = {
+  id: 'id',
+  remoteId: 'remote_id',
+  guildId: 'guild_id',
+  channelId: 'channel_id',
+  userId: 'user_id',
+  applicationId: 'application_id',
+  interactionId: 'interaction_id',
+  interactionToken: 'interaction_token',
+  interactionCreatedAt: 'interaction_created_at',
+  replyMessageId: 'reply_message_id',
+  ephemeral: 'ephemeral',
+  attachmentSizeLimit: 'attachment_size_limit',
+  locale: 'locale',
+  model: 'model',
+  prompt: 'prompt',
+  seconds: 'seconds',
+  size: 'size',
+  referenceUrl: 'reference_url',
+  referenceName: 'reference_name',
+  referenceSize: 'reference_size',
+  remixOfJobId: 'remix_of_job_id',
+  state: 'state',
+  progress: 'progress',
+  reportsProgress: 'reports_progress',
+  errorKind: 'error_kind',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+  videoUrl: 'video_url',
+  videoExpiresAt: 'video_expires_at',
+  mediaPath: 'media_path',
+  mediaBytes: 'media_bytes',
+  charged: 'charged',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  completedAt: 'completed_at',
+  deliveredAt: 'delivered_at',
+  nextPollAt: 'next_poll_at',
+  pollAttempts: 'poll_attempts',
+  progressChangedAt: 'progress_changed_at',
+  deliveryAttempts: 'delivery_attempts',
+  fallbackChannelId: 'fallback_channel_id',
+  mediaKey: 'media_key',
+  madeBeforeMediaKeys: 'made_before_media_keys',
+  firstCardPendingUntil: 'first_card_pending_until',
+};
+
+/** Kept as 0/1 in SQLite, as BOOLEAN in PostgreSQL. */
+export const booleanJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>([
+  'ephemeral',
+  'reportsProgress',
+  'charged',
+  'madeBeforeMediaKeys',
+]);
+
+/** `column AS "field"` for every field: rows come back already shaped like a Job. */
+export const jobSelectList = Object.entries(jobColumns)
+  .map(([field, column]) => `${column} AS "${field}"`)
+  .join(', ');
+
+/** The polling states as SQL literals (SQLite's partial index is used only for literal terms). */
+export const pollingStateList = pollingStates.map((state) => `'${state}'`).join(', ');
+
+/** One `column = value` of an UPDATE, in the order the values are bound. */
+export interface Assignment {
+  column: string;
+  value: unknown;
+}
+
+/**
+ * What a write of `patch` (and maybe a new state) assigns, besides `updated_at`. A job that stops
+ * waiting on the provider is never due for a poll again; any new schedule ends a poll claim.
+ */
+export function patchAssignments(
+  patch: JobPatch & { state?: JobState },
+  toDatabase: (field: keyof Job, value: unknown) => unknown,
+): Assignment[] {
+  const settled = patch.state !== undefined && !pollingStates.includes(patch.state);
+  const written: JobPatch & { state?: JobState } = settled ? { ...patch, nextPollAt: null } : patch;
+  const assignments: Assignment[] = [];
+  for (const [field, value] of Object.entries(written) as [keyof Job, unknown][]) {
+    if (value === undefined) continue;
+    assignments.push({ column: jobColumns[field], value: toDatabase(field, value) });
+  }
+  if (written.nextPollAt !== undefined) {
+    assignments.push({ column: 'claimed_by', value: null }, { column: 'claim_expires_at', value: null });
+  }
+  return assignments;
+}
