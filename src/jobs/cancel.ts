@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { VideoClient } from '../provider/index.ts';
 import type { JobState } from './states.ts';
-import type { Job, JobStore } from './store.ts';
+import type { Job, JobStore } from './store/index.ts';
 
 const cancelableStates: readonly JobState[] = ['submitting', 'queued', 'in_progress'];
 
@@ -10,15 +10,15 @@ export function isCancelable(job: Job): boolean {
   return cancelableStates.includes(job.state);
 }
 
-export function cancelJob(
+export async function cancelJob(
   deps: { store: JobStore; client: Pick<VideoClient, 'remove'>; logger: Logger },
   job: Job,
   actorId: string,
-): Job | undefined {
+): Promise<Job | undefined> {
   // The row as it is now, not as the button's handler read it: the job may have finished meanwhile.
-  const current = deps.store.get(job.id);
+  const current = await deps.store.get(job.id);
   if (!current || !isCancelable(current)) return undefined;
-  const canceled = deps.store.tryTransition(
+  const canceled = await deps.store.tryTransition(
     job.id,
     'canceled',
     {

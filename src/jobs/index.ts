@@ -11,7 +11,7 @@ export * from './referenceCheck.ts';
 export * from './schedule.ts';
 export * from './settle.ts';
 export * from './states.ts';
-export * from './store.ts';
+export * from './store/index.ts';
 export * from './submissions.ts';
 export * from './submit.ts';
 export * from './tracker.ts';

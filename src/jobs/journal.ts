@@ -2,7 +2,7 @@
 // logger (job id, guild, provider id on every line). What members wrote (prompts, file names)
 // and the provider's own wording only at `debug`.
 import { jobLogger, type Logger } from '../log.ts';
-import type { JobTransition } from './store.ts';
+import type { JobTransition } from './store/index.ts';
 
 /** Logs a committed transition; given to the store as its `onTransition`. Never throws. */
 export function logTransitions(logger: Logger): (change: JobTransition) => void {

@@ -13,7 +13,7 @@ import {
   type VideoDownload,
 } from '../provider/index.ts';
 import { isKeptFileName, keptVideoPath, type MediaOwner } from './keptFiles.ts';
-import type { Job } from './store.ts';
+import type { Job } from './store/index.ts';
 import { videoCheck } from './videoCheck.ts';
 
 /** The kept file, or why it could not be downloaded (a timeout or broken stream is typed too). */

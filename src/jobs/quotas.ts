@@ -1,5 +1,5 @@
 // Quota limits: the operator's defaults, overridden per guild by its admins.
-import type { GuildSettings, QuotaLimits } from './store.ts';
+import type { GuildSettings, QuotaLimits } from './store/index.ts';
 
 export function effectiveLimits(defaults: QuotaLimits, settings: GuildSettings): QuotaLimits {
   return {

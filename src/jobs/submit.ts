@@ -11,10 +11,13 @@ import {
 import { failureFromError, failureFromRemote, providerErrorFromFailure } from './failures.ts';
 import { effectiveLimits } from './quotas.ts';
 import { defaultPollPolicy, type PollPolicy } from './schedule.ts';
-import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store.ts';
+import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store/index.ts';
+import type { Submissions } from './submissions.ts';
 
 export interface SubmitDeps {
   store: JobStore;
+  /** This process's creates in flight: the sweep leaves their rows alone, a graceful stop waits for them. */
+  submissions: Submissions;
   client: Pick<VideoClient, 'create' | 'remix' | 'remove'>;
   defaults: QuotaLimits;
   now?: () => number;
@@ -30,18 +33,26 @@ export type SubmitResult =
   | { ok: false; reason: 'quota'; refusal: QuotaRefusal }
   | { ok: false; reason: 'provider'; error: ProviderError; job: Job };
 
-export interface SubmitRequest extends NewJob {
+export interface SubmitRequest extends Omit<NewJob, 'firstCardPendingUntil'> {
   reference?: ReferenceImage;
   /** Remix of this provider video instead of a fresh generation. */
   remixOfRemoteId?: string;
+  /**
+   * The caller draws the job's first card once this returns: until then, and for at most this long
+   * after the job is queued, no process edits the card (a later poll shows what it would have).
+   */
+  firstCardWithinMs?: number;
 }
 
 export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promise<SubmitResult> {
-  const limits = effectiveLimits(deps.defaults, deps.store.guildSettings(request.guildId));
-  const inserted = deps.store.insertWithinQuota(request, limits);
+  const now = deps.now ?? Date.now;
+  const limits = effectiveLimits(deps.defaults, await deps.store.guildSettings(request.guildId));
+  const firstCardPendingUntil =
+    request.firstCardWithinMs === undefined ? null : now() + request.firstCardWithinMs;
+  const inserted = await deps.store.insertWithinQuota({ ...request, firstCardPendingUntil }, limits);
   if (!inserted.ok) return { ok: false, reason: 'quota', refusal: inserted.refusal };
   // This process owns the row until the provider's answer is written: the sweep leaves it alone.
-  return deps.store.submissions.track(inserted.job.id, send(deps, request, inserted.job));
+  return deps.submissions.track(inserted.job.id, send(deps, request, inserted.job));
 }
 
 async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise<SubmitResult> {
@@ -69,19 +80,19 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
     // counts toward the quotas: the provider may bill it, quotas bound what the account spends,
     // and the member is told so (failure.provider_unclear), never "nothing was charged".
     const charged = mayHaveBeenAccepted(error);
-    const failed = store.tryTransition(
+    const failed = await store.tryTransition(
       job.id,
       'failed',
       { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged },
       ['submitting'],
     );
     // Canceled meanwhile: nothing reached the provider, and the row keeps the moderator's word.
-    return { ok: false, reason: 'provider', error, job: failed ?? store.get(job.id) ?? job };
+    return { ok: false, reason: 'provider', error, job: failed ?? (await store.get(job.id)) ?? job };
   }
 
   if (remote.status === 'failed') {
     const failure = failureFromRemote(remote);
-    const failed = store.tryTransition(
+    const failed = await store.tryTransition(
       job.id,
       'failed',
       {
@@ -98,12 +109,12 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
       ok: false,
       reason: 'provider',
       error,
-      job: failed ?? store.update(job.id, { remoteId: remote.id }),
+      job: failed ?? (await store.update(job.id, { remoteId: remote.id })),
     };
   }
 
   const at = now();
-  const queued = store.tryTransition(
+  const queued = await store.tryTransition(
     job.id,
     remote.status === 'in_progress' ? 'in_progress' : 'queued',
     {
@@ -112,6 +123,8 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
       reportsProgress: remote.reportsProgress,
       // Even a job the provider says is done goes through one poll, which reads its links.
       nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
+      // From now on other processes may poll it: the first card's bound counts from here.
+      ...(request.firstCardWithinMs === undefined ? {} : { firstCardPendingUntil: at + request.firstCardWithinMs }),
     },
     ['submitting'],
   );
@@ -125,7 +138,7 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
  * job was sent, and may be billed) and ask the provider to drop it, best effort.
  */
 async function withdraw(deps: SubmitDeps, jobId: number, remoteId: string): Promise<Job> {
-  const job = deps.store.update(jobId, { remoteId });
+  const job = await deps.store.update(jobId, { remoteId });
   await deps.client.remove(remoteId).catch((error: unknown) => {
     deps.logger?.info({ err: error, jobId }, 'the provider did not delete a job canceled while it was sent');
   });

@@ -22,7 +22,8 @@ import {
 } from './schedule.ts';
 import { settleWithin } from './settle.ts';
 import { type JobState, pollingStates } from './states.ts';
-import type { Job, JobStore } from './store.ts';
+import type { Job, JobStore } from './store/index.ts';
+import type { Submissions } from './submissions.ts';
 
 export interface TrackerEvents {
   progress: [job: Job];
@@ -40,6 +41,8 @@ export interface PollSent {
 
 export interface TrackerOptions {
   store: JobStore;
+  /** This process's creates in flight: their `submitting` rows are not orphans. */
+  submissions: Submissions;
   client: Pick<VideoClient, 'retrieve'>;
   logger: Logger;
   now?: () => number;
@@ -71,7 +74,7 @@ export interface TrackerOptions {
 
 /**
  * A claim outlives the longest poll by this much: the answer's write comes a moment after it. A
- * crash mid-poll only delays the job until the next start, which brings claims forward.
+ * crash mid-poll delays the job until the lease runs out, or until this instance starts again.
  */
 const leaseMarginMs = 30_000;
 
@@ -83,8 +86,21 @@ export function pollLeaseMs(timeoutMs: number): number {
 const sweepEveryMs = 30_000;
 /** The longest the loop sleeps without reading the table: rows written by other processes are seen within it. */
 const lookAgainMs = 5_000;
-/** The provider-wide 429 pause, kept in the database so a restart does not hammer the provider. */
+/**
+ * The provider-wide 429 pause, kept in the database so that a restart does not hammer the provider
+ * and every process sharing the database pauses too (each reads it on every tick).
+ */
 const pauseKey = 'provider_rate_limit_pause';
+/** While a job's first card is still being drawn, an end found by a poll waits at most this long for it. */
+const firstCardRecheckMs = 2_000;
+
+interface RateLimitPause {
+  until: number;
+  streak: number;
+}
+
+const firstCardPending = (job: Job, at: number) =>
+  job.firstCardPendingUntil !== null && job.firstCardPendingUntil > at;
 
 export type Tracker = ReturnType<typeof createTracker>;
 
@@ -107,16 +123,20 @@ export function createTracker(options: TrackerOptions) {
   let inFlight = 0;
   /** Bumped when a stop gives up waiting: polls of an older epoch no longer write anything. */
   let epoch = 0;
-  let { until: pausedUntil, streak: rateLimitStreak } = loadPause();
+  let pausedUntil = 0;
+  let rateLimitStreak = 0;
   let timer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  /** The tick under way, if any: one at a time, so the free slots are counted once. */
+  let ticking: Promise<void> | undefined;
+  let tickAgain = false;
   const pending = new Set<Promise<void>>();
   /** Jobs whose poll is out, abandoned ones included until their request ends: never claimed again meanwhile. */
   const polling = new Set<number>();
 
-  function loadPause(): { until: number; streak: number } {
+  function parsePause(text: string | null): RateLimitPause {
     try {
-      const saved: unknown = JSON.parse(store.readValue(pauseKey) ?? '{}');
+      const saved: unknown = JSON.parse(text ?? '{}');
       if (saved && typeof saved === 'object' && 'until' in saved && 'streak' in saved) {
         return { until: Number(saved.until) || 0, streak: Number(saved.streak) || 0 };
       }
@@ -126,8 +146,20 @@ export function createTracker(options: TrackerOptions) {
     return { until: 0, streak: 0 };
   }
 
-  function savePause(): void {
-    store.writeValue(pauseKey, JSON.stringify({ until: pausedUntil, streak: rateLimitStreak }));
+  /**
+   * Reads the pause every process shares: one that ends later than this process's own (another
+   * process hit a 429, or an earlier run did) is taken up. A pause only ever grows until it ends.
+   */
+  async function readSharedPause(): Promise<void> {
+    const saved = parsePause(await store.readValue(pauseKey));
+    if (saved.until > pausedUntil) {
+      pausedUntil = saved.until;
+      rateLimitStreak = saved.streak;
+    }
+  }
+
+  async function savePause(): Promise<void> {
+    await store.writeValue(pauseKey, JSON.stringify({ until: pausedUntil, streak: rateLimitStreak }));
   }
 
   const emit = (event: keyof TrackerEvents, job: Job) => {
@@ -139,8 +171,8 @@ export function createTracker(options: TrackerOptions) {
   };
 
   /** Fails the job if it is still in one of `from` (the states the caller saw it in). */
-  function fail(job: Job, failure: Failure, from: readonly JobState[] = pollingStates): void {
-    const failed = store.tryTransition(
+  async function fail(job: Job, failure: Failure, from: readonly JobState[] = pollingStates): Promise<void> {
+    const failed = await store.tryTransition(
       job.id,
       'failed',
       {
@@ -156,17 +188,33 @@ export function createTracker(options: TrackerOptions) {
   }
 
   /**
+   * The job's first card is still being drawn (by whichever process took the command): an end shown
+   * now could be painted over by it. The job is polled again shortly instead; true when it waits.
+   */
+  async function waitForFirstCard(job: Job, at: number): Promise<boolean> {
+    if (!firstCardPending(job, at)) return false;
+    const current = await store.get(job.id);
+    if (!current?.firstCardPendingUntil || !firstCardPending(current, at)) return false;
+    const nextPollAt = Math.min(current.firstCardPendingUntil, at + firstCardRecheckMs);
+    await store.updateWhile(job.id, pollingStates, { nextPollAt });
+    return true;
+  }
+
+  /**
    * Writes what the provider said. The job may have been canceled while the request was in
    * flight: every write below is conditional on the row still waiting on the provider.
    */
-  function apply(job: Job, remote: VideoJob, sentAt: number): void {
+  async function apply(job: Job, remote: VideoJob, sentAt: number): Promise<void> {
     const at = now();
     if (rateLimitStreak > 0 && sentAt >= pausedUntil) {
       rateLimitStreak = 0;
-      savePause();
+      await savePause();
+    }
+    if ((remote.status === 'completed' || remote.status === 'failed') && (await waitForFirstCard(job, at))) {
+      return;
     }
     if (remote.status === 'completed') {
-      const completed = store.tryTransition(
+      const completed = await store.tryTransition(
         job.id,
         'completed',
         {
@@ -211,12 +259,12 @@ export function createTracker(options: TrackerOptions) {
     };
     const updated =
       remote.status === 'in_progress' && job.state === 'queued'
-        ? store.tryTransition(job.id, 'in_progress', patch, ['queued'])
-        : store.updateWhile(job.id, pollingStates, patch);
+        ? await store.tryTransition(job.id, 'in_progress', patch, ['queued'])
+        : await store.updateWhile(job.id, pollingStates, patch);
     if (updated && (changed || updated.state !== job.state)) emit('progress', updated);
   }
 
-  function handlePollError(job: Job, error: ProviderError, sentAt: number): void {
+  async function handlePollError(job: Job, error: ProviderError, sentAt: number): Promise<void> {
     const at = now();
     if (error.kind === 'not_found') {
       return fail(job, {
@@ -237,19 +285,19 @@ export function createTracker(options: TrackerOptions) {
           pausedUntil,
           at + rateLimitPause(rateLimitStreak, error.retryAfterMs, rateLimit),
         );
-        savePause();
+        await savePause();
         logger.warn(
           { retryAfterMs: error.retryAfterMs, pauseMs: pausedUntil - at, streak: rateLimitStreak },
           'video API rate limit: pausing polls',
         );
       }
       // Only a job still waiting on the provider is rescheduled: a canceled one must never look due.
-      store.updateWhile(job.id, pollingStates, { nextPollAt: pausedUntil });
+      await store.updateWhile(job.id, pollingStates, { nextPollAt: pausedUntil });
       return;
     }
     const failures = job.pollAttempts + 1;
     const delay = Math.max(error.retryAfterMs ?? 0, retryPollDelay(failures, policy, random));
-    store.updateWhile(job.id, pollingStates, { pollAttempts: failures, nextPollAt: at + delay });
+    await store.updateWhile(job.id, pollingStates, { pollAttempts: failures, nextPollAt: at + delay });
     logger.warn({ jobId: job.id, kind: error.kind, failures, delayMs: delay }, 'poll failed; will retry');
   }
 
@@ -277,8 +325,8 @@ export function createTracker(options: TrackerOptions) {
     // A stop gave up on this poll: its row keeps its claim, and the next start polls it again.
     if (started !== epoch) return;
     try {
-      if ('remote' in outcome) apply(job, outcome.remote, sentAt);
-      else handlePollError(job, outcome.error, sentAt);
+      if ('remote' in outcome) await apply(job, outcome.remote, sentAt);
+      else await handlePollError(job, outcome.error, sentAt);
     } catch (error) {
       logger.error({ err: error, jobId: job.id }, 'could not record a poll; the job is polled again later');
     }
@@ -289,42 +337,61 @@ export function createTracker(options: TrackerOptions) {
     const promise = poll(job).finally(() => {
       inFlight--;
       pending.delete(promise);
-      schedule(0);
+      wake(0);
     });
     pending.add(promise);
   }
 
-  function tick(): void {
-    timer = undefined;
-    if (!running) return;
-    if (now() < pausedUntil) return schedule(pausedUntil - now());
+  /** Claims what is due into the free slots, then arms the timer for the next due poll. */
+  async function tick(): Promise<void> {
+    await readSharedPause();
+    if (now() < pausedUntil) return wake(pausedUntil - now());
     const free = concurrency - inFlight;
-    if (free > 0) for (const job of store.claimDue(free, leaseMs, [...polling])) track(job);
-    schedule();
+    if (free > 0) for (const job of await store.claimDue(free, leaseMs, [...polling])) track(job);
+    const due = await store.nextDueAt();
+    // Nothing due still looks again: another process (TRACKER=false, a shard) may add a job.
+    wake(due === null ? lookAgainMs : Math.max(0, Math.max(due, pausedUntil) - now()));
   }
 
-  /** Arms the one timer for the next due poll (or `inMs` when given). */
-  function schedule(inMs?: number): void {
-    if (!running || inFlight >= concurrency) return;
-    let delay = inMs;
-    if (delay === undefined) {
-      const due = store.nextDueAt();
-      // Nothing due still looks again: another process (TRACKER=false, a shard) may add a job.
-      delay = due === null ? lookAgainMs : Math.max(0, Math.max(due, pausedUntil) - now());
+  /** The timer's callback: one tick at a time; a wake during one runs another right after it. */
+  function runTick(): void {
+    timer = undefined;
+    if (!running) return;
+    if (ticking) {
+      tickAgain = true;
+      return;
     }
+    ticking = tick()
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'the tracker could not read its jobs; trying again shortly');
+        wake(lookAgainMs);
+      })
+      .finally(() => {
+        ticking = undefined;
+        if (tickAgain) {
+          tickAgain = false;
+          wake(0);
+        }
+      });
+  }
+
+  /** Arms the one timer in `inMs`, capped so a clock jump or an outside write is noticed within seconds. */
+  function wake(inMs: number): void {
+    if (!running || inFlight >= concurrency) return;
     if (timer) clearTimeout(timer);
-    // Capped so a clock jump or an outside write to the table is noticed within a few seconds.
-    timer = setTimeout(tick, Math.min(delay, lookAgainMs));
+    timer = setTimeout(runTick, Math.min(inMs, lookAgainMs));
   }
 
   /** Fails the jobs a crash left in `submitting`: never re-submitted, since that could bill twice. */
-  function failOrphans(at: number): void {
-    for (const job of store.byState(['submitting'])) {
+  async function failOrphans(at: number): Promise<void> {
+    for (const job of await store.byState(['submitting'])) {
       // A create this process is still waiting for may take minutes: only orphans are failed.
-      if (store.submissions.has(job.id) || at - job.createdAt <= submittingGraceMs) continue;
-      fail(job, { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' }, [
-        'submitting',
-      ]);
+      if (options.submissions.has(job.id) || at - job.createdAt <= submittingGraceMs) continue;
+      await fail(
+        job,
+        { kind: 'interrupted', code: null, message: 'reelbot restarted while submitting this job' },
+        ['submitting'],
+      );
     }
   }
 
@@ -333,10 +400,10 @@ export function createTracker(options: TrackerOptions) {
    * is expired by the clock: after a long outage the provider may still have the video, so the
    * download is tried, and only its answer (the content is gone) expires a job.
    */
-  function sweep(): void {
+  async function sweep(): Promise<void> {
     const at = now();
-    failOrphans(at);
-    for (const job of store.undeliveredIdle(at, deliveryIdleMs)) emit('completed', job);
+    await failOrphans(at);
+    for (const job of await store.undeliveredIdle(at, deliveryIdleMs)) emit('completed', job);
   }
 
   return {
@@ -344,23 +411,26 @@ export function createTracker(options: TrackerOptions) {
     on: events.on.bind(events),
 
     /** Starts the loop: resumes every job from its row and re-announces undelivered completions. */
-    start(): void {
+    async start(): Promise<void> {
       if (running) return;
       running = true;
-      // Claims of a process that died mid-poll would delay those jobs by a lease: bring them
-      // forward. Waits the provider asked for (Retry-After, the saved 429 pause) still hold.
-      store.releaseClaims(now());
-      failOrphans(now());
+      // The claims of this instance's previous run died with it: bring them forward rather than
+      // wait for their leases. Waits the provider asked for (Retry-After, the 429 pause) still hold.
+      await store.releaseOwnStaleClaims();
+      await readSharedPause();
+      await failOrphans(now());
       // Every undelivered completion, however old: its download decides whether it expired.
-      for (const job of store.byState(['completed', 'delivering'])) emit('completed', job);
-      sweepTimer = setInterval(sweep, sweepEveryMs);
+      for (const job of await store.byState(['completed', 'delivering'])) emit('completed', job);
+      sweepTimer = setInterval(() => {
+        sweep().catch((error: unknown) => logger.error({ err: error }, 'the sweep could not read its jobs'));
+      }, sweepEveryMs);
       sweepTimer.unref();
-      schedule(0);
+      wake(0);
     },
 
     /** Wakes the loop after a submission added a job. */
     poke(): void {
-      schedule(0);
+      wake(0);
     },
 
     /**
@@ -373,7 +443,7 @@ export function createTracker(options: TrackerOptions) {
       if (timer) clearTimeout(timer);
       if (sweepTimer) clearInterval(sweepTimer);
       timer = undefined;
-      const settled = await settleWithin([...pending], timeoutMs);
+      const settled = await settleWithin([...pending, ...(ticking ? [ticking] : [])], timeoutMs);
       if (!settled) {
         epoch++;
         logger.warn({ abandoned: pending.size }, 'stopped without waiting for polls in flight');
@@ -383,8 +453,9 @@ export function createTracker(options: TrackerOptions) {
 
     /** Polls every due job once and waits (tests and benchmarks drive time with this). */
     async runDue(): Promise<number> {
+      await readSharedPause();
       if (now() < pausedUntil) return 0;
-      const jobs = store.claimDue(10_000, leaseMs, [...polling]);
+      const jobs = await store.claimDue(10_000, leaseMs, [...polling]);
       await Promise.all(jobs.map(poll));
       return jobs.length;
     },

@@ -103,13 +103,30 @@ export const migrations: readonly string[] = [
    UPDATE jobs SET media_key = lower(hex(randomblob(16))), media_path = NULL, made_before_media_keys = 1;`,
   // 7: the reference image's size as decoded (WIDTHxHEIGHT), so the card can say it was fitted
   'ALTER TABLE jobs ADD COLUMN reference_size TEXT;',
+  // 8: claims are leases that name their holder, for polls and for deliveries, so several processes
+  // share the jobs; the first card's bound keeps other processes off a card still being drawn. A
+  // claim left by the older version (claimed_at) becomes an expired lease: the next start takes it.
+  `ALTER TABLE jobs ADD COLUMN claimed_by TEXT;
+   ALTER TABLE jobs ADD COLUMN claim_expires_at INTEGER;
+   ALTER TABLE jobs ADD COLUMN delivery_claimed_by TEXT;
+   ALTER TABLE jobs ADD COLUMN delivery_claim_expires_at INTEGER;
+   ALTER TABLE jobs ADD COLUMN first_card_pending_until INTEGER;
+   UPDATE jobs SET claimed_by = 'before-leases#0', claim_expires_at = claimed_at, next_poll_at = claimed_at
+     WHERE claimed_at IS NOT NULL AND state IN ('queued', 'in_progress');
+   ALTER TABLE jobs DROP COLUMN claimed_at;`,
 ];
 
 export const latestVersion = migrations.length;
 
-/** Applies every migration newer than the file's user_version, each in its own transaction. */
+const schemaVersion = (db: Database) => db.pragma('user_version', { simple: true }) as number;
+
+/**
+ * Applies every migration newer than the file's user_version, each in its own transaction. Each
+ * takes the write lock first and reads the version again: of two processes starting at once on
+ * one file, the second finds the step done and skips it.
+ */
 export function migrate(db: Database, upTo = latestVersion): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = schemaVersion(db);
   if (current > latestVersion) {
     throw new Error(
       `the database is at schema version ${current}, newer than this reelbot (${latestVersion}); upgrade reelbot`,
@@ -119,9 +136,10 @@ export function migrate(db: Database, upTo = latestVersion): number {
     const sql = migrations[version];
     if (sql === undefined) break;
     db.transaction(() => {
+      if (schemaVersion(db) > version) return;
       db.exec(sql);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
-  return db.pragma('user_version', { simple: true }) as number;
+  return schemaVersion(db);
 }
