@@ -113,7 +113,7 @@ type Handler = (
   context: BotContext,
 ) => string | Promise<string>;
 
-const quota: Handler = (interaction, context) => {
+const quota: Handler = async (interaction, context) => {
   const locale = interaction.locale;
   const guildId = interaction.guildId;
   const changes = {
@@ -123,18 +123,18 @@ const quota: Handler = (interaction, context) => {
   };
   const changing = Object.values(changes).some((value) => value !== undefined);
   if (changing) {
-    context.store.updateGuildSettings(
+    await context.store.updateGuildSettings(
       guildId,
       Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
     );
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId,
       actorId: interaction.user.id,
       action: 'quota.set',
       details: changes,
     });
   }
-  const settings = context.store.guildSettings(guildId);
+  const settings = await context.store.guildSettings(guildId);
   const limits = effectiveLimits(context.config.quotas, settings);
   const shown = (value: number, override: number | null) =>
     override === null ? t(locale, 'admin.default_marker', { value }) : value;
@@ -150,8 +150,13 @@ const quota: Handler = (interaction, context) => {
 };
 
 /** The allowed channels, as many whole mentions as fit in `max` characters, then "and N more". */
-function channelsText(context: BotContext, guildId: string, locale: string, max = maxContentLength): string {
-  const allowed = context.store.guildSettings(guildId).allowedChannelIds;
+async function channelsText(
+  context: BotContext,
+  guildId: string,
+  locale: string,
+  max = maxContentLength,
+): Promise<string> {
+  const allowed = (await context.store.guildSettings(guildId)).allowedChannelIds;
   return allowed.length === 0
     ? t(locale, 'admin.channels_all')
     : textWithList(locale, 'admin.channels_list', 'channels', allowed.map(channelMention), {
@@ -164,16 +169,16 @@ const channels: Handler = (interaction, context) =>
   channelsText(context, interaction.guildId, interaction.locale);
 
 function changeChannel(add: boolean): Handler {
-  return (interaction, context) => {
+  return async (interaction, context) => {
     const channel = interaction.options.getChannel('channel', true);
     // Discord's picker already offers only these; an older registration or a crafted call may not.
     if (add && !(allowableChannelTypes as readonly ChannelType[]).includes(channel.type)) {
       return t(interaction.locale, 'admin.channel_wrong_type', { channel: channelMention(channel.id) });
     }
-    const current = context.store.guildSettings(interaction.guildId).allowedChannelIds;
+    const current = (await context.store.guildSettings(interaction.guildId)).allowedChannelIds;
     const next = add ? [...new Set([...current, channel.id])] : current.filter((id) => id !== channel.id);
-    context.store.updateGuildSettings(interaction.guildId, { allowedChannelIds: next });
-    context.moderation.audit({
+    await context.store.updateGuildSettings(interaction.guildId, { allowedChannelIds: next });
+    await context.moderation.audit({
       guildId: interaction.guildId,
       actorId: interaction.user.id,
       action: add ? 'channel.allow' : 'channel.disallow',
@@ -182,7 +187,7 @@ function changeChannel(add: boolean): Handler {
     const done = t(interaction.locale, add ? 'admin.channel_added' : 'admin.channel_removed', {
       channel: channelMention(channel.id),
     });
-    const list = channelsText(
+    const list = await channelsText(
       context,
       interaction.guildId,
       interaction.locale,
@@ -192,12 +197,12 @@ function changeChannel(add: boolean): Handler {
   };
 }
 
-const moderatorRole: Handler = (interaction, context) => {
+const moderatorRole: Handler = async (interaction, context) => {
   const role = interaction.options.getRole('role');
   // @everyone's id is the guild's: as the moderator role it would make every member a moderator.
   if (role?.id === interaction.guildId) return t(interaction.locale, 'admin.moderator_role_everyone');
-  context.store.updateGuildSettings(interaction.guildId, { moderatorRoleId: role?.id ?? null });
-  context.moderation.audit({
+  await context.store.updateGuildSettings(interaction.guildId, { moderatorRoleId: role?.id ?? null });
+  await context.moderation.audit({
     guildId: interaction.guildId,
     actorId: interaction.user.id,
     action: 'moderator_role.set',
@@ -208,14 +213,14 @@ const moderatorRole: Handler = (interaction, context) => {
     : t(interaction.locale, 'admin.moderator_role_cleared');
 };
 
-const block: Handler = (interaction, context) => {
+const block: Handler = async (interaction, context) => {
   const user = interaction.options.getUser('user', true);
   // Discord resolves the member only when the user is in this server.
   if (!interaction.options.getMember('user')) return t(interaction.locale, 'admin.block_not_member');
   const reason = interaction.options.getString('reason');
-  const changed = context.moderation.block(interaction.guildId, user.id, interaction.user.id, reason);
+  const changed = await context.moderation.block(interaction.guildId, user.id, interaction.user.id, reason);
   if (changed) {
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId: interaction.guildId,
       actorId: interaction.user.id,
       action: 'member.block',
@@ -228,11 +233,11 @@ const block: Handler = (interaction, context) => {
   });
 };
 
-const unblock: Handler = (interaction, context) => {
+const unblock: Handler = async (interaction, context) => {
   const user = interaction.options.getUser('user', true);
-  const changed = context.moderation.unblock(interaction.guildId, user.id);
+  const changed = await context.moderation.unblock(interaction.guildId, user.id);
   if (changed) {
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId: interaction.guildId,
       actorId: interaction.user.id,
       action: 'member.unblock',
@@ -246,16 +251,16 @@ const unblock: Handler = (interaction, context) => {
 
 const cancel: Handler = async (interaction, context) => {
   const id = interaction.options.getInteger('job', true);
-  const job = context.store.get(id);
+  const job = await context.store.get(id);
   // Another guild's job is "not found" here: nothing about it is revealed.
   if (!job || job.guildId !== interaction.guildId) return t(interaction.locale, 'error.job_not_found');
-  const canceled = cancelJob(
+  const canceled = await cancelJob(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,
   );
   if (!canceled) return t(interaction.locale, 'error.not_finished');
-  context.moderation.audit({
+  await context.moderation.audit({
     guildId: interaction.guildId,
     actorId: interaction.user.id,
     action: 'job.cancel',
@@ -285,11 +290,13 @@ function usageBlock(summary: UsageSummary, locale: string): string {
   ].join('\n');
 }
 
-const usage: Handler = (interaction, context) => {
+const usage: Handler = async (interaction, context) => {
   const locale = interaction.locale;
   const at = context.now();
-  const day = context.moderation.usage(interaction.guildId, at - 86_400_000);
-  const week = context.moderation.usage(interaction.guildId, at - 7 * 86_400_000);
+  const [day, week] = await Promise.all([
+    context.moderation.usage(interaction.guildId, at - 86_400_000),
+    context.moderation.usage(interaction.guildId, at - 7 * 86_400_000),
+  ]);
   return [
     `**${t(locale, 'admin.usage_title')}**`,
     `__${t(locale, 'admin.usage_today')}__`,
@@ -337,8 +344,8 @@ function auditLine(entry: AuditEntry, locale: string): string {
   return [when, userMention(entry.actorId), action, details].filter(Boolean).join(' ');
 }
 
-const audit: Handler = (interaction, context) => {
-  const entries = context.moderation.auditLog(interaction.guildId, 15);
+const audit: Handler = async (interaction, context) => {
+  const entries = await context.moderation.auditLog(interaction.guildId, 15);
   if (entries.length === 0) return t(interaction.locale, 'admin.audit_empty');
   const lines = entries.map((entry) => auditLine(entry, interaction.locale));
   return [`**${t(interaction.locale, 'admin.audit_title')}**`, ...lines].join('\n');

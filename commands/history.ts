@@ -43,13 +43,13 @@ export function data() {
 }
 
 /** One page by keyset, with whether there is anything newer or older around it. */
-export function historyPage(
+export async function historyPage(
   context: BotContext,
   query: { guildId: string; userId: string; status: string; beforeId?: number; afterId?: number },
-): HistoryPage {
+): Promise<HistoryPage> {
   const states = statusFilters[query.status] ?? [];
   const base = { guildId: query.guildId, userId: query.userId, states };
-  let jobs = context.store.history({
+  let jobs = await context.store.history({
     ...base,
     beforeId: query.beforeId,
     afterId: query.afterId,
@@ -57,14 +57,14 @@ export function historyPage(
   });
   // Paging back past the newest job (new jobs arrived meanwhile) lands on the first page again.
   if (jobs.length === 0 && query.afterId !== undefined)
-    jobs = context.store.history({ ...base, limit: historyPageSize });
+    jobs = await context.store.history({ ...base, limit: historyPageSize });
   const first = jobs[0]?.id;
   const last = jobs.at(-1)?.id;
-  return {
-    jobs,
-    hasNewer: first !== undefined && context.store.history({ ...base, afterId: first, limit: 1 }).length > 0,
-    hasOlder: last !== undefined && context.store.history({ ...base, beforeId: last, limit: 1 }).length > 0,
-  };
+  const [newer, older] = await Promise.all([
+    first === undefined ? [] : context.store.history({ ...base, afterId: first, limit: 1 }),
+    last === undefined ? [] : context.store.history({ ...base, beforeId: last, limit: 1 }),
+  ]);
+  return { jobs, hasNewer: newer.length > 0, hasOlder: older.length > 0 };
 }
 
 /**
@@ -87,7 +87,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     return;
   }
   const target = interaction.options.getUser('user') ?? interaction.user;
-  const moderator = isModerator(interaction, context.store);
+  const moderator = await isModerator(interaction, context.store);
   if (target.id !== interaction.user.id) {
     if (!moderator) {
       await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
@@ -100,7 +100,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   }
   const status = interaction.options.getString('status') ?? 'all';
   if (target.id !== interaction.user.id) {
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId: interaction.guildId,
       actorId: interaction.user.id,
       action: 'history.view',
@@ -108,7 +108,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
       details: status === 'all' ? undefined : { status },
     });
   }
-  const page = historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
+  const page = await historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
   const view = {
     viewerId: interaction.user.id,
     targetId: target.id,
@@ -132,7 +132,7 @@ export async function handleHistoryButton(
     await interaction.reply(ephemeralText(t(locale, 'history.not_viewer')));
     return;
   }
-  const moderator = isModerator(interaction, context.store);
+  const moderator = await isModerator(interaction, context.store);
   if (cursor.targetId !== interaction.user.id && !moderator) {
     await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
     return;
@@ -142,11 +142,11 @@ export async function handleHistoryButton(
       await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
       return;
     }
-    const jobs = allJobs(context, interaction.guildId, cursor.targetId);
+    const jobs = await allJobs(context, interaction.guildId, cursor.targetId);
     const file = new AttachmentBuilder(Buffer.from(historyCsv(jobs, locale), 'utf8'), {
       name: `reelbot-history-${cursor.targetId}.csv`,
     });
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId: interaction.guildId,
       actorId: interaction.user.id,
       action: 'history.export',
@@ -161,7 +161,7 @@ export async function handleHistoryButton(
     });
     return;
   }
-  const page = historyPage(context, {
+  const page = await historyPage(context, {
     guildId: interaction.guildId,
     userId: cursor.targetId,
     status: cursor.status,
@@ -178,10 +178,10 @@ export async function handleHistoryButton(
   await interaction.update(renderHistory(page, locale, view));
 }
 
-function allJobs(context: BotContext, guildId: string, userId: string): Job[] {
+async function allJobs(context: BotContext, guildId: string, userId: string): Promise<Job[]> {
   const jobs: Job[] = [];
   for (let beforeId: number | undefined; ; ) {
-    const page = context.store.history({ guildId, userId, beforeId, limit: 500 });
+    const page = await context.store.history({ guildId, userId, beforeId, limit: 500 });
     jobs.push(...page);
     if (page.length < 500) return jobs;
     beforeId = page.at(-1)?.id;

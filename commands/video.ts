@@ -117,8 +117,11 @@ async function precheck(
   const refusal =
     (await requireAllowedToGenerate(interaction, context)) ?? checkAttachmentMetadata(attachment, locale);
   if (refusal) return { refusal };
-  const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(interaction.guildId));
-  const quota = context.store.quotaRefusal(
+  const limits = effectiveLimits(
+    context.config.quotas,
+    await context.store.guildSettings(interaction.guildId),
+  );
+  const quota = await context.store.quotaRefusal(
     {
       ...jobIdentity(interaction),
       model: validated.value.model.id,

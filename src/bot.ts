@@ -1,11 +1,12 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
 
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Client, Events, GatewayIntentBits, REST, Status } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
 import type { BotContext } from './discord/context.ts';
-import { createDelivery } from './discord/delivery.ts';
+import { createDelivery, deliveryLeaseMs } from './discord/delivery.ts';
 import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
@@ -14,11 +15,12 @@ import { startHttpServer } from './http.ts';
 import {
   createMediaStore,
   createModeration,
+  createSubmissions,
   createTracker,
   defaultPollPolicy,
   type Job,
   logTransitions,
-  openJobStore,
+  openSqliteStore,
   type PollPolicy,
   pollLeaseMs,
   settleWithin,
@@ -83,6 +85,14 @@ function instrumentMessenger(messenger: JobMessenger, metrics: Metrics): JobMess
  * Every gateway shard of this process is connected now. Not `client.isReady()`: that stays true
  * from the first READY on, through every disconnect and reconnect after it.
  */
+/**
+ * What names this process slot across its restarts (its host, and its shard under a manager): a
+ * restart takes back the claims its previous run left, while other processes' claims wait out their leases.
+ */
+function storeInstance(config: Config): string {
+  return config.role.kind === 'shard' ? `${hostname()}/shard-${config.role.id}` : hostname();
+}
+
 function gatewayConnected(client: Client): boolean {
   const shards = [...client.ws.shards.values()];
   return shards.length > 0 && shards.every((shard) => shard.status === Status.Ready);
@@ -94,7 +104,12 @@ export async function startBot(options: BotOptions) {
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
   for (const warning of config.warnings) logger.warn(warning);
-  const store = openJobStore({ path: config.databasePath, now, onTransition: logTransitions(logger) });
+  const store = await openSqliteStore(config.databasePath, {
+    now,
+    instance: storeInstance(config),
+    onTransition: logTransitions(logger),
+  });
+  const submissions = createSubmissions();
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);
   const rawClient = config.video.simulated
@@ -110,6 +125,7 @@ export async function startBot(options: BotOptions) {
   const pollPolicy = options.pollPolicy ?? defaultPollPolicy;
   const tracker = createTracker({
     store,
+    submissions,
     client: videoClient,
     logger,
     now,
@@ -206,6 +222,7 @@ export async function startBot(options: BotOptions) {
     publicLink: config.http.publicUrl ? publicLink : undefined,
     onDelivered: observeEnd,
     uploadsAtOnce: config.discord.uploadsAtOnce,
+    leaseMs: deliveryLeaseMs(config.video.maxVideoBytes, config.discord.uploadMinKbps),
     retryLater: (job, attempt) => {
       // Stopping: the next start announces the job again and delivers it.
       if (!accepting) return;
@@ -237,7 +254,8 @@ export async function startBot(options: BotOptions) {
     config,
     catalogue,
     store,
-    moderation: createModeration(store, now),
+    submissions,
+    moderation: createModeration(store),
     videoClient,
     tracker,
     notifier,
@@ -293,14 +311,14 @@ export async function startBot(options: BotOptions) {
           mediaSecret,
           mediaDir: config.media.dir,
           now,
-          ready: () => accepting && gatewayConnected(client) && store.db.open,
+          ready: () => accepting && gatewayConnected(client) && store.isAvailable(),
         });
   if (http) logger.info({ address: http.address() }, 'HTTP endpoint listening');
 
   // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
   let pruneTimer: NodeJS.Timeout | undefined;
   if (config.tracker) {
-    tracker.start();
+    await tracker.start();
     // At start too: a bot restarted more often than hourly would otherwise never prune.
     const prune = () =>
       void media.prune().catch((error: unknown) => logger.warn({ err: error }, 'pruning failed'));
@@ -336,11 +354,11 @@ export async function startBot(options: BotOptions) {
       retryTimers.clear();
       // Side by side: uploads already running carry on meanwhile.
       const [handled] = await Promise.all([
-        settleWithin([...handling, store.submissions.settled(left())], left()),
+        settleWithin([...handling, submissions.settled(left())], left()),
         tracker.stop(Math.min(left(), stopPollsWithinMs)),
       ]);
       if (!handled) {
-        logger.warn({ submissions: store.submissions.size }, 'stopping with interactions still in flight');
+        logger.warn({ submissions: submissions.size }, 'stopping with interactions still in flight');
       }
       // Only once the tracker and the interactions can start no more deliveries.
       if (!(await settleWithin([notifier.stop()], left()))) {
@@ -353,7 +371,7 @@ export async function startBot(options: BotOptions) {
       await client.destroy();
       const httpClosed = new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
       await settleWithin([httpClosed, videoClient.close()], closeWithinMs);
-      store.close();
+      await store.close();
     },
   };
 }

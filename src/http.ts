@@ -106,7 +106,7 @@ async function handleRequest(
   }
   if (url.pathname.startsWith('/media/')) {
     const link = verifyMediaLink(url, deps.mediaSecret, now());
-    const job = link ? deps.store.get(link.job.id) : undefined;
+    const job = link ? await deps.store.get(link.job.id) : undefined;
     // The number alone is not enough: the key says the link was made for this very job.
     if (!link || !job || job.mediaKey !== link.job.mediaKey) {
       return text(response, 404, 'This link is not valid or has expired.\n');

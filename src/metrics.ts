@@ -1,7 +1,7 @@
 // Prometheus metrics: what an operator graphs and alerts on.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobStore } from './jobs/index.ts';
-import { jobStates } from './jobs/index.ts';
+import { inFlightStates, jobStates } from './jobs/index.ts';
 import type { ProviderErrorKind, VideoClient } from './provider/index.ts';
 import { ProviderError } from './provider/index.ts';
 
@@ -14,23 +14,18 @@ export function createMetrics(store: JobStore) {
     help: 'Jobs in the database by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
-      const rows = store.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as {
-        state: string;
-        n: number;
-      }[];
-      for (const state of jobStates) this.set({ state }, rows.find((row) => row.state === state)?.n ?? 0);
+    async collect() {
+      const counts = await store.countsByState();
+      for (const state of jobStates) this.set({ state }, counts[state] ?? 0);
     },
   });
   const inFlight = new Gauge({
     name: 'reelbot_jobs_in_flight',
     help: 'Jobs submitted and not yet finished at the provider',
     registers: [registry],
-    collect() {
-      const row = store.db
-        .prepare("SELECT COUNT(*) AS n FROM jobs WHERE state IN ('submitting', 'queued', 'in_progress')")
-        .get() as { n: number };
-      this.set(row.n);
+    async collect() {
+      const counts = await store.countsByState();
+      this.set(inFlightStates.reduce((sum, state) => sum + (counts[state] ?? 0), 0));
     },
   });
   const jobDuration = new Histogram({

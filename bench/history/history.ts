@@ -5,17 +5,21 @@ import { join } from 'node:path';
 import { historyPage } from '../../commands/history.ts';
 import type { BotContext } from '../../src/discord/context.ts';
 import { historyCsv, renderHistory } from '../../src/discord/renderHistory.ts';
-import { openJobStore } from '../../src/jobs/index.ts';
+import { openSqliteStore } from '../../src/jobs/index.ts';
+import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
 
 const total = Number(process.argv[2] ?? 100_000);
-const store = openJobStore({ path: join(mkdtempSync(join(tmpdir(), 'reelbot-history-')), 'history.db') });
+const path = join(mkdtempSync(join(tmpdir(), 'reelbot-history-')), 'history.db');
+const store = await openSqliteStore(path, {});
+// The rows go in straight through SQLite: the store inserts one job per transaction, through its quotas.
+const rows = openSqliteFile(path);
 const states = ['delivered', 'delivered', 'delivered', 'failed', 'canceled', 'in_progress'];
 const start = Date.now() - total * 1_000;
-const insert = store.db.prepare(
+const insert = rows.prepare(
   `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at)
    VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?)`,
 );
-store.db.transaction(() => {
+rows.transaction(() => {
   for (let index = 0; index < total; index++) {
     // 20 guilds × 500 members; member 1 of guild 1 is a heavy user with ~1% of all jobs.
     const heavy = index % 100 === 0;
@@ -31,13 +35,14 @@ store.db.transaction(() => {
     );
   }
 })();
+rows.close();
 
 const context = { store } as unknown as BotContext; // historyPage reads only the store
-function time(label: string, run: () => unknown, rounds = 200): void {
+async function time(label: string, run: () => unknown, rounds = 200): Promise<void> {
   const samples: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const began = performance.now();
-    run();
+    await run();
     samples.push(performance.now() - began);
   }
   samples.sort((a, b) => a - b);
@@ -62,18 +67,26 @@ const view = {
   now: Date.now(),
   videoLink: () => null,
 };
-time('first page, heavy member, query and render', () =>
-  renderHistory(historyPage(context, { ...heavy, status: 'all' }), 'en-US', view),
+await time('first page, heavy member, query and render', async () =>
+  renderHistory(await historyPage(context, { ...heavy, status: 'all' }), 'en-US', view),
 );
-time('first page, heavy member', () => historyPage(context, { ...heavy, status: 'all' }));
-time('first page, heavy member, status=failed', () => historyPage(context, { ...heavy, status: 'failed' }));
-const middle = store.history({ ...heavy, limit: 1, beforeId: Math.floor(total / 2) })[0]?.id ?? total;
-time('middle page (next), heavy member', () =>
+await time('first page, heavy member', () => historyPage(context, { ...heavy, status: 'all' }));
+await time('first page, heavy member, status=failed', () =>
+  historyPage(context, { ...heavy, status: 'failed' }),
+);
+const middle = (await store.history({ ...heavy, limit: 1, beforeId: Math.floor(total / 2) }))[0]?.id ?? total;
+await time('middle page (next), heavy member', () =>
   historyPage(context, { ...heavy, status: 'all', beforeId: middle }),
 );
-time('middle page (previous), heavy member', () =>
+await time('middle page (previous), heavy member', () =>
   historyPage(context, { ...heavy, status: 'all', afterId: middle }),
 );
-time('first page, ordinary member', () => historyPage(context, { guildId: '2', userId: '2', status: 'all' }));
-time('CSV export, heavy member', () => historyCsv(store.history({ ...heavy, limit: 100_000 }), 'en-US'), 5);
-store.close();
+await time('first page, ordinary member', () =>
+  historyPage(context, { guildId: '2', userId: '2', status: 'all' }),
+);
+await time(
+  'CSV export, heavy member',
+  async () => historyCsv(await store.history({ ...heavy, limit: 100_000 }), 'en-US'),
+  5,
+);
+await store.close();

@@ -1,7 +1,9 @@
 // Restart benchmark: `prepare` leaves N in-flight jobs in a database as a crashed process would
-// (claimed, leased a minute ahead); `resume` is the restarted process, timing its start to the first poll.
+// (claimed by an earlier run of the same instance, leased a minute ahead); `resume` is the restarted
+// process, timing its start to the first poll.
 import pino from 'pino';
-import { createTracker, openJobStore } from '../../src/jobs/index.ts';
+import { createSubmissions, createTracker, openSqliteStore } from '../../src/jobs/index.ts';
+import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
 import { buildCatalogue, createVideoClient, type VideoClient } from '../../src/provider/index.ts';
 
 const [mode = 'resume', dbPath = '', countText = '10000', baseUrl = ''] = process.argv.slice(2);
@@ -15,12 +17,15 @@ if (!catalogue) throw new Error('catalogue');
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue });
 
 if (mode === 'prepare') {
-  const store = openJobStore({ path: dbPath });
+  // Opening the store creates the schema; the rows go in straight through SQLite, as the crashed run left them.
+  await (await openSqliteStore(dbPath, {})).close();
+  const rows = openSqliteFile(dbPath);
   const at = Date.now();
-  const insert = store.db.prepare(
+  const insert = rows.prepare(
     `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, remote_id, progress,
-       reports_progress, created_at, updated_at, next_poll_at, claimed_at)
-     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?, ?)`,
+       reports_progress, created_at, updated_at, next_poll_at, claimed_by, claim_expires_at, media_key)
+     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?,
+       'main#crashed', ?, lower(hex(randomblob(16))))`,
   );
   const ids: string[] = [];
   for (let index = 0; index < count; index += 64) {
@@ -36,12 +41,12 @@ if (mode === 'prepare') {
     );
     ids.push(...batch.map((video) => video.id));
   }
-  store.db.transaction(() => {
+  rows.transaction(() => {
     ids.forEach((id, index) => {
-      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000, at);
+      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000, at + 60_000);
     });
   })();
-  store.close();
+  rows.close();
 } else {
   const processStart = performance.timeOrigin;
   let firstPollAt = 0;
@@ -55,13 +60,18 @@ if (mode === 'prepare') {
       });
     },
   };
-  const store = openJobStore({ path: dbPath });
-  const tracker = createTracker({ store, client: counting, logger: pino({ level: 'silent' }) });
-  tracker.start();
+  const store = await openSqliteStore(dbPath, {});
+  const tracker = createTracker({
+    store,
+    submissions: createSubmissions(),
+    client: counting,
+    logger: pino({ level: 'silent' }),
+  });
+  await tracker.start();
   const deadline = Date.now() + 120_000;
   while (!allPolledAt && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   await tracker.stop();
-  store.close();
+  await store.close();
   process.stdout.write(
     `${JSON.stringify({
       count,

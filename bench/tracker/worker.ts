@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createTracker, openJobStore, submitJob } from '../../src/jobs/index.ts';
+import { createSubmissions, createTracker, openSqliteStore, submitJob } from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
 
 const [strategy = 'reelbot', countText = '1000', baseUrl = ''] = process.argv.slice(2);
@@ -18,7 +18,8 @@ const catalogue = buildCatalogue({
 }).catalogue;
 if (!catalogue) throw new Error('catalogue');
 const dir = mkdtempSync(join(tmpdir(), 'reelbot-bench-'));
-const store = openJobStore({ path: join(dir, 'bench.db') });
+const store = await openSqliteStore(join(dir, 'bench.db'), {});
+const submissions = createSubmissions();
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue, timeoutMs: 30_000 });
 const logger = pino({ level: 'silent' });
 const detectedAt = new Map<string, number>();
@@ -28,6 +29,7 @@ const pollLagMs: number[] = [];
 const interval = fixed[strategy];
 const tracker = createTracker({
   store,
+  submissions,
   client,
   logger,
   concurrency: 8,
@@ -49,7 +51,7 @@ await Promise.all(
   Array.from({ length: 32 }, async () => {
     for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
       const result = await submitJob(
-        { store, client, defaults: limits, onQueued: () => tracker.poke() },
+        { store, submissions, client, defaults: limits, onQueued: () => tracker.poke() },
         {
           guildId: String(100 + (index % 100)),
           channelId: '1',
@@ -77,7 +79,7 @@ if (process.env.BENCH_MEMORY) {
   setInterval(() => report('tracking'), 5_000).unref();
 }
 const cpuBefore = process.cpuUsage();
-tracker.start();
+await tracker.start();
 
 const deadline = Date.now() + 15 * 60_000;
 while (detectedAt.size < count && Date.now() < deadline)
@@ -137,6 +139,6 @@ process.stdout.write(
     ),
   })}\n`,
 );
-store.close();
+await store.close();
 await client.close();
 process.exit(0);

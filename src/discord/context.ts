@@ -1,7 +1,7 @@
 // What command handlers are given: built once in src/main.ts, so handlers read no globals.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Job, JobStore, Moderation, PollPolicy, Tracker } from '../jobs/index.ts';
+import type { Job, JobStore, Moderation, PollPolicy, Submissions, Tracker } from '../jobs/index.ts';
 import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { Notifier } from './notifier.ts';
@@ -11,6 +11,8 @@ export interface BotContext {
   config: Config;
   catalogue: Catalogue;
   store: JobStore;
+  /** This process's creates in flight (submissions leave a `submitting` row the sweep must not fail). */
+  submissions: Submissions;
   moderation: Moderation;
   videoClient: VideoClient;
   tracker: Tracker;

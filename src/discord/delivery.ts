@@ -14,13 +14,30 @@ import {
   type TransitionNote,
 } from '../jobs/index.ts';
 import { type ProviderError, readAll, type VideoClient } from '../provider/index.ts';
-import { carriesVideo, type JobMessenger, showsJobResult, videoFileName } from './messenger.ts';
+import {
+  carriesVideo,
+  type JobMessenger,
+  showsJobResult,
+  uploadTimeoutMs,
+  videoFileName,
+} from './messenger.ts';
 import { type Delivery, type LinkReason, type RenderContext, renderJob, renderNotice } from './render.ts';
 
 /** Discord's upload limit for servers without boosts; interactions tell us the real one. */
 export const defaultAttachmentLimit = 10 * 1024 * 1024;
 const thumbnailMaxBytes = 4 * 1024 * 1024;
 const maxDeliveryAttempts = 5;
+/** What a delivery claim allows besides the upload itself: reading the message back, the download's start. */
+const deliveryLeaseMarginMs = 60_000;
+
+/**
+ * How long a delivery claim holds a job: the slowest upload allowed (the largest video at
+ * DISCORD_UPLOAD_MIN_KBPS), plus a margin. Renewed before the upload starts, so a wait for an
+ * upload slot does not eat into it. A process that dies mid-delivery delays the job by this at most.
+ */
+export function deliveryLeaseMs(maxVideoBytes: number, uploadMinKbps: number): number {
+  return uploadTimeoutMs(maxVideoBytes, uploadMinKbps) + deliveryLeaseMarginMs;
+}
 
 export interface DeliveryDeps {
   store: JobStore;
@@ -41,6 +58,8 @@ export interface DeliveryDeps {
    * memory: discord.js sends files from buffers, never from streams.
    */
   uploadsAtOnce?: number;
+  /** How long a delivery claim holds a job (see deliveryLeaseMs). */
+  leaseMs?: number;
 }
 
 /** How a delivered video reached Discord. */
@@ -74,6 +93,8 @@ function isRefusal(error: unknown): boolean {
 export function createDelivery(deps: DeliveryDeps) {
   const { store, media, messenger, logger } = deps;
   const now = deps.now ?? Date.now;
+  const leaseMs = deps.leaseMs ?? deliveryLeaseMs(defaultAttachmentLimit, 100);
+  /** This process's deliveries: a second call for one of them returns at once, without asking the store. */
   const inProgress = new Set<number>();
   // p-limit: a small, well-kept queue with a concurrency bound, instead of a hand-written semaphore.
   const uploadSlots = pLimit(deps.uploadsAtOnce ?? 2);
@@ -99,7 +120,7 @@ export function createDelivery(deps: DeliveryDeps) {
 
   /** Marks the job delivered (`how` it reached Discord goes to the log) and pings the requester. */
   async function finish(job: Job, how: DeliveryKind): Promise<void> {
-    const delivered = store.tryTransition(job.id, 'delivered', { deliveredAt: now() }, undefined, {
+    const delivered = await store.tryTransition(job.id, 'delivered', { deliveredAt: now() }, undefined, {
       delivery: how,
     });
     if (!delivered) return;
@@ -113,9 +134,12 @@ export function createDelivery(deps: DeliveryDeps) {
     });
   }
 
-  async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome> {
+  async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome | { kind: 'taken_over' }> {
     // The bot stopped while this upload waited for its turn: the next start delivers the job.
-    if (!store.db.open) return { kind: 'transient' };
+    if (!store.isAvailable()) return { kind: 'transient' };
+    // The wait for a slot may have outlasted the claim: renewed for the whole upload, or given up
+    // when another process took the lapsed claim over (it delivers the job).
+    if (!(await store.claimDelivery(job.id, leaseMs))) return { kind: 'taken_over' };
     const name = videoFileName(job);
     const finalJob = { ...job, state: 'delivered' as const, deliveredAt: now() };
     const body = {
@@ -162,17 +186,14 @@ export function createDelivery(deps: DeliveryDeps) {
 
   /** The attempt failed in a way worth retrying: later while attempts remain, else `exhausted`. */
   function retryOr(job: Job, exhausted: () => Promise<void>): Promise<void> {
-    if (job.deliveryAttempts < maxDeliveryAttempts) {
-      retry(job.id);
-      return Promise.resolve();
-    }
+    if (job.deliveryAttempts < maxDeliveryAttempts) return retry(job.id);
     return exhausted();
   }
 
-  function retry(jobId: number): void {
+  async function retry(jobId: number): Promise<void> {
     // A stopped bot has closed its store: the next start resumes the job from its row.
-    if (!store.db.open) return;
-    const current = store.get(jobId);
+    if (!store.isAvailable()) return;
+    const current = await store.get(jobId);
     if (current) deps.retryLater?.(current, current.deliveryAttempts);
   }
 
@@ -194,7 +215,7 @@ export function createDelivery(deps: DeliveryDeps) {
     }
     const thumb = await thumbnail(job);
     if (thumb) delivery.thumbnailName = thumb.name;
-    const shown = store.get(job.id) ?? job;
+    const shown = (await store.get(job.id)) ?? job;
     let route: Awaited<ReturnType<JobMessenger['edit']>> = null;
     try {
       route = await messenger.edit(
@@ -211,30 +232,30 @@ export function createDelivery(deps: DeliveryDeps) {
     if (route === null) {
       return retryOr(job, () => giveUp(job, 'Discord did not accept the message with the link'));
     }
-    return finish(store.get(job.id) ?? job, delivery.kind);
+    return finish((await store.get(job.id)) ?? job, delivery.kind);
   }
 
-  async function deliver(job: Job): Promise<void> {
-    let current = store.get(job.id);
-    if (!current || (current.state !== 'completed' && current.state !== 'delivering')) return;
+  /** Delivers `claimed`, whose delivery claim this process holds. */
+  async function deliver(claimed: Job): Promise<void> {
+    let current = claimed;
     const shown = current.state === 'delivering' ? await shownBefore(current) : null;
     if (shown) {
       // A card without the video and with no link to offer was the "too large, no link" one.
       const how = carriesVideo(shown, current) ? 'upload' : link(current) === null ? 'unlinked' : 'link';
-      return finish(store.get(current.id) ?? current, how);
+      return finish((await store.get(current.id)) ?? current, how);
     }
     if (current.state === 'completed') {
-      current = store.transition(current.id, 'delivering', {
+      current = await store.transition(current.id, 'delivering', {
         deliveryAttempts: current.deliveryAttempts + 1,
       });
     } else {
-      current = store.update(current.id, { deliveryAttempts: current.deliveryAttempts + 1 });
+      current = await store.update(current.id, { deliveryAttempts: current.deliveryAttempts + 1 });
     }
 
     const file = await media.ensure(current);
     if (!file.ok) return downloadFailed(current, file.error);
     // A download can outlast the sweep's patience; if the job expired meanwhile, that was announced.
-    const kept = store.updateWhile(current.id, ['delivering'], {
+    const kept = await store.updateWhile(current.id, ['delivering'], {
       mediaPath: file.path,
       mediaBytes: file.bytes,
     });
@@ -247,7 +268,9 @@ export function createDelivery(deps: DeliveryDeps) {
     const outcome = await uploadSlots(() => uploadAttachment(uploading, file.path));
     switch (outcome.kind) {
       case 'uploaded':
-        return finish(store.get(current.id) ?? current, 'upload');
+        return finish((await store.get(current.id)) ?? current, 'upload');
+      case 'taken_over':
+        return;
       case 'too_large':
         return deliverWithoutUpload(current, 'upload_too_large', limit);
       case 'refused':
@@ -275,7 +298,7 @@ export function createDelivery(deps: DeliveryDeps) {
     // The line above leaves out the provider's own words (they may echo the prompt).
     logger.debug({ jobId: job.id, reason: error.message }, 'video download failure reason');
     if (contentGone(job, error)) {
-      const expired = store.tryTransition(job.id, 'expired', {});
+      const expired = await store.tryTransition(job.id, 'expired', {});
       if (expired) await announceEnd(expired);
       return;
     }
@@ -293,7 +316,7 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function giveUp(job: Job, message: string, kind: FailureKind = 'delivery_failed'): Promise<void> {
-    const failed = store.tryTransition(job.id, 'failed', {
+    const failed = await store.tryTransition(job.id, 'failed', {
       errorKind: kind,
       errorMessage: message,
     });
@@ -314,17 +337,33 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   return {
-    /** Delivers once per job at a time; safe to call again after a restart. */
+    /**
+     * Delivers once per job at a time, across every process sharing the store: the job's delivery
+     * claim is taken first, and a job another live process holds is left to it. Safe to call
+     * again after a restart.
+     */
     async deliver(job: Job): Promise<void> {
       if (inProgress.has(job.id)) return;
       inProgress.add(job.id);
+      let claimed: Job | undefined;
       try {
-        await deliver(job);
+        // Undefined as well when the job is no longer waiting for delivery.
+        claimed = await store.claimDelivery(job.id, leaseMs);
+        if (claimed) await deliver(claimed);
+        else logger.debug({ jobId: job.id }, 'delivery left to its claim holder, or no longer waiting');
       } catch (error) {
         // Includes Discord not answering whether an earlier upload landed: never upload blind.
         logger.error({ err: error, jobId: job.id }, 'delivery failed; will retry');
-        retry(job.id);
+        await retry(job.id).catch((retryError: unknown) => {
+          logger.warn({ err: retryError, jobId: job.id }, 'could not schedule the delivery retry');
+        });
       } finally {
+        // Released before the job leaves `inProgress`: a later call's renewed claim is never the one released.
+        if (claimed && store.isAvailable()) {
+          await store.releaseDelivery(job.id).catch((error: unknown) => {
+            logger.warn({ err: error, jobId: job.id }, 'could not release the delivery claim');
+          });
+        }
         inProgress.delete(job.id);
       }
     },

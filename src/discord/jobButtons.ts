@@ -38,7 +38,7 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
     return null;
   }
   const parsed = parseJobCustomId(interaction.customId);
-  const job = parsed ? context.store.get(parsed.jobId) : undefined;
+  const job = parsed ? await context.store.get(parsed.jobId) : undefined;
   // The number alone could name another database's job (a card from before a reset, or from a
   // database a backup replaced): the id's tag must be this job's, and a card older than the job
   // (drawn by a version without tags) is never its card.
@@ -49,7 +49,7 @@ async function authorisedJob(interaction: JobInteraction, context: BotContext): 
     await interaction.reply(ephemeralText(t(interaction.locale, 'error.job_not_found')));
     return null;
   }
-  if (!requireRequesterOrModerator(interaction, job, context.store)) {
+  if (!(await requireRequesterOrModerator(interaction, job, context.store))) {
     await interaction.reply(ephemeralText(t(interaction.locale, 'error.not_requester')));
     return null;
   }
@@ -60,7 +60,7 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
   // Acknowledged first: Discord forgets an interaction that is not answered within 3 seconds,
   // and the card's edit below waits its turn behind any progress edit under way.
   await interaction.deferUpdate();
-  const canceled = cancelJob(
+  const canceled = await cancelJob(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,
@@ -70,7 +70,7 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
     return;
   }
   if (canceled.userId !== interaction.user.id) {
-    context.moderation.audit({
+    await context.moderation.audit({
       guildId: canceled.guildId,
       actorId: interaction.user.id,
       action: 'job.cancel',
@@ -119,10 +119,14 @@ async function reuseReference(
   return fresh ?? kept ?? { refusal: t(locale, 'error.reference_gone') };
 }
 
-function quotaRefusal(interaction: JobInteraction, context: BotContext, job: Job): string | null {
+async function quotaRefusal(
+  interaction: JobInteraction,
+  context: BotContext,
+  job: Job,
+): Promise<string | null> {
   const guildId = interaction.guildId ?? '';
-  const limits = effectiveLimits(context.config.quotas, context.store.guildSettings(guildId));
-  const refusal = context.store.quotaRefusal(
+  const limits = effectiveLimits(context.config.quotas, await context.store.guildSettings(guildId));
+  const refusal = await context.store.quotaRefusal(
     {
       guildId,
       channelId: job.channelId,
@@ -150,7 +154,9 @@ async function generateRefusal(
       allowed: context.catalogue.offered.map((m) => m.id),
     });
   }
-  return (await requireAllowedToGenerate(interaction, context)) ?? quotaRefusal(interaction, context, job);
+  return (
+    (await requireAllowedToGenerate(interaction, context)) ?? (await quotaRefusal(interaction, context, job))
+  );
 }
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {

@@ -205,7 +205,7 @@ export function createMessenger(deps: {
         { jobId: job.id, route, code: (error as DiscordAPIError).code },
         'message route unusable; trying the next',
       );
-      if (route === 'webhook') store.update(job.id, { interactionToken: null });
+      if (route === 'webhook') await store.update(job.id, { interactionToken: null });
       return null;
     }
   }
@@ -222,7 +222,7 @@ export function createMessenger(deps: {
       allowed_mentions: { parse: [], users: [job.userId] },
     };
     // Written before the post: if the process dies before the answer, a restart looks there first.
-    store.update(job.id, { fallbackChannelId: job.channelId });
+    await store.update(job.id, { fallbackChannelId: job.channelId });
     const posted = await attempt(job, 'new_message', () => {
       const upload = via(files);
       return upload.rest.post(Routes.channelMessages(job.channelId), {
@@ -231,8 +231,9 @@ export function createMessenger(deps: {
         signal: upload.signal,
       }) as Promise<APIMessage>;
     });
-    if (posted)
-      store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
+    if (posted) {
+      await store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
+    }
     return posted;
   }
 
@@ -249,7 +250,7 @@ export function createMessenger(deps: {
       const channel = (await rest.post(Routes.userChannels(), { body: { recipient_id: job.userId } })) as {
         id: string;
       };
-      if (options.record) store.update(job.id, { fallbackChannelId: channel.id });
+      if (options.record) await store.update(job.id, { fallbackChannelId: channel.id });
       const upload = via(options.files);
       return (await upload.rest.post(Routes.channelMessages(channel.id), {
         body,
@@ -362,7 +363,7 @@ export function createMessenger(deps: {
           (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
       );
       if (found && found.channel_id === job.channelId) {
-        store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
+        await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
       }
       return found ?? null;
     },

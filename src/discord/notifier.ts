@@ -1,6 +1,6 @@
 // Keeps each job's message in step with its row: throttled progress edits, final states at once.
 import type { Logger } from 'pino';
-import type { Job, JobStore, Tracker } from '../jobs/index.ts';
+import { firstCardPending, type Job, type JobStore, type Tracker } from '../jobs/index.ts';
 import { timerMs } from '../timers.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { JobMessenger } from './messenger.ts';
@@ -51,6 +51,8 @@ export function createNotifier(options: NotifierOptions) {
   const chains = new Map<number, Promise<void>>();
   let inFlight = 0;
   let cancelTimer: (() => void) | undefined;
+  /** A flush reading rows: the next one waits for it, so the concurrency bound is counted once. */
+  let flushing = false;
   let stopped = false;
   const metrics = { edits: 0, skipped: 0 };
 
@@ -92,20 +94,41 @@ export function createNotifier(options: NotifierOptions) {
     cancelTimer = schedule(flush, ms);
   }
 
-  /** Sends the due edits, oldest first, within the concurrency bound; re-arms for the rest. */
   function flush(): void {
     cancelTimer = undefined;
+    if (flushing) return arm(250);
+    flushing = true;
+    sendDueEdits()
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not read the jobs whose messages are due an edit');
+        arm(1_000);
+      })
+      .finally(() => {
+        flushing = false;
+      });
+  }
+
+  /** Sends the due edits, oldest first, within the concurrency bound; re-arms for the rest. */
+  async function sendDueEdits(): Promise<void> {
     const at = now();
     let waiting = false;
-    for (const [jobId, state] of edits) {
+    for (const [jobId, state] of [...edits]) {
       if (!state.dirty) continue;
       if (inFlight >= concurrency || at - state.lastEditAt < minEditIntervalMs) {
         waiting = true;
         continue;
       }
-      const job = store.get(jobId);
       state.dirty = false;
+      const job = await store.get(jobId);
+      // The job ended (or its card was redrawn) while the row was read: its progress state went.
+      if (edits.get(jobId) !== state) continue;
       if (!job || !showsProgress(job)) continue;
+      if (firstCardPending(job, now())) {
+        // Shown once the first card is, by a flush after it.
+        state.dirty = true;
+        waiting = true;
+        continue;
+      }
       if (visible(job) === state.shown) {
         metrics.skipped++;
         continue;
@@ -116,7 +139,7 @@ export function createNotifier(options: NotifierOptions) {
       metrics.edits++;
       void enqueue(jobId, async () => {
         // Re-read inside the chain: a cancel or the end may have landed while this edit waited.
-        const fresh = store.get(jobId);
+        const fresh = await store.get(jobId);
         if (!fresh || !showsProgress(fresh)) return;
         await messenger.edit(
           fresh,

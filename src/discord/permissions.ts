@@ -23,20 +23,20 @@ function roleIds(member: Clicker['member']): string[] {
 }
 
 /** Manage Messages, or the guild's configured moderator role. Read from the interaction, not the command's defaults. */
-export function isModerator(interaction: Clicker, store: JobStore): boolean {
+export async function isModerator(interaction: Clicker, store: JobStore): Promise<boolean> {
   if (!interaction.guildId) return false;
   if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
-  const role = store.guildSettings(interaction.guildId).moderatorRoleId;
+  const role = (await store.guildSettings(interaction.guildId)).moderatorRoleId;
   return role !== null && roleIds(interaction.member).includes(role);
 }
 
 /** The job's requester or a moderator of the job's own guild; a job of another guild is never anyone's here. */
-export function requireRequesterOrModerator(
+export async function requireRequesterOrModerator(
   interaction: Clicker,
-  job: Job | undefined,
+  job: Job,
   store: JobStore,
-): job is Job {
-  if (!job || job.guildId !== interaction.guildId) return false;
+): Promise<boolean> {
+  if (job.guildId !== interaction.guildId) return false;
   return job.userId === interaction.user.id || isModerator(interaction, store);
 }
 
@@ -72,8 +72,8 @@ export async function requireAllowedToGenerate(
 ): Promise<string | null> {
   const { guildId, locale } = interaction;
   if (!guildId) return t(locale, 'error.guild_only');
-  if (deps.moderation.isBlocked(guildId, interaction.user.id)) return t(locale, 'error.blocked');
-  const allowed = deps.store.guildSettings(guildId).allowedChannelIds;
+  if (await deps.moderation.isBlocked(guildId, interaction.user.id)) return t(locale, 'error.blocked');
+  const allowed = (await deps.store.guildSettings(guildId)).allowedChannelIds;
   if (allowed.length === 0 || (interaction.channelId && allowed.includes(interaction.channelId))) return null;
   const parentId = await threadParentId(interaction);
   if (parentId && allowed.includes(parentId)) return null;

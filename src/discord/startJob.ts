@@ -8,6 +8,12 @@ import type { BotContext } from './context.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 
+/**
+ * How long other processes keep off a new job's card while this one draws it: the first card is one
+ * Discord edit, and a later poll shows whatever it would have shown.
+ */
+const firstCardWithinMs = 30_000;
+
 type JobSettings = Omit<
   SubmitRequest,
   | 'guildId'
@@ -64,6 +70,7 @@ export async function startJob(
   const result = await submitJob(
     {
       store: context.store,
+      submissions: context.submissions,
       client: context.videoClient,
       defaults: context.config.quotas,
       now: context.now,
@@ -82,6 +89,7 @@ export async function startJob(
       interactionCreatedAt: interaction.createdTimestamp,
       attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
       locale,
+      firstCardWithinMs,
     },
   );
   if (!result.ok) {
@@ -113,18 +121,27 @@ export async function startJob(
   }
   // A job canceled while it was being sent has no progress to show: the notifier keeps nothing for it.
   if (isRunning(job)) context.notifier.shown(job);
+  let cardShown = false;
   try {
     // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
     // moderator's cancel may already have shown something newer, which this card must not paint over.
     await context.notifier.serially(job.id, async () => {
-      const current = context.store.get(job.id) ?? job;
+      const current = (await context.store.get(job.id)) ?? job;
       if (!isRunning(current)) return;
       const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
       const message = await interaction.editReply(toReplyOptions(payload));
-      context.store.update(job.id, { replyMessageId: message.id });
+      await context.store.update(job.id, { replyMessageId: message.id, firstCardPendingUntil: null });
+      cardShown = true;
     });
   } catch (error) {
     await sayOnItsWay(interaction, context, job, error);
+  } finally {
+    // Not needed, or given up on: other processes may edit the card now.
+    if (!cardShown) {
+      await context.store.update(job.id, { firstCardPendingUntil: null }).catch((error: unknown) => {
+        context.logger.warn({ err: error, jobId: job.id }, 'could not mark the first card done');
+      });
+    }
   }
 }
 

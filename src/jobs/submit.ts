@@ -124,7 +124,9 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
       // Even a job the provider says is done goes through one poll, which reads its links.
       nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
       // From now on other processes may poll it: the first card's bound counts from here.
-      ...(request.firstCardWithinMs === undefined ? {} : { firstCardPendingUntil: at + request.firstCardWithinMs }),
+      ...(request.firstCardWithinMs === undefined
+        ? {}
+        : { firstCardPendingUntil: at + request.firstCardWithinMs }),
     },
     ['submitting'],
   );

@@ -99,7 +99,8 @@ interface RateLimitPause {
   streak: number;
 }
 
-const firstCardPending = (job: Job, at: number) =>
+/** The process that took the command is still drawing the job's first card: an edit now could be painted over. */
+export const firstCardPending = (job: Job, at: number): boolean =>
   job.firstCardPendingUntil !== null && job.firstCardPendingUntil > at;
 
 export type Tracker = ReturnType<typeof createTracker>;

@@ -15,7 +15,10 @@ export interface ClaimHolder {
 // The queries name the partial index `jobs_due` and spell out the polling states (pollingStateList):
 // SQLite uses a partial index only for WHERE terms that repeat its own literally, and without
 // statistics the planner would pick `jobs_by_state` and sort every waiting job on each tick.
-export function sqliteClaims(sql: SqliteDatabase, { holder, instancePrefix }: ClaimHolder): Synchronous<Claims> {
+export function sqliteClaims(
+  sql: SqliteDatabase,
+  { holder, instancePrefix }: ClaimHolder,
+): Synchronous<Claims> {
   const waitingForDelivery = "state IN ('completed', 'delivering')";
 
   return {

@@ -99,8 +99,7 @@ export function sqliteQuotas(sql: SqliteDatabase): Quotas {
   const reader = sqliteQuotaReader(sql);
   return {
     // One read transaction: the rule's counts all come from one snapshot.
-    quotaRefusal: (job, limits) =>
-      sql.exclusive('read', () => quotaRefusal(reader, job, limits, sql.now())),
+    quotaRefusal: (job, limits) => sql.exclusive('read', () => quotaRefusal(reader, job, limits, sql.now())),
 
     // The write lock from the first count to the insert: a second process inserting for the same
     // guild waits, then counts this job too.
