@@ -48,6 +48,7 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     fallbackChannelId: null,
     mediaKey: '0123456789abcdef0123456789abcdef',
     madeBeforeMediaKeys: false,
+    firstCardPendingUntil: null,
     ...overrides,
   };
 }

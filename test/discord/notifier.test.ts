@@ -5,7 +5,13 @@ import { createDelivery } from '../../src/discord/delivery.ts';
 import type { JobMessageBody, JobMessenger } from '../../src/discord/messenger.ts';
 import { createNotifier, type Schedule } from '../../src/discord/notifier.ts';
 import { progressBar } from '../../src/discord/render.ts';
-import { createTracker, type Job, type MediaStore, openJobStore } from '../../src/jobs/index.ts';
+import {
+  createSubmissions,
+  createTracker,
+  type Job,
+  type MediaStore,
+  openSqliteStore,
+} from '../../src/jobs/index.ts';
 import { generous, newJob, silent } from '../jobs/helpers.ts';
 
 const windowMs = 5_000;
@@ -22,7 +28,7 @@ function description(edit: Edit | undefined): string {
   return embeds[0]?.description ?? '';
 }
 
-function setUp() {
+async function setUp(options: { firstCardPendingFor?: number } = {}) {
   let clock = Date.UTC(2026, 10, 24, 12);
   const now = () => clock;
   const timers: { run: () => void; at: number }[] = [];
@@ -57,7 +63,7 @@ function setUp() {
     },
   };
 
-  const store = openJobStore({ path: ':memory:', now });
+  const store = await openSqliteStore(':memory:', { now });
   const media: MediaStore = {
     dir: '/nonexistent',
     videoPath: (job) => `/nonexistent/${job.id}.mp4`,
@@ -77,6 +83,7 @@ function setUp() {
   });
   const tracker = createTracker({
     store,
+    submissions: createSubmissions(),
     client: { retrieve: () => Promise.reject(new Error('not polled in this test')) },
     logger: silent,
     now,
@@ -93,10 +100,12 @@ function setUp() {
   });
   notifier.attach(tracker);
 
-  const inserted = store.insertWithinQuota(newJob(), generous);
+  const firstCardPendingUntil =
+    options.firstCardPendingFor === undefined ? null : clock + options.firstCardPendingFor;
+  const inserted = await store.insertWithinQuota(newJob({ firstCardPendingUntil }), generous);
   if (!inserted.ok) throw new Error('quota');
-  store.transition(inserted.job.id, 'queued', { remoteId: 'video_1' });
-  const job = store.transition(inserted.job.id, 'in_progress', { reportsProgress: true });
+  await store.transition(inserted.job.id, 'queued', { remoteId: 'video_1' });
+  const job = await store.transition(inserted.job.id, 'in_progress', { reportsProgress: true });
   notifier.shown(job);
 
   const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -122,8 +131,8 @@ function setUp() {
       await settle();
     },
     /** The tracker saw new progress. */
-    report(progress: number): Job {
-      const updated = store.update(job.id, { progress });
+    async report(progress: number): Promise<Job> {
+      const updated = await store.update(job.id, { progress });
       tracker.events.emit('progress', updated);
       return updated;
     },
@@ -140,9 +149,9 @@ function setUp() {
 
 describe('notifier', () => {
   it('edits a message at most once per window, showing the latest progress when the window ends', async () => {
-    const t = setUp();
+    const t = await setUp();
     // The first reply was just shown: the first edit waits for the window.
-    t.report(10);
+    await t.report(10);
     await t.advance(1_000);
     expect(t.edits).toHaveLength(0);
     await t.advance(windowMs);
@@ -150,7 +159,7 @@ describe('notifier', () => {
     expect(description(t.edits[0])).toContain(progressBar(10));
 
     for (const percent of [20, 30, 40]) {
-      t.report(percent);
+      await t.report(percent);
       await t.advance(1_000);
     }
     expect(t.edits).toHaveLength(1);
@@ -163,14 +172,14 @@ describe('notifier', () => {
   });
 
   it('does not edit when nothing the member sees has changed', async () => {
-    const t = setUp();
-    t.report(50);
+    const t = await setUp();
+    await t.report(50);
     await t.advance(windowMs + 1_000);
     expect(t.edits).toHaveLength(1);
     const skipped = t.notifier.metrics.skipped;
     // Polls that bring the same percentage, long after the window.
     for (let poll = 0; poll < 5; poll++) {
-      t.report(50);
+      await t.report(50);
       await t.advance(windowMs * 2);
     }
     expect(t.edits).toHaveLength(1);
@@ -178,16 +187,16 @@ describe('notifier', () => {
   });
 
   it('shows a final state at once, even right after a progress edit, and after any edit in flight', async () => {
-    const t = setUp();
-    t.report(60);
+    const t = await setUp();
+    await t.report(60);
     await t.advance(windowMs + 1_000);
     expect(t.edits).toHaveLength(1);
     const release = t.holdNextEdit();
-    t.report(70);
+    await t.report(70);
     await t.advance(windowMs + 1_000);
     expect(t.edits).toHaveLength(2); // in flight
 
-    const failed = t.store.transition(t.job.id, 'failed', {
+    const failed = await t.store.transition(t.job.id, 'failed', {
       errorKind: 'provider_failed',
       errorMessage: 'boom',
     });
@@ -201,21 +210,21 @@ describe('notifier', () => {
     expect(t.edits[2]?.final).toBe(true);
     expect(description(t.edits[2])).toContain('❌ Failed');
     // Nothing later overwrites it.
-    t.report(80);
+    await t.report(80);
     await t.advance(windowMs * 3);
     expect(t.edits).toHaveLength(3);
   });
 
   it("drops a queued progress edit once the job is canceled, and runs a button's update after the edit in flight", async () => {
-    const t = setUp();
-    t.report(10);
+    const t = await setUp();
+    await t.report(10);
     const release = t.holdNextEdit();
     await t.advance(windowMs + 1_000);
     expect(t.edits).toHaveLength(1); // in flight, held
-    t.report(20);
+    await t.report(20);
     await t.advance(windowMs + 1_000); // queued behind it in the job's chain
 
-    t.store.transition(t.job.id, 'canceled', { nextPollAt: null });
+    await t.store.transition(t.job.id, 'canceled', { nextPollAt: null });
     const update = t.notifier.serially(t.job.id, async () => {
       t.events.push('button update');
       return 'updated';
@@ -228,12 +237,34 @@ describe('notifier', () => {
     expect(t.edits.some((edit) => description(edit).includes(progressBar(20)))).toBe(false);
   });
 
+  it('leaves the card alone while another process still draws its first card, then shows the latest progress', async () => {
+    const t = await setUp({ firstCardPendingFor: 30_000 });
+    await t.report(10);
+    await t.advance(windowMs * 3);
+    expect(t.edits).toHaveLength(0);
+    // The first card is up (the process that drew it cleared the mark): the next flush shows the progress.
+    await t.store.update(t.job.id, { firstCardPendingUntil: null });
+    await t.advance(1_000);
+    expect(t.edits).toHaveLength(1);
+    expect(description(t.edits[0])).toContain(progressBar(10));
+  });
+
+  it('edits again once the first card’s bound has passed, even if its process never said it was done', async () => {
+    const t = await setUp({ firstCardPendingFor: 30_000 });
+    await t.report(20);
+    await t.advance(29_000);
+    expect(t.edits).toHaveLength(0);
+    await t.advance(2_000);
+    expect(t.edits).toHaveLength(1);
+    expect(description(t.edits[0])).toContain(progressBar(20));
+  });
+
   it("hands a button's error back to the button, and keeps the chain going", async () => {
-    const t = setUp();
+    const t = await setUp();
     await expect(
       t.notifier.serially(t.job.id, () => Promise.reject(new Error('interaction expired'))),
     ).rejects.toThrow('interaction expired');
-    t.report(30);
+    await t.report(30);
     await t.advance(windowMs + 1_000);
     expect(t.edits).toHaveLength(1);
   });

@@ -45,14 +45,14 @@ async function deliveredOnce(h: Harness, text: string, contentTries: number): Pr
   const { token } = h.command({ options: [prompt(text)] });
   const upload = await h.discord.waitForCall(isUpload(token), 15_000);
   expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-  await until(() => h.bot.store.byState(['delivered'])[0]);
+  await until(async () => (await h.bot.store.byState(['delivered']))[0]);
   expect(uploads(h)).toHaveLength(1);
   expect(contentRequests(h)).toHaveLength(contentTries);
 }
 
 /** The final edit of the member's card that says `reason`. */
 async function failedCard(h: Harness, token: string, reason: string): Promise<RecordedCall> {
-  await until(() => h.bot.store.byState(['failed'])[0], 15_000);
+  await until(async () => (await h.bot.store.byState(['failed']))[0], 15_000);
   return h.discord.waitForCall(
     (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes(reason),
   );
@@ -71,7 +71,7 @@ describe('only a video is delivered as a video', () => {
     const { token } = harness.command({ options: [prompt('never a video')] });
     const card = await failedCard(harness, token, 'the provider sent a file that is not a video');
     expect(embedText(card)).toContain(t('en-US', 'failure.not_a_video'));
-    expect(harness.bot.store.byState(['failed'])[0]).toMatchObject({
+    expect((await harness.bot.store.byState(['failed']))[0]).toMatchObject({
       errorKind: 'not_a_video',
       mediaPath: null,
     });
@@ -126,7 +126,7 @@ describe('only a video is delivered as a video', () => {
       attachmentSizeLimit: 50_000,
       options: [prompt('too big to upload')],
     });
-    await until(() => harness?.bot.store.byState(['delivered'])[0], 15_000);
+    await until(async () => (await harness?.bot.store.byState(['delivered']))?.[0], 15_000);
     const card = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
     );

@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { type Bot, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type JobAction, jobCustomId } from '../../src/discord/customIds.ts';
+import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
 import { createLogger } from '../../src/log.ts';
 import {
   type FakeDiscord,
@@ -170,9 +171,13 @@ export const uploadModelEnv = {
 };
 
 /** The custom id the bot draws for `action` on the card of job `job` (its number and tag). */
-export function jobButtonId(h: Harness, action: JobAction, job: { id: number } | number | undefined): string {
+export async function jobButtonId(
+  h: Harness,
+  action: JobAction,
+  job: { id: number } | number | undefined,
+): Promise<string> {
   const id = typeof job === 'number' ? job : job?.id;
-  const row = id === undefined ? undefined : h.bot.store.get(id);
+  const row = id === undefined ? undefined : await h.bot.store.get(id);
   if (!row) throw new Error(`no job ${id} to draw a button for`);
   return jobCustomId(action, row);
 }
@@ -221,13 +226,13 @@ export function commandWithImage(
 }
 
 /** The member clicks Regenerate on the card of job `job` (a finished one, as its row has it now). */
-export function clickRegenerate(h: Harness, job: { id: number }) {
-  const row = h.bot.store.get(job.id) ?? { replyMessageId: null, interactionToken: null };
+export async function clickRegenerate(h: Harness, job: { id: number }) {
+  const row = (await h.bot.store.get(job.id)) ?? { replyMessageId: null, interactionToken: null };
   return h.discord.sendButton({
     guildId,
     channelId,
     user: member,
-    customId: jobButtonId(h, 'regen', job.id),
+    customId: await jobButtonId(h, 'regen', job.id),
     messageId: cardMessageId(h, row),
   });
 }
@@ -252,10 +257,25 @@ export async function ephemeralReply(h: Harness, token: string): Promise<string>
   return data.content;
 }
 
-export async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+/**
+ * Writes to the bot's SQLite file behind the store's back, as an older version, a crash or earlier
+ * commands would have left the rows.
+ */
+export function writeRows<T>(h: Harness, write: (db: ReturnType<typeof openSqliteFile>) => T): T {
+  const db = openSqliteFile(join(h.dir, 'reelbot.db'));
+  try {
+    return write(db);
+  } finally {
+    db.close();
+  }
+}
+
+type Probed<T> = T | undefined | null | false;
+
+export async function until<T>(probe: () => Probed<T> | Promise<Probed<T>>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));

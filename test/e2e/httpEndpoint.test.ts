@@ -74,7 +74,7 @@ async function deliveredAsLink(h: Harness): Promise<{ path: string; file: string
     15_000,
   );
   const path = /\(http:\/\/placeholder\.invalid(\/media\/[^)]+)\)/.exec(embedText(final))?.[1];
-  const job = await until(() => h.bot.store.byState(['delivered'])[0]);
+  const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
   if (!path || !job.mediaPath) throw new Error('no link to a kept file');
   return { path, file: job.mediaPath };
 }

@@ -1,6 +1,7 @@
 import { ApplicationCommandOptionType, ChannelType, InteractionResponseType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobAction } from '../../src/discord/customIds.ts';
+import { countJobs } from '../jobs/helpers.ts';
 import {
   body,
   cardMessageId,
@@ -31,17 +32,19 @@ afterEach(async () => {
 
 const providerCreates = (h: Harness) =>
   h.video.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/videos'));
-const jobRows = (h: Harness) =>
-  (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
-const delivered = (h: Harness) => until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+const jobRows = (h: Harness) => countJobs(h.bot.store);
+const delivered = (h: Harness) => until(async () => (await h.bot.store.byState(['delivered']))[0], 15_000);
 
-function click(h: Harness, action: string, jobId: number, input: Record<string, unknown> = {}) {
+async function click(h: Harness, action: string, jobId: number, input: Record<string, unknown> = {}) {
   return h.discord.sendButton({
     guildId,
     channelId,
     user: member,
-    customId: jobButtonId(h, action as JobAction, jobId),
-    messageId: cardMessageId(h, h.bot.store.get(jobId) ?? { replyMessageId: null, interactionToken: null }),
+    customId: await jobButtonId(h, action as JobAction, jobId),
+    messageId: cardMessageId(
+      h,
+      (await h.bot.store.get(jobId)) ?? { replyMessageId: null, interactionToken: null },
+    ),
     ...input,
   });
 }
@@ -51,20 +54,20 @@ function click(h: Harness, action: string, jobId: number, input: Record<string, 
  * with no provider call and no new row.
  */
 async function expectEveryPathRefused(h: Harness, jobId: number, refusal: string): Promise<void> {
-  const before = { creates: providerCreates(h).length, rows: jobRows(h) };
-  expect(await ephemeralReply(h, click(h, 'regen', jobId).token)).toBe(refusal);
-  expect(await ephemeralReply(h, click(h, 'remix', jobId).token)).toBe(refusal);
+  const before = { creates: providerCreates(h).length, rows: await jobRows(h) };
+  expect(await ephemeralReply(h, (await click(h, 'regen', jobId)).token)).toBe(refusal);
+  expect(await ephemeralReply(h, (await click(h, 'remix', jobId)).token)).toBe(refusal);
   // The modal may have been opened before the refusal applied: its submission is checked too.
   const submit = h.discord.sendModalSubmit({
     guildId,
     channelId,
     user: member,
-    customId: jobButtonId(h, 'remix-modal', jobId),
+    customId: await jobButtonId(h, 'remix-modal', jobId),
     fields: { prompt: 'the same boat at night' },
   });
   expect(await ephemeralReply(h, submit.token)).toBe(refusal);
   expect(providerCreates(h)).toHaveLength(before.creates);
-  expect(jobRows(h)).toBe(before.rows);
+  expect(await jobRows(h)).toBe(before.rows);
 }
 
 const blockedText =
@@ -75,7 +78,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
     harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
-    harness.bot.context.moderation.block(guildId, member.id, '1', 'spam');
+    await harness.bot.context.moderation.block(guildId, member.id, '1', 'spam');
     await expectEveryPathRefused(harness, job.id, blockedText);
   });
 
@@ -83,7 +86,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
     harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
-    harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
+    await harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
     await expectEveryPathRefused(
       harness,
       job.id,
@@ -93,7 +96,7 @@ describe('only allowed members in allowed channels generate, whatever the path',
 
   it('accepts /video in a thread whose parent channel is allowed, and refuses one whose parent is not', async () => {
     harness = await startHarness();
-    harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
+    await harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: [otherChannelId] });
     const h = harness;
     const inThread = (id: string, parentId: string, text: string) =>
       h.command({ channelId: id, channelType: ChannelType.PublicThread, parentId, options: [prompt(text)] });
@@ -126,19 +129,19 @@ describe('Remix', () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
     harness.command({ options: [prompt('a boat')] });
     const job = await delivered(harness);
-    const rows = jobRows(harness);
+    const rows = await jobRows(harness);
     const submit = harness.discord.sendModalSubmit({
       guildId,
       channelId,
       user: member,
-      customId: jobButtonId(harness, 'remix-modal', job.id),
+      customId: await jobButtonId(harness, 'remix-modal', job.id),
       fields: { prompt: '\u3164\u200b \u2800' },
     });
     expect(await ephemeralReply(harness, submit.token)).toBe(
       'Please describe the video you want: the prompt is empty.',
     );
     expect(harness.video.requests.filter((r) => r.path.endsWith('/remix'))).toHaveLength(0);
-    expect(jobRows(harness)).toBe(rows);
+    expect(await jobRows(harness)).toBe(rows);
   });
 });
 
@@ -146,11 +149,11 @@ describe('Cancel', () => {
   it("is acknowledged at once and still cancels when the provider's DELETE takes longer than Discord waits", async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
     harness.command({ options: [prompt('slow')] });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
-    await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
+    await until(async () => (await harness?.bot.store.get(job.id))?.replyMessageId);
     harness.video.fail({ method: 'DELETE' }, { kind: 'delay', ms: 4_000 });
 
-    const cancel = click(harness, 'cancel', job.id);
+    const cancel = await click(harness, 'cancel', job.id);
     const callback = await harness.discord.waitForCall((c) => c.path.endsWith(`${cancel.token}/callback`));
     // Discord answers 404 "Unknown interaction" to a callback later than 3 seconds.
     expect(callback.status).toBe(204);
@@ -161,7 +164,7 @@ describe('Cancel', () => {
       10_000,
     );
     expect(shown.status).toBe(200);
-    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+    expect((await harness.bot.store.get(job.id))?.state).toBe('canceled');
     expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(true);
   });
 
@@ -170,18 +173,18 @@ describe('Cancel', () => {
     const h = harness;
     for (const text of ['first', 'second']) {
       h.command({ options: [prompt(text)] });
-      const job = await until(() => {
-        const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+      const job = await until(async () => {
+        const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
         return running?.replyMessageId ? running : undefined;
       });
       // Progress edits have been made for it: the notifier keeps state for the running job.
-      await until(() => h.bot.store.get(job.id)?.state === 'in_progress');
+      await until(async () => (await h.bot.store.get(job.id))?.state === 'in_progress');
       expect(h.bot.context.notifier.watching).toBe(1);
-      const cancel = click(h, 'cancel', job.id);
+      const cancel = await click(h, 'cancel', job.id);
       await h.discord.waitForCall(
         (c) => c.method === 'PATCH' && c.path.includes(cancel.token) && embedText(c).includes('🚫 Canceled'),
       );
-      expect(h.bot.store.get(job.id)?.state).toBe('canceled');
+      expect((await h.bot.store.get(job.id))?.state).toBe('canceled');
       expect(h.bot.context.notifier.watching).toBe(0);
     }
   });
@@ -191,7 +194,7 @@ describe('Cancel', () => {
     const h = harness;
     h.video.fail({ method: 'POST', path: /^\/v1\/videos$/ }, { kind: 'delay', ms: 500 });
     h.command({ options: [prompt('canceled on its way')] });
-    const job = await until(() => h.bot.store.byState(['submitting'])[0]);
+    const job = await until(async () => (await h.bot.store.byState(['submitting']))[0]);
     h.discord.sendCommand({
       guildId,
       channelId,
@@ -206,11 +209,11 @@ describe('Cancel', () => {
         },
       ],
     });
-    await until(() => h.bot.store.get(job.id)?.state === 'canceled');
+    await until(async () => (await h.bot.store.get(job.id))?.state === 'canceled');
     // The provider's answer arrives after the cancel: the bot withdraws the job there.
     await until(() => h.video.requests.some((r) => r.method === 'DELETE'));
-    await until(() => h.bot.store.submissions.size === 0);
-    expect(h.bot.store.get(job.id)).toMatchObject({ state: 'canceled', remoteId: expect.any(String) });
+    await until(() => h.bot.context.submissions.size === 0);
+    expect(await h.bot.store.get(job.id)).toMatchObject({ state: 'canceled', remoteId: expect.any(String) });
     expect(h.bot.context.notifier.watching).toBe(0);
   });
 
@@ -218,10 +221,10 @@ describe('Cancel', () => {
     harness = await startHarness();
     harness.command({ options: [prompt('quick')] });
     const job = await delivered(harness);
-    expect(await ephemeralReply(harness, click(harness, 'cancel', job.id).token)).toBe(
+    expect(await ephemeralReply(harness, (await click(harness, 'cancel', job.id)).token)).toBe(
       'This job has already finished.',
     );
-    expect(harness.bot.store.get(job.id)?.state).toBe('delivered');
+    expect((await harness.bot.store.get(job.id))?.state).toBe('delivered');
   });
 });
 
@@ -232,7 +235,7 @@ describe('Regenerate with a reference image', () => {
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
-    const regen = click(harness, 'regen', job.id);
+    const regen = await click(harness, 'regen', job.id);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const [first, second] = providerCreates(harness).map((r) => r.multipart?.files.input_reference);
     expect(first?.bytes.equals(referencePng())).toBe(true);
@@ -246,7 +249,7 @@ describe('Regenerate with a reference image', () => {
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
-    const regen = click(harness, 'regen', job.id);
+    const regen = await click(harness, 'regen', job.id);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const creates = providerCreates(harness).map((r) => r.json as { input_reference: string[] });
     expect(creates[0]?.input_reference).toEqual([image.url]);
@@ -254,8 +257,8 @@ describe('Regenerate with a reference image', () => {
     expect(dataUrl?.startsWith('data:image/png;base64,')).toBe(true);
     expect(Buffer.from(dataUrl?.split(',')[1] ?? '', 'base64').equals(referencePng())).toBe(true);
     // Regenerating the regenerated job works too: its image was kept as well.
-    const second = await until(() => harness?.bot.store.byState(['delivered'])[1], 15_000);
-    const again = click(harness, 'regen', second.id);
+    const second = await until(async () => (await harness?.bot.store.byState(['delivered']))?.[1], 15_000);
+    const again = await click(harness, 'regen', second.id);
     await harness.discord.waitForCall(isUpload(again.token), 15_000);
     expect(providerCreates(harness)).toHaveLength(3);
   });
@@ -268,7 +271,7 @@ describe('Regenerate with a reference image', () => {
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
 
-    const regen = click(harness, 'regen', job.id);
+    const regen = await click(harness, 'regen', job.id);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const creates = providerCreates(harness).map((r) => r.json as { input_reference: string[] });
     const [link] = creates[1]?.input_reference ?? [];
@@ -296,7 +299,7 @@ describe('Regenerate with a reference image', () => {
     harness.discord.expireAttachment(image);
     const { rm } = await import('node:fs/promises');
     await rm(`${harness.dir}/media/reelbot-${job.id}-${job.mediaKey}-reference.img`);
-    expect(await ephemeralReply(harness, click(harness, 'regen', job.id).token)).toBe(
+    expect(await ephemeralReply(harness, (await click(harness, 'regen', job.id)).token)).toBe(
       'The reference image of this video is no longer available, so it cannot be made again with it. Use /video and attach the image again.',
     );
     expect(providerCreates(harness)).toHaveLength(1);
@@ -313,7 +316,9 @@ describe('custom ids carry no authority', () => {
       name: 'video',
       options: [prompt('a secret prompt in guild B')],
     });
-    const foreign = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const foreign = await until(
+      async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0],
+    );
     const creates = providerCreates(harness).length;
     for (const action of ['cancel', 'regen', 'remix']) {
       const attempt = harness.discord.sendButton({
@@ -321,7 +326,7 @@ describe('custom ids carry no authority', () => {
         channelId,
         user: member,
         memberPermissions: moderatorPermissions,
-        customId: jobButtonId(harness, action as JobAction, foreign.id),
+        customId: await jobButtonId(harness, action as JobAction, foreign.id),
         messageId: foreign.replyMessageId ?? '1',
       });
       const text = await ephemeralReply(harness, attempt.token);
@@ -332,11 +337,11 @@ describe('custom ids carry no authority', () => {
       channelId,
       user: member,
       memberPermissions: moderatorPermissions,
-      customId: jobButtonId(harness, 'remix-modal', foreign.id),
+      customId: await jobButtonId(harness, 'remix-modal', foreign.id),
       fields: { prompt: 'steal it' },
     });
     expect(await ephemeralReply(harness, modal.token)).toBe('That video job no longer exists.');
-    expect(harness.bot.store.get(foreign.id)?.state).not.toBe('canceled');
+    expect((await harness.bot.store.get(foreign.id))?.state).not.toBe('canceled');
     expect(providerCreates(harness)).toHaveLength(creates);
     expect(harness.video.requests.some((r) => r.method === 'DELETE')).toBe(false);
     const answers = harness.discord.calls.filter((c) => c.path.includes('/interactions/'));
@@ -424,26 +429,26 @@ describe('a result that reached the member by DM', () => {
     });
     const h = harness;
     const { token } = h.command({ options: [prompt('a boat, privately')] });
-    const job = await until(() => {
-      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return running?.replyMessageId ? running : undefined;
     });
     onlyDmWorks(h, token);
     h.video.completeJob(job.remoteId ?? '');
-    await until(() => h.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    await until(async () => (await h.bot.store.get(job.id))?.state === 'delivered', 15_000);
     const [card] = dmPosts(h);
     expect(card?.files).toHaveLength(1);
     expect(buttonsIn(body(card as NonNullable<typeof card>).components)).toEqual([]);
 
     // Cards sent by DM before this change carried both buttons; Discord sends their clicks from the DM.
-    const before = { creates: providerCreates(h).length, rows: jobRows(h) };
+    const before = { creates: providerCreates(h).length, rows: await jobRows(h) };
     const dmMessage = [...h.discord.messages.values()].find(
       (message) => message.channelId === h.discord.dmChannelOf(member.id),
     );
     for (const action of ['regen', 'remix']) {
       const click = h.discord.sendDmButton({
         user: member,
-        customId: jobButtonId(h, action as JobAction, job.id),
+        customId: await jobButtonId(h, action as JobAction, job.id),
         messageId: dmMessage?.id ?? '',
       });
       expect(await ephemeralReply(h, click.token)).toBe(
@@ -454,14 +459,14 @@ describe('a result that reached the member by DM', () => {
     const inChinese = h.discord.sendDmButton({
       user: member,
       locale: 'zh-TW',
-      customId: jobButtonId(h, 'regen', job.id),
+      customId: await jobButtonId(h, 'regen', job.id),
       messageId: dmMessage?.id ?? '',
     });
     expect(await ephemeralReply(h, inChinese.token)).toBe(
       '「重新產生」和「改編」只能在製作這部影片的伺服器中使用：請到那裡點擊影片訊息上的按鈕，或重新使用 /影片。',
     );
     expect(providerCreates(h)).toHaveLength(before.creates);
-    expect(jobRows(h)).toBe(before.rows);
+    expect(await jobRows(h)).toBe(before.rows);
   });
 
   it('after a crash between the DM and recording it, finds that DM card without buttons and does not send it again', async () => {
@@ -469,8 +474,8 @@ describe('a result that reached the member by DM', () => {
     harness = await startHarness({ video: { variant: 'hingnet', pollsToComplete: 1_000 } });
     const h = harness;
     const { token } = h.command({ options: [prompt('a link by DM')], attachmentSizeLimit: 50_000 });
-    const job = await until(() => {
-      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return running?.replyMessageId ? running : undefined;
     });
     onlyDmWorks(h, token);
@@ -485,7 +490,7 @@ describe('a result that reached the member by DM', () => {
     await until(() => dmPosts(h).length === 1);
 
     await h.restart({ alreadyStopped: true });
-    await until(() => h.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    await until(async () => (await h.bot.store.get(job.id))?.state === 'delivered', 15_000);
     expect(dmPosts(h)).toHaveLength(1);
     expect(buttonsIn(body(dmPosts(h)[0] as NonNullable<ReturnType<typeof dmPosts>[0]>).components)).toEqual(
       [],

@@ -22,6 +22,7 @@ import {
   startHarness,
   until,
   uploadModelEnv,
+  writeRows,
 } from './harness.ts';
 
 const harnesses: Harness[] = [];
@@ -51,14 +52,14 @@ const solidPng = (colour: string) =>
 /** A /video with a reference image; resolves with the delivered job. */
 async function videoWithImage(h: Harness, image: Buffer, name: string) {
   commandWithImage(h, image, name, { prompt: `a video from ${name}` });
-  return until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+  return until(async () => (await h.bot.store.byState(['delivered']))[0], 15_000);
 }
 
 /** Clicks Regenerate on job `jobId` and resolves with the image bytes the provider was sent for the new job. */
 async function regenerate(h: Harness, jobId: number): Promise<Buffer | undefined> {
   const creates = () => h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
   const before = creates().length;
-  const click = clickRegenerate(h, { id: jobId });
+  const click = await clickRegenerate(h, { id: jobId });
   await h.discord.waitForCall(isUpload(click.token), 15_000);
   expect(creates()).toHaveLength(before + 1);
   return creates().at(-1)?.multipart?.files.input_reference?.bytes;
@@ -77,7 +78,7 @@ describe('kept files belong to their job', () => {
     const second = await start({ dir, video: { video: videoFor('the second database') } });
     const two = second.command({ options: [prompt('the second one')] });
     const secondUpload = await second.discord.waitForCall(isUpload(two.token), 15_000);
-    expect(second.bot.store.byState(['delivering', 'delivered'])[0]?.id).toBe(1);
+    expect((await second.bot.store.byState(['delivering', 'delivered']))[0]?.id).toBe(1);
     expect(
       secondUpload.files[0]?.bytes.equals(videoFor('the second database')),
       "job #1 of the second database was answered with the first database's video",
@@ -168,14 +169,14 @@ describe("a card belongs to its job, not to the job's number", () => {
     const dir = await mkdtemp(join(tmpdir(), 'reelbot-old-card-'));
     const first = await start({ dir });
     first.command({ options: [prompt('the old job')] });
-    const old = await until(() => first.bot.store.byState(['delivered'])[0], 15_000);
+    const old = await until(async () => (await first.bot.store.byState(['delivered']))[0], 15_000);
     const oldCard = { id: cardMessageId(first, old), regen: jobCustomId('regen', old) };
     await first.close();
     await deleteDatabase(dir);
 
     const second = await start({ dir, video: { pollsToComplete: 500 } });
     second.command({ options: [prompt('the new job')] });
-    const running = await until(() => second.bot.store.byState(['queued', 'in_progress'])[0]);
+    const running = await until(async () => (await second.bot.store.byState(['queued', 'in_progress']))[0]);
     expect(running.id).toBe(1);
     const creates = () => second.video.requests.filter((r) => r.method === 'POST').length;
     const before = creates();
@@ -190,17 +191,17 @@ describe("a card belongs to its job, not to the job's number", () => {
       expect(await ephemeralReply(second, click.token)).toBe('That video job no longer exists.');
     }
     expect(creates()).toBe(before);
-    expect(second.bot.store.get(1)?.state).toMatch(/queued|in_progress/);
+    expect((await second.bot.store.get(1))?.state).toMatch(/queued|in_progress/);
   });
 
   it('still answers the numbered buttons of a card drawn before tags, for a job made before them', async () => {
     const h = await start({ video: { pollsToComplete: 500 } });
     h.command({ options: [prompt('made by the older version')] });
-    const job = await until(() => {
-      const row = h.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const row = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return row?.replyMessageId ? row : undefined;
     });
-    h.bot.store.db.prepare('UPDATE jobs SET made_before_media_keys = 1 WHERE id = ?').run(job.id);
+    writeRows(h, (db) => db.prepare('UPDATE jobs SET made_before_media_keys = 1 WHERE id = ?').run(job.id));
     h.discord.sendButton({
       guildId,
       channelId,
@@ -208,6 +209,6 @@ describe("a card belongs to its job, not to the job's number", () => {
       customId: numberedJobCustomId('cancel', job.id),
       messageId: cardMessageId(h, job),
     });
-    await until(() => h.bot.store.get(job.id)?.state === 'canceled');
+    await until(async () => (await h.bot.store.get(job.id))?.state === 'canceled');
   });
 });

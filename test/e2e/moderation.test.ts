@@ -14,6 +14,7 @@ import {
   otherMember,
   startHarness,
   until,
+  writeRows,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -22,13 +23,21 @@ afterEach(async () => {
   harness = undefined;
 });
 
-/** Jobs written straight into the store, as earlier /video commands would have left them. */
+/** Jobs written straight into the database, as earlier /video commands would have left them. */
 function seedJobs(
   h: Harness,
   count: number,
   overrides: { guildId?: string; userId?: string; state?: string } = {},
 ) {
-  const insert = h.bot.store.db.prepare(
+  writeRows(h, (db) => insertJobs(db, count, overrides));
+}
+
+function insertJobs(
+  db: Parameters<Parameters<typeof writeRows>[1]>[0],
+  count: number,
+  overrides: { guildId?: string; userId?: string; state?: string },
+): void {
+  const insert = db.prepare(
     `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, reply_message_id)
      VALUES (?, ?, ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?, ?)`,
   );
@@ -225,7 +234,7 @@ describe('/video-history', () => {
   it('counts the configured moderator role as moderator', async () => {
     harness = await startHarness();
     seedJobs(harness, 1);
-    harness.bot.store.updateGuildSettings(guildId, { moderatorRoleId: '444444444444444444' });
+    await harness.bot.store.updateGuildSettings(guildId, { moderatorRoleId: '444444444444444444' });
     const token = harness.discord.sendCommand({
       guildId,
       channelId,
@@ -303,7 +312,7 @@ describe('/video-history', () => {
     expect(lines.join('\n')).not.toMatch(/,=cmd/);
     expect(lines[2]).toContain(',**bold** @everyone 5,');
     expect(lines[2]).toMatch(/,Failed,.*,failed,$/);
-    expect(harness.bot.context.moderation.auditLog(guildId, 5)[0]).toMatchObject({
+    expect((await harness.bot.context.moderation.auditLog(guildId, 5))[0]).toMatchObject({
       actorId: moderator.id,
       action: 'history.export',
       target: member.id,
@@ -335,14 +344,14 @@ describe('/video-admin', () => {
     harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'one' }],
     });
-    await until(() => harness?.bot.store.byState(['queued', 'in_progress']).length === 1);
+    await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.length === 1);
     const second = harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'two' }],
     });
     expect((await reply(harness, second.token)).data.content).toBe(
       'You already have 1 videos in progress. Wait for one to finish, then try again.',
     );
-    expect(harness.bot.context.moderation.auditLog(guildId, 1)[0]).toMatchObject({
+    expect((await harness.bot.context.moderation.auditLog(guildId, 1))[0]).toMatchObject({
       action: 'quota.set',
       actorId: moderator.id,
     });
@@ -379,7 +388,7 @@ describe('/video-admin', () => {
 
     it('lists as many allowed channels as fit when /video is refused in another, then "and N more"', async () => {
       harness = await startHarness();
-      harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
+      await harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
       const refused = harness.command({
         options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'here' }],
       });
@@ -391,7 +400,7 @@ describe('/video-admin', () => {
 
     it("cuts /video-admin channels and allow-channel on whole mentions, in the admin's language", async () => {
       harness = await startHarness();
-      harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
+      await harness.bot.store.updateGuildSettings(guildId, { allowedChannelIds: manyChannels(150) });
       const listed = await reply(harness, admin(harness, 'channels').token);
       expectCutOnMentions(listed.call, listed.data.content ?? '', 150);
       const added = await reply(harness, allowChannel(harness, otherChannelId).token);
@@ -406,7 +415,7 @@ describe('/video-admin', () => {
     it('cuts a long audit log on whole lines, never inside a mention or a surrogate pair', async () => {
       harness = await startHarness();
       for (let index = 0; index < 15; index++) {
-        harness.bot.context.moderation.audit({
+        await harness.bot.context.moderation.audit({
           guildId,
           actorId: moderator.id,
           action: 'member.block',
@@ -477,9 +486,9 @@ describe('/video-admin', () => {
     harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cancel me' }],
     });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
     seedJobs(harness, 1, { guildId: otherGuildId, state: 'queued' });
-    const foreign = harness.bot.store.byState(['queued']).find((j) => j.guildId === otherGuildId);
+    const foreign = (await harness.bot.store.byState(['queued'])).find((j) => j.guildId === otherGuildId);
     const refused = await reply(
       harness,
       admin(harness, 'cancel', [
@@ -487,7 +496,7 @@ describe('/video-admin', () => {
       ]).token,
     );
     expect(refused.data.content).toBe('That video job no longer exists.');
-    expect(harness.bot.store.get(foreign?.id ?? 0)?.state).toBe('queued');
+    expect((await harness.bot.store.get(foreign?.id ?? 0))?.state).toBe('queued');
     const done = await reply(
       harness,
       admin(harness, 'cancel', [{ name: 'job', type: ApplicationCommandOptionType.Integer, value: job.id }])
@@ -495,7 +504,7 @@ describe('/video-admin', () => {
     );
     expect(done.data.content).toBe(`Job #${job.id} canceled.`);
     expect(done.data.flags).toBe(MessageFlags.Ephemeral);
-    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+    expect((await harness.bot.store.get(job.id))?.state).toBe('canceled');
     const missing = await reply(
       harness,
       admin(harness, 'cancel', [{ name: 'job', type: ApplicationCommandOptionType.Integer, value: 999_999 }])
@@ -509,7 +518,7 @@ describe('/video-admin', () => {
     harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cancel me' }],
     });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
     harness.video.fail({ method: 'DELETE' }, { kind: 'delay', ms: 4_000 });
     const { token } = admin(harness, 'cancel', [
       { name: 'job', type: ApplicationCommandOptionType.Integer, value: job.id },
@@ -521,7 +530,7 @@ describe('/video-admin', () => {
       data: { flags: MessageFlags.Ephemeral },
     });
     expect((await reply(harness, token)).data.content).toBe(`Job #${job.id} canceled.`);
-    expect(harness.bot.store.get(job.id)?.state).toBe('canceled');
+    expect((await harness.bot.store.get(job.id))?.state).toBe('canceled');
   });
 
   it('summarises usage for the last 24 hours and 7 days', async () => {
@@ -547,8 +556,8 @@ describe('/video-admin input checks', () => {
     expect(refused.data.content).toBe(
       'That user is not a member of this server, so there is nothing to block.',
     );
-    expect(harness.bot.context.moderation.blocked(guildId)).toEqual([]);
-    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
+    expect(await harness.bot.context.moderation.blocked(guildId)).toEqual([]);
+    expect(await harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
   });
 
   it('refuses @everyone as the moderator role, and takes a real role', async () => {
@@ -568,7 +577,7 @@ describe('/video-admin input checks', () => {
     expect(refused.data.content).toBe(
       '@everyone cannot be the moderator role: every member would become a moderator. Choose a role only moderators have.',
     );
-    expect(harness.bot.store.guildSettings(guildId).moderatorRoleId).toBeNull();
+    expect((await harness.bot.store.guildSettings(guildId)).moderatorRoleId).toBeNull();
     // Nobody without Manage Messages became a moderator.
     seedJobs(harness, 1);
     const asMember = await reply(harness, history(harness, { user: otherMember, target: member.id }).token);
@@ -598,10 +607,10 @@ describe('/video-admin input checks', () => {
     expect(category.data.content).toBe(
       `<#${categoryId}> is not a channel members chat in. Choose a text, announcement, forum or voice channel.`,
     );
-    expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([]);
+    expect((await harness.bot.store.guildSettings(guildId)).allowedChannelIds).toEqual([]);
     const forum = await reply(harness, allowChannel(harness, forumId, ChannelType.GuildForum).token);
     expect(forum.data.content).toContain(`<#${forumId}> added.`);
-    expect(harness.bot.store.guildSettings(guildId).allowedChannelIds).toEqual([forumId]);
+    expect((await harness.bot.store.guildSettings(guildId)).allowedChannelIds).toEqual([forumId]);
 
     const registered = (harness.discord.commands.get('global') ?? []) as {
       name: string;
@@ -626,7 +635,7 @@ describe('moderators viewing others', () => {
     harness = await startHarness();
     seedJobs(harness, 2);
     await reply(harness, history(harness, {}).token);
-    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
+    expect(await harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
     await reply(
       harness,
       history(harness, {
@@ -636,7 +645,7 @@ describe('moderators viewing others', () => {
         permissions: moderatorPermissions,
       }).token,
     );
-    expect(harness.bot.context.moderation.auditLog(guildId, 5)).toMatchObject([
+    expect(await harness.bot.context.moderation.auditLog(guildId, 5)).toMatchObject([
       { actorId: moderator.id, action: 'history.view', target: member.id, details: '{"status":"failed"}' },
     ]);
     const audit = await reply(harness, admin(harness, 'audit').token);
@@ -652,7 +661,7 @@ describe('video links in /video-history', () => {
     harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'a link' }],
     });
-    const job = await until(() => harness?.bot.store.byState(['delivered'])[0], 15_000);
+    const job = await until(async () => (await harness?.bot.store.byState(['delivered']))?.[0], 15_000);
     const videoLink = async (h: Harness) => {
       const { data } = await reply(h, history(h, {}).token);
       return /\[Video\]\(([^)]+)\)/.exec(data.embeds?.[0]?.description ?? '')?.[1] ?? null;
@@ -683,9 +692,11 @@ describe('in the member’s language', () => {
   it('answers /video-admin usage and audit in Chinese to a zh-CN admin', async () => {
     harness = await startHarness();
     seedJobs(harness, 4);
-    harness.bot.store.db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run();
-    harness.bot.context.moderation.block(guildId, member.id, moderator.id, null);
-    harness.bot.context.moderation.audit({
+    writeRows(harness, (db) =>
+      db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run(),
+    );
+    await harness.bot.context.moderation.block(guildId, member.id, moderator.id, null);
+    await harness.bot.context.moderation.audit({
       guildId,
       actorId: moderator.id,
       action: 'member.block',
@@ -704,9 +715,14 @@ describe('in the member’s language', () => {
   it('shows the audit log in Chinese, each line a sentence with the member in it', async () => {
     harness = await startHarness();
     for (const action of ['history.export', 'member.unblock']) {
-      harness.bot.context.moderation.audit({ guildId, actorId: moderator.id, action, target: member.id });
+      await harness.bot.context.moderation.audit({
+        guildId,
+        actorId: moderator.id,
+        action,
+        target: member.id,
+      });
     }
-    harness.bot.context.moderation.audit({
+    await harness.bot.context.moderation.audit({
       guildId,
       actorId: moderator.id,
       action: 'moderator_role.set',
@@ -727,7 +743,9 @@ describe('in the member’s language', () => {
   it("exports the CSV in a zh-CN moderator's language, with the stored codes kept for scripts", async () => {
     harness = await startHarness();
     seedJobs(harness, 2);
-    harness.bot.store.db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run();
+    writeRows(harness, (db) =>
+      db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run(),
+    );
     const list = await reply(
       harness,
       history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,

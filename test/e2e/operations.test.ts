@@ -63,7 +63,7 @@ describe('HTTP endpoint', () => {
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'metrics' }],
     });
     await harness.discord.waitForCall(isUpload(token), 15_000);
-    await until(() => harness?.bot.store.byState(['delivered']).length === 1);
+    await until(async () => (await harness?.bot.store.byState(['delivered']))?.length === 1);
 
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -96,7 +96,7 @@ describe('HTTP endpoint', () => {
     const { token } = harness.command({
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'limited' }],
     });
-    await until(() => harness?.bot.store.byState(['delivered']).length === 1, 15_000);
+    await until(async () => (await harness?.bot.store.byState(['delivered']))?.length === 1, 15_000);
     expect(harness.discord.calls.filter(isUpload(token)).map((c) => c.status)).toEqual([429, 200]);
     const samples = parsePrometheus(await (await fetch(`http://127.0.0.1:${address.port}/metrics`)).text());
     expect(samples.get('reelbot_discord_rate_limits_total{global="false"}')).toBe(1);
@@ -261,7 +261,7 @@ describe('the job log', () => {
     const secretPrompt = 'a lighthouse only its author knows about';
     const { token } = h.command({ options: [prompt(secretPrompt)] });
     await h.discord.waitForCall(isUpload(token), 15_000);
-    const job = await until(() => h.bot.store.byState(['delivered'])[0]);
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
 
     const written = jobLines(h, job.id);
     expect(written.map((line) => line.msg)).toEqual(['job submitted', 'job completed', 'job delivered']);
@@ -308,7 +308,7 @@ describe('the job log', () => {
       4,
     );
     commandWithImage(h, referencePng(), secretName, { prompt: secretPrompt });
-    const job = await until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0], 15_000);
     expect(h.discord.calls.filter((c) => c.files.length > 0).map((c) => c.status)).toEqual([500, 200]);
 
     const warned = lines(h).filter((line) => line.level >= 40 && line.jobId === job.id);
@@ -338,7 +338,7 @@ describe('the job log', () => {
     harness = await startHarness({ video: { variant } });
     const h = harness;
     h.command({ options: [prompt('too big for this server')], attachmentSizeLimit: 50_000 });
-    const job = await until(() => h.bot.store.byState(['delivered'])[0], 15_000);
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0], 15_000);
     expect(jobLines(h, job.id).at(-1)).toMatchObject({
       msg: 'job delivered',
       how,
@@ -350,8 +350,8 @@ describe('the job log', () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
     const h = harness;
     h.command({ options: [prompt('cancel me')] });
-    const first = await until(() => {
-      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+    const first = await until(async () => {
+      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return running?.replyMessageId ? running : undefined;
     });
     h.discord.sendButton({
@@ -359,7 +359,7 @@ describe('the job log', () => {
       channelId,
       user: moderator,
       memberPermissions: moderatorPermissions,
-      customId: jobButtonId(h, 'cancel', first.id),
+      customId: await jobButtonId(h, 'cancel', first.id),
       messageId: first.replyMessageId ?? '',
     });
     await until(() => jobLines(h, first.id).some((line) => line.msg === 'job canceled'));
@@ -370,9 +370,9 @@ describe('the job log', () => {
     });
 
     h.command({ options: [prompt('fail me')] });
-    const second = await until(() => h.bot.store.byState(['queued', 'in_progress'])[0]);
+    const second = await until(async () => (await h.bot.store.byState(['queued', 'in_progress']))[0]);
     h.video.failJob(second.remoteId ?? '', 'generation_failed', 'the model gave up');
-    await until(() => h.bot.store.get(second.id)?.state === 'failed');
+    await until(async () => (await h.bot.store.get(second.id))?.state === 'failed');
     expect(jobLines(h, second.id).map((line) => line.msg)).toEqual(['job submitted', 'job failed']);
     expect(jobLines(h, second.id).at(-1)).toMatchObject({
       kind: 'provider_failed',

@@ -20,7 +20,7 @@ const contentRequests = (h: Harness) =>
 async function finishedDuringOutage(h: Harness): Promise<{ jobId: number; remoteId: string }> {
   h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'hang' });
   h.command({ options: [prompt('made while nobody could fetch it')] });
-  const job = await until(() => h.bot.store.byState(['delivering'])[0]);
+  const job = await until(async () => (await h.bot.store.byState(['delivering']))[0]);
   await until(() => contentRequests(h).length === 1);
   await h.bot.stop(200);
   h.advance(2 * 3_600_000);
@@ -36,7 +36,7 @@ describe('a restart after an outage of more than an hour', () => {
     // Two hours on, the interaction token is long dead: the card is edited through the channel.
     const upload = await h.discord.waitForCall((c) => c.method === 'PATCH' && c.files.length > 0, 15_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    await until(() => h.bot.store.get(jobId)?.state === 'delivered');
+    await until(async () => (await h.bot.store.get(jobId))?.state === 'delivered');
     expect(contentRequests(h)).toHaveLength(2);
   });
 
@@ -46,7 +46,7 @@ describe('a restart after an outage of more than an hour', () => {
     const { jobId, remoteId } = await finishedDuringOutage(h);
     h.video.jobs.delete(remoteId);
     await h.restart({ alreadyStopped: true });
-    await until(() => h.bot.store.get(jobId)?.state === 'expired', 15_000);
+    await until(async () => (await h.bot.store.get(jobId))?.state === 'expired', 15_000);
     // It was asked for, and answered 404, before the job was called expired.
     expect(contentRequests(h)).toHaveLength(2);
     const card = await h.discord.waitForCall(
@@ -68,9 +68,9 @@ describe('a restart after an outage of more than an hour', () => {
     // The direct link's host is having its own trouble: that proves nothing about the video.
     h.video.fail({ method: 'GET', path: /^\/files\// }, { kind: 'status', status: 503 }, 100);
     await h.restart({ alreadyStopped: true });
-    await until(() => h.bot.store.get(jobId)?.state === 'expired', 15_000);
+    await until(async () => (await h.bot.store.get(jobId))?.state === 'expired', 15_000);
     expect(contentRequests(h)).toHaveLength(2);
-    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(2);
+    expect((await h.bot.store.get(jobId))?.deliveryAttempts).toBe(2);
   });
 
   it("retries while /content answers 5xx, whatever the gateway's lapsed direct link answers (404)", async () => {
@@ -82,12 +82,12 @@ describe('a restart after an outage of more than an hour', () => {
     h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status: 503 }, 4);
     h.video.fail({ method: 'GET', path: /^\/files\// }, { kind: 'status', status: 404 }, 100);
     await h.restart({ alreadyStopped: true });
-    const final = await until(() => {
-      const state = h.bot.store.get(jobId)?.state;
+    const final = await until(async () => {
+      const state = (await h.bot.store.get(jobId))?.state;
       return (state === 'delivered' || state === 'expired' || state === 'failed') && state;
     }, 15_000);
     expect(final).toBe('delivered');
-    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(3);
+    expect((await h.bot.store.get(jobId))?.deliveryAttempts).toBe(3);
     expect(contentRequests(h)).toHaveLength(6);
     expect(h.video.requests.some((r) => r.path.startsWith('/files/'))).toBe(true);
     const upload = h.discord.calls.find((c) => c.method === 'PATCH' && c.files.length > 0);
@@ -103,7 +103,7 @@ describe('a restart after an outage of more than an hour', () => {
     const { jobId } = await finishedDuringOutage(h);
     h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status }, 10);
     await h.restart({ alreadyStopped: true });
-    await until(() => h.bot.store.get(jobId)?.state === 'expired', 15_000);
+    await until(async () => (await h.bot.store.get(jobId))?.state === 'expired', 15_000);
     expect(contentRequests(h)).toHaveLength(2);
   });
 
@@ -114,8 +114,8 @@ describe('a restart after an outage of more than an hour', () => {
     // One whole download (the client's own 4 tries) fails with 503, past the assumed expiry.
     h.video.fail({ method: 'GET', path: /\/content$/ }, { kind: 'status', status: 503 }, 4);
     await h.restart({ alreadyStopped: true });
-    await until(() => h.bot.store.get(jobId)?.state === 'delivered', 20_000);
+    await until(async () => (await h.bot.store.get(jobId))?.state === 'delivered', 20_000);
     expect(contentRequests(h)).toHaveLength(6);
-    expect(h.bot.store.get(jobId)?.deliveryAttempts).toBe(3);
+    expect((await h.bot.store.get(jobId))?.deliveryAttempts).toBe(3);
   });
 });

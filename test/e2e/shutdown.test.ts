@@ -42,7 +42,7 @@ describe('graceful stop', () => {
     harness = await startHarness({ video: { pollsToComplete: 2 } });
     const current = harness;
     const { token } = current.command({ options: [prompt('an outage at shutdown')] });
-    await until(() => current.bot.store.byState(['queued', 'in_progress'])[0]);
+    await until(async () => (await current.bot.store.byState(['queued', 'in_progress']))[0]);
     const polled = current.video.requests.filter((r) => r.method === 'GET').length;
     current.video.fail({ method: 'GET', path: /^\/v1\/videos\/[\w-]+$/ }, { kind: 'hang' });
     await until(() => current.video.requests.filter((r) => r.method === 'GET').length > polled);
@@ -54,6 +54,6 @@ describe('graceful stop', () => {
     await current.restart({ alreadyStopped: true });
     const upload = await current.discord.waitForCall(isUpload(token), 15_000);
     expect(upload.files).toHaveLength(1);
-    await until(() => current.bot.store.byState(['delivered']).length === 1);
+    await until(async () => (await current.bot.store.byState(['delivered'])).length === 1);
   }, 30_000);
 });

@@ -25,7 +25,7 @@ describe('uploads', () => {
     expect(upload.status).toBe(200);
     expect(upload.files[0]?.bytes.equals(video)).toBe(true);
     const h = harness;
-    await until(() => h.bot.store.byState(['delivered'])[0]);
+    await until(async () => (await h.bot.store.byState(['delivered']))[0]);
     // Sent once: not cut off at 15 s, and not repeated.
     expect(harness.discord.uploads.started).toBe(1);
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
@@ -39,7 +39,7 @@ describe('uploads', () => {
     const tokens = ['one', 'two', 'three', 'four'].map(
       (text) => h.command({ options: [prompt(`video ${text}`)] }).token,
     );
-    await until(() => h.bot.store.byState(['delivered']).length === 4, 30_000);
+    await until(async () => (await h.bot.store.byState(['delivered'])).length === 4, 30_000);
     for (const token of tokens) expect(h.discord.calls.filter(isUpload(token))).toHaveLength(1);
     expect(h.discord.uploads.started).toBe(4);
     expect(h.discord.uploads.maxInFlight).toBe(2);

@@ -4,9 +4,11 @@ import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } f
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { videoFileName } from '../../src/discord/messenger.ts';
+import { openSqliteStore } from '../../src/jobs/index.ts';
 import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
+import { countJobs } from '../jobs/helpers.ts';
 import {
   apiKey,
   body,
@@ -29,6 +31,7 @@ import {
   startHarness,
   until,
   uploadModelEnv,
+  writeRows,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -44,9 +47,9 @@ const isNotice = (call: RecordedCall) =>
 const providerCreates = (h: Harness) =>
   h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
-const delivered = (h: Harness, index = 0) => until(() => h.bot.store.byState(['delivered'])[index]);
-const jobRows = (h: Harness) =>
-  (h.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n;
+const delivered = (h: Harness, index = 0) =>
+  until(async () => (await h.bot.store.byState(['delivered']))[index]);
+const jobRows = (h: Harness) => countJobs(h.bot.store);
 
 /** The type of the interaction's first response (a message, or a deferral). */
 async function acknowledgement(h: Harness, token: string): Promise<unknown> {
@@ -145,7 +148,7 @@ describe('/video end to end', () => {
     const text = await ephemeralReply(harness, token);
     expect(text).toBe('The video provider blocked this prompt or image under its content rules.');
     await until(() => harness?.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token)));
-    const [job] = harness.bot.store.byState(['failed']);
+    const [job] = await harness.bot.store.byState(['failed']);
     expect(job).toMatchObject({ errorKind: 'moderation', charged: false });
   });
 
@@ -166,7 +169,7 @@ describe('/video end to end', () => {
       );
       // Sent once, never repeated: a second create could be billed twice.
       expect(providerCreates(h)).toHaveLength(1);
-      const [job] = await until(() => h.bot.store.byState(['failed']));
+      const [job] = await until(async () => await h.bot.store.byState(['failed']));
       expect(job).toMatchObject({ errorKind: 'provider_down', charged: true });
       // As the member was told: it counts. With one video a day, the next is refused, and not sent.
       const second = h.command({ options: [prompt('a lion, again')] });
@@ -208,8 +211,8 @@ describe('/video end to end', () => {
     );
     // One create each, never retried; every row failed and uncharged.
     expect(providerCreates(h)).toHaveLength(3);
-    const failed = await until(() => {
-      const rows = h.bot.store.byState(['failed']);
+    const failed = await until(async () => {
+      const rows = await h.bot.store.byState(['failed']);
       return rows.length === 3 ? rows : undefined;
     });
     for (const job of failed) expect(job).toMatchObject({ errorKind: 'model_unavailable', charged: false });
@@ -238,7 +241,7 @@ describe('/video end to end', () => {
   it('shows a job that the provider fails later in plain words and pings the requester', async () => {
     harness = await startHarness({ video: { pollsToComplete: 50 } });
     const { token } = harness.command({ options: [prompt('a storm')] });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
     harness.video.failJob(job.remoteId ?? '', 'moderation_blocked', 'Output flagged by moderation');
     const final = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Failed'),
@@ -248,7 +251,7 @@ describe('/video end to end', () => {
     );
     const notice = await harness.discord.waitForCall(isNotice);
     expect(body(notice).content).toBe(`<@${member.id}> your video could not be made.`);
-    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'failed', charged: false });
+    expect(await harness.bot.store.get(job.id)).toMatchObject({ state: 'failed', charged: false });
   });
 
   it('refuses a file that is not an image by its content, with no provider call and no row', async () => {
@@ -270,7 +273,7 @@ describe('/video end to end', () => {
     );
     expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(jobRows(harness)).toBe(0);
+    expect(await jobRows(harness)).toBe(0);
   });
 
   it.each(['sora-2', 'veo-3.1-fast-generate-preview'])(
@@ -285,7 +288,7 @@ describe('/video end to end', () => {
       expect(await ephemeralReply(harness, token)).toBe(unreadable);
       expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
       expect(providerCreates(harness)).toHaveLength(0);
-      expect(jobRows(harness)).toBe(0);
+      expect(await jobRows(harness)).toBe(0);
     },
   );
 
@@ -317,7 +320,7 @@ describe('/video end to end', () => {
       'Please describe the video you want: the prompt is empty.',
     );
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(harness.bot.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+    expect(await jobRows(harness)).toBe(0);
   });
 
   it('refuses a duration the model cannot do before acknowledging, listing the allowed values', async () => {
@@ -387,7 +390,7 @@ describe('/video end to end', () => {
   it('refuses a member over the in-flight quota with when it frees up, leaving no row', async () => {
     harness = await startHarness({ env: { QUOTA_IN_FLIGHT_PER_USER: '1' }, video: { pollsToComplete: 500 } });
     harness.command({ options: [prompt('one')] });
-    await until(() => harness?.bot.store.byState(['queued', 'in_progress']).length === 1);
+    await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.length === 1);
     const { token } = harness.command({ options: [prompt('two')] });
     expect(await ephemeralReply(harness, token)).toBe(
       'You already have 1 videos in progress. Wait for one to finish, then try again.',
@@ -439,7 +442,7 @@ describe('reference images are decoded before anything is spent', () => {
     const { token } = commandWithImage(harness, png.subarray(0, Math.floor(png.length / 2)), 'cut.png');
     expect(await ephemeralReply(harness, token)).toBe(unreadable);
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(jobRows(harness)).toBe(0);
+    expect(await jobRows(harness)).toBe(0);
   });
 
   it('refuses an image larger than 8,192 pixels on a side, naming its size, in English and Chinese', async () => {
@@ -454,7 +457,7 @@ describe('reference images are decoded before anything is spent', () => {
       await ephemeralReply(harness, commandWithImage(harness, tall, 'tall.png', { locale: 'zh-CN' }).token),
     ).toBe('你的参考图为 2×8193 像素，最长边不能超过 8192 像素，请换一张较小的图片。');
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(jobRows(harness)).toBe(0);
+    expect(await jobRows(harness)).toBe(0);
   });
 
   it.each(['gif', 'webp'] as const)(
@@ -467,7 +470,7 @@ describe('reference images are decoded before anything is spent', () => {
       );
       expect(await acknowledgement(harness, token)).toBe(InteractionResponseType.ChannelMessageWithSource);
       expect(providerCreates(harness)).toHaveLength(0);
-      expect(jobRows(harness)).toBe(0);
+      expect(await jobRows(harness)).toBe(0);
     },
   );
 
@@ -515,7 +518,7 @@ describe('reference images are decoded before anything is spent', () => {
     const job = await delivered(harness);
     expect(job).toMatchObject({ referenceSize: '320x180', size: '1280x720' });
 
-    const regen = clickRegenerate(harness, job);
+    const regen = await clickRegenerate(harness, job);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const again = providerCreates(harness)[1]?.multipart?.files.input_reference;
     expect(again?.bytes.equals(sent?.bytes ?? Buffer.alloc(0))).toBe(true);
@@ -534,7 +537,7 @@ describe('reference images are decoded before anything is spent', () => {
     );
     expect(harness.discord.calls.some((c) => c.method === 'DELETE' && c.path.includes(token))).toBe(true);
     expect(providerCreates(harness)).toHaveLength(0);
-    expect(jobRows(harness)).toBe(0);
+    expect(await jobRows(harness)).toBe(0);
 
     const second = commandWithImage(harness, referencePng(), 'lion.png', { delayMs: 400 });
     expect(await acknowledgement(harness, second.token)).toBe(
@@ -551,9 +554,9 @@ describe('reference images are decoded before anything is spent', () => {
     harness.discord.expireAttachment(image);
     const png = referencePng();
     await writeFile(keptReferencePath(`${harness.dir}/media`, job), png.subarray(0, png.length / 2));
-    expect(await ephemeralReply(harness, clickRegenerate(harness, job).token)).toBe(unreadable);
+    expect(await ephemeralReply(harness, (await clickRegenerate(harness, job)).token)).toBe(unreadable);
     expect(providerCreates(harness)).toHaveLength(1);
-    expect(jobRows(harness)).toBe(1);
+    expect(await jobRows(harness)).toBe(1);
   });
 });
 
@@ -561,9 +564,9 @@ describe('buttons', () => {
   it('cancels for the requester, refuses anyone else ephemerally', async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
     const { token } = harness.command({ options: [prompt('slow')] });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
-    const messageId = await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
-    const customId = jobButtonId(harness, 'cancel', job.id);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
+    const messageId = await until(async () => (await harness?.bot.store.get(job.id))?.replyMessageId);
+    const customId = await jobButtonId(harness, 'cancel', job.id);
 
     const stranger = harness.discord.sendButton({
       guildId,
@@ -575,36 +578,36 @@ describe('buttons', () => {
     expect(await ephemeralReply(harness, stranger.token)).toBe(
       'Only the member who asked for this video, or a moderator, can do that.',
     );
-    expect(harness.bot.store.get(job.id)?.state).not.toBe('canceled');
+    expect((await harness.bot.store.get(job.id))?.state).not.toBe('canceled');
 
     const owner = harness.discord.sendButton({ guildId, channelId, user: member, customId, messageId });
     const update = await harness.discord.waitForCall((c) => c.path.endsWith(`${owner.token}/callback`));
     // Acknowledged before the provider is asked to delete; the card then shows the cancel.
     expect(body(update).type).toBe(InteractionResponseType.DeferredMessageUpdate);
     await harness.discord.waitForCall((c) => c.method === 'PATCH' && embedText(c).includes('🚫 Canceled'));
-    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
+    expect(await harness.bot.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
     await until(() => harness?.video.requests.some((r) => r.method === 'DELETE'));
     // The member's own card shows the cancel, with no Cancel button left on it.
     const card = harness.discord.originalMessage(token);
     expect(JSON.stringify(card?.embeds)).toContain('🚫 Canceled');
-    expect(JSON.stringify(card?.components)).not.toContain(jobButtonId(harness, 'cancel', job.id));
+    expect(JSON.stringify(card?.components)).not.toContain(await jobButtonId(harness, 'cancel', job.id));
   });
 
   it('lets a moderator cancel anyone', async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
     harness.command({ options: [prompt('slow')] });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
-    const messageId = await until(() => harness?.bot.store.get(job.id)?.replyMessageId);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
+    const messageId = await until(async () => (await harness?.bot.store.get(job.id))?.replyMessageId);
     const click = harness.discord.sendButton({
       guildId,
       channelId,
       user: otherMember,
       memberPermissions: moderatorPermissions,
-      customId: jobButtonId(harness, 'cancel', job.id),
+      customId: await jobButtonId(harness, 'cancel', job.id),
       messageId,
     });
     await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
-    await until(() => harness?.bot.store.get(job.id)?.state === 'canceled');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'canceled');
   });
 
   it('regenerates with the same settings as a new job', async () => {
@@ -619,7 +622,7 @@ describe('buttons', () => {
       guildId,
       channelId,
       user: member,
-      customId: jobButtonId(harness, 'regen', job.id),
+      customId: await jobButtonId(harness, 'regen', job.id),
       messageId: job?.replyMessageId ?? '',
     });
     await harness.discord.waitForCall(isUpload(click.token), 15_000);
@@ -638,27 +641,27 @@ describe('buttons', () => {
       guildId,
       channelId,
       user: member,
-      customId: jobButtonId(harness, 'remix', job.id),
+      customId: await jobButtonId(harness, 'remix', job.id),
       messageId: job?.replyMessageId ?? '',
     });
     const modal = await harness.discord.waitForCall((c) => c.path.endsWith(`${click.token}/callback`));
     expect(body(modal)).toMatchObject({
       type: InteractionResponseType.Modal,
-      data: { custom_id: jobButtonId(harness, 'remix-modal', job?.id) },
+      data: { custom_id: await jobButtonId(harness, 'remix-modal', job?.id) },
     });
     const submit = harness.discord.sendModalSubmit({
       guildId,
       channelId,
       user: member,
-      customId: jobButtonId(harness, 'remix-modal', job?.id),
+      customId: await jobButtonId(harness, 'remix-modal', job?.id),
       fields: { prompt: 'the same boat at night' },
     });
     await harness.discord.waitForCall(isUpload(submit.token), 15_000);
     const remix = harness.video.requests.find((r) => r.path.endsWith('/remix'));
     expect(remix?.path).toBe(`/v1/videos/${job?.remoteId}/remix`);
     expect(remix?.json).toEqual({ prompt: 'the same boat at night' });
-    const remixJob = await until(() =>
-      harness?.bot.store.byState(['delivered']).find((j) => j.remixOfJobId === job.id),
+    const remixJob = await until(async () =>
+      (await harness?.bot.store.byState(['delivered']))?.find((j) => j.remixOfJobId === job.id),
     );
     expect(remixJob.prompt).toBe('the same boat at night');
   });
@@ -668,8 +671,8 @@ describe('surviving Discord and restarts', () => {
   it('edits through the channel route once the interaction token has expired', async () => {
     harness = await startHarness({ video: { pollsToComplete: 6 } });
     const { token } = harness.command({ options: [prompt('long job')] });
-    const job = await until(() => {
-      const queued = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const queued = (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0];
       return queued?.replyMessageId ? queued : undefined;
     });
     harness.discord.expireToken(token);
@@ -682,14 +685,14 @@ describe('surviving Discord and restarts', () => {
       15_000,
     );
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
   });
 
   it('posts the result as a new message mentioning the requester when the reply cannot be edited, else DMs', async () => {
     harness = await startHarness({ video: { pollsToComplete: 6 } });
     const { token } = harness.command({ options: [prompt('no access')] });
-    const job = await until(() => {
-      const queued = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const queued = (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0];
       return queued?.replyMessageId ? queued : undefined;
     });
     harness.discord.expireToken(token);
@@ -716,7 +719,7 @@ describe('surviving Discord and restarts', () => {
     expect(dm.path).not.toBe(`/channels/${channelId}/messages`);
     expect(dm.files[0]?.bytes.equals(sampleVideo())).toBe(true);
     expect(harness.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(true);
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
   });
 
   it('says the video is on its way, never "nothing was charged", when the first card fails after the job was created, and still delivers it once', async () => {
@@ -732,7 +735,9 @@ describe('surviving Discord and restarts', () => {
     const told = await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/webhooks/${harness?.discord.applicationId}/${token}`,
     );
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress', 'delivered'])[0]);
+    const job = await until(
+      async () => (await harness?.bot.store.byState(['queued', 'in_progress', 'delivered']))?.[0],
+    );
     expect(body(told)).toMatchObject({
       content: `Your video (job #${job.id}) is on its way: the provider is making it, but Discord did not let this message be updated. The result will appear here, or in a new message in this channel, when it is ready. No need to ask again: that would be a second video.`,
       flags: MessageFlags.Ephemeral,
@@ -750,7 +755,7 @@ describe('surviving Discord and restarts', () => {
 
     // The reference image was kept although the card failed: Regenerate sends it once Discord's link is dead.
     harness.discord.expireAttachment(image);
-    const regen = clickRegenerate(harness, done);
+    const regen = await clickRegenerate(harness, done);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);
     const sent = providerCreates(harness).map((r) => r.multipart?.files.input_reference?.bytes);
     expect(sent).toHaveLength(2);
@@ -760,14 +765,14 @@ describe('surviving Discord and restarts', () => {
   it('finishes a job after a restart mid-job, delivering it exactly once', async () => {
     harness = await startHarness({ video: { pollsToComplete: 8 } });
     const { token } = harness.command({ options: [prompt('restart me')] });
-    const job = await until(() => harness?.bot.store.byState(['in_progress'])[0]);
+    const job = await until(async () => (await harness?.bot.store.byState(['in_progress']))?.[0]);
     await harness.restart();
     await harness.discord.waitForCall(isUpload(token), 15_000);
     await harness.discord.waitForCall(isNotice);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
     expect(providerCreates(harness)).toHaveLength(1);
-    expect(harness.bot.store.get(job.id)?.state).toBe('delivered');
+    expect((await harness.bot.store.get(job.id))?.state).toBe('delivered');
   });
 
   it('after a crash between the upload and marking it delivered, does not upload again', async () => {
@@ -776,36 +781,35 @@ describe('surviving Discord and restarts', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the upload.
-    harness.bot.store.db
-      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
-      .run(job.id);
+    writeRows(harness, (db) =>
+      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
+    );
     await harness.restart();
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
   });
 
   it('after a crash between marking delivering and the upload, uploads exactly once', async () => {
     harness = await startHarness({ video: { pollsToComplete: 1_000 } });
     const { token } = harness.command({ options: [prompt('interrupted upload')] });
-    const job = await until(() => {
-      const running = harness?.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const running = (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0];
       return running?.replyMessageId ? running : undefined;
     });
     await harness.bot.stop();
     harness.video.completeJob(job.remoteId ?? '');
     // The row says an upload began; Discord's message has no video yet.
-    // The stopped bot's store is closed: write through a fresh handle.
-    const { openJobStore } = await import('../../src/jobs/index.ts');
-    const store = openJobStore({ path: `${harness.dir}/reelbot.db` });
-    store.db
-      .prepare(
-        "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
-      )
-      .run(Date.now() + 3_600_000, job.id);
-    store.close();
+    // The stopped bot's store is closed: written straight to the file.
+    writeRows(harness, (db) =>
+      db
+        .prepare(
+          "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
+        )
+        .run(Date.now() + 3_600_000, job.id),
+    );
     await harness.restart({ alreadyStopped: true });
     await harness.discord.waitForCall(isUpload(token), 15_000);
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
   });
 
@@ -840,8 +844,8 @@ describe('delivering exactly once, whatever Discord does', () => {
 
   /** A running job whose interaction token has died and whose reply the bot may no longer edit. */
   async function replyNotEditable(h: Harness, token: string) {
-    const job = await until(() => {
-      const running = h.bot.store.byState(['queued', 'in_progress'])[0];
+    const job = await until(async () => {
+      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return running?.replyMessageId ? running : undefined;
     });
     h.discord.expireToken(token);
@@ -869,8 +873,8 @@ describe('delivering exactly once, whatever Discord does', () => {
     expect(String(body(post).content)).toMatch(new RegExp(`^<@${member.id}>`));
     expect(body(post).allowed_mentions).toEqual({ parse: [], users: [member.id] });
     expect(embedText(post)).toContain('✅ Done');
-    const done = await until(() => {
-      const row = harness?.bot.store.get(job.id);
+    const done = await until(async () => {
+      const row = await harness?.bot.store.get(job.id);
       return row?.state === 'delivered' ? row : undefined;
     });
     // The new message is now the job's message; no DM was needed.
@@ -891,23 +895,25 @@ describe('delivering exactly once, whatever Discord does', () => {
     harness.video.completeJob(job.remoteId ?? '');
     await held.arrived;
     // Where the post goes was written before it was sent.
-    const { openJobStore } = await import('../../src/jobs/index.ts');
-    const peek = openJobStore({ path: `${harness.dir}/reelbot.db` });
-    expect(peek.get(job.id)).toMatchObject({ state: 'delivering', fallbackChannelId: channelId });
-    peek.close();
+    const peek = await openSqliteStore(`${harness.dir}/reelbot.db`);
+    expect(await peek.get(job.id)).toMatchObject({ state: 'delivering', fallbackChannelId: channelId });
+    await peek.close();
     // The process dies with the post in flight; Discord goes on to accept it.
     await harness.bot.stop(100);
     held.release();
     await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.files.length > 0,
     );
-    const afterCrash = openJobStore({ path: `${harness.dir}/reelbot.db` });
-    expect(afterCrash.get(job.id)).toMatchObject({ state: 'delivering', replyMessageId: job.replyMessageId });
-    afterCrash.close();
+    const afterCrash = await openSqliteStore(`${harness.dir}/reelbot.db`);
+    expect(await afterCrash.get(job.id)).toMatchObject({
+      state: 'delivering',
+      replyMessageId: job.replyMessageId,
+    });
+    await afterCrash.close();
 
     await harness.restart({ alreadyStopped: true });
-    const done = await until(() => {
-      const row = harness?.bot.store.get(job.id);
+    const done = await until(async () => {
+      const row = await harness?.bot.store.get(job.id);
       return row?.state === 'delivered' ? row : undefined;
     }, 15_000);
     await harness.discord.waitForCall(isNotice);
@@ -928,9 +934,9 @@ describe('delivering exactly once, whatever Discord does', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the upload.
-    harness.bot.store.db
-      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
-      .run(job.id);
+    writeRows(harness, (db) =>
+      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
+    );
     // Reading the message back fails with 5xx (discord.js retries 3 times itself), twice over.
     harness.discord.failNext(
       { method: 'GET', path: /\/messages\/@original$/ },
@@ -939,7 +945,7 @@ describe('delivering exactly once, whatever Discord does', () => {
       8,
     );
     await harness.restart();
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered', 15_000);
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered', 15_000);
     const reads = harness.discord.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/@original'));
     expect(reads.filter((c) => c.status === 502)).toHaveLength(8);
     expect(reads.some((c) => c.status === 200)).toBe(true);
@@ -976,7 +982,7 @@ describe('delivering exactly once, whatever Discord does', () => {
   it('falls back to a link when Discord refuses the upload as too large (413, 40005)', async () => {
     harness = await startHarness({ video: { variant: 'hingnet', pollsToComplete: 1_000 } });
     const { token } = harness.command({ options: [prompt('boost lost')] });
-    const job = await until(() => harness?.bot.store.byState(['queued', 'in_progress'])[0]);
+    const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
     // The server lost its boost after the command: its limit is now below the video's size.
     harness.discord.setUploadLimit(channelId, 50_000);
     harness.video.completeJob(job.remoteId ?? '');
@@ -1007,7 +1013,7 @@ describe('delivering exactly once, whatever Discord does', () => {
       code: 0,
     });
     const { token } = harness.command({ attachmentSizeLimit: 50_000, options: [prompt('link later')] });
-    const job = await until(() => harness?.bot.store.byState(['delivering'])[0], 15_000);
+    const job = await until(async () => (await harness?.bot.store.byState(['delivering']))?.[0], 15_000);
     const failed = await harness.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(token) && c.files.length > 0 && c.status === 503,
     );
@@ -1017,7 +1023,7 @@ describe('delivering exactly once, whatever Discord does', () => {
     );
     const notice = await harness.discord.waitForCall(isNotice);
     expect(notice.at).toBeGreaterThanOrEqual(landed.at);
-    expect(harness.bot.store.get(job.id)).toMatchObject({ state: 'delivered', deliveryAttempts: 2 });
+    expect(await harness.bot.store.get(job.id)).toMatchObject({ state: 'delivered', deliveryAttempts: 2 });
     expect(JSON.stringify(harness.discord.originalMessage(token)?.embeds)).toContain(
       'Watch or download the video',
     );
@@ -1053,14 +1059,14 @@ describe('delivering exactly once, whatever Discord does', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the card, before the row said delivered.
-    harness.bot.store.db
-      .prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?")
-      .run(job.id);
+    writeRows(harness, (db) =>
+      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
+    );
     const cardsBefore = harness.discord.calls.filter(
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
     ).length;
     await harness.restart();
-    await until(() => harness?.bot.store.get(job.id)?.state === 'delivered');
+    await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
     const notices = await until(() => {
       const sent = harness?.discord.calls.filter(isNotice) ?? [];
       return sent.length === 2 ? sent : undefined;

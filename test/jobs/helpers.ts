@@ -4,7 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createTracker, type NewJob, openJobStore, type TrackerOptions } from '../../src/jobs/index.ts';
+import {
+  createSubmissions,
+  createTracker,
+  type JobStore,
+  type NewJob,
+  openSqliteStore,
+  type TrackerOptions,
+} from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
 import { type FakeVideoApiOptions, startFakeVideoApi } from '../fakes/videoApi.ts';
 
@@ -44,6 +51,11 @@ export function clock(start = Date.UTC(2026, 10, 24, 12)) {
   };
 }
 
+/** Every job in the database, whatever its state. */
+export async function countJobs(store: JobStore): Promise<number> {
+  return Object.values(await store.countsByState()).reduce((sum, n) => sum + (n ?? 0), 0);
+}
+
 export function tempDbPath(): string {
   return join(mkdtempSync(join(tmpdir(), 'reelbot-jobs-')), 'jobs.db');
 }
@@ -69,7 +81,8 @@ export async function world(
 ) {
   const time = options.wallClock ? wallClock() : clock();
   const path = options.path ?? tempDbPath();
-  const store = openJobStore({ path, now: time.now });
+  const store = await openSqliteStore(path, { now: time.now });
+  const submissions = createSubmissions();
   const video = await startFakeVideoApi({
     apiKey: 'test-key',
     pollsToComplete: 3,
@@ -82,7 +95,14 @@ export async function world(
     catalogue,
     http: { sleep: async () => undefined, retries: 0 },
   });
-  const tracker = createTracker({ store, client, logger: silent, now: time.now, ...options.tracker });
+  const tracker = createTracker({
+    store,
+    submissions,
+    client,
+    logger: silent,
+    now: time.now,
+    ...options.tracker,
+  });
   const events: { type: string; id: number; state: string }[] = [];
   for (const type of ['progress', 'completed', 'failed', 'expired'] as const) {
     tracker.on(type, (job) => events.push({ type, id: job.id, state: job.state }));
@@ -91,6 +111,7 @@ export async function world(
     time,
     path,
     store,
+    submissions,
     video,
     client,
     tracker,
@@ -99,7 +120,7 @@ export async function world(
       await tracker.stop();
       await client.close();
       await video.close();
-      if (store.db.open) store.close();
+      if (store.isAvailable()) await store.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerErrorText, quotaText } from '../../src/discord/replies.ts';
 import { cancelJob, submitJob } from '../../src/jobs/index.ts';
-import { generous, newJob, world } from './helpers.ts';
+import { countJobs, generous, newJob, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
 let w: World | undefined;
@@ -12,8 +12,7 @@ afterEach(async () => {
 });
 
 const limits = { inFlightPerUser: 2, jobsPerUserPerDay: 3, secondsPerGuildPerDay: 20 };
-const rows = (current: World) =>
-  current.store.db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number };
+const rows = (current: World) => countJobs(current.store);
 const posts = (current: World) => current.video.requests.filter((r) => r.method === 'POST');
 
 async function until(probe: () => boolean): Promise<void> {
@@ -26,7 +25,7 @@ describe('submitting a job', () => {
   it('writes the row first, then stores the provider id and queued', async () => {
     w = await world();
     const result = await submitJob(
-      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      { store: w.store, submissions: w.submissions, client: w.client, defaults: generous, now: w.time.now },
       newJob(),
     );
     if (!result.ok) throw new Error('refused');
@@ -40,7 +39,13 @@ describe('submitting a job', () => {
 
   it('refuses a member over the in-flight limit, leaving no row and making no provider call', async () => {
     w = await world({ video: { pollsToComplete: 100 } });
-    const deps = { store: w.store, client: w.client, defaults: limits, now: w.time.now };
+    const deps = {
+      store: w.store,
+      submissions: w.submissions,
+      client: w.client,
+      defaults: limits,
+      now: w.time.now,
+    };
     await submitJob(deps, newJob({ seconds: 4 }));
     await submitJob(deps, newJob({ seconds: 4 }));
     const refused = await submitJob(deps, newJob({ seconds: 4 }));
@@ -50,7 +55,7 @@ describe('submitting a job', () => {
       reason: 'quota',
       refusal: { limit: 'in_flight', max: 2, frees: 'when_a_running_job_ends' },
     });
-    expect(rows(w).n).toBe(2);
+    expect(await rows(w)).toBe(2);
     expect(posts(w)).toHaveLength(2);
   });
 
@@ -58,6 +63,7 @@ describe('submitting a job', () => {
     w = await world();
     const deps = {
       store: w.store,
+      submissions: w.submissions,
       client: w.client,
       defaults: { ...limits, inFlightPerUser: 10, secondsPerGuildPerDay: 999 },
       now: w.time.now,
@@ -73,7 +79,7 @@ describe('submitting a job', () => {
       reason: 'quota',
       refusal: { limit: 'user_daily', max: 3, freesAt: firstAt + 86_400_000 },
     });
-    expect(rows(w).n).toBe(3);
+    expect(await rows(w)).toBe(3);
     expect(posts(w)).toHaveLength(3);
     w.time.advance(86_400_000 - 3 * 60_000 + 1);
     expect((await submitJob(deps, newJob({ seconds: 4 }))).ok).toBe(true);
@@ -83,6 +89,7 @@ describe('submitting a job', () => {
     w = await world();
     const deps = {
       store: w.store,
+      submissions: w.submissions,
       client: w.client,
       defaults: { ...limits, inFlightPerUser: 10, jobsPerUserPerDay: 10 },
       now: w.time.now,
@@ -98,7 +105,7 @@ describe('submitting a job', () => {
       reason: 'quota',
       refusal: { limit: 'guild_seconds', max: 20, used: 16, freesAt: firstAt + 86_400_000 },
     });
-    expect(rows(w).n).toBe(2);
+    expect(await rows(w)).toBe(2);
     expect(posts(w)).toHaveLength(2);
     expect((await submitJob(deps, newJob({ userId: 'c', seconds: 4 }))).ok).toBe(true);
   });
@@ -107,6 +114,7 @@ describe('submitting a job', () => {
     w = await world();
     const deps = {
       store: w.store,
+      submissions: w.submissions,
       client: w.client,
       defaults: { ...limits, inFlightPerUser: 10, jobsPerUserPerDay: 10, secondsPerGuildPerDay: 6 },
       now: w.time.now,
@@ -122,14 +130,20 @@ describe('submitting a job', () => {
       "A video of 8 seconds is longer than this server's whole daily allowance of 6 video seconds. Choose a shorter duration.",
     );
     expect(quotaText('zh-CN', refused.refusal)).toContain('8 秒的视频');
-    expect(rows(w).n).toBe(0);
+    expect(await rows(w)).toBe(0);
     expect(posts(w)).toHaveLength(0);
   });
 
   it("applies a guild's own quota overrides", async () => {
     w = await world();
-    w.store.updateGuildSettings('g1', { inFlightPerUser: 1 });
-    const deps = { store: w.store, client: w.client, defaults: generous, now: w.time.now };
+    await w.store.updateGuildSettings('g1', { inFlightPerUser: 1 });
+    const deps = {
+      store: w.store,
+      submissions: w.submissions,
+      client: w.client,
+      defaults: generous,
+      now: w.time.now,
+    };
     await submitJob(deps, newJob());
     expect(await submitJob(deps, newJob())).toMatchObject({
       ok: false,
@@ -142,6 +156,7 @@ describe('submitting a job', () => {
     w = await world();
     const deps = {
       store: w.store,
+      submissions: w.submissions,
       client: w.client,
       defaults: { ...limits, jobsPerUserPerDay: 1, inFlightPerUser: 5 },
       now: w.time.now,
@@ -149,7 +164,7 @@ describe('submitting a job', () => {
     const refused = await submitJob(deps, newJob({ prompt: 'a forbidden thing' }));
     expect(refused).toMatchObject({ ok: false, reason: 'provider', error: { kind: 'moderation' } });
     if (refused.ok || refused.reason !== 'provider') throw new Error('expected a provider refusal');
-    expect(w.store.get(refused.job.id)).toMatchObject({
+    expect(await w.store.get(refused.job.id)).toMatchObject({
       state: 'failed',
       errorKind: 'moderation',
       charged: false,
@@ -181,7 +196,7 @@ describe('submitting a job', () => {
       },
     );
     const result = await submitJob(
-      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      { store: w.store, submissions: w.submissions, client: w.client, defaults: generous, now: w.time.now },
       newJob({ prompt: 'something flagged' }),
     );
     if (result.ok || result.reason !== 'provider') throw new Error('expected a provider refusal');
@@ -189,7 +204,7 @@ describe('submitting a job', () => {
     expect(providerErrorText('en-US', result.error)).toBe(
       'The video provider blocked this prompt or image under its content rules.',
     );
-    expect(w.store.get(result.job.id)).toMatchObject({
+    expect(await w.store.get(result.job.id)).toMatchObject({
       state: 'failed',
       errorKind: 'moderation',
       remoteId: 'video_blocked1',
@@ -201,17 +216,17 @@ describe('submitting a job', () => {
     w = await world({ tracker: { submittingGraceMs: 60_000 } });
     w.video.fail({ method: 'POST' }, { kind: 'delay', ms: 150 });
     const submitting = submitJob(
-      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      { store: w.store, submissions: w.submissions, client: w.client, defaults: generous, now: w.time.now },
       newJob(),
     );
     await until(() => posts(w as World).length === 1);
     // Retries and image preparation can make a create take minutes.
     w.time.advance(5 * 60_000);
-    w.tracker.sweep();
-    expect(w.store.byState(['submitting'])).toHaveLength(1);
+    await w.tracker.sweep();
+    expect(await w.store.byState(['submitting'])).toHaveLength(1);
     const result = await submitting;
     if (!result.ok) throw new Error('refused');
-    expect(w.store.get(result.job.id)).toMatchObject({
+    expect(await w.store.get(result.job.id)).toMatchObject({
       state: 'queued',
       remoteId: expect.stringMatching(/^video_/),
     });
@@ -222,13 +237,13 @@ describe('submitting a job', () => {
     w = await world();
     w.video.fail({ method: 'POST' }, { kind: 'delay', ms: 150 });
     const submitting = submitJob(
-      { store: w.store, client: w.client, defaults: generous, now: w.time.now },
+      { store: w.store, submissions: w.submissions, client: w.client, defaults: generous, now: w.time.now },
       newJob(),
     );
     await until(() => posts(w as World).length === 1);
-    const [row] = w.store.byState(['submitting']);
+    const [row] = await w.store.byState(['submitting']);
     if (!row) throw new Error('no submitting row');
-    const canceled = cancelJob(
+    const canceled = await cancelJob(
       { store: w.store, client: w.client, logger: pino({ level: 'silent' }) },
       row,
       'moderator-1',
@@ -236,25 +251,25 @@ describe('submitting a job', () => {
     expect(canceled?.state).toBe('canceled');
     const result = await submitting;
     expect(result).toMatchObject({ ok: true, job: { id: row.id, state: 'canceled' } });
-    const stored = w.store.get(row.id);
+    const stored = await w.store.get(row.id);
     expect(stored).toMatchObject({ state: 'canceled', charged: false, nextPollAt: null });
     expect(stored?.remoteId).toMatch(/^video_/);
     expect(w.video.jobs.has(stored?.remoteId ?? '')).toBe(false);
     expect(w.video.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([
       `/v1/videos/${stored?.remoteId}`,
     ]);
-    expect(w.store.nextDueAt()).toBeNull();
+    expect(await w.store.nextDueAt()).toBeNull();
   });
 
   it('fails (never re-submits) a job left in submitting by a crash, once the grace period is over', async () => {
     w = await world({ tracker: { submittingGraceMs: 60_000 } });
-    const inserted = w.store.insertWithinQuota(newJob(), generous); // the process died before calling the provider
+    const inserted = await w.store.insertWithinQuota(newJob(), generous); // the process died before calling the provider
     if (!inserted.ok) throw new Error('refused');
-    w.tracker.sweep();
-    expect(w.store.get(inserted.job.id)?.state).toBe('submitting');
+    await w.tracker.sweep();
+    expect((await w.store.get(inserted.job.id))?.state).toBe('submitting');
     w.time.advance(61_000);
-    w.tracker.sweep();
-    expect(w.store.get(inserted.job.id)).toMatchObject({
+    await w.tracker.sweep();
+    expect(await w.store.get(inserted.job.id)).toMatchObject({
       state: 'failed',
       errorKind: 'interrupted',
       charged: false,

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cancelJob,
+  createSubmissions,
   createTracker,
   defaultPollPolicy,
-  openJobStore,
+  openSqliteStore,
   type PollPolicy,
   submitJob,
 } from '../../src/jobs/index.ts';
@@ -19,7 +20,14 @@ afterEach(async () => {
 
 async function submit(current: World, prompt = 'a lion', policy: PollPolicy = defaultPollPolicy) {
   const result = await submitJob(
-    { store: current.store, client: current.client, defaults: generous, now: current.time.now, policy },
+    {
+      store: current.store,
+      submissions: current.submissions,
+      client: current.client,
+      defaults: generous,
+      now: current.time.now,
+      policy,
+    },
     newJob({ prompt }),
   );
   if (!result.ok) throw new Error('refused');
@@ -28,7 +36,7 @@ async function submit(current: World, prompt = 'a lion', policy: PollPolicy = de
 
 /** Advances the clock to the next due poll and runs it. */
 async function step(current: World): Promise<number> {
-  const due = current.store.nextDueAt();
+  const due = await current.store.nextDueAt();
   if (due !== null && due > current.time.now()) current.time.advance(due - current.time.now());
   return current.tracker.runDue();
 }
@@ -38,10 +46,14 @@ describe('tracker', () => {
     w = await world({ video: { variant: 'hingnet', pollsToComplete: 3 } });
     const job = await submit(w);
     await step(w);
-    expect(w.store.get(job.id)).toMatchObject({ state: 'in_progress', progress: 33, reportsProgress: true });
+    expect(await w.store.get(job.id)).toMatchObject({
+      state: 'in_progress',
+      progress: 33,
+      reportsProgress: true,
+    });
     await step(w);
     await step(w);
-    const done = w.store.get(job.id);
+    const done = await w.store.get(job.id);
     expect(done).toMatchObject({
       state: 'completed',
       progress: 100,
@@ -61,7 +73,7 @@ describe('tracker', () => {
     const job = await submit(w);
     w.video.failJob(job.remoteId ?? '', 'moderation_blocked', 'flagged');
     await step(w);
-    expect(w.store.get(job.id)).toMatchObject({
+    expect(await w.store.get(job.id)).toMatchObject({
       state: 'failed',
       errorKind: 'moderation',
       errorCode: 'moderation_blocked',
@@ -76,11 +88,12 @@ describe('tracker', () => {
     w.video.fail({ method: 'GET' }, { kind: 'status', status: 503 }, 10);
     for (let round = 0; round < 5; round++) await step(w);
     for (const job of jobs) {
-      expect(w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: expect.any(Number) });
-      expect(w.store.get(job.id)?.pollAttempts).toBeGreaterThan(0);
+      expect(await w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: expect.any(Number) });
+      expect((await w.store.get(job.id))?.pollAttempts).toBeGreaterThan(0);
     }
-    for (let round = 0; round < 20 && w.store.byState(['completed']).length < 2; round++) await step(w);
-    expect(w.store.byState(['completed']).map((job) => job.id)).toEqual(jobs.map((job) => job.id));
+    for (let round = 0; round < 20 && (await w.store.byState(['completed'])).length < 2; round++)
+      await step(w);
+    expect((await w.store.byState(['completed'])).map((job) => job.id)).toEqual(jobs.map((job) => job.id));
   });
 
   it('pauses all polling on a 429 for its Retry-After', async () => {
@@ -108,15 +121,21 @@ describe('tracker', () => {
       timeoutMs: 1_000,
       http: { sleep: async () => undefined, retries: 0 },
     });
-    const tracker = createTracker({ store: w.store, client: slowClient, logger: silent, now: w.time.now });
+    const tracker = createTracker({
+      store: w.store,
+      submissions: createSubmissions(),
+      client: slowClient,
+      logger: silent,
+      now: w.time.now,
+    });
     const job = await submit(w);
     w.video.fail({ method: 'GET' }, { kind: 'hang' });
     w.time.advance(3_000);
     await tracker.runDue();
-    expect(w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: 1 });
+    expect(await w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: 1 });
     w.time.advance(60_000);
     await tracker.runDue();
-    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect((await w.store.get(job.id))?.state).toBe('completed');
     await slowClient.close();
   });
 
@@ -126,30 +145,40 @@ describe('tracker', () => {
     await step(w);
     w.time.advance(11 * 60_000);
     await w.tracker.runDue();
-    expect(w.store.get(job.id)).toMatchObject({ state: 'failed', errorKind: 'timed_out', charged: false });
+    expect(await w.store.get(job.id)).toMatchObject({
+      state: 'failed',
+      errorKind: 'timed_out',
+      charged: false,
+    });
   });
 
   it('never expires a completed job by the clock: after a long outage it is handed to delivery, whose download decides', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const job = await submit(w);
     await step(w);
-    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect((await w.store.get(job.id))?.state).toBe('completed');
     // Two hours pass (a provider outage, or the bot down) before anything tries the download.
     w.time.advance(2 * 3_600_000);
-    w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('completed');
+    await w.tracker.sweep();
+    expect((await w.store.get(job.id))?.state).toBe('completed');
     expect(w.events.some((event) => event.type === 'expired')).toBe(false);
     expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id });
     // A restart too announces it for delivery rather than expiring it.
     await w.tracker.stop();
-    const restarted = createTracker({ store: w.store, client: w.client, logger: silent, now: w.time.now });
+    const restarted = createTracker({
+      store: w.store,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      now: w.time.now,
+    });
     const announced: number[] = [];
     restarted.on('completed', (done) => announced.push(done.id));
     restarted.on('expired', () => announced.push(-1));
-    restarted.start();
+    await restarted.start();
     await restarted.stop();
     expect(announced).toEqual([job.id]);
-    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect((await w.store.get(job.id))?.state).toBe('completed');
   });
 
   it('fails a job the provider no longer knows', async () => {
@@ -157,7 +186,7 @@ describe('tracker', () => {
     const job = await submit(w);
     w.video.jobs.delete(job.remoteId ?? '');
     await step(w);
-    expect(w.store.get(job.id)).toMatchObject({ state: 'failed', errorKind: 'not_found' });
+    expect(await w.store.get(job.id)).toMatchObject({ state: 'failed', errorKind: 'not_found' });
   });
 
   it('leaves a job canceled while its poll was in flight alone', async () => {
@@ -166,20 +195,24 @@ describe('tracker', () => {
     w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 100 });
     w.time.advance(3_000);
     const polling = w.tracker.runDue();
-    w.store.transition(job.id, 'canceled', { nextPollAt: null });
+    await w.store.transition(job.id, 'canceled', { nextPollAt: null });
     await polling;
-    expect(w.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
-    expect(w.store.nextDueAt()).toBeNull();
+    expect(await w.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
+    expect(await w.store.nextDueAt()).toBeNull();
   });
 
   it('does not cancel a job that completed after the Cancel button read it', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const seenByButton = await submit(w);
     await step(w);
-    expect(w.store.get(seenByButton.id)?.state).toBe('completed');
-    const canceled = cancelJob({ store: w.store, client: w.client, logger: silent }, seenByButton, 'mod');
+    expect((await w.store.get(seenByButton.id))?.state).toBe('completed');
+    const canceled = await cancelJob(
+      { store: w.store, client: w.client, logger: silent },
+      seenByButton,
+      'mod',
+    );
     expect(canceled).toBeUndefined();
-    expect(w.store.get(seenByButton.id)?.state).toBe('completed');
+    expect((await w.store.get(seenByButton.id))?.state).toBe('completed');
     expect(w.video.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
   });
 
@@ -191,35 +224,50 @@ describe('tracker', () => {
     const waiting = await submit(w, 'waiting');
     w.time.advance(3_000);
     // A crash mid-poll leaves one job claimed a minute ahead; the other waits as the provider asked.
-    expect(w.store.claimDue(1, 60_000).map((job) => job.id)).toEqual([running.id]);
-    w.store.update(waiting.id, { nextPollAt: w.time.now() + 90_000, pollAttempts: 1 });
-    w.store.close();
+    expect((await w.store.claimDue(1, 60_000)).map((job) => job.id)).toEqual([running.id]);
+    await w.store.update(waiting.id, { nextPollAt: w.time.now() + 90_000, pollAttempts: 1 });
+    await w.store.close();
 
-    const store = openJobStore({ path: w.path, now: w.time.now });
-    const tracker = createTracker({ store, client: w.client, logger: silent, now: w.time.now });
+    const store = await openSqliteStore(w.path, { now: w.time.now });
+    const tracker = createTracker({
+      store,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      now: w.time.now,
+    });
     const announced: number[] = [];
     tracker.on('completed', (job) => announced.push(job.id));
-    tracker.start();
+    await tracker.start();
     await tracker.stop();
     expect(announced).toEqual([done.id]);
-    expect(store.get(running.id)?.nextPollAt).toBeLessThanOrEqual(w.time.now());
-    expect(store.get(waiting.id)?.nextPollAt).toBe(w.time.now() + 90_000);
-    store.close();
+    expect((await store.get(running.id))?.nextPollAt).toBeLessThanOrEqual(w.time.now());
+    expect((await store.get(waiting.id))?.nextPollAt).toBe(w.time.now() + 90_000);
+    await store.close();
   });
 
   for (const status of [503, 429]) {
     it(`leaves a job canceled while its poll was in flight unscheduled when that poll then fails (${status})`, async () => {
       w = await world({ video: { pollsToComplete: 10 } });
       const job = await submit(w);
-      w.video.fail({ method: 'GET' }, { kind: 'status', status, headers: { 'retry-after': '5' } });
+      const answer = w.video.hold(
+        { method: 'GET' },
+        { kind: 'status', status, headers: { 'retry-after': '5' } },
+      );
       w.time.advance(3_000);
       const polling = w.tracker.runDue();
       // The request is on its way; a moderator cancels before the answer arrives.
-      w.store.transition(job.id, 'canceled', { nextPollAt: null });
+      await answer.arrived;
+      await w.store.transition(job.id, 'canceled', { nextPollAt: null });
+      answer.release();
       await polling;
       expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
-      expect(w.store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null, pollAttempts: 0 });
-      expect(w.store.nextDueAt()).toBeNull();
+      expect(await w.store.get(job.id)).toMatchObject({
+        state: 'canceled',
+        nextPollAt: null,
+        pollAttempts: 0,
+      });
+      expect(await w.store.nextDueAt()).toBeNull();
     });
   }
 
@@ -228,20 +276,30 @@ describe('tracker', () => {
     const job = await submit(w);
     w.video.fail({ method: 'GET' }, { kind: 'status', status: 503 });
     await step(w);
-    expect(w.store.get(job.id)).toMatchObject({ pollAttempts: 1, nextPollAt: w.time.now() + 2_250 });
+    expect(await w.store.get(job.id)).toMatchObject({ pollAttempts: 1, nextPollAt: w.time.now() + 2_250 });
     w.video.fail({ method: 'GET' }, { kind: 'status', status: 503, headers: { 'retry-after': '90' } });
     await step(w);
     const waitUntil = w.time.now() + 90_000;
-    expect(w.store.get(job.id)).toMatchObject({ state: 'queued', pollAttempts: 2, nextPollAt: waitUntil });
+    expect(await w.store.get(job.id)).toMatchObject({
+      state: 'queued',
+      pollAttempts: 2,
+      nextPollAt: waitUntil,
+    });
 
-    w.store.close();
-    const store = openJobStore({ path: w.path, now: w.time.now });
-    const tracker = createTracker({ store, client: w.client, logger: silent, now: w.time.now });
-    tracker.start();
+    await w.store.close();
+    const store = await openSqliteStore(w.path, { now: w.time.now });
+    const tracker = createTracker({
+      store,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      now: w.time.now,
+    });
+    await tracker.start();
     await tracker.stop();
-    expect(store.get(job.id)?.nextPollAt).toBe(waitUntil);
+    expect((await store.get(job.id))?.nextPollAt).toBe(waitUntil);
     expect(await tracker.runDue()).toBe(0);
-    store.close();
+    await store.close();
   });
 
   it('makes each 429 in a row pause all polling twice as long, and starts over after a poll succeeds', async () => {
@@ -269,12 +327,18 @@ describe('tracker', () => {
     const pausedUntil = w.tracker.pausedUntil;
     expect(pausedUntil).toBe(w.time.now() + 120_000);
     await w.tracker.stop();
-    w.store.close();
+    await w.store.close();
 
-    const store = openJobStore({ path: w.path, now: w.time.now });
-    const tracker = createTracker({ store, client: w.client, logger: silent, now: w.time.now });
+    const store = await openSqliteStore(w.path, { now: w.time.now });
+    const tracker = createTracker({
+      store,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      now: w.time.now,
+    });
+    await tracker.start();
     expect(tracker.pausedUntil).toBe(pausedUntil);
-    tracker.start();
     await tracker.stop();
     const before = w.video.requests.length;
     w.time.advance(60_000);
@@ -282,8 +346,8 @@ describe('tracker', () => {
     expect(w.video.requests.length).toBe(before);
     w.time.advance(60_000);
     expect(await tracker.runDue()).toBe(1);
-    expect(store.get(job.id)?.state).toBe('in_progress');
-    store.close();
+    expect((await store.get(job.id))?.state).toBe('in_progress');
+    await store.close();
   });
 
   it('never polls a job again while its poll is still out, however long past a minute the provider answers', async () => {
@@ -295,19 +359,25 @@ describe('tracker', () => {
     const first = w.tracker.runDue();
     await answer.arrived;
     // The claim outlasts one retrieve with every retry timing out (30 s each, waits between).
-    expect(w.store.get(job.id)?.nextPollAt).toBeGreaterThan(w.time.now() + longestRequestMs(30_000));
+    expect((await w.store.get(job.id))?.nextPollAt).toBeGreaterThan(w.time.now() + longestRequestMs(30_000));
     // The provider is still answering a minute and a half later (a retrying poll can take minutes).
     w.time.advance(90_000);
     expect(await w.tracker.runDue()).toBe(0);
     // Nor does another process on the same database take it while the claim lasts.
-    const otherStore = openJobStore({ path: w.path, now: w.time.now });
-    const other = createTracker({ store: otherStore, client: w.client, logger: silent, now: w.time.now });
+    const otherStore = await openSqliteStore(w.path, { now: w.time.now });
+    const other = createTracker({
+      store: otherStore,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      now: w.time.now,
+    });
     expect(await other.runDue()).toBe(0);
-    otherStore.close();
+    await otherStore.close();
     answer.release();
     expect(await first).toBe(1);
     expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
-    expect(w.store.get(job.id)).toMatchObject({ state: 'in_progress', progress: 10, pollAttempts: 0 });
+    expect(await w.store.get(job.id)).toMatchObject({ state: 'in_progress', progress: 10, pollAttempts: 0 });
   });
 
   it('counts each failed poll of a slow outage once, so its backoff keeps growing', async () => {
@@ -316,7 +386,7 @@ describe('tracker', () => {
     for (const attempt of [1, 2, 3]) {
       // A 503, sent only once the test has looked for a second poll.
       const answer = w.video.hold({ method: 'GET' }, { kind: 'status', status: 503 });
-      const due = w.store.nextDueAt() ?? 0;
+      const due = (await w.store.nextDueAt()) ?? 0;
       w.time.advance(Math.max(0, due - w.time.now()));
       const polling = w.tracker.runDue();
       await answer.arrived;
@@ -325,7 +395,7 @@ describe('tracker', () => {
       expect(await w.tracker.runDue()).toBe(0);
       answer.release();
       await polling;
-      expect(w.store.get(job.id)?.pollAttempts).toBe(attempt);
+      expect((await w.store.get(job.id))?.pollAttempts).toBe(attempt);
     }
     expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(3);
   });
@@ -334,19 +404,19 @@ describe('tracker', () => {
     w = await world({ video: { pollsToComplete: 1 }, tracker: { deliveryIdleMs: 15 * 60_000 } });
     const job = await submit(w);
     await step(w);
-    const completed = w.store.get(job.id);
+    const completed = await w.store.get(job.id);
     expect(completed?.state).toBe('completed');
     w.time.advance((completed?.videoExpiresAt ?? 0) - w.time.now() - 60_000);
     // Delivery marks the row, then downloads; the media path is written only when the file is complete.
-    w.store.transition(job.id, 'delivering', { deliveryAttempts: 1 });
+    await w.store.transition(job.id, 'delivering', { deliveryAttempts: 1 });
     const announced = () => w?.events.filter((event) => event.type === 'completed').length ?? 0;
     const before = announced();
     w.time.advance(2 * 60_000);
-    w.tracker.sweep();
+    await w.tracker.sweep();
     expect(announced()).toBe(before);
     w.time.advance(15 * 60_000);
-    w.tracker.sweep();
-    expect(w.store.get(job.id)?.state).toBe('delivering');
+    await w.tracker.sweep();
+    expect((await w.store.get(job.id))?.state).toBe('delivering');
     expect(w.events.at(-1)).toMatchObject({ type: 'completed', id: job.id, state: 'delivering' });
     expect(w.events.some((event) => event.type === 'expired')).toBe(false);
   });
@@ -361,10 +431,10 @@ describe('the real timer loop', () => {
     stallAfterMs: 5_000,
   };
 
-  async function settle(probe: () => boolean): Promise<void> {
-    for (let round = 0; round < 1_000 && !probe(); round++)
+  async function settle(probe: () => boolean | Promise<boolean>): Promise<void> {
+    for (let round = 0; round < 1_000 && !(await probe()); round++)
       await new Promise((resolve) => setTimeout(resolve, 10));
-    if (!probe()) throw new Error('condition not met');
+    if (!(await probe())) throw new Error('condition not met');
   }
   const gets = (current: World) => current.video.requests.filter((r) => r.method === 'GET').length;
 
@@ -376,9 +446,9 @@ describe('the real timer loop', () => {
     });
     for (let index = 0; index < 12; index++) await submit(w, `job ${index}`, quick);
     w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 30 }, 1_000);
-    w.tracker.start();
+    await w.tracker.start();
     const current = w;
-    await settle(() => current.store.byState(['completed']).length === 12);
+    await settle(async () => (await current.store.byState(['completed'])).length === 12);
     expect(w.video.maxInFlight).toBe(3);
     expect(gets(w)).toBeGreaterThanOrEqual(24);
   });
@@ -387,11 +457,11 @@ describe('the real timer loop', () => {
     w = await world({ wallClock: true, video: { pollsToComplete: 3 }, tracker: { policy: quick } });
     const job = await submit(w, 'a lion', quick);
     w.video.fail({ method: 'GET' }, { kind: 'delay', ms: 200 });
-    w.tracker.start();
+    await w.tracker.start();
     const current = w;
     await settle(() => gets(current) === 1);
     expect(await w.tracker.stop()).toBe(true);
-    const row = w.store.get(job.id);
+    const row = await w.store.get(job.id);
     expect(row).toMatchObject({ state: 'in_progress', progress: 33, pollAttempts: 0 });
     // Rescheduled by the answer, no longer held by the claim.
     expect(row?.nextPollAt).toBeLessThanOrEqual(Date.now() + quick.ceilingMs);
@@ -407,30 +477,42 @@ describe('the real timer loop', () => {
       timeoutMs: 150,
       http: { sleep: async () => undefined, retries: 0 },
     });
-    const tracker = createTracker({ store: w.store, client: hangingClient, logger: silent, policy: quick });
+    const tracker = createTracker({
+      store: w.store,
+      submissions: createSubmissions(),
+      client: hangingClient,
+      logger: silent,
+      policy: quick,
+    });
     const job = await submit(w, 'a lion', quick);
     w.video.fail({ method: 'GET' }, { kind: 'hang' });
-    tracker.start();
+    await tracker.start();
     const current = w;
     await settle(() => gets(current) === 1);
     const claimedAt = Date.now();
     expect(await tracker.stop(20)).toBe(false);
     // The abandoned request times out later; its answer must not be written.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const left = w.store.get(job.id);
+    const left = await w.store.get(job.id);
     expect(left).toMatchObject({ state: 'queued', pollAttempts: 0 });
     expect(left?.nextPollAt).toBeGreaterThan(claimedAt + 30_000);
     await hangingClient.close();
-    w.store.close();
+    await w.store.close();
 
-    const store = openJobStore({ path: w.path });
-    const restarted = createTracker({ store, client: w.client, logger: silent, policy: quick });
+    const store = await openSqliteStore(w.path);
+    const restarted = createTracker({
+      store,
+      submissions: createSubmissions(),
+      client: w.client,
+      logger: silent,
+      policy: quick,
+    });
     const completed: number[] = [];
     restarted.on('completed', (done) => completed.push(done.id));
-    restarted.start();
+    await restarted.start();
     await settle(() => completed.length === 1);
     expect(await restarted.stop()).toBe(true);
-    expect(store.get(job.id)?.state).toBe('completed');
-    store.close();
+    expect((await store.get(job.id))?.state).toBe('completed');
+    await store.close();
   });
 });

@@ -19,6 +19,17 @@ export function openSqliteFile(path: string): Database {
   return connection;
 }
 
+/**
+ * The `exclusive` transaction open in this process, if any, on any connection. better-sqlite3 waits
+ * for a lock by blocking the thread (busy_timeout): a connection that waited for a lock another
+ * connection of this same process holds across an await would wait in vain, since that one cannot
+ * go on until the thread is free. So while one is open, every store of the process waits for it
+ * without blocking. (Several stores in one process: tests, and a tool that opens a second.) Waiting
+ * is written out where the connection is then used, with no await in between: a helper's promise
+ * would resolve a turn too late.
+ */
+let busy: Promise<unknown> | undefined;
+
 /** A contract part with its methods synchronous: how the SQLite modules write them. */
 export type Synchronous<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K];
@@ -36,8 +47,8 @@ export interface SqliteDatabase {
   transaction<T>(work: () => T): T;
   /**
    * Runs asynchronous `work` (a rule that awaits its reads) as one transaction, `write` taking the
-   * write lock up front. Nothing else of this store touches the connection meanwhile: every other
-   * method waits for it (see `asynchronous`), so no statement of theirs lands inside it.
+   * write lock up front. Nothing else touches the connection meanwhile: every other method waits
+   * for it (see `asynchronous` and `busy`), so no statement of theirs lands inside it.
    */
   exclusive<T>(mode: 'read' | 'write', work: () => Promise<T>): Promise<T>;
   /** The contract's face of synchronous methods: each waits for an `exclusive` transaction to end first. */
@@ -55,11 +66,6 @@ export function sqliteDatabase(connection: Database, now: () => number): SqliteD
     return statement;
   };
   const inTransaction = connection.transaction((work: () => unknown) => work());
-  /**
-   * The open `exclusive` transaction, if any. Waiting for it is written out where the connection is
-   * then used, with no await in between: a helper's promise would resolve a turn too late.
-   */
-  let busy: Promise<unknown> | undefined;
 
   async function runExclusive<T>(mode: 'read' | 'write', work: () => Promise<T>): Promise<T> {
     connection.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');

@@ -1,0 +1,637 @@
+// The job store's conformance suite: what every implementation of the contract must do, including
+// two processes sharing one database (two stores opened on it). Each implementation's test file
+// calls describeStoreConformance with its StoreUnderTest. Nothing here knows which database it runs on.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  IllegalTransitionError,
+  type Job,
+  type JobStore,
+  type JobStoreOptions,
+  type JobTransition,
+  type NewJob,
+  type QuotaLimits,
+} from '../../../src/jobs/index.ts';
+import { clock, generous, newJob } from '../helpers.ts';
+import type { StoreUnderTest, TestDatabase } from './storeUnderTest.ts';
+
+const dayMs = 86_400_000;
+const leaseMs = 60_000;
+
+export function describeStoreConformance(under: StoreUnderTest): void {
+  describe(`the ${under.name} job store`, () => {
+    let database: TestDatabase;
+    let time: ReturnType<typeof clock>;
+    beforeEach(async () => {
+      database = await under.newDatabase();
+      time = clock();
+    });
+    afterEach(async () => {
+      await database.drop();
+    });
+
+    const open = (options: JobStoreOptions = {}) => database.open({ now: time.now, ...options });
+
+    async function inserted(store: JobStore, job: Partial<NewJob> = {}, limits = generous): Promise<Job> {
+      const result = await store.insertWithinQuota(newJob(job), limits);
+      if (!result.ok) throw new Error(`refused: ${JSON.stringify(result.refusal)}`);
+      return result.job;
+    }
+
+    /** A job waiting on the provider, due for a poll at `nextPollAt`. */
+    async function queued(
+      store: JobStore,
+      remoteId: string,
+      nextPollAt = time.now(),
+      job: Partial<NewJob> = {},
+    ): Promise<Job> {
+      const row = await inserted(store, job);
+      return store.transition(row.id, 'queued', { remoteId, nextPollAt });
+    }
+
+    describe('rows and transitions', () => {
+      it('inserts a submitting row with its defaults, a media key of its own and booleans as booleans', async () => {
+        const store = await open();
+        const first = await inserted(store, { ephemeral: true, firstCardPendingUntil: time.now() + 30_000 });
+        const second = await inserted(store);
+        expect(first).toMatchObject({
+          state: 'submitting',
+          guildId: 'g1',
+          locale: 'en-US',
+          ephemeral: true,
+          charged: true,
+          reportsProgress: false,
+          madeBeforeMediaKeys: false,
+          progress: 0,
+          pollAttempts: 0,
+          deliveryAttempts: 0,
+          nextPollAt: null,
+          remoteId: null,
+          createdAt: time.now(),
+          updatedAt: time.now(),
+          firstCardPendingUntil: time.now() + 30_000,
+        });
+        expect(first.mediaKey).toMatch(/^[0-9a-f]{32}$/);
+        expect(second.mediaKey).toMatch(/^[0-9a-f]{32}$/);
+        expect(second.mediaKey).not.toBe(first.mediaKey);
+        expect(second).toMatchObject({ ephemeral: false, firstCardPendingUntil: null });
+        expect(await store.get(first.id)).toEqual(first);
+        expect(await store.get(9_999)).toBeUndefined();
+      });
+
+      it('moves a job along the state machine, writing the patch and the time of the change', async () => {
+        const store = await open();
+        const job = await inserted(store);
+        time.advance(1_000);
+        const moved = await store.transition(job.id, 'in_progress', {
+          remoteId: 'video_1',
+          progress: 40,
+          reportsProgress: true,
+          nextPollAt: time.now() + 5_000,
+        });
+        expect(moved).toMatchObject({
+          state: 'in_progress',
+          remoteId: 'video_1',
+          progress: 40,
+          reportsProgress: true,
+          nextPollAt: time.now() + 5_000,
+          updatedAt: time.now(),
+        });
+        expect(await store.get(job.id)).toEqual(moved);
+      });
+
+      it('refuses an illegal transition and leaves the row as it was', async () => {
+        const store = await open();
+        const job = await inserted(store);
+        await store.transition(job.id, 'failed', { errorKind: 'moderation' });
+        await expect(store.transition(job.id, 'queued', { remoteId: 'video_1' })).rejects.toThrow(
+          IllegalTransitionError,
+        );
+        expect(await store.get(job.id)).toMatchObject({
+          state: 'failed',
+          remoteId: null,
+          errorKind: 'moderation',
+        });
+        expect(await store.tryTransition(job.id, 'delivered')).toBeUndefined();
+        expect(await store.tryTransition(9_999, 'failed')).toBeUndefined();
+      });
+
+      it('applies a tryTransition only from the states the caller saw', async () => {
+        const store = await open();
+        const job = await queued(store, 'video_1');
+        expect(await store.tryTransition(job.id, 'failed', { errorKind: 'timed_out' }, ['in_progress'])).toBe(
+          undefined,
+        );
+        expect(
+          await store.tryTransition(job.id, 'failed', { errorKind: 'timed_out' }, ['queued']),
+        ).toMatchObject({
+          state: 'failed',
+          errorKind: 'timed_out',
+        });
+      });
+
+      it('tells every committed transition, with its note, once, and nothing of a refused one', async () => {
+        const told: JobTransition[] = [];
+        const store = await open({ onTransition: (change) => told.push(change) });
+        const job = await inserted(store);
+        await store.transition(job.id, 'queued', { remoteId: 'video_1' });
+        await store.tryTransition(job.id, 'canceled', {}, ['queued'], { canceledBy: 'mod' });
+        await store.tryTransition(job.id, 'failed');
+        expect(told[1]?.job).toEqual(await store.get(job.id));
+        await store.update(job.id, { progress: 5 });
+        expect(told.map(({ job: changed, from, note }) => [changed.state, from, note])).toEqual([
+          ['queued', 'submitting', undefined],
+          ['canceled', 'queued', { canceledBy: 'mod' }],
+        ]);
+      });
+
+      it('updates columns without a state change, and only while the job is in the given states', async () => {
+        const store = await open();
+        const job = await queued(store, 'video_1');
+        expect(await store.update(job.id, { replyMessageId: 'm1', ephemeral: true })).toMatchObject({
+          state: 'queued',
+          replyMessageId: 'm1',
+          ephemeral: true,
+        });
+        expect(await store.updateWhile(job.id, ['in_progress'], { progress: 50 })).toBeUndefined();
+        expect(await store.updateWhile(job.id, ['queued'], { progress: 50 })).toMatchObject({ progress: 50 });
+        expect(await store.updateWhile(9_999, ['queued'], { progress: 50 })).toBeUndefined();
+        await expect(store.update(9_999, { progress: 1 })).rejects.toThrow();
+      });
+
+      it('lists jobs by state, oldest first', async () => {
+        const store = await open();
+        const a = await queued(store, 'video_a');
+        const b = await inserted(store);
+        const c = await queued(store, 'video_c');
+        expect((await store.byState(['queued'])).map((job) => job.id)).toEqual([a.id, c.id]);
+        expect((await store.byState(['submitting', 'queued'])).map((job) => job.id)).toEqual([
+          a.id,
+          b.id,
+          c.id,
+        ]);
+        expect(await store.byState(['delivered'])).toEqual([]);
+      });
+    });
+
+    describe('quotas', () => {
+      const limits: QuotaLimits = { inFlightPerUser: 2, jobsPerUserPerDay: 3, secondsPerGuildPerDay: 20 };
+
+      it('refuses a member over the in-flight limit and inserts nothing', async () => {
+        const store = await open();
+        await inserted(store, { seconds: 4 }, limits);
+        await inserted(store, { seconds: 4 }, limits);
+        const refusal = { limit: 'in_flight', max: 2, frees: 'when_a_running_job_ends' };
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), limits)).toEqual(refusal);
+        expect(await store.insertWithinQuota(newJob({ seconds: 4 }), limits)).toEqual({ ok: false, refusal });
+        expect(await store.byState(['submitting'])).toHaveLength(2);
+        // Another member, or the same member in another guild, is not held back.
+        expect(await store.quotaRefusal(newJob({ userId: 'u2', seconds: 4 }), limits)).toBeNull();
+        expect(await store.quotaRefusal(newJob({ guildId: 'g2', seconds: 4 }), limits)).toBeNull();
+      });
+
+      it('refuses the fourth charged job of a day, saying when the oldest leaves the window', async () => {
+        const store = await open();
+        const firstAt = time.now();
+        for (let index = 0; index < 3; index++) {
+          const job = await inserted(store, { seconds: 4 }, limits);
+          await store.transition(job.id, 'canceled', { charged: index !== 1 });
+          time.advance(60_000);
+        }
+        // The uncharged one does not count.
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), limits)).toBeNull();
+        const charged = await inserted(store, { seconds: 4 }, limits);
+        await store.transition(charged.id, 'failed');
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), limits)).toEqual({
+          limit: 'user_daily',
+          max: 3,
+          freesAt: firstAt + dayMs,
+        });
+        time.advance(dayMs - 3 * 60_000 + 1);
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), limits)).toBeNull();
+      });
+
+      it('refuses seconds over the guild allowance, saying when enough leave the window, or that none will', async () => {
+        const store = await open();
+        const roomy = { ...limits, inFlightPerUser: 10, jobsPerUserPerDay: 10 };
+        const firstAt = time.now();
+        for (const seconds of [8, 8]) {
+          await inserted(store, { seconds, userId: `u${seconds}-${time.now()}` }, roomy);
+          time.advance(60_000);
+        }
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), roomy)).toBeNull();
+        expect(await store.quotaRefusal(newJob({ seconds: 6 }), roomy)).toEqual({
+          limit: 'guild_seconds',
+          max: 20,
+          used: 16,
+          freesAt: firstAt + dayMs,
+        });
+        expect(await store.quotaRefusal(newJob({ seconds: 14 }), roomy)).toEqual({
+          limit: 'guild_seconds',
+          max: 20,
+          used: 16,
+          freesAt: firstAt + 60_000 + dayMs,
+        });
+        expect(await store.insertWithinQuota(newJob({ seconds: 21 }), roomy)).toEqual({
+          ok: false,
+          refusal: { limit: 'guild_seconds_never', max: 20, seconds: 21 },
+        });
+      });
+
+      it('never lets two processes inserting at once overshoot a limit', async () => {
+        const [first, second] = [await open({ instance: 'a' }), await open({ instance: 'b' })];
+        const one = { ...generous, inFlightPerUser: 3 };
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, index) =>
+            (index % 2 ? first : second).insertWithinQuota(newJob(), one),
+          ),
+        );
+        expect(results.filter((result) => result.ok)).toHaveLength(3);
+        expect(await first.byState(['submitting'])).toHaveLength(3);
+      });
+    });
+
+    describe('poll claims', () => {
+      it('claims due jobs for a lease, soonest first, within the limit and never those skipped', async () => {
+        const store = await open();
+        const later = await queued(store, 'video_later', time.now() + 1_000);
+        const soon = await queued(store, 'video_soon', time.now() - 2_000);
+        const skipped = await queued(store, 'video_skipped', time.now() - 3_000);
+        const now = await queued(store, 'video_now', time.now());
+        expect((await store.claimDue(2, leaseMs, [skipped.id])).map((job) => job.id)).toEqual([
+          soon.id,
+          now.id,
+        ]);
+        expect((await store.get(soon.id))?.nextPollAt).toBe(time.now() + leaseMs);
+        // Held by the lease: not due again.
+        expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([skipped.id]);
+        expect(await store.claimDue(10, leaseMs)).toEqual([]);
+        time.advance(1_000);
+        expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([later.id]);
+      });
+
+      it('clears the next poll of a job that leaves the polling states, and never reports such a job due', async () => {
+        const store = await open();
+        const waiting = await queued(store, 'r1', time.now() + 1_000);
+        const canceled = await queued(store, 'r2', time.now() + 500);
+        expect((await store.transition(canceled.id, 'canceled')).nextPollAt).toBeNull();
+        expect(await store.nextDueAt()).toBe(time.now() + 1_000);
+        time.advance(1_000);
+        expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([waiting.id]);
+        expect(await store.nextDueAt()).toBe(time.now() + leaseMs);
+        await store.transition(waiting.id, 'failed');
+        expect(await store.nextDueAt()).toBeNull();
+      });
+
+      it('writes a poll result only while the job still waits on the provider', async () => {
+        const store = await open();
+        const job = await queued(store, 'r1');
+        await store.transition(job.id, 'canceled');
+        expect(
+          await store.updateWhile(job.id, ['queued', 'in_progress'], { nextPollAt: time.now() + 5 }),
+        ).toBe(undefined);
+        expect(await store.tryTransition(job.id, 'failed', {}, ['queued', 'in_progress'])).toBeUndefined();
+        expect(await store.get(job.id)).toMatchObject({ state: 'canceled', nextPollAt: null });
+      });
+
+      it('brings forward at a restart only the claims of its own earlier run, not waits the provider asked for', async () => {
+        const store = await open({ instance: 'host-1' });
+        const claimed = await queued(store, 'r1');
+        const waiting = await queued(store, 'r2', time.now() + 120_000);
+        const unscheduled = await store.transition((await inserted(store)).id, 'queued', { remoteId: 'r3' });
+        await store.claimDue(10, leaseMs);
+        await store.close();
+
+        const restarted = await open({ instance: 'host-1' });
+        expect(await restarted.releaseOwnStaleClaims()).toBe(2);
+        expect((await restarted.get(claimed.id))?.nextPollAt).toBe(time.now());
+        expect((await restarted.get(unscheduled.id))?.nextPollAt).toBe(time.now());
+        expect((await restarted.get(waiting.id))?.nextPollAt).toBe(time.now() + 120_000);
+        // Its own claims are not stale.
+        await restarted.claimDue(10, leaseMs);
+        expect(await restarted.releaseOwnStaleClaims()).toBe(0);
+      });
+
+      it('ends a poll claim with any new schedule', async () => {
+        const store = await open({ instance: 'host-1' });
+        const job = await queued(store, 'r1');
+        await store.claimDue(10, leaseMs);
+        await store.updateWhile(job.id, ['queued'], { nextPollAt: time.now() + 90_000 });
+        await store.close();
+        const restarted = await open({ instance: 'host-1' });
+        // The wait the provider asked for is no claim: it stays.
+        expect(await restarted.releaseOwnStaleClaims()).toBe(0);
+        expect((await restarted.get(job.id))?.nextPollAt).toBe(time.now() + 90_000);
+      });
+    });
+
+    describe('delivery claims', () => {
+      async function completed(store: JobStore): Promise<Job> {
+        const job = await queued(store, `video_${time.now()}_${Math.random()}`);
+        return store.transition(job.id, 'completed', { videoUrl: 'https://provider.test/v.mp4' });
+      }
+
+      it('claims only jobs waiting for delivery, renews its own claim, and releases it', async () => {
+        const store = await open();
+        const job = await completed(store);
+        const running = await queued(store, 'video_running');
+        expect(await store.claimDelivery(running.id, leaseMs)).toBeUndefined();
+        expect(await store.claimDelivery(job.id, leaseMs)).toMatchObject({ id: job.id, state: 'completed' });
+        expect(await store.claimDelivery(job.id, leaseMs)).toMatchObject({ id: job.id });
+        await store.transition(job.id, 'delivering');
+        expect(await store.claimDelivery(job.id, leaseMs)).toMatchObject({ state: 'delivering' });
+        await store.releaseDelivery(job.id);
+        await store.transition(job.id, 'delivered', { deliveredAt: time.now() });
+        expect(await store.claimDelivery(job.id, leaseMs)).toBeUndefined();
+      });
+
+      it('hands a delivery that went quiet to delivery again, unless someone holds it', async () => {
+        const store = await open();
+        const quiet = await completed(store);
+        const held = await completed(store);
+        const recent = await completed(store);
+        time.advance(20 * 60_000);
+        await store.update(recent.id, { deliveryAttempts: 1 });
+        await store.claimDelivery(held.id, 30 * 60_000);
+        expect((await store.undeliveredIdle(time.now(), 15 * 60_000)).map((job) => job.id)).toEqual([
+          quiet.id,
+        ]);
+        await store.releaseDelivery(held.id);
+        expect((await store.undeliveredIdle(time.now(), 15 * 60_000)).map((job) => job.id)).toEqual([
+          quiet.id,
+          held.id,
+        ]);
+      });
+    });
+
+    describe('history and usage', () => {
+      async function seeded(store: JobStore, count: number): Promise<void> {
+        for (let index = 0; index < count; index++) {
+          const job = await inserted(store, { prompt: `job ${index + 1}` });
+          if (index % 3 === 0) await store.transition(job.id, 'failed');
+          time.advance(1_000);
+        }
+      }
+
+      it('pages a member’s jobs newest first by keyset, forwards and back', async () => {
+        const store = await open();
+        await seeded(store, 7);
+        const ids = async (query: { beforeId?: number; afterId?: number }) =>
+          (await store.history({ guildId: 'g1', userId: 'u1', limit: 3, ...query })).map((job) => job.id);
+        expect(await ids({})).toEqual([7, 6, 5]);
+        expect(await ids({ beforeId: 5 })).toEqual([4, 3, 2]);
+        expect(await ids({ afterId: 4 })).toEqual([7, 6, 5]);
+        expect(await ids({ beforeId: 1 })).toEqual([]);
+      });
+
+      it('stays stable when new jobs arrive between pages', async () => {
+        const store = await open();
+        await seeded(store, 5);
+        const first = await store.history({ guildId: 'g1', userId: 'u1', limit: 2 });
+        await inserted(store, { prompt: 'newcomer' });
+        const next = await store.history({
+          guildId: 'g1',
+          userId: 'u1',
+          limit: 2,
+          beforeId: first.at(-1)?.id,
+        });
+        expect(next.map((job) => job.id)).toEqual([3, 2]);
+      });
+
+      it('filters by state and never mixes members or guilds', async () => {
+        const store = await open();
+        await seeded(store, 6);
+        await inserted(store, { userId: 'u2' });
+        await inserted(store, { guildId: 'g2' });
+        const history = (query: { guildId: string; userId: string; states?: ['failed'] }) =>
+          store.history({ ...query, limit: 10 });
+        expect((await history({ guildId: 'g1', userId: 'u1', states: ['failed'] })).map((j) => j.id)).toEqual(
+          [4, 1],
+        );
+        expect((await history({ guildId: 'g1', userId: 'u2' })).map((j) => j.userId)).toEqual(['u2']);
+        expect((await history({ guildId: 'g2', userId: 'u1' })).map((j) => j.guildId)).toEqual(['g2']);
+      });
+
+      it('counts a guild’s jobs by state and the seconds charged', async () => {
+        const store = await open();
+        await seeded(store, 4);
+        expect(await store.guildCounts('g1', time.now() - dayMs)).toEqual({
+          byState: { failed: 2, submitting: 2 },
+          seconds: 24,
+        });
+        expect(await store.guildCounts('g1', time.now())).toEqual({ byState: {}, seconds: 0 });
+        expect(await store.countsByState()).toEqual({ failed: 2, submitting: 2 });
+      });
+
+      it('names the busiest members and the failure reasons since a time', async () => {
+        const store = await open();
+        const since = time.now();
+        for (const userId of ['u1', 'u2', 'u2', 'u3', 'u2', 'u1'])
+          await inserted(store, { userId, seconds: 4 });
+        const uncharged = await inserted(store, { userId: 'u3' });
+        await store.transition(uncharged.id, 'failed', { errorKind: 'moderation', charged: false });
+        const [one, two] = await store.byState(['submitting']);
+        if (!one || !two) throw new Error('no jobs');
+        await store.transition(one.id, 'failed', { errorKind: 'moderation' });
+        await store.transition(two.id, 'failed');
+        await inserted(store, { guildId: 'g2' });
+        expect(await store.topMembers('g1', since)).toEqual([
+          { userId: 'u2', jobs: 3, seconds: 12 },
+          { userId: 'u1', jobs: 2, seconds: 8 },
+          { userId: 'u3', jobs: 2, seconds: 4 },
+        ]);
+        expect(await store.failureReasons('g1', since)).toEqual([
+          { kind: 'moderation', jobs: 2 },
+          { kind: 'unknown', jobs: 1 },
+        ]);
+        expect(await store.failureReasons('g1', time.now() + 1)).toEqual([]);
+      });
+    });
+
+    describe('settings, moderation and shared values', () => {
+      it('keeps per-guild settings, merging partial updates', async () => {
+        const store = await open();
+        expect(await store.guildSettings('g1')).toEqual({
+          guildId: 'g1',
+          inFlightPerUser: null,
+          jobsPerUserPerDay: null,
+          secondsPerDay: null,
+          allowedChannelIds: [],
+          moderatorRoleId: null,
+        });
+        await store.updateGuildSettings('g1', { inFlightPerUser: 1 });
+        expect(await store.updateGuildSettings('g1', { allowedChannelIds: ['c9', 'c8'] })).toMatchObject({
+          inFlightPerUser: 1,
+          allowedChannelIds: ['c9', 'c8'],
+        });
+        await store.updateGuildSettings('g1', { moderatorRoleId: 'r1', secondsPerDay: 60 });
+        expect(await store.guildSettings('g1')).toEqual({
+          guildId: 'g1',
+          inFlightPerUser: 1,
+          jobsPerUserPerDay: null,
+          secondsPerDay: 60,
+          allowedChannelIds: ['c9', 'c8'],
+          moderatorRoleId: 'r1',
+        });
+        expect((await store.guildSettings('g2')).inFlightPerUser).toBeNull();
+      });
+
+      it('blocks and unblocks members per guild, saying whether anything changed', async () => {
+        const store = await open();
+        expect(await store.block('g1', 'u1', 'mod', 'spam')).toBe(true);
+        time.advance(1_000);
+        expect(await store.block('g1', 'u1', 'mod', 'again')).toBe(false);
+        expect(await store.block('g1', 'u2', 'mod', null)).toBe(true);
+        expect(await store.isBlocked('g1', 'u1')).toBe(true);
+        expect(await store.isBlocked('g2', 'u1')).toBe(false);
+        expect(await store.blocked('g1')).toEqual([
+          { userId: 'u2', reason: null, createdAt: time.now() },
+          { userId: 'u1', reason: 'spam', createdAt: time.now() - 1_000 },
+        ]);
+        expect(await store.unblock('g1', 'u1')).toBe(true);
+        expect(await store.unblock('g1', 'u1')).toBe(false);
+        expect(await store.isBlocked('g1', 'u1')).toBe(false);
+      });
+
+      it('keeps an audit log per guild, newest first, paged back by id', async () => {
+        const store = await open();
+        for (let index = 0; index < 4; index++) {
+          await store.audit({ guildId: 'g1', actorId: 'a1', action: `act.${index}`, target: `t${index}` });
+        }
+        await store.audit({
+          guildId: 'g1',
+          actorId: 'a2',
+          action: 'quota.set',
+          details: { inFlightPerUser: 2 },
+        });
+        await store.audit({ guildId: 'g2', actorId: 'a3', action: 'elsewhere' });
+        const newest = await store.auditLog('g1', 2);
+        expect(newest).toMatchObject([
+          { actorId: 'a2', action: 'quota.set', target: null, createdAt: time.now() },
+          { actorId: 'a1', action: 'act.3', target: 't3', details: null },
+        ]);
+        expect(JSON.parse(newest[0]?.details ?? 'null')).toEqual({ inFlightPerUser: 2 });
+        const older = await store.auditLog('g1', 10, newest.at(-1)?.id);
+        expect(older.map((entry) => entry.action)).toEqual(['act.2', 'act.1', 'act.0']);
+      });
+
+      it('keeps small values, overwritten by the last write', async () => {
+        const store = await open();
+        expect(await store.readValue('pause')).toBeNull();
+        await store.writeValue('pause', '{"until":1}');
+        await store.writeValue('pause', '{"until":2}');
+        expect(await store.readValue('pause')).toBe('{"until":2}');
+      });
+
+      it('names its holder by instance, and is unavailable once closed', async () => {
+        const store = await open({ instance: 'host-1/shard-2' });
+        const other = await open();
+        expect(store.kind).toBe(under.name);
+        expect(store.holder).toMatch(/^host-1\/shard-2#\w+$/);
+        expect(other.holder).toMatch(/^main#\w+$/);
+        expect(store.isAvailable()).toBe(true);
+        await store.close();
+        expect(store.isAvailable()).toBe(false);
+        expect(other.isAvailable()).toBe(true);
+      });
+    });
+
+    describe('two processes on one database', () => {
+      it('never hands one due job to both when they claim at once', async () => {
+        const [first, second] = [await open({ instance: 'a' }), await open({ instance: 'b' })];
+        for (let index = 0; index < 200; index++) {
+          await queued(first, `video_${index}`, time.now(), { userId: `u${index}` });
+        }
+        const claimedBy = async (store: JobStore): Promise<number[]> => {
+          const ids: number[] = [];
+          for (;;) {
+            const claimed = await store.claimDue(7, leaseMs);
+            if (claimed.length === 0) return ids;
+            ids.push(...claimed.map((job) => job.id));
+          }
+        };
+        const [byFirst, bySecond] = await Promise.all([claimedBy(first), claimedBy(second)]);
+        const all = [...byFirst, ...bySecond];
+        expect(new Set(all).size).toBe(200);
+        expect(all).toHaveLength(200);
+        expect(byFirst.filter((id) => bySecond.includes(id))).toEqual([]);
+      });
+
+      it('takes over a dead process’s claim only once its lease runs out', async () => {
+        const dying = await open({ instance: 'a' });
+        const survivor = await open({ instance: 'b' });
+        const job = await queued(dying, 'video_1');
+        expect((await dying.claimDue(10, leaseMs)).map((claimed) => claimed.id)).toEqual([job.id]);
+        await dying.close();
+        // Another instance's claim is not its to release.
+        expect(await survivor.releaseOwnStaleClaims()).toBe(0);
+        time.advance(leaseMs - 1);
+        expect(await survivor.claimDue(10, leaseMs)).toEqual([]);
+        time.advance(1);
+        expect((await survivor.claimDue(10, leaseMs)).map((claimed) => claimed.id)).toEqual([job.id]);
+      });
+
+      it('takes back at a restart only the claims of its own instance, not those of a live neighbour', async () => {
+        const first = await open({ instance: 'a' });
+        const neighbour = await open({ instance: 'b' });
+        const mine = await queued(first, 'video_mine');
+        expect(await first.claimDue(1, leaseMs)).toHaveLength(1);
+        const theirs = await queued(first, 'video_theirs');
+        expect(await neighbour.claimDue(1, leaseMs)).toHaveLength(1);
+        await first.close();
+
+        const restarted = await open({ instance: 'a' });
+        expect(await restarted.releaseOwnStaleClaims()).toBe(1);
+        expect((await restarted.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([mine.id]);
+        expect((await neighbour.get(theirs.id))?.nextPollAt).toBe(time.now() + leaseMs);
+      });
+
+      it('lets one process deliver a job: the other waits until the claim is released or runs out', async () => {
+        const first = await open({ instance: 'a' });
+        const second = await open({ instance: 'b' });
+        const job = await queued(first, 'video_1');
+        await first.transition(job.id, 'completed');
+        const [a, b] = await Promise.all([
+          first.claimDelivery(job.id, leaseMs),
+          second.claimDelivery(job.id, leaseMs),
+        ]);
+        expect([a, b].filter(Boolean)).toHaveLength(1);
+        const [winner, loser] = a ? [first, second] : [second, first];
+        expect(await loser.claimDelivery(job.id, leaseMs)).toBeUndefined();
+        // A release by the one that does not hold it changes nothing.
+        await loser.releaseDelivery(job.id);
+        expect(await loser.claimDelivery(job.id, leaseMs)).toBeUndefined();
+        await winner.releaseDelivery(job.id);
+        expect(await loser.claimDelivery(job.id, leaseMs)).toMatchObject({ id: job.id });
+        expect(await winner.claimDelivery(job.id, leaseMs)).toBeUndefined();
+        time.advance(leaseMs);
+        expect(await winner.claimDelivery(job.id, leaseMs)).toMatchObject({ id: job.id });
+      });
+
+      it('shares the provider-wide pause: what one writes the other reads', async () => {
+        const first = await open({ instance: 'a' });
+        const second = await open({ instance: 'b' });
+        await first.writeValue('provider_rate_limit_pause', JSON.stringify({ until: 42, streak: 1 }));
+        expect(await second.readValue('provider_rate_limit_pause')).toBe('{"until":42,"streak":1}');
+      });
+
+      it('makes the other’s poll write a no-op once one cancels the job', async () => {
+        const canceling = await open({ instance: 'a' });
+        const polling = await open({ instance: 'b' });
+        const job = await queued(canceling, 'video_1');
+        const [claimed] = await polling.claimDue(10, leaseMs);
+        expect(claimed?.id).toBe(job.id);
+        await canceling.tryTransition(job.id, 'canceled', { errorMessage: 'canceled by mod' }, ['queued']);
+        expect(
+          await polling.updateWhile(job.id, ['queued', 'in_progress'], { progress: 50 }),
+        ).toBeUndefined();
+        expect(
+          await polling.tryTransition(job.id, 'in_progress', { progress: 60 }, ['queued']),
+        ).toBeUndefined();
+        expect(
+          await polling.tryTransition(job.id, 'completed', {}, ['queued', 'in_progress']),
+        ).toBeUndefined();
+        expect(await polling.get(job.id)).toMatchObject({ state: 'canceled', progress: 0, nextPollAt: null });
+      });
+    });
+  });
+}
