@@ -111,6 +111,70 @@ describe('tracker', () => {
     expect(await step(w)).toBeGreaterThan(0);
   });
 
+  it('honours a 429 pause another process on the same database wrote', async () => {
+    w = await world({ video: { pollsToComplete: 5 } });
+    const job = await submit(w);
+    const neighbour = await openSqliteStore(w.path, { now: w.time.now, instance: 'neighbour' });
+    await neighbour.writeValue(
+      'provider_rate_limit_pause',
+      JSON.stringify({ until: w.time.now() + 60_000, streak: 1 }),
+    );
+    await neighbour.close();
+    w.time.advance(3_000);
+    expect(await w.tracker.runDue()).toBe(0);
+    expect(w.tracker.pausedUntil).toBe(w.time.now() + 57_000);
+    expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(0);
+    w.time.advance(57_000);
+    expect(await w.tracker.runDue()).toBe(1);
+    expect((await w.store.get(job.id))?.pollAttempts).toBe(0);
+  });
+
+  it('holds back the end of a job whose first card is still being drawn, and shows it once the card is up', async () => {
+    w = await world({ video: { pollsToComplete: 1 } });
+    const result = await submitJob(
+      {
+        store: w.store,
+        submissions: w.submissions,
+        client: w.client,
+        defaults: generous,
+        now: w.time.now,
+      },
+      { ...newJob(), firstCardWithinMs: 30_000 },
+    );
+    if (!result.ok) throw new Error('refused');
+    // The bound counts from the moment other processes could see the job queued.
+    expect(result.job.firstCardPendingUntil).toBe(w.time.now() + 30_000);
+    w.time.advance(3_000);
+    expect(await w.tracker.runDue()).toBe(1);
+    // The provider said completed; the card's owner has not drawn it yet: polled again shortly.
+    expect(await w.store.get(result.job.id)).toMatchObject({
+      state: 'queued',
+      nextPollAt: w.time.now() + 2_000,
+    });
+    expect(w.events).toEqual([]);
+    await w.store.update(result.job.id, { firstCardPendingUntil: null });
+    w.time.advance(2_000);
+    expect(await w.tracker.runDue()).toBe(1);
+    expect((await w.store.get(result.job.id))?.state).toBe('completed');
+    expect(w.events.map((event) => event.type)).toEqual(['completed']);
+  });
+
+  it('shows the end anyway once the first card’s bound has passed', async () => {
+    w = await world({ video: { pollsToComplete: 1 } });
+    const result = await submitJob(
+      { store: w.store, submissions: w.submissions, client: w.client, defaults: generous, now: w.time.now },
+      { ...newJob(), firstCardWithinMs: 5_000 },
+    );
+    if (!result.ok) throw new Error('refused');
+    w.time.advance(3_000);
+    await w.tracker.runDue();
+    // Rechecked no later than the bound.
+    expect((await w.store.get(result.job.id))?.nextPollAt).toBe(w.time.now() + 2_000);
+    w.time.advance(2_000);
+    await w.tracker.runDue();
+    expect((await w.store.get(result.job.id))?.state).toBe('completed');
+  });
+
   it('treats a timed-out poll like an outage: the job waits and is polled again', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const slowClient = (await import('../../src/provider/index.ts')).createVideoClient({
@@ -222,10 +286,15 @@ describe('tracker', () => {
     await step(w);
     const running = await submit(w, 'running');
     const waiting = await submit(w, 'waiting');
+    const neighbours = await submit(w, 'polled by another process');
     w.time.advance(3_000);
     // A crash mid-poll leaves one job claimed a minute ahead; the other waits as the provider asked.
     expect((await w.store.claimDue(1, 60_000)).map((job) => job.id)).toEqual([running.id]);
     await w.store.update(waiting.id, { nextPollAt: w.time.now() + 90_000, pollAttempts: 1 });
+    // A live process of another instance holds the third.
+    const neighbour = await openSqliteStore(w.path, { now: w.time.now, instance: 'neighbour' });
+    expect((await neighbour.claimDue(1, 60_000)).map((job) => job.id)).toEqual([neighbours.id]);
+    await neighbour.close();
     await w.store.close();
 
     const store = await openSqliteStore(w.path, { now: w.time.now });
@@ -243,6 +312,7 @@ describe('tracker', () => {
     expect(announced).toEqual([done.id]);
     expect((await store.get(running.id))?.nextPollAt).toBeLessThanOrEqual(w.time.now());
     expect((await store.get(waiting.id))?.nextPollAt).toBe(w.time.now() + 90_000);
+    expect((await store.get(neighbours.id))?.nextPollAt).toBe(w.time.now() + 60_000);
     await store.close();
   });
 
@@ -451,6 +521,20 @@ describe('the real timer loop', () => {
     await settle(async () => (await current.store.byState(['completed'])).length === 12);
     expect(w.video.maxInFlight).toBe(3);
     expect(gets(w)).toBeGreaterThanOrEqual(24);
+  });
+
+  it('reads the pause another process wrote on every tick, before it claims anything', async () => {
+    w = await world({ wallClock: true, video: { pollsToComplete: 2 }, tracker: { policy: quick } });
+    await w.tracker.start();
+    const until = Date.now() + 10 * 60_000;
+    const neighbour = await openSqliteStore(w.path, { instance: 'neighbour' });
+    await neighbour.writeValue('provider_rate_limit_pause', JSON.stringify({ until, streak: 1 }));
+    await neighbour.close();
+    await submit(w, 'a lion', quick);
+    w.tracker.poke();
+    const current = w;
+    await settle(() => current.tracker.pausedUntil === until);
+    expect(gets(w)).toBe(0);
   });
 
   it('waits in stop() for the polls in flight and writes their answers', async () => {
