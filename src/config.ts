@@ -231,6 +231,23 @@ export function loadDotEnv(path = '.env'): void {
 }
 
 /**
+ * The database settings alone, for tools that touch nothing else (npm run migrate): no Discord
+ * token or provider key is asked for.
+ */
+export function loadDatabaseSettings(
+  env: Record<string, string | undefined>,
+): { ok: true; databasePath: string } | { ok: false; problems: string[] } {
+  const parsed = envSchema.pick({ DATABASE_PATH: true }).safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`),
+    };
+  }
+  return { ok: true, databasePath: parsed.data.DATABASE_PATH };
+}
+
+/**
  * Reads the environment. Every problem is reported at once: each check reads the raw values,
  * so one malformed setting hides no other. No message ever contains a value.
  */
