@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDelivery } from '../../src/discord/delivery.ts';
-import type { JobMessenger } from '../../src/discord/messenger.ts';
 import { type Job, type JobStore, type MediaStore, openSqliteStore } from '../../src/jobs/index.ts';
 import { ProviderError } from '../../src/provider/index.ts';
 import { clock, generous, newJob, silent } from '../jobs/helpers.ts';
+import { recordingMessenger } from './fixtures.ts';
 
 const leaseMs = 60_000;
 
@@ -39,23 +39,14 @@ async function setUp() {
   const downloadsDown = new Set<number>();
   /** While set, the next upload hangs until the test releases it. */
   let hold: { arrived: () => void; released: Promise<void> } | undefined;
-  const messenger: JobMessenger = {
-    async edit(job, _body, options = {}) {
-      const held = hold;
-      hold = undefined;
-      held?.arrived();
-      if (held) await held.released;
-      uploads.push({ jobId: job.id, files: options.files?.length ?? 0 });
-      return 'webhook';
-    },
-    async notify() {},
-    async fetch() {
-      return null;
-    },
-    async findFallback() {
-      return null;
-    },
-  };
+  const messenger = recordingMessenger(async (job, _body, options = {}) => {
+    const held = hold;
+    hold = undefined;
+    held?.arrived();
+    if (held) await held.released;
+    uploads.push({ jobId: job.id, files: options.files?.length ?? 0 });
+    return 'webhook';
+  });
   const media: MediaStore = {
     dir,
     videoPath: () => video,
@@ -109,6 +100,11 @@ async function setUp() {
   };
 }
 
+async function expectUploadedOnce(t: Awaited<ReturnType<typeof setUp>>, job: Job): Promise<void> {
+  expect(t.uploads).toEqual([{ jobId: job.id, files: 1 }]);
+  expect((await t.here.get(job.id))?.state).toBe('delivered');
+}
+
 describe('delivery shared by two processes', () => {
   it('leaves a job whose delivery another live process holds, and delivers it once that one lets go', async () => {
     const t = await setUp();
@@ -122,8 +118,7 @@ describe('delivery shared by two processes', () => {
 
     await t.there.releaseDelivery(job.id);
     await t.delivery.deliver(job);
-    expect(t.uploads).toEqual([{ jobId: job.id, files: 1 }]);
-    expect((await t.here.get(job.id))?.state).toBe('delivered');
+    await expectUploadedOnce(t, job);
   });
 
   it('takes over a delivery whose holder died, once its lease has run out', async () => {
@@ -133,8 +128,7 @@ describe('delivery shared by two processes', () => {
     await t.there.close();
     t.time.advance(leaseMs);
     await t.delivery.deliver(job);
-    expect(t.uploads).toEqual([{ jobId: job.id, files: 1 }]);
-    expect((await t.here.get(job.id))?.state).toBe('delivered');
+    await expectUploadedOnce(t, job);
   });
 
   it('lets go of its claim when an attempt fails in passing, so any process may make the next one', async () => {

@@ -1,4 +1,6 @@
-// A job row as the store returns it, for the pure rendering and notifier tests.
+// A job row as the store returns it, for the pure rendering and notifier tests; a messenger that
+// only records what would be shown.
+import type { JobMessenger } from '../../src/discord/messenger.ts';
 import type { Job } from '../../src/jobs/index.ts';
 
 export const createdAt = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -50,5 +52,19 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     madeBeforeMediaKeys: false,
     firstCardPendingUntil: null,
     ...overrides,
+  };
+}
+
+/** A messenger whose edits go to `edit` (a test's record of the card), and whose other calls find nothing. */
+export function recordingMessenger(edit: JobMessenger['edit']): JobMessenger {
+  return {
+    edit,
+    async notify() {},
+    async fetch() {
+      return null;
+    },
+    async findFallback() {
+      return null;
+    },
   };
 }

@@ -2,7 +2,7 @@
 // test drives: what the member's message would receive, edit by edit.
 import { describe, expect, it } from 'vitest';
 import { createDelivery } from '../../src/discord/delivery.ts';
-import type { JobMessageBody, JobMessenger } from '../../src/discord/messenger.ts';
+import type { JobMessageBody } from '../../src/discord/messenger.ts';
 import { createNotifier, type Schedule } from '../../src/discord/notifier.ts';
 import { progressBar } from '../../src/discord/render.ts';
 import {
@@ -13,6 +13,7 @@ import {
   openSqliteStore,
 } from '../../src/jobs/index.ts';
 import { generous, newJob, silent } from '../jobs/helpers.ts';
+import { recordingMessenger } from './fixtures.ts';
 
 const windowMs = 5_000;
 
@@ -45,23 +46,14 @@ async function setUp(options: { firstCardPendingFor?: number } = {}) {
   const events: string[] = [];
   /** While set, the next edit hangs until the test releases it (an edit in flight). */
   let hold: Promise<void> | undefined;
-  const messenger: JobMessenger = {
-    async edit(job, body, options = {}) {
-      const waitFor = hold;
-      hold = undefined;
-      edits.push({ at: clock, jobId: job.id, body, final: options.final ?? false });
-      events.push(`edit ${job.state}`);
-      if (waitFor) await waitFor;
-      return 'webhook';
-    },
-    async notify() {},
-    async fetch() {
-      return null;
-    },
-    async findFallback() {
-      return null;
-    },
-  };
+  const messenger = recordingMessenger(async (job, body, options = {}) => {
+    const waitFor = hold;
+    hold = undefined;
+    edits.push({ at: clock, jobId: job.id, body, final: options.final ?? false });
+    events.push(`edit ${job.state}`);
+    if (waitFor) await waitFor;
+    return 'webhook';
+  });
 
   const store = await openSqliteStore(':memory:', { now });
   const media: MediaStore = {

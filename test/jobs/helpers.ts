@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
 import {
   createSubmissions,
@@ -54,6 +55,16 @@ export function clock(start = Date.UTC(2026, 10, 24, 12)) {
 /** Every job in the database, whatever its state. */
 export async function countJobs(store: JobStore): Promise<number> {
   return Object.values(await store.countsByState()).reduce((sum, n) => sum + (n ?? 0), 0);
+}
+
+/** The schema version an SQLite file is at, read without migrating it. */
+export function sqliteUserVersion(path: string): number {
+  const db = new BetterSqlite3(path, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
 }
 
 export function tempDbPath(): string {

@@ -7,6 +7,7 @@ import {
   openSqliteStore,
   type PollPolicy,
   submitJob,
+  type TrackerOptions,
 } from '../../src/jobs/index.ts';
 import { createVideoClient, longestRequestMs } from '../../src/provider/index.ts';
 import { catalogue, generous, newJob, silent, world } from './helpers.ts';
@@ -32,6 +33,24 @@ async function submit(current: World, prompt = 'a lion', policy: PollPolicy = de
   );
   if (!result.ok) throw new Error('refused');
   return result.job;
+}
+
+/**
+ * A process on the world's database (another one, or this one started again): a store and a
+ * tracker of its own, with the same client and clock.
+ */
+async function processOn(current: World, options: Partial<TrackerOptions> & { instance?: string } = {}) {
+  const { instance, ...trackerOptions } = options;
+  const store = await openSqliteStore(current.path, { now: current.time.now, instance });
+  const tracker = createTracker({
+    store,
+    submissions: createSubmissions(),
+    client: current.client,
+    logger: silent,
+    now: current.time.now,
+    ...trackerOptions,
+  });
+  return { store, tracker };
 }
 
 /** Advances the clock to the next due poll and runs it. */
@@ -297,14 +316,7 @@ describe('tracker', () => {
     await neighbour.close();
     await w.store.close();
 
-    const store = await openSqliteStore(w.path, { now: w.time.now });
-    const tracker = createTracker({
-      store,
-      submissions: createSubmissions(),
-      client: w.client,
-      logger: silent,
-      now: w.time.now,
-    });
+    const { store, tracker } = await processOn(w);
     const announced: number[] = [];
     tracker.on('completed', (job) => announced.push(job.id));
     await tracker.start();
@@ -357,14 +369,7 @@ describe('tracker', () => {
     });
 
     await w.store.close();
-    const store = await openSqliteStore(w.path, { now: w.time.now });
-    const tracker = createTracker({
-      store,
-      submissions: createSubmissions(),
-      client: w.client,
-      logger: silent,
-      now: w.time.now,
-    });
+    const { store, tracker } = await processOn(w);
     await tracker.start();
     await tracker.stop();
     expect((await store.get(job.id))?.nextPollAt).toBe(waitUntil);
@@ -399,14 +404,7 @@ describe('tracker', () => {
     await w.tracker.stop();
     await w.store.close();
 
-    const store = await openSqliteStore(w.path, { now: w.time.now });
-    const tracker = createTracker({
-      store,
-      submissions: createSubmissions(),
-      client: w.client,
-      logger: silent,
-      now: w.time.now,
-    });
+    const { store, tracker } = await processOn(w);
     await tracker.start();
     expect(tracker.pausedUntil).toBe(pausedUntil);
     await tracker.stop();
@@ -434,16 +432,9 @@ describe('tracker', () => {
     w.time.advance(90_000);
     expect(await w.tracker.runDue()).toBe(0);
     // Nor does another process on the same database take it while the claim lasts.
-    const otherStore = await openSqliteStore(w.path, { now: w.time.now });
-    const other = createTracker({
-      store: otherStore,
-      submissions: createSubmissions(),
-      client: w.client,
-      logger: silent,
-      now: w.time.now,
-    });
-    expect(await other.runDue()).toBe(0);
-    await otherStore.close();
+    const other = await processOn(w, { instance: 'neighbour' });
+    expect(await other.tracker.runDue()).toBe(0);
+    await other.store.close();
     answer.release();
     expect(await first).toBe(1);
     expect(w.video.requests.filter((r) => r.method === 'GET')).toHaveLength(1);
@@ -583,14 +574,7 @@ describe('the real timer loop', () => {
     await hangingClient.close();
     await w.store.close();
 
-    const store = await openSqliteStore(w.path);
-    const restarted = createTracker({
-      store,
-      submissions: createSubmissions(),
-      client: w.client,
-      logger: silent,
-      policy: quick,
-    });
+    const { store, tracker: restarted } = await processOn(w, { policy: quick });
     const completed: number[] = [];
     restarted.on('completed', (done) => completed.push(done.id));
     await restarted.start();

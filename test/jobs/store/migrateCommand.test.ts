@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { latestVersion, migrate } from '../../../src/jobs/store/sqlite/migrations.ts';
-import { tempDbPath } from '../helpers.ts';
+import { sqliteUserVersion, tempDbPath } from '../helpers.ts';
 
 function runMigrate(
   env: Record<string, string>,
@@ -38,22 +38,13 @@ function runMigrate(
   });
 }
 
-const userVersion = (path: string): number => {
-  const db = new BetterSqlite3(path, { readonly: true });
-  try {
-    return db.pragma('user_version', { simple: true }) as number;
-  } finally {
-    db.close();
-  }
-};
-
 describe('npm run migrate', () => {
   it('creates the latest schema in a new file, and then finds nothing to do', async () => {
     const path = tempDbPath();
     const first = await runMigrate({ DATABASE_PATH: path });
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(first.stdout).toBe(`Migrated ${path} from schema version 0 to ${latestVersion}.\n`);
-    expect(userVersion(path)).toBe(latestVersion);
+    expect(sqliteUserVersion(path)).toBe(latestVersion);
 
     const again = await runMigrate({ DATABASE_PATH: path });
     expect(again.code).toBe(0);
@@ -90,6 +81,6 @@ describe('npm run migrate', () => {
     expect(result.stderr).toBe(
       `Could not migrate ${path}: the database is at schema version ${latestVersion + 1}, newer than this reelbot (${latestVersion}); upgrade reelbot\n`,
     );
-    expect(userVersion(path)).toBe(latestVersion + 1);
+    expect(sqliteUserVersion(path)).toBe(latestVersion + 1);
   });
 });

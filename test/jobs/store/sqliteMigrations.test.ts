@@ -5,16 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../src/jobs/index.ts';
 import { openSqliteFile } from '../../../src/jobs/store/sqlite/database.ts';
 import { latestVersion, migrate } from '../../../src/jobs/store/sqlite/migrations.ts';
-import { clock, generous, newJob, tempDbPath } from '../helpers.ts';
-
-const userVersion = (path: string): number => {
-  const db = new BetterSqlite3(path, { readonly: true });
-  try {
-    return db.pragma('user_version', { simple: true }) as number;
-  } finally {
-    db.close();
-  }
-};
+import { clock, generous, newJob, sqliteUserVersion, tempDbPath } from '../helpers.ts';
 
 /** A file left by an older reelbot at `version`, with one queued job. */
 function leftAt(version: number, job: Record<string, unknown> = {}): string {
@@ -55,7 +46,7 @@ describe('the sqlite file', () => {
   it('builds the latest schema from an empty file, with its indexes and the lease columns', async () => {
     const path = tempDbPath();
     await (await openSqliteStore(path)).close();
-    expect(userVersion(path)).toBe(latestVersion);
+    expect(sqliteUserVersion(path)).toBe(latestVersion);
     expect(latestVersion).toBe(8);
     const db = new BetterSqlite3(path, { readonly: true });
     const indexes = (
@@ -82,7 +73,7 @@ describe('the sqlite file', () => {
     it(`opens a database left at version ${version}, keeping its jobs`, async () => {
       const path = leftAt(version);
       const store = await openSqliteStore(path);
-      expect(userVersion(path)).toBe(latestVersion);
+      expect(sqliteUserVersion(path)).toBe(latestVersion);
       expect(await store.get(1)).toMatchObject({
         prompt: 'kept',
         state: 'queued',
