@@ -346,9 +346,13 @@ export function createTracker(options: TrackerOptions) {
   /** Claims what is due into the free slots, then arms the timer for the next due poll. */
   async function tick(): Promise<void> {
     await readSharedPause();
+    if (!running) return;
     if (now() < pausedUntil) return wake(pausedUntil - now());
     const free = concurrency - inFlight;
-    if (free > 0) for (const job of await store.claimDue(free, leaseMs, [...polling])) track(job);
+    const claimed = free > 0 ? await store.claimDue(free, leaseMs, [...polling]) : [];
+    // Stopped while claiming: the claims stay, as an abandoned poll's do, for the next start (or their lease).
+    if (!running) return;
+    for (const job of claimed) track(job);
     const due = await store.nextDueAt();
     // Nothing due still looks again: another process (TRACKER=false, a shard) may add a job.
     wake(due === null ? lookAgainMs : Math.max(0, Math.max(due, pausedUntil) - now()));

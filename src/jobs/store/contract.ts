@@ -221,7 +221,8 @@ export interface Claims {
    * Claims up to `limit` jobs due for a poll (next_poll_at <= now, waiting on the provider), for
    * `leaseMs`: their next poll moves to now + leaseMs, so nobody else sees them due until the
    * lease runs out. On PostgreSQL with FOR UPDATE SKIP LOCKED: two processes never get one job.
-   * Jobs in `skip` (polls this process still has out) are never handed out.
+   * Jobs in `skip` (polls this process still has out) are never handed out. The jobs come back as
+   * they were when due (their `nextPollAt` is when they fell due), so a poll's lag can be measured.
    */
   claimDue(limit: number, leaseMs: number, skip?: readonly number[]): Promise<Job[]>;
   /**

@@ -257,10 +257,10 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         const soon = await queued(store, 'video_soon', time.now() - 2_000);
         const skipped = await queued(store, 'video_skipped', time.now() - 3_000);
         const now = await queued(store, 'video_now', time.now());
-        expect((await store.claimDue(2, leaseMs, [skipped.id])).map((job) => job.id)).toEqual([
-          soon.id,
-          now.id,
-        ]);
+        const claimed = await store.claimDue(2, leaseMs, [skipped.id]);
+        expect(claimed.map((job) => job.id)).toEqual([soon.id, now.id]);
+        // Handed out as they were when due (the lag of a poll behind its due time is measured so).
+        expect(claimed.map((job) => job.nextPollAt)).toEqual([time.now() - 2_000, time.now()]);
         expect((await store.get(soon.id))?.nextPollAt).toBe(time.now() + leaseMs);
         // Held by the lease: not due again.
         expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([skipped.id]);
