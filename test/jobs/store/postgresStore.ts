@@ -1,6 +1,5 @@
 // The PostgreSQL store under the conformance suite: each database is a new one on the run's
 // server, and every `open` is another process's store on it.
-
 import type { JobStore } from '../../../src/jobs/store/contract.ts';
 import { openPostgresStore } from '../../../src/jobs/store/postgres/index.ts';
 import { freshDatabase } from '../../support/database.ts';

@@ -2,7 +2,6 @@
 // checks the state machine against the state it found, and writes only from that state, all in
 // one transaction: of two processes moving one job at once, the second sees the first's result.
 // Listeners hear of a change after its COMMIT only, so a rolled-back change is never told.
-
 import { canTransition, IllegalTransitionError, type JobState } from '../../states.ts';
 import { jobSelectList } from '../columns.ts';
 import type { Job, JobPatch, JobRows, JobStoreOptions, JobTransition, TransitionNote } from '../contract.ts';
