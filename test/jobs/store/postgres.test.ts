@@ -327,6 +327,63 @@ describe('two processes on one database', () => {
     expect((await second.claimDue(10, 60_000)).map((job) => job.id)).toEqual([2, 3]);
   });
 
+  it('takes back at a restart the claims of its own earlier run only, and unscheduled waits', async () => {
+    const time = clock();
+    const db = await database();
+    const earlier = await db.open({ now: time.now, instance: 'host-1' });
+    const other = await db.open({ now: time.now, instance: 'host-10' });
+    await seedDueJobs(db.url, 5, time.now());
+    await earlier.claimDue(2, 60_000);
+    await other.claimDue(2, 60_000);
+    await sql(db.url, 'UPDATE jobs SET next_poll_at = NULL WHERE id = 1');
+    await earlier.close(); // it died: its claims stay in the rows
+
+    time.advance(5_000);
+    const restarted = await db.open({ now: time.now, instance: 'host-1' });
+    expect(restarted.holder).toMatch(/^host-1#[0-9a-f]{12}$/);
+    expect(restarted.holder).not.toBe(earlier.holder);
+    expect(await restarted.releaseOwnStaleClaims()).toBe(3);
+    const rows = await sql<{ id: number; claimed_by: string | null; next_poll_at: string | null }>(
+      db.url,
+      'SELECT id, claimed_by, next_poll_at FROM jobs ORDER BY id',
+    );
+    const due = String(time.now());
+    const othersLease = String(time.now() - 5_000 + 60_000);
+    expect(rows.map((row) => [Number(row.id), row.claimed_by, row.next_poll_at])).toEqual([
+      [1, null, due],
+      [2, other.holder, othersLease],
+      [3, other.holder, othersLease],
+      [4, null, due],
+      [5, null, due],
+    ]);
+  });
+
+  it('hands an idle, undelivered job to the sweep only once nobody holds its delivery', async () => {
+    const time = clock();
+    const db = await database();
+    const [first, second] = [await db.open({ now: time.now }), await db.open({ now: time.now })];
+    if (!first || !second) throw new Error('not opened');
+    await seedDueJobs(db.url, 2, time.now());
+    await sql(db.url, "UPDATE jobs SET state = 'completed', next_poll_at = NULL");
+    const idle = async () => (await second.undeliveredIdle(time.now(), 30_000)).map((job) => job.id);
+
+    expect(await first.claimDelivery(1, 60_000)).toMatchObject({ id: 1, state: 'completed' });
+    time.advance(30_001);
+    expect(await idle()).toEqual([2]);
+    expect(await second.claimDelivery(1, 60_000)).toBeUndefined();
+    expect(await first.claimDelivery(1, 60_000)).toMatchObject({ id: 1 }); // renewed by its holder
+    await second.releaseDelivery(1); // not its claim: nothing changes
+    expect(await idle()).toEqual([2]);
+    await first.releaseDelivery(1);
+    expect(await idle()).toEqual([1, 2]);
+    time.advance(60_000);
+    expect(await second.claimDelivery(2, 60_000)).toMatchObject({ id: 2 });
+    expect(await idle()).toEqual([1]);
+    await sql(db.url, "UPDATE jobs SET state = 'delivered'");
+    expect(await first.claimDelivery(1, 60_000)).toBeUndefined();
+    expect(await idle()).toEqual([]);
+  });
+
   it('never lets the quotas be overshot by inserts from two processes at once', async () => {
     const db = await database();
     const stores = [await db.open(), await db.open()];
