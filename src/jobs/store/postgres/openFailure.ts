@@ -76,15 +76,25 @@ function sentenceFor(error: unknown, target: Target): string {
 
 /** Every spelling of the URL's password a message could carry, longest first. */
 function passwordsIn(url: string): string[] {
-  const raw = /^[a-z]+:\/\/[^:/@]*:([^@/]*)@/i.exec(url)?.[1];
-  if (!raw) return [];
-  const spellings = new Set([raw]);
-  try {
-    spellings.add(decodeURIComponent(raw));
-  } catch {
-    // not percent-encoded: the raw spelling is the only one
+  // As written (up to the last @ of the part before the path), as the URL parser keeps it, decoded.
+  const written = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:(.*)@[^@/]*(\/|$)/i.exec(url)?.[1];
+  const parsed = URL.canParse(url) ? new URL(url).password : '';
+  const spellings = new Set<string>();
+  for (const spelling of [written, parsed]) {
+    if (!spelling) continue;
+    spellings.add(spelling);
+    try {
+      spellings.add(decodeURIComponent(spelling));
+    } catch {
+      // not percent-encoded: the spelling as it is is the only one
+    }
   }
   return [...spellings].sort((a, b) => b.length - a.length);
+}
+
+/** The password of DATABASE_URL, as the URL spells it and decoded, for the logger to scrub. */
+export function databasePassword(url: string | undefined): string[] {
+  return url ? passwordsIn(url) : [];
 }
 
 /** Removes the password of `url` from `text`, however it was spelled there. */
