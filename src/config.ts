@@ -407,6 +407,19 @@ function parseModels(values: {
   return buildCatalogue({ enabledIds, custom, defaultModelId: values.VIDEO_DEFAULT_MODEL });
 }
 
+/**
+ * The settings of a one-off command (`npm run backup`, `npm run migrate-to-postgres`): read like
+ * `npm start`'s, without needing the Discord token or the provider; on problems it prints them
+ * and exits 1.
+ */
+export function loadToolConfig(): Config {
+  loadDotEnv();
+  const result = loadConfig({ DISCORD_TOKEN: 'unused', VIDEO_SIMULATED: 'true', ...process.env });
+  if (result.ok) return result.config;
+  process.stderr.write(`${describeProblems(result.problems)}\n`);
+  process.exit(1);
+}
+
 /** The plain-words report printed by `npm start` when the settings are not usable. */
 export function describeProblems(problems: string[], notes: string[] = []): string {
   return [

@@ -3,7 +3,7 @@
 // PostgreSQL transaction (all or nothing), ids kept, so cards, buttons and links made before the
 // move keep finding their jobs; new ids continue after the copied ones. The SQLite file is only read.
 import BetterSqlite3, { type Database as SqliteDatabase } from 'better-sqlite3';
-import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
+import { loadToolConfig } from './config.ts';
 import { booleanJobFields, jobColumns } from './jobs/store/columns.ts';
 import { type Job, StoreUnavailableError } from './jobs/store/contract.ts';
 import { createDatabase, type Queryable } from './jobs/store/postgres/database.ts';
@@ -217,13 +217,7 @@ export function describeCopy(counts: CopyCounts, sqlitePath: string): string {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  loadDotEnv();
-  const result = loadConfig({ DISCORD_TOKEN: 'unused', VIDEO_SIMULATED: 'true', ...process.env });
-  if (!result.ok) {
-    process.stderr.write(`${describeProblems(result.problems)}\n`);
-    process.exit(1);
-  }
-  const { databasePath, databaseUrl } = result.config;
+  const { databasePath, databaseUrl } = loadToolConfig();
   if (!databaseUrl) {
     process.stderr.write(
       'DATABASE_URL is not set: set it to the empty PostgreSQL database to copy DATABASE_PATH into\n',

@@ -26,6 +26,19 @@ async function npmStartFails(
   );
 }
 
+/** The configuration of `minimal` plus `env`; throws with the problems when there are any. */
+function configOf(env: Record<string, string>) {
+  const result = loadConfig({ ...minimal, ...env });
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+}
+
+/** The problems of `minimal` plus `env` (none when it loads). */
+function problemsOf(env: Record<string, string>) {
+  const result = loadConfig({ ...minimal, ...env });
+  return result.ok ? [] : result.problems;
+}
+
 describe('configuration', () => {
   it('keeps the media folder beside the database unless MEDIA_DIR says otherwise', () => {
     const mediaDir = (env: Record<string, string>) => {
@@ -268,15 +281,6 @@ describe('configuration', () => {
 
   describe('the database (DATABASE_URL, DATABASE_POOL_SIZE, INSTANCE_NAME)', () => {
     const secretUrl = 'postgres://reelbot:Sup3r-S3cret-Pa55@db.example.com:5432/reelbot';
-    const configOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      if (!result.ok) throw new Error(result.problems.join('\n'));
-      return result.config;
-    };
-    const problemsOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      return result.ok ? [] : result.problems;
-    };
 
     it('keeps SQLite without DATABASE_URL, with a pool of 10 and the host as the instance', () => {
       expect(configOf({})).toMatchObject({
@@ -337,16 +341,6 @@ describe('configuration', () => {
   });
 
   describe('processes (SHARDS, TRACKER, TRACKER_SHARDS)', () => {
-    const configOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      if (!result.ok) throw new Error(result.problems.join('\n'));
-      return result.config;
-    };
-    const problemsOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      return result.ok ? [] : result.problems;
-    };
-
     it('runs one process with the tracker by default, and with SHARDS=1', () => {
       const oneProcess: Record<string, string>[] = [{}, { SHARDS: '1' }, { SHARDS: ' ' }];
       for (const env of oneProcess) {

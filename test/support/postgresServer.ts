@@ -113,7 +113,8 @@ function reachableNative(native: string, account: Account | undefined): string {
   return copy;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 that nothing listens on (as of the call). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

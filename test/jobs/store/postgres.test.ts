@@ -2,7 +2,6 @@
 // once, the sentence for every DATABASE_URL that does not work, two processes claiming and
 // inserting at the same moment, transitions told only once committed, and a server that goes away
 // and comes back under a store that stays open.
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IllegalTransitionError } from '../../../src/jobs/states.ts';
@@ -12,7 +11,7 @@ import { openPostgresStore } from '../../../src/jobs/store/postgres/index.ts';
 import { latestPostgresVersion } from '../../../src/jobs/store/postgres/migrations.ts';
 import { DatabaseSettingError } from '../../../src/jobs/store/settingError.ts';
 import { asSuperuser, freshDatabase } from '../../support/database.ts';
-import { type PostgresServer, startPostgresServer } from '../../support/postgresServer.ts';
+import { freePort, type PostgresServer, startPostgresServer } from '../../support/postgresServer.ts';
 import { clock, generous, newJob } from '../helpers.ts';
 
 /** Raw SQL on a database, as an operator (or another reelbot) would see it. */
@@ -60,17 +59,6 @@ async function seedDueJobs(url: string, count: number, dueAt: number): Promise<v
      FROM generate_series(1, $2::int) AS n`,
     [dueAt, count],
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 describe('PostgreSQL migrations', () => {
@@ -398,23 +386,21 @@ describe('two processes on one database', () => {
       return Promise.all(attempts);
     };
 
+    /** How many inserts went through, and the one limit every other was refused by. */
+    const outcome = (results: Awaited<ReturnType<typeof insertFromBoth>>) => ({
+      inserted: results.filter((result) => result.ok).length,
+      refusedBy: [...new Set(results.flatMap((result) => (result.ok ? [] : [result.refusal.limit])))],
+    });
     const inFlight = await insertFromBoth(20, () => newJob({ userId: 'busy' }), {
       ...generous,
       inFlightPerUser: 3,
     });
-    expect(inFlight.filter((result) => result.ok)).toHaveLength(3);
-    expect(new Set(inFlight.flatMap((result) => (result.ok ? [] : [result.refusal.limit])))).toEqual(
-      new Set(['in_flight']),
-    );
-
+    expect(outcome(inFlight)).toEqual({ inserted: 3, refusedBy: ['in_flight'] });
     const daily = await insertFromBoth(20, () => newJob({ userId: 'keen' }), {
       ...generous,
       jobsPerUserPerDay: 4,
     });
-    expect(daily.filter((result) => result.ok)).toHaveLength(4);
-    expect(new Set(daily.flatMap((result) => (result.ok ? [] : [result.refusal.limit])))).toEqual(
-      new Set(['user_daily']),
-    );
+    expect(outcome(daily)).toEqual({ inserted: 4, refusedBy: ['user_daily'] });
 
     const seconds = await insertFromBoth(
       20,
@@ -424,8 +410,8 @@ describe('two processes on one database', () => {
         secondsPerGuildPerDay: 55,
       },
     );
-    expect(seconds.filter((result) => result.ok)).toHaveLength(5);
-    const rows = await sql<{ user_id: string; guild_id: string; n: number }>(
+    expect(outcome(seconds)).toEqual({ inserted: 5, refusedBy: ['guild_seconds'] });
+    const rows = await sql<{ guild_id: string; n: number; seconds: number }>(
       db.url,
       `SELECT guild_id, COUNT(*)::int AS n, SUM(seconds)::int AS seconds FROM jobs GROUP BY guild_id ORDER BY guild_id`,
     );

@@ -5,10 +5,11 @@
 // exist yet.)
 import { newMediaKey } from '../../keptFiles.ts';
 import { inFlightStates } from '../../states.ts';
-import { jobSelectList } from '../columns.ts';
+import { jobSelectList, newJobAssignments } from '../columns.ts';
 import type { Job, NewJob, Quotas } from '../contract.ts';
 import { type QuotaReader, quotaRefusal } from '../quotaRules.ts';
 import type { Database, Queryable } from './database.ts';
+import { asStored } from './rows.ts';
 
 function quotaReader(db: Queryable): QuotaReader {
   const count = async (sql: string, params: unknown[]): Promise<number> => {
@@ -50,37 +51,12 @@ function quotaReader(db: Queryable): QuotaReader {
 }
 
 async function insertJob(db: Queryable, job: NewJob, at: number): Promise<Job> {
+  const assignments = newJobAssignments(job, newMediaKey(), at, asStored);
   const [inserted] = await db.query<Job>(
-    `INSERT INTO jobs (guild_id, channel_id, user_id, application_id, interaction_id, interaction_token,
-       interaction_created_at, ephemeral, attachment_size_limit, locale, model, prompt, seconds, size,
-       reference_url, reference_name, reference_size, remix_of_job_id, first_card_pending_until, media_key,
-       state, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-       'submitting', $21, $21)
+    `INSERT INTO jobs (${assignments.map((assignment) => assignment.column).join(', ')})
+     VALUES (${assignments.map((_, index) => `$${index + 1}`).join(', ')})
      RETURNING ${jobSelectList}`,
-    [
-      job.guildId,
-      job.channelId,
-      job.userId,
-      job.applicationId ?? null,
-      job.interactionId ?? null,
-      job.interactionToken ?? null,
-      job.interactionCreatedAt ?? null,
-      job.ephemeral ?? false,
-      job.attachmentSizeLimit ?? null,
-      job.locale ?? 'en-US',
-      job.model,
-      job.prompt,
-      job.seconds,
-      job.size,
-      job.referenceUrl ?? null,
-      job.referenceName ?? null,
-      job.referenceSize ?? null,
-      job.remixOfJobId ?? null,
-      job.firstCardPendingUntil ?? null,
-      newMediaKey(),
-      at,
-    ],
+    assignments.map((assignment) => assignment.value),
   );
   if (!inserted) throw new Error('INSERT ... RETURNING returned no row');
   return inserted;

@@ -6,7 +6,7 @@ import type { Job, JobPatch } from '../contract.ts';
 import type { Queryable } from './database.ts';
 
 /** PostgreSQL keeps each field as the type the bot uses: nothing to convert. */
-const asStored = (_field: keyof Job, value: unknown): unknown => value;
+export const asStored = (_field: keyof Job, value: unknown): unknown => value;
 
 export async function selectJob(db: Queryable, id: number, lock = false): Promise<Job | undefined> {
   const [job] = await db.query<Job>(
