@@ -554,7 +554,22 @@ describe('a PostgreSQL server that goes away while the store is open', () => {
       if (!inserted.ok) throw new Error('refused');
       expect(store.isAvailable()).toBe(true);
 
+      // A transition under way when the server goes: it waits on a row another session holds.
+      const holder = new pg.Client({ connectionString: created.url });
+      holder.on('error', () => {}); // its connection dies with the server, as intended
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM jobs WHERE id = $1 FOR UPDATE', [inserted.job.id]);
+      const cut = store.transition(inserted.job.id, 'failed', { errorMessage: 'never written' });
+      cut.catch(() => {}); // awaited below, after the server is gone
+      await vi.waitFor(async () => {
+        const waiting = await holder.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+        expect(waiting.rows).toHaveLength(1);
+      });
+
       await server.kill();
+      await expect(cut).rejects.toBeInstanceOf(StoreUnavailableError);
+      await holder.end().catch(() => {});
       await expect(store.get(inserted.job.id)).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(store.isAvailable()).toBe(false);
       await expect(store.insertWithinQuota(newJob(), generous)).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -564,7 +579,11 @@ describe('a PostgreSQL server that goes away while the store is open', () => {
       await server.restart();
       // Nobody calls meanwhile: the store's own probe finds the server back.
       await vi.waitFor(() => expect(store.isAvailable()).toBe(true), { timeout: 15_000, interval: 100 });
-      expect(await store.get(inserted.job.id)).toMatchObject({ prompt: 'survives', state: 'submitting' });
+      expect(await store.get(inserted.job.id)).toMatchObject({
+        prompt: 'survives',
+        state: 'submitting',
+        errorMessage: null,
+      });
       expect(await store.byState(['submitting'])).toHaveLength(1);
       expect(await store.transition(inserted.job.id, 'failed')).toMatchObject({ state: 'failed' });
     } finally {
