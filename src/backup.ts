@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
+import { loadToolConfig } from './config.ts';
 
 export async function backupDatabase(source: string, destination: string): Promise<{ pages: number }> {
   mkdirSync(dirname(destination), { recursive: true });
@@ -17,15 +17,9 @@ export async function backupDatabase(source: string, destination: string): Promi
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  loadDotEnv();
-  const result = loadConfig({ DISCORD_TOKEN: 'unused', VIDEO_SIMULATED: 'true', ...process.env });
-  if (!result.ok) {
-    process.stderr.write(`${describeProblems(result.problems)}\n`);
-    process.exit(1);
-  }
+  const { databasePath } = loadToolConfig();
   const stamp = new Date().toISOString().replaceAll(':', '-').replace(/\..+$/, '');
-  const destination =
-    process.argv[2] ?? join(dirname(result.config.databasePath), 'backups', `reelbot-${stamp}.db`);
-  const { pages } = await backupDatabase(result.config.databasePath, destination);
-  process.stdout.write(`Backed up ${result.config.databasePath} to ${destination} (${pages} pages).\n`);
+  const destination = process.argv[2] ?? join(dirname(databasePath), 'backups', `reelbot-${stamp}.db`);
+  const { pages } = await backupDatabase(databasePath, destination);
+  process.stdout.write(`Backed up ${databasePath} to ${destination} (${pages} pages).\n`);
 }

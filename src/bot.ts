@@ -1,7 +1,6 @@
 // Builds and starts the whole bot from a config: store → provider → tracker → Discord.
 
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Client, Events, GatewayIntentBits, REST, Status } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
@@ -20,7 +19,7 @@ import {
   defaultPollPolicy,
   type Job,
   logTransitions,
-  openSqliteStore,
+  openStore,
   type PollPolicy,
   pollLeaseMs,
   settleWithin,
@@ -85,14 +84,6 @@ function instrumentMessenger(messenger: JobMessenger, metrics: Metrics): JobMess
  * Every gateway shard of this process is connected now. Not `client.isReady()`: that stays true
  * from the first READY on, through every disconnect and reconnect after it.
  */
-/**
- * What names this process slot across its restarts (its host, and its shard under a manager): a
- * restart takes back the claims its previous run left, while other processes' claims wait out their leases.
- */
-function storeInstance(config: Config): string {
-  return config.role.kind === 'shard' ? `${hostname()}/shard-${config.role.id}` : hostname();
-}
-
 function gatewayConnected(client: Client): boolean {
   const shards = [...client.ws.shards.values()];
   return shards.length > 0 && shards.every((shard) => shard.status === Status.Ready);
@@ -104,9 +95,9 @@ export async function startBot(options: BotOptions) {
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
   for (const warning of config.warnings) logger.warn(warning);
-  const store = await openSqliteStore(config.databasePath, {
+  const store = await openStore(config, {
     now,
-    instance: storeInstance(config),
+    instance: config.instance,
     onTransition: logTransitions(logger),
   });
   const submissions = createSubmissions();

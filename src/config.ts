@@ -1,5 +1,6 @@
 // The environment schema: every setting reelbot reads, validated once at start.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { minVideoBytes } from './jobs/videoCheck.ts';
@@ -85,6 +86,11 @@ const ranges = {
   jobsPerDay: { min: 1, max: 10_000, why: 'the range /video-admin quota accepts' },
   guildSeconds: { min: 1, max: 1_000_000, why: 'the range /video-admin quota accepts' },
   port: { min: 0, max: 65_535, why: 'a TCP port (0 picks a free one)' },
+  poolSize: {
+    min: 1,
+    max: 100,
+    why: "connections each process keeps open to PostgreSQL; every process has its own pool, and the server's max_connections (100 by default) bounds them all",
+  },
 } satisfies Record<string, NumericRange>;
 
 const flagWords = ['true', 'false', '1', '0', 'yes', 'no'];
@@ -125,6 +131,17 @@ const snowflake = z
     'must be a Discord server id (digits)',
   );
 
+/** A postgres:// URL; checked without ever quoting it (it carries the password). */
+const databaseUrl = optionalText.refine(
+  (value) => value === undefined || (/^postgres(ql)?:\/\/\S+$/.test(value) && URL.canParse(value)),
+  'must be a postgres:// or postgresql:// URL, such as postgres://reelbot:PASSWORD@db.example.com:5432/reelbot (or unset for the SQLite file at DATABASE_PATH)',
+);
+
+const instanceName = optionalText.refine(
+  (value) => value === undefined || /^[A-Za-z0-9._-]{1,100}$/.test(value),
+  'must be up to 100 letters, digits, dots, dashes or underscores (it names this process in the database)',
+);
+
 const envSchema = z.object({
   DISCORD_TOKEN: required('the bot token from the Discord Developer Portal (Bot → Reset Token)'),
   DISCORD_API_URL: url('https://discord.com/api'),
@@ -137,6 +154,9 @@ const envSchema = z.object({
   VIDEO_SIMULATED: autoFlag,
   VIDEO_API_TIMEOUT_MS: integer(30_000, ranges.timeoutMs),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
+  DATABASE_URL: databaseUrl,
+  DATABASE_POOL_SIZE: integer(10, ranges.poolSize),
+  INSTANCE_NAME: instanceName,
   MEDIA_DIR: z.string().trim().min(1).optional(),
   MEDIA_RETENTION_HOURS: integer(72, ranges.retentionHours),
   MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, ranges.videoBytes),
@@ -201,6 +221,11 @@ export interface Config {
     catalogue: Catalogue;
   };
   databasePath: string;
+  /** The PostgreSQL store (DATABASE_URL) instead of the SQLite file; it holds the password. */
+  databaseUrl?: string;
+  databasePoolSize: number;
+  /** Names this process slot in the database's claims (INSTANCE_NAME; by default host and shard). */
+  instance: string;
   media: { dir: string; retentionHours: number; linkTtlHours: number };
   http: { port?: number; host: string; publicUrl?: string };
   jobs: { maxAgeMinutes: number };
@@ -310,6 +335,9 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         catalogue: models.catalogue,
       },
       databasePath: values.DATABASE_PATH,
+      databaseUrl: values.DATABASE_URL,
+      databasePoolSize: values.DATABASE_POOL_SIZE,
+      instance: values.INSTANCE_NAME ?? defaultInstance(role),
       media: {
         // Beside the database by default: the two belong together and move together.
         dir: values.MEDIA_DIR ?? join(dirname(values.DATABASE_PATH), 'media'),
@@ -333,6 +361,16 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       warnings,
     },
   };
+}
+
+/**
+ * The host name, and the shard of a shard process: the same across restarts of one process slot,
+ * different between the processes of one host (two processes of one host outside a shard manager
+ * need INSTANCE_NAME each).
+ */
+function defaultInstance(role: ProcessRole): string {
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-') || 'host';
+  return role.kind === 'shard' ? `${host}-shard-${role.id}` : host;
 }
 
 /** SHARDS=N with TRACKER_SHARDS or HTTP_PORT: what that count rules out (auto: checked at launch). */
@@ -384,6 +422,19 @@ function parseModels(values: {
     .map((id) => id.trim())
     .filter(Boolean);
   return buildCatalogue({ enabledIds, custom, defaultModelId: values.VIDEO_DEFAULT_MODEL });
+}
+
+/**
+ * The settings of a one-off command (`npm run backup`, `npm run migrate-to-postgres`): read like
+ * `npm start`'s, without needing the Discord token or the provider; on problems it prints them
+ * and exits 1.
+ */
+export function loadToolConfig(): Config {
+  loadDotEnv();
+  const result = loadConfig({ DISCORD_TOKEN: 'unused', VIDEO_SIMULATED: 'true', ...process.env });
+  if (result.ok) return result.config;
+  process.stderr.write(`${describeProblems(result.problems)}\n`);
+  process.exit(1);
 }
 
 /** The plain-words report printed by `npm start` when the settings are not usable. */

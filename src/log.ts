@@ -18,6 +18,7 @@ export const redactedPaths = [
   'headers.Authorization',
   'config.discord.token',
   'config.video.apiKey',
+  'config.databaseUrl',
   'interactionToken',
   '*.interactionToken',
 ];

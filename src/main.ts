@@ -3,6 +3,8 @@
 import { startBot } from './bot.ts';
 import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
 import { shardsStopWithinMs, startShardManager } from './discord/shards.ts';
+import { databasePassword } from './jobs/store/postgres/openFailure.ts';
+import { DatabaseSettingError } from './jobs/store/settingError.ts';
 import { createLogger } from './log.ts';
 
 loadDotEnv();
@@ -17,7 +19,7 @@ const rootLogger = createLogger({
   level: config.log.level,
   pretty: config.log.pretty,
   isTerminal: Boolean(process.stdout.isTTY),
-  secrets: [config.discord.token, config.video.apiKey],
+  secrets: [config.discord.token, config.video.apiKey, ...databasePassword(config.databaseUrl)],
 });
 // Shard processes share the manager's output: each line says whose it is.
 const logger =
@@ -96,6 +98,11 @@ try {
     running = await startBot({ config, logger });
   }
 } catch (error) {
+  // A store that cannot open is a setting to fix: its sentence, as a configuration problem.
+  if (error instanceof DatabaseSettingError) {
+    process.stderr.write(`${describeProblems([error.message])}\n`);
+    process.exit(1);
+  }
   // A stop asked for meanwhile (SIGTERM while the shards start) finishes on its own.
   if (!stopping) {
     logger.fatal({ err: error }, 'reelbot could not start');

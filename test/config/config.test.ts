@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +24,19 @@ async function npmStartFails(
       lines: error.stderr.trim().split('\n'),
     }),
   );
+}
+
+/** The configuration of `minimal` plus `env`; throws with the problems when there are any. */
+function configOf(env: Record<string, string>) {
+  const result = loadConfig({ ...minimal, ...env });
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.config;
+}
+
+/** The problems of `minimal` plus `env` (none when it loads). */
+function problemsOf(env: Record<string, string>) {
+  const result = loadConfig({ ...minimal, ...env });
+  return result.ok ? [] : result.problems;
 }
 
 describe('configuration', () => {
@@ -266,17 +279,68 @@ describe('configuration', () => {
     expect(lines[0]).toBe('reelbot cannot start: the configuration has problems.');
   });
 
-  describe('processes (SHARDS, TRACKER, TRACKER_SHARDS)', () => {
-    const configOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      if (!result.ok) throw new Error(result.problems.join('\n'));
-      return result.config;
-    };
-    const problemsOf = (env: Record<string, string>) => {
-      const result = loadConfig({ ...minimal, ...env });
-      return result.ok ? [] : result.problems;
-    };
+  describe('the database (DATABASE_URL, DATABASE_POOL_SIZE, INSTANCE_NAME)', () => {
+    const secretUrl = 'postgres://reelbot:Sup3r-S3cret-Pa55@db.example.com:5432/reelbot';
 
+    it('keeps SQLite without DATABASE_URL, with a pool of 10 and the host as the instance', () => {
+      expect(configOf({})).toMatchObject({
+        databasePath: './data/reelbot.db',
+        databaseUrl: undefined,
+        databasePoolSize: 10,
+        instance: hostname(),
+      });
+      expect(configOf({ DATABASE_URL: ' ' }).databaseUrl).toBeUndefined();
+    });
+
+    it('takes a postgres:// or postgresql:// URL, a pool size and an instance name', () => {
+      expect(
+        configOf({ DATABASE_URL: secretUrl, DATABASE_POOL_SIZE: '25', INSTANCE_NAME: 'eu-1.bot_a' }),
+      ).toMatchObject({
+        databaseUrl: secretUrl,
+        databasePoolSize: 25,
+        instance: 'eu-1.bot_a',
+      });
+      const postgresql = 'postgresql://reelbot@10.0.0.5/reelbot?sslmode=require';
+      expect(configOf({ DATABASE_URL: postgresql }).databaseUrl).toBe(postgresql);
+    });
+
+    it('refuses a DATABASE_URL that is not a postgres URL, naming the setting but never its value', () => {
+      for (const value of [
+        'mysql://reelbot:Sup3r-S3cret-Pa55@db.example.com/reelbot',
+        'Sup3r-S3cret-Pa55',
+        'postgres://reelbot:Sup3r-S3cret-Pa55@db example/x',
+      ]) {
+        const problems = problemsOf({ DATABASE_URL: value });
+        expect(problems, value).toEqual([
+          'DATABASE_URL must be a postgres:// or postgresql:// URL, such as postgres://reelbot:PASSWORD@db.example.com:5432/reelbot (or unset for the SQLite file at DATABASE_PATH)',
+        ]);
+        expect(problems.join()).not.toContain('Sup3r-S3cret-Pa55');
+      }
+    });
+
+    it('bounds DATABASE_POOL_SIZE and refuses an INSTANCE_NAME the claims could not carry', () => {
+      for (const value of ['0', '101', 'ten']) {
+        expect(problemsOf({ DATABASE_POOL_SIZE: value }), value).toEqual([
+          expect.stringMatching(
+            /^DATABASE_POOL_SIZE must be a whole number from 1 to 100: connections each process/,
+          ),
+        ]);
+      }
+      for (const value of ['host#1', 'two words', 'x'.repeat(101)]) {
+        expect(problemsOf({ INSTANCE_NAME: value }), value).toEqual([
+          'INSTANCE_NAME must be up to 100 letters, digits, dots, dashes or underscores (it names this process in the database)',
+        ]);
+      }
+    });
+
+    it('names a shard process after its host and shard, unless INSTANCE_NAME says otherwise', () => {
+      const shard = { SHARDING_MANAGER: 'true', SHARDS: '1', SHARD_COUNT: '2' };
+      expect(configOf(shard).instance).toBe(`${hostname()}-shard-1`);
+      expect(configOf({ ...shard, INSTANCE_NAME: 'blue' }).instance).toBe('blue');
+    });
+  });
+
+  describe('processes (SHARDS, TRACKER, TRACKER_SHARDS)', () => {
     it('runs one process with the tracker by default, and with SHARDS=1', () => {
       const oneProcess: Record<string, string>[] = [{}, { SHARDS: '1' }, { SHARDS: ' ' }];
       for (const env of oneProcess) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { databasePassword } from '../../src/jobs/store/postgres/openFailure.ts';
 import { createLogger, jobLogger, wantsPretty } from '../../src/log.ts';
 import { ProviderError } from '../../src/provider/index.ts';
 
@@ -35,6 +36,23 @@ describe('logging', () => {
     expect(output).not.toContain(apiKey);
     expect(output).not.toContain(token);
     expect(output).toContain('[Redacted]');
+  });
+
+  it('never writes DATABASE_URL or its password, in the configuration or in free text', () => {
+    const { lines, destination } = capture();
+    const databaseUrl = 'postgres://reelbot:p%40ss-W0rd-xyz@db.example.com:5432/reelbot';
+    const logger = createLogger({ level: 'debug', destination, secrets: databasePassword(databaseUrl) });
+    logger.debug(
+      { config: { databaseUrl, databasePath: './data/reelbot.db' } },
+      'starting with configuration',
+    );
+    logger.warn('could not reach postgres://reelbot:p@ss-W0rd-xyz@db.example.com (p%40ss-W0rd-xyz)');
+    const output = lines.join('');
+    expect(lines).toHaveLength(2);
+    expect(output).not.toContain('p%40ss-W0rd-xyz');
+    expect(output).not.toContain('p@ss-W0rd-xyz');
+    expect(output).not.toContain(databaseUrl);
+    expect(output).toContain('./data/reelbot.db');
   });
 
   it("keeps an error's own fields and its cause chain, without the credentials among them", () => {

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 
-async function asSuperuser(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('postgresUrl') });
+/** Runs one statement as the superuser of the run's server (or of `serverUrl`'s). */
+export async function asSuperuser(statement: string, serverUrl = inject('postgresUrl')): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     await client.query(statement);
@@ -15,12 +16,32 @@ async function asSuperuser(statement: string): Promise<void> {
   }
 }
 
+function newDatabaseName(serverUrl: string): { url: string; name: string } {
+  const name = `test_${randomBytes(6).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.href, name };
+}
+
 /** Call at the top of a test file; the database exists from its beforeAll on. */
 export function databaseForThisFile(): { readonly url: string; readonly name: string } {
-  const name = `test_${randomBytes(6).toString('hex')}`;
-  const url = new URL(inject('postgresUrl'));
-  url.pathname = `/${name}`;
-  beforeAll(() => asSuperuser(`CREATE DATABASE ${name}`));
-  afterAll(() => asSuperuser(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  return { url: url.href, name };
+  const database = newDatabaseName(inject('postgresUrl'));
+  beforeAll(() => asSuperuser(`CREATE DATABASE ${database.name}`));
+  afterAll(() => asSuperuser(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`));
+  return database;
+}
+
+/**
+ * A new, empty database on the run's server (or on `serverUrl`'s), for one test; `drop()` removes
+ * it with any sessions left open.
+ */
+export async function freshDatabase(
+  serverUrl = inject('postgresUrl'),
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const database = newDatabaseName(serverUrl);
+  await asSuperuser(`CREATE DATABASE ${database.name}`, serverUrl);
+  return {
+    ...database,
+    drop: () => asSuperuser(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`, serverUrl),
+  };
 }

@@ -15,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -112,7 +113,8 @@ function reachableNative(native: string, account: Account | undefined): string {
   return copy;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port of 127.0.0.1 that nothing listens on (as of the call). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -246,8 +248,20 @@ async function launchOnFreePort(cluster: Cluster): Promise<{ server: ChildProces
   throw new Error('every free port found was taken before postgres could bind it');
 }
 
+export interface PostgresServerOptions {
+  /** Roles that must log in with their password (every other connection is trusted). */
+  passwordRoles?: readonly string[];
+}
+
+/** Puts a password rule for each of `roles` ahead of initdb's trust rules (the first match wins). */
+function requirePasswords(data: string, roles: readonly string[]): void {
+  const hba = join(data, 'pg_hba.conf');
+  const rules = roles.map((role) => `host all ${role} 127.0.0.1/32 scram-sha-256`);
+  writeFileSync(hba, `${rules.join('\n')}\n${readFileSync(hba, 'utf8')}`);
+}
+
 /** Starts a new, empty server. Throws with a sentence saying why when it cannot. */
-export async function startPostgresServer(): Promise<PostgresServer> {
+export async function startPostgresServer(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const account = unprivilegedAccount();
   let folder: string | undefined;
   try {
@@ -256,6 +270,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     if (account) chownSync(folder, account.uid, account.gid);
     const cluster = { bin, data: join(folder, 'data'), account };
     await initialise(cluster);
+    if (options.passwordRoles?.length) requirePasswords(cluster.data, options.passwordRoles);
     const launched = await launchOnFreePort(cluster);
     return running(cluster, folder, launched.server, launched.port);
   } catch (error) {

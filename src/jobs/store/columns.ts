@@ -1,7 +1,7 @@
 // The jobs table's columns, shared by both implementations: one name per field of Job, the
 // booleans each database spells differently, and how a patch becomes the assignments of one UPDATE.
 import { type JobState, pollingStates } from '../states.ts';
-import type { Job, JobPatch } from './contract.ts';
+import type { Job, JobPatch, NewJob } from './contract.ts';
 
 export const jobColumns: Record<keyof Job, string> = {
   id: 'id',
@@ -91,4 +91,42 @@ export function patchAssignments(
     assignments.push({ column: 'claimed_by', value: null }, { column: 'claim_expires_at', value: null });
   }
   return assignments;
+}
+
+/** What the INSERT of a new `submitting` job assigns: the request, its defaults and its media key. */
+export function newJobAssignments(
+  job: NewJob,
+  mediaKey: string,
+  at: number,
+  toDatabase: (field: keyof Job, value: unknown) => unknown,
+): Assignment[] {
+  const row: Partial<Job> = {
+    guildId: job.guildId,
+    channelId: job.channelId,
+    userId: job.userId,
+    applicationId: job.applicationId ?? null,
+    interactionId: job.interactionId ?? null,
+    interactionToken: job.interactionToken ?? null,
+    interactionCreatedAt: job.interactionCreatedAt ?? null,
+    ephemeral: job.ephemeral ?? false,
+    attachmentSizeLimit: job.attachmentSizeLimit ?? null,
+    locale: job.locale ?? 'en-US',
+    model: job.model,
+    prompt: job.prompt,
+    seconds: job.seconds,
+    size: job.size,
+    referenceUrl: job.referenceUrl ?? null,
+    referenceName: job.referenceName ?? null,
+    referenceSize: job.referenceSize ?? null,
+    remixOfJobId: job.remixOfJobId ?? null,
+    firstCardPendingUntil: job.firstCardPendingUntil ?? null,
+    mediaKey,
+    state: 'submitting',
+    createdAt: at,
+    updatedAt: at,
+  };
+  return (Object.entries(row) as [keyof Job, unknown][]).map(([field, value]) => ({
+    column: jobColumns[field],
+    value: toDatabase(field, value),
+  }));
 }

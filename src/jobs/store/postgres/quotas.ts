@@ -1,0 +1,77 @@
+// Spend limits on PostgreSQL: the shared rules (../quotaRules.ts) read the rows through this
+// QuotaReader. An insert takes a transaction-scoped advisory lock on its guild first, so two
+// processes inserting for one guild take turns: each counts the other's committed job, and no
+// limit is overshot. (Row locks could not do this: the rows that would break the limit do not
+// exist yet.)
+import { newMediaKey } from '../../keptFiles.ts';
+import { inFlightStates } from '../../states.ts';
+import { jobSelectList, newJobAssignments } from '../columns.ts';
+import type { Job, NewJob, Quotas } from '../contract.ts';
+import { type QuotaReader, quotaRefusal } from '../quotaRules.ts';
+import type { Database, Queryable } from './database.ts';
+import { asStored } from './rows.ts';
+
+function quotaReader(db: Queryable): QuotaReader {
+  const count = async (sql: string, params: unknown[]): Promise<number> => {
+    const [row] = await db.query<{ n: number }>(sql, params);
+    return row?.n ?? 0;
+  };
+  return {
+    inFlight: (guildId, userId) =>
+      count(
+        'SELECT COUNT(*) AS n FROM jobs WHERE guild_id = $1 AND user_id = $2 AND state = ANY($3::text[])',
+        [guildId, userId, [...inFlightStates]],
+      ),
+    chargedJobsSince: (guildId, userId, since) =>
+      count(
+        'SELECT COUNT(*) AS n FROM jobs WHERE guild_id = $1 AND user_id = $2 AND charged AND created_at > $3',
+        [guildId, userId, since],
+      ),
+    async nthNewestChargedAt(guildId, userId, since, offset) {
+      const [row] = await db.query<{ createdAt: number }>(
+        `SELECT created_at AS "createdAt" FROM jobs WHERE guild_id = $1 AND user_id = $2 AND charged
+         AND created_at > $3 ORDER BY created_at DESC LIMIT 1 OFFSET $4`,
+        [guildId, userId, since, offset],
+      );
+      return row?.createdAt ?? null;
+    },
+    chargedSecondsSince: (guildId, since) =>
+      count(
+        'SELECT COALESCE(SUM(seconds), 0)::bigint AS n FROM jobs WHERE guild_id = $1 AND charged AND created_at > $2',
+        [guildId, since],
+      ),
+    async *chargedOldestFirst(guildId, since) {
+      yield* await db.query<{ createdAt: number; seconds: number }>(
+        `SELECT created_at AS "createdAt", seconds FROM jobs WHERE guild_id = $1 AND charged AND created_at > $2
+         ORDER BY created_at ASC`,
+        [guildId, since],
+      );
+    },
+  };
+}
+
+async function insertJob(db: Queryable, job: NewJob, at: number): Promise<Job> {
+  const assignments = newJobAssignments(job, newMediaKey(), at, asStored);
+  const [inserted] = await db.query<Job>(
+    `INSERT INTO jobs (${assignments.map((assignment) => assignment.column).join(', ')})
+     VALUES (${assignments.map((_, index) => `$${index + 1}`).join(', ')})
+     RETURNING ${jobSelectList}`,
+    assignments.map((assignment) => assignment.value),
+  );
+  if (!inserted) throw new Error('INSERT ... RETURNING returned no row');
+  return inserted;
+}
+
+export function createQuotas(database: Database, now: () => number): Quotas {
+  return {
+    quotaRefusal: (job, limits) => quotaRefusal(quotaReader(database), job, limits, now()),
+
+    insertWithinQuota: (job, limits) =>
+      database.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [job.guildId]);
+        const at = now();
+        const refusal = await quotaRefusal(quotaReader(tx), job, limits, at);
+        return refusal ? { ok: false, refusal } : { ok: true, job: await insertJob(tx, job, at) };
+      }),
+  };
+}
