@@ -4,12 +4,13 @@ import { createHash } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, REST, Status } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
+import type { CommandSet } from './discord/commandContract.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery, deliveryLeaseMs } from './discord/delivery.ts';
 import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
-import { routeInteraction } from './discord/router.ts';
+import { createRouter } from './discord/router.ts';
 import { startHttpServer } from './http.ts';
 import {
   createMediaStore,
@@ -32,6 +33,8 @@ import { abandonBody, createSimulatedClient, createVideoClient, ProviderError } 
 export interface BotOptions {
   config: Config;
   logger: Logger;
+  /** What the bot answers and registers (commands/index.ts, given by the composition root). */
+  commands: CommandSet;
   now?: () => number;
   /** Minimum time between two progress edits of one message (tests shorten it). */
   minEditIntervalMs?: number;
@@ -266,6 +269,7 @@ export async function startBot(options: BotOptions) {
 
   /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */
   const handling = new Set<Promise<void>>();
+  const routeInteraction = createRouter(options.commands);
   client.on(Events.InteractionCreate, (interaction) => {
     const handled = routeInteraction(interaction, context).finally(() => handling.delete(handled));
     handling.add(handled);
@@ -283,6 +287,7 @@ export async function startBot(options: BotOptions) {
       applicationId: client.application.id,
       guildId: config.discord.guildId,
       catalogue,
+      commands: options.commands.commands,
     }).catch((error: unknown) => {
       logger.error({ err: error }, 'could not register the slash commands');
       return 0;
