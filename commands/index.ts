@@ -4,10 +4,11 @@ import type { CommandSet } from '../src/discord/commandContract.ts';
 import { jobButtons, remixModal } from '../src/discord/jobButtons.ts';
 import * as admin from './admin.ts';
 import * as history from './history.ts';
+import * as makeVideo from './makeVideo.ts';
 import * as video from './video.ts';
 
 export const commandSet: CommandSet = {
-  commands: [video.command, history.command, admin.command],
+  commands: [video.command, makeVideo.command, history.command, admin.command],
   buttons: [jobButtons, history.historyButtons],
-  modals: [remixModal],
+  modals: [remixModal, makeVideo.makeVideoModal],
 };
