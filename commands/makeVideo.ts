@@ -178,7 +178,7 @@ function uniqueInOrder<T>(values: T[]): T[] {
 }
 
 /** The form: at most 5 components (Discord's limit), each a Label around its field. */
-function form(
+export function makeVideoForm(
   key: string,
   content: { prompt: string; author: string; uploadSlots: number },
   catalogue: Catalogue,
@@ -297,7 +297,12 @@ async function execute(
   });
   const uploadSlots = Math.max(0, mostImagesTaken(context.catalogue) - opened.images.length);
   await interaction.showModal(
-    form(interaction.id, { prompt, author: authorName(interaction), uploadSlots }, context.catalogue, locale),
+    makeVideoForm(
+      interaction.id,
+      { prompt, author: authorName(interaction), uploadSlots },
+      context.catalogue,
+      locale,
+    ),
   );
 }
 

@@ -57,8 +57,8 @@ export function createMessageOrigins(
   function lookUp(jobId: number): Promise<void> {
     const pending = lookingUp.get(jobId);
     if (pending) return pending;
-    const read = store
-      .readValue(key(jobId))
+    const read = Promise.resolve()
+      .then(() => store.readValue(key(jobId)))
       .then((value) => {
         if (!known.has(jobId)) remember(jobId, parse(value));
       })
