@@ -25,6 +25,7 @@ import {
   ephemeralReply,
   guildId,
   type Harness,
+  jobButtonId,
   member,
   moderatorRoleId,
   otherChannelId,
@@ -409,6 +410,13 @@ describe('Make a video: registration', () => {
 });
 
 describe('Make a video: the card stays the job’s message', () => {
+  /** The running job once its card is up (and drawn: other edits may follow). */
+  const runningWithCard = (h: Harness) =>
+    until(async () => {
+      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
+      return running?.replyMessageId && !running.firstCardPendingUntil ? running : undefined;
+    });
+
   const channelPosts = (h: Harness) =>
     h.discord.calls.filter((c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages`);
 
@@ -417,10 +425,7 @@ describe('Make a video: the card stays the job’s message', () => {
     const h = harness;
     const message = bobsMessage(h, { content: 'a boat at dusk' });
     await submitForm(h, message.id);
-    const job = await until(async () => {
-      const running = (await h.bot.store.byState(['queued', 'in_progress']))[0];
-      return running?.replyMessageId ? running : undefined;
-    });
+    const job = await runningWithCard(h);
     expect(job.replyMessageId).toBe(cardReplyingTo(h, message.id)?.id);
     await h.restart();
     h.advance(16 * 60_000);
@@ -483,6 +488,27 @@ describe('Make a video: the card stays the job’s message', () => {
     );
     // The card, and the notice replying to it (besides the private answers to the form).
     expect(botMessages.map((m) => m.reference?.message_id)).toEqual([message.id, card?.id]);
+  });
+
+  it('answers Cancel on the card, which then says canceled and still links the message', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const message = bobsMessage(h, { content: 'a boat in a storm' });
+    await submitForm(h, message.id);
+    const job = await runningWithCard(h);
+    const click = h.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: await jobButtonId(h, 'cancel', job),
+      messageId: job.replyMessageId ?? '',
+    });
+    const edit = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.includes(click.token) && embedText(c).includes('Canceled'),
+    );
+    expect(embedText(edit)).toContain(`From [a message](${messageLinkOf(message.id)}) by <@${bob.id}>`);
+    expect(h.discord.messages.get(job.replyMessageId ?? '')?.embeds).toEqual(body(edit).embeds);
+    expect((await h.bot.store.get(job.id))?.state).toBe('canceled');
   });
 
   it("repeats the card's post with its nonce, so Discord answers a repeat with the first card", async () => {
