@@ -14,7 +14,6 @@ import {
   ModalBuilder,
   type ModalSubmitInteraction,
   PermissionFlagsBits,
-  type PermissionsBitField,
   RESTJSONErrorCodes,
   Routes,
   StringSelectMenuBuilder,
@@ -71,7 +70,7 @@ type Refusal = string | null;
 
 /** The bot must read the channel (the message, the reply's reference) and post its card there. */
 function channelRefusal(interaction: MessageContextMenuCommandInteraction, locale: string): Refusal {
-  const permissions: Readonly<PermissionsBitField> = interaction.appPermissions;
+  const permissions = interaction.appPermissions;
   if (!permissions.has([PermissionFlagsBits.ViewChannel, PermissionFlagsBits.ReadMessageHistory])) {
     return t(locale, 'make.cannot_read');
   }

@@ -3,14 +3,7 @@
 // message's attachments again later. In memory, like the interaction itself: a form opened before a
 // restart is refused with a sentence saying to open it again. The member's guild is always handled
 // by the same process (its shard), so no other process needs it.
-
-/** An image attached to the message, as the interaction described it. */
-export interface DraftImage {
-  url: string;
-  name: string;
-  size: number;
-  contentType: string | null;
-}
+import type { AttachedImage } from './checkedReference.ts';
 
 export interface MessageDraft {
   /** Who opened the form: only they may submit it. */
@@ -19,7 +12,8 @@ export interface MessageDraft {
   channelId: string;
   messageId: string;
   authorId: string;
-  images: DraftImage[];
+  /** The message's images, as the interaction described them. */
+  images: AttachedImage[];
 }
 
 export interface MessageDrafts {
