@@ -1,5 +1,6 @@
 // /video-admin: quotas, allowed channels, the moderator role, blocks, canceling any job, usage, audit.
 import {
+  ApplicationCommandType,
   ChannelType,
   type ChatInputCommandInteraction,
   channelMention,
@@ -12,6 +13,7 @@ import {
   time,
   userMention,
 } from 'discord.js';
+import type { SlashCommand } from '../src/discord/commandContract.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { fitLines, maxContentLength, textWithList } from '../src/discord/fitContent.ts';
@@ -389,3 +391,5 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   }
   await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
+
+export const command: SlashCommand = { type: ApplicationCommandType.ChatInput, name, data, execute };

@@ -1,6 +1,7 @@
 // /video-history: a member's own jobs, or (moderators) anyone's in this server; paged, exportable.
 import { existsSync } from 'node:fs';
 import {
+  ApplicationCommandType,
   AttachmentBuilder,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -9,6 +10,7 @@ import {
   SlashCommandBuilder,
   userMention,
 } from 'discord.js';
+import type { ButtonHandler, SlashCommand } from '../src/discord/commandContract.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { parseHistoryCustomId } from '../src/discord/customIds.ts';
@@ -121,10 +123,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
 }
 
 /** Previous/Next/Export: re-checked against the clicker and the guild, never trusted from the id. */
-export async function handleHistoryButton(
-  interaction: ButtonInteraction,
-  context: BotContext,
-): Promise<void> {
+async function handleHistoryButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const locale = interaction.locale;
   const cursor = parseHistoryCustomId(interaction.customId);
   if (!cursor || !interaction.inGuild()) return;
@@ -187,3 +186,11 @@ async function allJobs(context: BotContext, guildId: string, userId: string): Pr
     beforeId = page.at(-1)?.id;
   }
 }
+
+export const command: SlashCommand = { type: ApplicationCommandType.ChatInput, name, data, execute };
+
+/** The paging and export buttons under a history page, drawn by renderHistory. */
+export const historyButtons: ButtonHandler = {
+  matches: (customId) => parseHistoryCustomId(customId) !== null,
+  run: handleHistoryButton,
+};

@@ -1,5 +1,6 @@
 // /video: collect the options, check them before anything costs money, acknowledge, submit.
 import {
+  ApplicationCommandType,
   type Attachment,
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
@@ -7,6 +8,7 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import { type CheckedReferenceImage, checkedReference } from '../src/discord/checkedReference.ts';
+import type { SlashCommand } from '../src/discord/commandContract.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
@@ -193,3 +195,11 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     reference: image?.reference,
   });
 }
+
+export const command: SlashCommand = {
+  type: ApplicationCommandType.ChatInput,
+  name,
+  data,
+  execute,
+  autocomplete,
+};

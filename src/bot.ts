@@ -4,12 +4,15 @@ import { createHash } from 'node:crypto';
 import { Client, Events, GatewayIntentBits, REST, Status } from 'discord.js';
 import { request } from 'undici';
 import type { Config } from './config.ts';
+import type { CommandSet } from './discord/commandContract.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery, deliveryLeaseMs } from './discord/delivery.ts';
+import { createMessageDrafts } from './discord/messageDrafts.ts';
+import { createMessageOrigins } from './discord/messageOrigins.ts';
 import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
-import { routeInteraction } from './discord/router.ts';
+import { createRouter } from './discord/router.ts';
 import { startHttpServer } from './http.ts';
 import {
   createMediaStore,
@@ -17,7 +20,9 @@ import {
   createSubmissions,
   createTracker,
   defaultPollPolicy,
+  isFinal,
   type Job,
+  jobStates,
   logTransitions,
   openStore,
   type PollPolicy,
@@ -32,6 +37,8 @@ import { abandonBody, createSimulatedClient, createVideoClient, ProviderError } 
 export interface BotOptions {
   config: Config;
   logger: Logger;
+  /** What the bot answers and registers (commands/index.ts, given by the composition root). */
+  commands: CommandSet;
   now?: () => number;
   /** Minimum time between two progress edits of one message (tests shorten it). */
   minEditIntervalMs?: number;
@@ -194,12 +201,14 @@ export async function startBot(options: BotOptions) {
         : `the video provider does not serve model "${model}" (retired or unknown there): remove it from VIDEO_MODELS`,
     );
   };
+  const messageOrigins = createMessageOrigins(store, logger);
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
     referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
+    origin: messageOrigins.of(job),
   });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
@@ -251,6 +260,9 @@ export async function startBot(options: BotOptions) {
     tracker,
     notifier,
     delivery,
+    messenger,
+    messageDrafts: createMessageDrafts(now),
+    messageOrigins,
     logger,
     now,
     pollPolicy,
@@ -266,6 +278,7 @@ export async function startBot(options: BotOptions) {
 
   /** Interactions being handled: a graceful stop lets a submission reach the provider and its reply. */
   const handling = new Set<Promise<void>>();
+  const routeInteraction = createRouter(options.commands);
   client.on(Events.InteractionCreate, (interaction) => {
     const handled = routeInteraction(interaction, context).finally(() => handling.delete(handled));
     handling.add(handled);
@@ -283,6 +296,7 @@ export async function startBot(options: BotOptions) {
       applicationId: client.application.id,
       guildId: config.discord.guildId,
       catalogue,
+      commands: options.commands.commands,
     }).catch((error: unknown) => {
       logger.error({ err: error }, 'could not register the slash commands');
       return 0;
@@ -309,6 +323,10 @@ export async function startBot(options: BotOptions) {
   // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
   let pruneTimer: NodeJS.Timeout | undefined;
   if (config.tracker) {
+    // The cards of running jobs made from a message keep their "from a message by" line after a restart.
+    await messageOrigins.load(
+      (await store.byState(jobStates.filter((state) => !isFinal(state)))).map((job) => job.id),
+    );
     await tracker.start();
     // At start too: a bot restarted more often than hourly would otherwise never prune.
     const prune = () =>

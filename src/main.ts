@@ -1,5 +1,6 @@
 // The composition root: config → logger → bot (or, with SHARDS, the shard manager that runs this
 // same file once per shard); signals, graceful shutdown, and the last resort.
+import { commandSet } from '../commands/index.ts';
 import { startBot } from './bot.ts';
 import { describeProblems, loadConfig, loadDotEnv } from './config.ts';
 import { shardsStopWithinMs, startShardManager } from './discord/shards.ts';
@@ -89,13 +90,14 @@ try {
       config,
       role,
       logger,
+      commands: commandSet.commands,
       entry: import.meta.filename,
       onFailure: (reason) => shutdown(reason, 1),
     });
     running = manager;
     await manager.started;
   } else {
-    running = await startBot({ config, logger });
+    running = await startBot({ config, logger, commands: commandSet });
   }
 } catch (error) {
   // A store that cannot open is a setting to fix: its sentence, as a configuration problem.

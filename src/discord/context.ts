@@ -4,6 +4,9 @@ import type { Config } from '../config.ts';
 import type { Job, JobStore, Moderation, PollPolicy, Submissions, Tracker } from '../jobs/index.ts';
 import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
+import type { MessageDrafts } from './messageDrafts.ts';
+import type { MessageOrigins } from './messageOrigins.ts';
+import type { JobMessenger } from './messenger.ts';
 import type { Notifier } from './notifier.ts';
 import type { RenderContext } from './render.ts';
 
@@ -18,6 +21,12 @@ export interface BotContext {
   tracker: Tracker;
   notifier: Notifier;
   delivery: JobDelivery;
+  /** Posts a job's card where no interaction reply can be (a reply to a member's message). */
+  messenger: JobMessenger;
+  /** The messages Make a video forms were opened on, until they are submitted. */
+  messageDrafts: MessageDrafts;
+  /** Which message a job made from one came from, for its card. */
+  messageOrigins: MessageOrigins;
   logger: Logger;
   now: () => number;
   pollPolicy: PollPolicy;

@@ -66,3 +66,22 @@ export function parseHistoryCustomId(customId: string): HistoryCursor | null {
     cursor: Number(cursor),
   };
 }
+
+/** The Make a video form opened by the message command `interactionId` (its draft's key). */
+export function makeVideoModalId(interactionId: string): string {
+  return `${prefix}:make:${interactionId}`;
+}
+
+/** The draft key of a Make a video form, or null for any other id. */
+export function parseMakeVideoModalId(customId: string): string | null {
+  return /^reelbot:make:(\d{1,20})$/.exec(customId)?.[1] ?? null;
+}
+
+/** The fields of the Make a video form. */
+export const makeVideoFields = {
+  prompt: 'prompt',
+  model: 'model',
+  duration: 'duration',
+  size: 'size',
+  images: 'images',
+} as const;

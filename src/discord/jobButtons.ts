@@ -20,6 +20,7 @@ import {
 import { loadReferenceImage } from '../jobs/referenceImages.ts';
 import type { ModelSpec, ReferenceImage } from '../provider/index.ts';
 import { type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
+import type { ButtonHandler, ModalHandler } from './commandContract.ts';
 import type { BotContext } from './context.ts';
 import { customIdNamesJob, jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { madeSinceJobStarted } from './messenger.ts';
@@ -220,7 +221,7 @@ async function askRemixPrompt(interaction: ButtonInteraction, context: BotContex
   await interaction.showModal(modal);
 }
 
-export async function handleJobButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
+async function handleJobButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
   const job = await authorisedJob(interaction, context);
   if (!job) return;
   const action = parseJobCustomId(interaction.customId)?.action;
@@ -229,10 +230,7 @@ export async function handleJobButton(interaction: ButtonInteraction, context: B
   if (action === 'remix') return askRemixPrompt(interaction, context, job);
 }
 
-export async function handleRemixModal(
-  interaction: ModalSubmitInteraction,
-  context: BotContext,
-): Promise<void> {
+async function handleRemixModal(interaction: ModalSubmitInteraction, context: BotContext): Promise<void> {
   const job = await authorisedJob(interaction, context);
   if (!job) return;
   if (!job.remoteId || !isFinal(job.state) || !context.catalogue.find(job.model)?.supportsRemix) {
@@ -262,3 +260,18 @@ export async function handleRemixModal(
     remixOfRemoteId: job.remoteId,
   });
 }
+
+/** Cancel, Regenerate and Remix on a job's card, drawn by renderJob. */
+export const jobButtons: ButtonHandler = {
+  matches: (customId) => {
+    const action = parseJobCustomId(customId)?.action;
+    return action !== undefined && action !== 'remix-modal';
+  },
+  run: handleJobButton,
+};
+
+/** The Remix button's modal. */
+export const remixModal: ModalHandler = {
+  matches: (customId) => parseJobCustomId(customId)?.action === 'remix-modal',
+  run: handleRemixModal,
+};

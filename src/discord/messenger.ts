@@ -1,6 +1,7 @@
 // Puts a job's message in front of its member, whatever happened to the interaction token:
 // the interaction webhook while the token lives, then the bot's channel routes, then a new
-// message in the channel, then a DM.
+// message in the channel, then a DM. A job made from a message (Make a video) starts on the
+// channel route: its card is the bot's own reply to that message.
 import {
   type APIMessage,
   type APIUser,
@@ -28,7 +29,7 @@ export interface JobMessageBody {
   embeds?: unknown[];
   components?: unknown[];
   attachments?: { id: number; filename: string }[];
-  allowed_mentions?: { parse: string[]; users?: string[] };
+  allowed_mentions?: { parse: string[]; users?: string[]; replied_user?: boolean };
 }
 
 export interface JobMessenger {
@@ -41,6 +42,14 @@ export interface JobMessenger {
     body: JobMessageBody,
     options?: { final?: boolean; files?: RawFile[] },
   ): Promise<EditRoute | null>;
+  /**
+   * Posts the job's first card as the bot's reply to the message `targetMessageId` of the job's
+   * channel (a plain message should it be gone), pinging nobody, and makes it the job's message.
+   * Exactly once: the row says a post is under way before it is sent, the post carries the job's
+   * nonce (a repeat of it returns the first message), and a card whose id the row never got is
+   * found again by the next edit. Null when the bot may not post there.
+   */
+  reply(job: Job, targetMessageId: string, body: JobMessageBody): Promise<APIMessage | null>;
   /** A separate short message: edits never ping, so endings are announced with one. */
   notify(job: Job, body: JobMessageBody): Promise<void>;
   /**
@@ -120,6 +129,14 @@ function isJobCard(message: APIMessage, job: Pick<Job, 'id' | 'locale'>): boolea
 
 /** How far back a restart looks for a fallback post: the bot's own recent messages. */
 const fallbackSearchLimit = 50;
+
+/**
+ * The nonce of the job's card posted as a reply (Discord takes up to 25 characters): its number
+ * and tag, so another database's job N never collides with it.
+ */
+export function cardNonce(job: Pick<Job, 'id' | 'mediaKey'>): string {
+  return `${job.id}-${jobTag(job)}`;
+}
 
 /** The token is dead, or the message or our access to it is gone: try the next route. */
 const unusable = new Set<number>([
@@ -274,9 +291,46 @@ export function createMessenger(deps: {
     return botUserId;
   }
 
+  /** The bot's own recent messages in `channelId` made since the job started; null when unreadable. */
+  async function recentOwnMessages(
+    job: Job,
+    channelId: string,
+    route: EditRoute,
+  ): Promise<APIMessage[] | null> {
+    const self = await ownUserId();
+    const recent = await attempt(
+      job,
+      route,
+      () =>
+        rest.get(Routes.channelMessages(channelId), {
+          query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
+        }) as Promise<APIMessage[]>,
+    );
+    return (
+      recent?.filter((message) => message.author.id === self && madeSinceJobStarted(message.id, job)) ?? null
+    );
+  }
+
+  /**
+   * The row has no message but says a post in the job's own channel was under way (a reply card or
+   * a fallback post): the process stopped between Discord's answer and the row. The card is found
+   * among the bot's recent messages there and becomes the job's message, so it is edited, not
+   * posted again. The job as it is then.
+   */
+  async function withRecoveredCard(job: Job): Promise<Job> {
+    if (job.replyMessageId || job.ephemeral || job.fallbackChannelId !== job.channelId) return job;
+    if (tokenAlive(job, now())) return job;
+    const recent = await recentOwnMessages(job, job.channelId, 'channel');
+    const card = recent?.find((message) => isJobCard(message, job) || showsJobResult(message, job));
+    if (!card) return job;
+    logger.info({ jobId: job.id }, "found the job's card its row had lost; editing it");
+    return store.update(job.id, { replyMessageId: card.id, ephemeral: false, fallbackChannelId: null });
+  }
+
   return {
-    async edit(job, body, options = {}) {
+    async edit(given, body, options = {}) {
       const { files, final = false } = options;
+      const job = await withRecoveredCard(given);
       if (tokenAlive(job, now())) {
         const sent = await attempt(job, 'webhook', () => {
           const upload = via(files);
@@ -300,6 +354,30 @@ export function createMessenger(deps: {
       return (await sendFinalDm(job, body, files)) ? 'dm' : null;
     },
 
+    async reply(job, targetMessageId, body) {
+      // Written before the post: a restart that finds no card id looks for the card in the channel.
+      await store.update(job.id, { fallbackChannelId: job.channelId });
+      const posted = await attempt(
+        job,
+        'new_message',
+        () =>
+          rest.post(Routes.channelMessages(job.channelId), {
+            body: {
+              ...body,
+              message_reference: { message_id: targetMessageId, fail_if_not_exists: false },
+              // discord.js repeats a post that timed out: Discord answers the repeat with the first.
+              nonce: cardNonce(job),
+              enforce_nonce: true,
+              allowed_mentions: { parse: [], users: [], replied_user: false },
+            },
+          }) as Promise<APIMessage>,
+      );
+      if (posted) {
+        await store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
+      }
+      return posted;
+    },
+
     async notify(job, body) {
       const reference =
         job.replyMessageId && !job.ephemeral
@@ -321,7 +399,8 @@ export function createMessenger(deps: {
       await sendDm(job, body);
     },
 
-    async fetch(job) {
+    async fetch(given) {
+      const job = await withRecoveredCard(given);
       if (tokenAlive(job, now())) {
         const message = await attempt(
           job,
@@ -344,22 +423,12 @@ export function createMessenger(deps: {
     async findFallback(job) {
       const channelId = job.fallbackChannelId;
       if (!channelId) return null;
-      const self = await ownUserId();
-      const recent = await attempt(
-        job,
-        channelId === job.channelId ? 'new_message' : 'dm',
-        () =>
-          rest.get(Routes.channelMessages(channelId), {
-            query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
-          }) as Promise<APIMessage[]>,
-      );
-      // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
       const inDm = channelId !== job.channelId;
+      const recent = await recentOwnMessages(job, channelId, inDm ? 'dm' : 'new_message');
+      // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
       const found = (recent ?? []).find(
         (message) =>
-          message.author.id === self &&
           message.id !== job.replyMessageId &&
-          madeSinceJobStarted(message.id, job) &&
           (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
       );
       if (found && found.channel_id === job.channelId) {

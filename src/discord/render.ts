@@ -6,6 +6,7 @@ import {
   ButtonStyle,
   ComponentType,
   MessageFlags,
+  messageLink,
   TimestampStyles,
   time,
   userMention,
@@ -50,6 +51,8 @@ export interface RenderContext {
   simulated?: boolean;
   /** The job's model takes a reference image only of the video's size: another one is fitted to it. */
   referenceMustMatchSize?: boolean;
+  /** The member's message the job was made from (Make a video): linked, its author named, never pinged. */
+  origin?: { channelId: string; messageId: string; authorId: string };
 }
 
 export interface MessagePayload {
@@ -241,6 +244,15 @@ function referenceText(job: Job, name: string, locale: string, context: RenderCo
   })}`;
 }
 
+/** "From a message by @bob": a link to the message; a mention inside an embed shows a name and pings no one. */
+function originText(job: Job, locale: string, origin: NonNullable<RenderContext['origin']>): string {
+  const link = messageLink(origin.channelId, origin.messageId, job.guildId);
+  return t(locale, 'render.from_message', {
+    message: `[${t(locale, 'render.a_message')}](${link})`,
+    author: userMention(origin.authorId),
+  });
+}
+
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
@@ -248,6 +260,7 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   const delivery = deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
   if (job.remixOfJobId) lines.push(`-# ${t(locale, 'render.remix_of', { id: job.remixOfJobId })}`);
+  if (context.origin) lines.push(`-# ${originText(job, locale, context.origin)}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,

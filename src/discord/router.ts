@@ -1,18 +1,24 @@
-// The one switch every interaction goes through: command names, button prefixes and modal ids.
-import type { Interaction } from 'discord.js';
-import * as admin from '../../commands/admin.ts';
-import * as history from '../../commands/history.ts';
-import * as video from '../../commands/video.ts';
+// The one switch every interaction goes through: to the command, button or modal the composition
+// root declared for it (src/discord/commandContract.ts).
+import { ApplicationCommandType, type Interaction } from 'discord.js';
 import { t } from '../i18n/index.ts';
+import type { CommandSet, MessageCommand, SlashCommand } from './commandContract.ts';
 import type { BotContext } from './context.ts';
-import { parseHistoryCustomId, parseJobCustomId } from './customIds.ts';
-import { handleJobButton, handleRemixModal } from './jobButtons.ts';
 import { ephemeralText } from './render.ts';
 
-export async function routeInteraction(interaction: Interaction, context: BotContext): Promise<void> {
-  try {
+export type Router = (interaction: Interaction, context: BotContext) => Promise<void>;
+
+export function createRouter(set: CommandSet): Router {
+  const slash = new Map<string, SlashCommand>();
+  const message = new Map<string, MessageCommand>();
+  for (const command of set.commands) {
+    if (command.type === ApplicationCommandType.ChatInput) slash.set(command.name, command);
+    else message.set(command.name, command);
+  }
+
+  async function route(interaction: Interaction, context: BotContext): Promise<void> {
     if (interaction.isAutocomplete()) {
-      if (interaction.commandName === video.name) await video.autocomplete(interaction, context);
+      await slash.get(interaction.commandName)?.autocomplete?.(interaction, context);
       return;
     }
     if (!interaction.isRepliable()) return;
@@ -21,34 +27,32 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
       return;
     }
     if (interaction.isChatInputCommand()) {
-      const command = commandModules.find((module) => module.name === interaction.commandName);
-      await command?.execute(interaction, context);
-      return;
+      await slash.get(interaction.commandName)?.execute(interaction, context);
+    } else if (interaction.isMessageContextMenuCommand()) {
+      await message.get(interaction.commandName)?.execute(interaction, context);
+    } else if (interaction.isButton()) {
+      const customId = interaction.customId;
+      await set.buttons.find((handler) => handler.matches(customId))?.run(interaction, context);
+    } else if (interaction.isModalSubmit()) {
+      const customId = interaction.customId;
+      await set.modals.find((handler) => handler.matches(customId))?.run(interaction, context);
     }
-    if (interaction.isButton() && parseHistoryCustomId(interaction.customId)) {
-      await history.handleHistoryButton(interaction, context);
-      return;
-    }
-    if (interaction.isButton() && parseJobCustomId(interaction.customId)) {
-      await handleJobButton(interaction, context);
-      return;
-    }
-    if (interaction.isModalSubmit() && parseJobCustomId(interaction.customId)?.action === 'remix-modal') {
-      await handleRemixModal(interaction, context);
-    }
-  } catch (error) {
-    context.logger.error(
-      { err: error, interactionId: interaction.id, type: interaction.type },
-      'interaction failed',
-    );
-    if (!interaction.isRepliable()) return;
-    const reply = ephemeralText(t(interaction.locale, 'error.internal'));
-    await (interaction.deferred || interaction.replied
-      ? interaction.followUp(reply)
-      : interaction.reply(reply)
-    ).catch(() => undefined);
   }
-}
 
-/** Every command definition, for registration. */
-export const commandModules = [video, history, admin];
+  return async (interaction, context) => {
+    try {
+      await route(interaction, context);
+    } catch (error) {
+      context.logger.error(
+        { err: error, interactionId: interaction.id, type: interaction.type },
+        'interaction failed',
+      );
+      if (!interaction.isRepliable()) return;
+      const reply = ephemeralText(t(interaction.locale, 'error.internal'));
+      await (interaction.deferred || interaction.replied
+        ? interaction.followUp(reply)
+        : interaction.reply(reply)
+      ).catch(() => undefined);
+    }
+  };
+}

@@ -17,6 +17,7 @@ import type { Config } from '../config.ts';
 import { resultWithin } from '../jobs/settle.ts';
 import type { Logger } from '../log.ts';
 import { type ProcessRole, shardPlanProblems, shardRunsTracker } from '../processRole.ts';
+import type { Command } from './commandContract.ts';
 import { registerForTokenOwner } from './register.ts';
 
 type ManagerRole = Extract<ProcessRole, { kind: 'manager' }>;
@@ -25,6 +26,8 @@ export interface ShardManagerOptions {
   config: Config;
   role: ManagerRole;
   logger: Logger;
+  /** The commands to register, once for every shard. */
+  commands: readonly Command[];
   /** The script every shard process runs (src/main.ts, which reads its role from the environment). */
   entry: string;
   /** A shard that died after it connected could not start again: the caller stops everything. */
@@ -102,6 +105,7 @@ export function startShardManager(options: ShardManagerOptions) {
           rest,
           guildId: config.discord.guildId,
           catalogue: config.video.catalogue,
+          commands: options.commands,
         }).catch((error: unknown) => {
           logger.error({ err: error }, 'could not register the slash commands');
           return 0;

@@ -1,10 +1,12 @@
-// After a command or button was acknowledged: submit the job and turn the reply into its live message.
-import type { RepliableInteraction } from 'discord.js';
+// After a command or button was acknowledged: submit the job and show its live message, as the
+// interaction's reply, or (Make a video) as the bot's reply to the member's message.
+import { MessageFlags, messageLink, type RepliableInteraction } from 'discord.js';
 import { t } from '../i18n/index.ts';
 import type { Job, SubmitRequest } from '../jobs/index.ts';
 import { resultWithin, submitJob } from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { BotContext } from './context.ts';
+import type { MessageOrigin } from './messageOrigins.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 
@@ -27,10 +29,38 @@ type JobSettings = Omit<
   | 'locale'
 >;
 
-/** Replaces the public "thinking…" reply with a message only the member sees. */
+/**
+ * Where a new job's card goes. The interaction's own reply (/video, Regenerate, Remix) is edited
+ * through its token while it lives, then through the channel. A reply to a member's message (Make
+ * a video) can only be the bot's own channel message: interaction replies and webhook messages
+ * cannot reply to a message. That card is the job's message from the start and the
+ * interaction's (ephemeral) reply only points at it, so the job keeps no interaction token.
+ */
+export type CardPlace =
+  | { kind: 'interaction_reply' }
+  | {
+      kind: 'message_reply';
+      origin: MessageOrigin;
+      /** What the member's ephemeral reply says once the card is up, given the card's link. */
+      pointer: (job: Job, cardLink: string) => string;
+    };
+
+const interactionReply: CardPlace = { kind: 'interaction_reply' };
+
+/** The "thinking…" reply becomes a message only the member sees: edited when it is theirs alone, else replaced. */
 export async function refuseAfterDefer(interaction: RepliableInteraction, text: string): Promise<void> {
+  if (interaction.ephemeral) {
+    await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
+    return;
+  }
   await interaction.deleteReply().catch(() => undefined);
   await interaction.followUp(ephemeralText(text));
+}
+
+/** Tells the member something only they see, after the acknowledgement. */
+async function tellPrivately(interaction: RepliableInteraction, text: string): Promise<void> {
+  if (interaction.ephemeral) await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
+  else await interaction.followUp(ephemeralText(text));
 }
 
 /**
@@ -45,13 +75,14 @@ export async function acknowledgeAfter<T extends object>(
   interaction: RepliableInteraction,
   check: Promise<{ refusal: string } | T>,
   deadline: number,
+  options: { ephemeral?: boolean } = {},
 ): Promise<T | null> {
   const early = await resultWithin(check, deadline - performance.now());
   if (early && 'refusal' in early.value) {
     await interaction.reply(ephemeralText(early.value.refusal));
     return null;
   }
-  await interaction.deferReply();
+  await interaction.deferReply(options.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const checked = early ? early.value : await check;
   if ('refusal' in checked) {
     await refuseAfterDefer(interaction, checked.refusal);
@@ -60,11 +91,12 @@ export async function acknowledgeAfter<T extends object>(
   return checked;
 }
 
-/** Submits with the interaction's identity and token; the (deferred) reply becomes the job's message. */
+/** Submits with the interaction's identity (and token); the job's card goes to `place`. */
 export async function startJob(
   interaction: RepliableInteraction,
   context: BotContext,
   settings: JobSettings,
+  place: CardPlace = interactionReply,
 ): Promise<void> {
   const locale = interaction.locale;
   const result = await submitJob(
@@ -85,7 +117,8 @@ export async function startJob(
       userId: interaction.user.id,
       applicationId: interaction.applicationId,
       interactionId: interaction.id,
-      interactionToken: interaction.token,
+      // A card replying to a message is never the interaction's reply: the token must not edit it.
+      interactionToken: place.kind === 'interaction_reply' ? interaction.token : null,
       interactionCreatedAt: interaction.createdTimestamp,
       attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
       locale,
@@ -119,9 +152,15 @@ export async function startJob(
       context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
     });
   }
+  if (place.kind === 'message_reply') {
+    await context.messageOrigins.record(job.id, place.origin).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: job.id }, 'could not keep the message the job came from');
+    });
+  }
   // A job canceled while it was being sent has no progress to show: the notifier keeps nothing for it.
   if (isRunning(job)) context.notifier.shown(job);
   let cardShown = false;
+  let cardLink: string | null = null;
   try {
     // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
     // moderator's cancel may already have shown something newer, which this card must not paint over.
@@ -129,8 +168,15 @@ export async function startJob(
       const current = (await context.store.get(job.id)) ?? job;
       if (!isRunning(current)) return;
       const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
-      const message = await interaction.editReply(toReplyOptions(payload));
-      await context.store.update(job.id, { replyMessageId: message.id, firstCardPendingUntil: null });
+      if (place.kind === 'interaction_reply') {
+        const message = await interaction.editReply(toReplyOptions(payload));
+        await context.store.update(job.id, { replyMessageId: message.id, firstCardPendingUntil: null });
+      } else {
+        const card = await context.messenger.reply(current, place.origin.messageId, payload);
+        if (!card) throw new Error('Discord did not let the bot post the card in the channel');
+        await context.store.update(job.id, { firstCardPendingUntil: null });
+        cardLink = messageLink(card.channel_id, card.id, current.guildId);
+      }
       cardShown = true;
     });
   } catch (error) {
@@ -142,6 +188,11 @@ export async function startJob(
         context.logger.warn({ err: error, jobId: job.id }, 'could not mark the first card done');
       });
     }
+  }
+  if (place.kind === 'message_reply' && cardLink) {
+    await tellPrivately(interaction, place.pointer(job, cardLink)).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: job.id }, 'could not point the member at the card');
+    });
   }
 }
 
@@ -163,7 +214,7 @@ async function sayOnItsWay(
     interaction.locale,
     context.renderContext(job),
   );
-  await interaction.followUp(ephemeralText(text)).catch((followUpError: unknown) => {
+  await tellPrivately(interaction, text).catch((followUpError: unknown) => {
     context.logger.warn(
       { err: followUpError, jobId: job.id },
       'could not tell the member their job is on its way',

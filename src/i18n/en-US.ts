@@ -96,6 +96,8 @@ export const enUS = {
   'render.reference': 'Reference image',
   'render.reference_fitted': "fitted to the video's {size} (it was {original})",
   'render.remix_of': 'Remix of job #{id}',
+  'render.from_message': 'From {message} by {author}',
+  'render.a_message': 'a message',
   'render.footer': 'Job #{id}',
   'simulated.label': 'Simulated provider: a sample clip, not a generated video',
   'render.link_reason_too_large': "The video is {size}, over this server's upload limit of {max}.",
@@ -114,6 +116,28 @@ export const enUS = {
   'button.remix': 'Remix',
   'modal.remix_title': 'Remix this video',
   'modal.remix_prompt': 'What should change?',
+
+  'make.modal_title': 'Make a video',
+  'make.prompt': 'Prompt',
+  'make.prompt_hint': "From {author}'s message. Edit it as you like.",
+  'make.model': 'Model',
+  'make.duration': 'Duration',
+  'make.size': 'Size',
+  'make.default_choice': "The model's default",
+  'make.images': 'Reference images',
+  'make.images_hint': 'Pictures to start from (PNG, JPEG, WebP or GIF): up to {max}',
+  'make.nothing_to_use': 'That message has no text and no image to make a video from.',
+  'make.attachment_not_image':
+    '"{name}" in that message is not an image. Make a video takes the text and the images (PNG, JPEG, WebP or GIF) of a message, not videos, PDFs or other files.',
+  'make.cannot_read':
+    'reelbot cannot read messages in this channel (it needs View Channel and Read Message History here), so it cannot make a video from one.',
+  'make.cannot_post':
+    'reelbot cannot reply in this channel (it needs Send Messages and Embed Links here). Ask a server admin, or use /video.',
+  'make.message_gone': 'That message was deleted, so there is nothing to reply to. Nothing was made.',
+  'make.form_expired':
+    'This form has expired (it was opened too long ago, or before reelbot restarted). Use Apps › Make a video on the message again.',
+  'make.started': 'Job #{id} is on its way, as a reply to the message: {link}',
+  'make.images_left_out': 'Images left out ({model} takes {max}): {names}.',
 
   'notice.ready': '{user} your video is ready.',
   'notice.ready_unlinked': '{user} your video is ready, but it is too large to post in this server.',

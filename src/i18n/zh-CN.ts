@@ -85,6 +85,8 @@ export const zhCN = {
   'render.reference': '参考图',
   'render.reference_fitted': '已裁切缩放为视频尺寸 {size}（原为 {original}）',
   'render.remix_of': '改编自任务 #{id}',
+  'render.from_message': '来自 {author} 的{message}',
+  'render.a_message': '一条消息',
   'render.footer': '任务 #{id}',
   'simulated.label': '模拟服务商：示例片段，并非生成的视频',
   'render.link_reason_too_large': '视频大小为 {size}，超过了本服务器的上传上限 {max}。',
@@ -101,6 +103,28 @@ export const zhCN = {
   'button.remix': '改编',
   'modal.remix_title': '改编此视频',
   'modal.remix_prompt': '想要改变什么？',
+
+  'make.modal_title': '生成视频',
+  'make.prompt': '提示词',
+  'make.prompt_hint': '取自 {author} 的消息，可随意修改。',
+  'make.model': '模型',
+  'make.duration': '时长',
+  'make.size': '尺寸',
+  'make.default_choice': '模型的默认值',
+  'make.images': '参考图',
+  'make.images_hint': '作为起点的图片（PNG、JPEG、WebP 或 GIF），最多 {max} 张',
+  'make.nothing_to_use': '这条消息既没有文字也没有图片，无法据此生成视频。',
+  'make.attachment_not_image':
+    '该消息中的“{name}”不是图片。生成视频只使用消息的文字和图片（PNG、JPEG、WebP 或 GIF），不使用视频、PDF 或其他文件。',
+  'make.cannot_read':
+    'reelbot 无法读取此频道的消息（需要在此拥有“查看频道”和“阅读消息历史”权限），因此无法据此生成视频。',
+  'make.cannot_post':
+    'reelbot 无法在此频道回复（需要在此拥有“发送消息”和“嵌入链接”权限）。请联系服务器的管理人员，或使用 /视频。',
+  'make.message_gone': '该消息已被删除，没有可回复的对象。未生成任何内容。',
+  'make.form_expired':
+    '此表单已过期（打开时间过久，或 reelbot 已重启）。请在该消息上再次使用“应用 › 生成视频”。',
+  'make.started': '任务 #{id} 已开始，将以回复该消息的形式发布：{link}',
+  'make.images_left_out': '未使用的图片（{model} 最多使用 {max} 张）：{names}。',
 
   'notice.ready': '{user} 你的视频已生成。',
   'notice.ready_unlinked': '{user} 你的视频已生成，但文件太大，无法在本服务器发送。',

@@ -88,6 +88,8 @@ export const zhTW = {
   'render.reference': '參考圖片',
   'render.reference_fitted': '已裁切縮放為影片尺寸 {size}（原為 {original}）',
   'render.remix_of': '改編自任務 #{id}',
+  'render.from_message': '來自 {author} 的{message}',
+  'render.a_message': '一則訊息',
   'render.footer': '任務 #{id}',
   'simulated.label': '模擬供應商：範例片段，並非產生的影片',
   'render.link_reason_too_large': '影片大小為 {size}，超過這個伺服器的上傳上限 {max}。',
@@ -104,6 +106,28 @@ export const zhTW = {
   'button.remix': '改編',
   'modal.remix_title': '改編這部影片',
   'modal.remix_prompt': '想要改變什麼？',
+
+  'make.modal_title': '製作影片',
+  'make.prompt': '提示詞',
+  'make.prompt_hint': '取自 {author} 的訊息，可以自由修改。',
+  'make.model': '模型',
+  'make.duration': '長度',
+  'make.size': '尺寸',
+  'make.default_choice': '模型的預設值',
+  'make.images': '參考圖片',
+  'make.images_hint': '作為起點的圖片（PNG、JPEG、WebP 或 GIF），最多 {max} 張',
+  'make.nothing_to_use': '這則訊息沒有文字也沒有圖片，無法用來製作影片。',
+  'make.attachment_not_image':
+    '該訊息中的「{name}」不是圖片。製作影片只使用訊息的文字和圖片（PNG、JPEG、WebP 或 GIF），不使用影片、PDF 或其他檔案。',
+  'make.cannot_read':
+    'reelbot 無法讀取這個頻道的訊息（它需要能看見這個頻道，並擁有「讀取訊息歷史」權限），因此無法用它製作影片。',
+  'make.cannot_post':
+    'reelbot 無法在這個頻道回覆（需要在此擁有「傳送訊息」和「嵌入連結」權限）。請聯絡伺服器的管理人員，或使用 /影片。',
+  'make.message_gone': '該訊息已被刪除，沒有可回覆的對象。沒有製作任何內容。',
+  'make.form_expired':
+    '這個表單已過期（開啟太久，或 reelbot 已重新啟動）。請在該訊息上再次使用「應用程式 › 製作影片」。',
+  'make.started': '任務 #{id} 已開始，將以回覆該訊息的方式發布：{link}',
+  'make.images_left_out': '未使用的圖片（{model} 最多使用 {max} 張）：{names}。',
 
   'notice.ready': '{user} 你的影片完成了。',
   'notice.ready_unlinked': '{user} 你的影片完成了，但檔案太大，無法在這個伺服器傳送。',

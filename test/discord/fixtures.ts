@@ -59,6 +59,9 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
 export function recordingMessenger(edit: JobMessenger['edit']): JobMessenger {
   return {
     edit,
+    async reply() {
+      return null;
+    },
     async notify() {},
     async fetch() {
       return null;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from 'discord.js';
 import { expect } from 'vitest';
+import { commandSet } from '../../commands/index.ts';
 import { type Bot, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type JobAction, jobCustomId } from '../../src/discord/customIds.ts';
@@ -107,6 +108,7 @@ export async function startHarness(
     startBot({
       config: result.config,
       logger,
+      commands: commandSet,
       now,
       minEditIntervalMs: 50,
       pollPolicy: fastPolls,

@@ -2,7 +2,7 @@
 // client logs into (rest.api points here; the gateway URL comes from GET /gateway/bot). It
 // dispatches interactions (slash and message commands, buttons, modal submits), records every REST
 // call (JSON and multipart with files), keeps the messages it was asked to create or was seeded
-// with (replies, deletes, attachment removal), threads started from messages, the bot's
+// with (replies, deletes, attachment removal, posts repeated with enforce_nonce), threads started from messages, the bot's
 // permissions per channel, and can expire tokens, rate-limit and fail routes. Several gateway
 // sessions may each identify as one shard: each gets only its guilds' events.
 import { randomBytes } from 'node:crypto';
@@ -134,6 +134,9 @@ export interface FakeMessage {
   editedAt?: number;
   /** The thread started from this message (its id is the message's). */
   threadId?: string;
+  /** The `nonce` it was created with, and when (Create Message's `enforce_nonce` looks at both). */
+  nonce?: string | number;
+  createdAt?: number;
 }
 
 /** A thread channel: one started from a message, or made by a test (createThread). */
@@ -172,6 +175,12 @@ interface Rule {
 
 /** The most characters a message's content may have. */
 const maxContentLength = 2_000;
+
+/**
+ * How long Discord remembers a nonce for `enforce_nonce` ("the past few minutes", Messages ›
+ * Create Message): a post repeated within it returns the first message instead of a second.
+ */
+export const nonceMemoryMs = 5 * 60_000;
 
 /** Discord's limit on uploads in DMs, and in servers without boosts. */
 const defaultUploadLimit = 10 * 1024 * 1024;
@@ -465,6 +474,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       type: message.type ?? (message.interactionToken ? MessageType.ChatInputCommand : MessageType.Default),
       flags: (message.flags ?? 0) | (thread ? MessageFlags.HasThread : 0),
       ...(message.interactionToken ? { application_id: applicationId, webhook_id: applicationId } : {}),
+      ...(message.nonce !== undefined ? { nonce: message.nonce } : {}),
       ...(message.reference
         ? {
             message_reference: { type: MessageReferenceType.Default, ...message.reference },
@@ -565,6 +575,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       authorId,
       interactionToken: token,
       mentions: noMentions(),
+      createdAt: now(),
       ...extra,
     };
     applyBody(message, body, files, token !== undefined);
@@ -859,6 +870,38 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     };
   }
 
+  type Nonce =
+    | { value: string | number | undefined; enforce: boolean }
+    | { refuse: (response: ServerResponse) => void };
+
+  /**
+   * A message create's `nonce` (an integer, or a string of up to 25 characters) and `enforce_nonce`
+   * (Messages › Create Message): with both, a nonce the same author used in the past few minutes
+   * returns that message and creates none.
+   */
+  function nonceOf(body: Record<string, unknown> | undefined): Nonce {
+    const value = body?.nonce;
+    if (value === undefined || value === null) return { value: undefined, enforce: false };
+    if (typeof value === 'number' && Number.isInteger(value))
+      return { value, enforce: body?.enforce_nonce === true };
+    const errors = new FormErrors();
+    errors.checkString(['nonce'], value, 0, 25);
+    if (!errors.empty) return { refuse: (response) => invalidForm(response, errors) };
+    return { value: value as string, enforce: body?.enforce_nonce === true };
+  }
+
+  /** The bot's message made with `nonce` within the nonce memory, if any. */
+  function sentWithNonce(nonce: string | number | undefined): FakeMessage | undefined {
+    if (nonce === undefined) return undefined;
+    return [...messages.values()].find(
+      (message) =>
+        message.authorId === botUserId &&
+        !message.deleted &&
+        message.nonce === nonce &&
+        now() - (message.createdAt ?? 0) < nonceMemoryMs,
+    );
+  }
+
   /** POST /channels/{c}/messages: the bot's own message, a reply, a message in a thread. */
   function postMessage(call: RecordedCall, response: ServerResponse, channelId: string): void {
     if (!knownChannel(channelId)) return unknownChannel(response);
@@ -876,10 +919,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       setArchived(thread, false);
     }
     const body = call.json as Record<string, unknown> | undefined;
+    const nonce = nonceOf(body);
+    if ('refuse' in nonce) return nonce.refuse(response);
+    if (nonce.enforce) {
+      const earlier = sentWithNonce(nonce.value);
+      if (earlier) return json(response, 200, toApiMessage(earlier));
+    }
     const reply = replyOf(channelId, body);
     if ('refuse' in reply) return reply.refuse(response);
     if (thread) thread.botJoinedAt ??= now();
-    const message = createMessage(channelId, botUserId, body, call.files, undefined, reply.shape);
+    const message = createMessage(channelId, botUserId, body, call.files, undefined, {
+      ...reply.shape,
+      ...(nonce.value !== undefined ? { nonce: nonce.value } : {}),
+    });
     return json(response, 200, toApiMessage(message));
   }
 

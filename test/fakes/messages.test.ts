@@ -1,8 +1,8 @@
 // The fake Discord's replies, deletes and attachment removal, driven by the real discord.js
 // client: a reply is recorded with its message_reference (and whom it pings), a reply to a message
 // that is not there fails as Discord fails it unless fail_if_not_exists is false; messages are
-// deleted (the bot's own, another's with Manage Messages), and an edit with `attachments: []`
-// takes the files off a message.
+// deleted (the bot's own, another's with Manage Messages), an edit with `attachments: []`
+// takes the files off a message, and a post repeated with `enforce_nonce` returns the first.
 import { readFileSync } from 'node:fs';
 import {
   AttachmentBuilder,
@@ -132,6 +132,46 @@ describe('replies', () => {
       403,
       RESTJSONErrorCodes.CannotReplyWithoutPermissionToReadMessageHistory,
     ]);
+  });
+});
+
+describe('nonces', () => {
+  const post = (body: Record<string, unknown>) =>
+    client.rest.post(`/channels/${channelId}/messages`, { body }) as Promise<{ id: string; nonce?: string }>;
+
+  it('returns the first message for a post repeated with the same nonce and enforce_nonce, creating none', async () => {
+    const original = discord.seedMessage({ channelId, author: bob, content: 'a lighthouse' });
+    const body = {
+      content: 'Job #7',
+      nonce: '7-0a1b2c3d',
+      enforce_nonce: true,
+      message_reference: { message_id: original.id },
+    };
+    const first = await post(body);
+    const again = await post(body);
+
+    expect(again.id).toBe(first.id);
+    expect(first.nonce).toBe('7-0a1b2c3d');
+    expect(liveMessagesIn(channelId).filter((m) => m.authorId === discord.botUserId)).toHaveLength(1);
+    expect(posts()).toHaveLength(2);
+  });
+
+  it('creates a second message without enforce_nonce, or once the first was deleted', async () => {
+    const first = await post({ content: 'one', nonce: 'n-1' });
+    const second = await post({ content: 'two', nonce: 'n-1' });
+    expect(second.id).not.toBe(first.id);
+    await channel().messages.delete(second.id);
+    const third = await post({ content: 'three', nonce: 'n-1', enforce_nonce: true });
+    expect(third.id).toBe(first.id);
+    await channel().messages.delete(first.id);
+    const fourth = await post({ content: 'four', nonce: 'n-1', enforce_nonce: true });
+    expect([first.id, second.id]).not.toContain(fourth.id);
+  });
+
+  it('refuses a nonce over 25 characters with 400 / 50035, naming the field', async () => {
+    const error = await discordError(post({ content: 'x', nonce: 'n'.repeat(26), enforce_nonce: true }));
+    expect([error.status, error.code]).toEqual([400, RESTJSONErrorCodes.InvalidFormBodyOrContentType]);
+    expect(Object.keys((error.rawError as { errors: object }).errors)).toEqual(['nonce']);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { commandSet } from '../../commands/index.ts';
 import { commandDefinitions } from '../../src/discord/register.ts';
 import { catalogues, listText, resolveLocale, t, translation } from '../../src/i18n/index.ts';
 import { zhCN } from '../../src/i18n/zh-CN.ts';
@@ -58,7 +59,7 @@ describe('the translations', () => {
   it.each(['zh-CN', 'zh-TW'] as const)(
     '%s names a command as that client lists it: its localised name, never the English one',
     (locale) => {
-      const definitions = commandDefinitions(catalogue);
+      const definitions = commandDefinitions(commandSet.commands, catalogue);
       const localised = new Set(definitions.map((command) => command.name_localizations?.[locale]));
       const named = Object.values(catalogues[locale]).flatMap((text) =>
         [...text.matchAll(/(?<![\w.])\/([^\s/（）。，、：；]+)/g)].map((match) => match[1]),
