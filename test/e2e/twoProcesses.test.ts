@@ -1,0 +1,332 @@
+// Two bot processes sharing one database (issue 10): src/main.ts as two real child processes, each
+// with its own INSTANCE_NAME and HTTP port, one per gateway shard of a two-shard bot, against one
+// fake Discord (which sends each shard only its own guilds' interactions) and one fake video API.
+// Each process reaches both fakes through a URL of its own, so every provider request and Discord
+// call is recorded with the name of the process that made it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
+import { type FakeVideoApi, sampleMp4, startFakeVideoApi } from '../fakes/videoApi.ts';
+import { databaseForThisFile } from '../support/database.ts';
+import { type BotProcess, logLines, startShardProcess } from './botProcess.ts';
+import { apiKey, botToken, isUpload, member, prompt, until } from './harness.ts';
+
+/** (id >> 22) % 2: the first guild is shard 0's, the second shard 1's; one channel each. */
+const guildOfShard = [
+  { id: '100000000000000001', channelId: '200000000000000001' },
+  { id: '111111111111111111', channelId: '222222222222222222' },
+];
+/** Each shard's process slot: its INSTANCE_NAME, and the label its requests carry at the fakes. */
+const instanceOfShard = ['reelbot-a', 'reelbot-b'] as const;
+
+const trackerRunning = 'tracker running: polling, delivering and pruning from this process';
+const gatewayOnly = 'TRACKER=false: gateway only; another process polls and delivers the jobs';
+
+/** What the tests read of a job's row, the same from either database. */
+interface JobRow {
+  id: number;
+  state: string;
+  token: string;
+  remoteId: string | null;
+  deliveryAttempts: number;
+  claimedBy: string | null;
+  claimExpiresAt: number | null;
+  deliveryClaimedBy: string | null;
+  deliveryClaimExpiresAt: number | null;
+}
+
+const jobQuery = `SELECT id, state, interaction_token AS token, remote_id AS "remoteId",
+  delivery_attempts AS "deliveryAttempts", claimed_by AS "claimedBy", claim_expires_at AS "claimExpiresAt",
+  delivery_claimed_by AS "deliveryClaimedBy", delivery_claim_expires_at AS "deliveryClaimExpiresAt"
+  FROM jobs ORDER BY id`;
+
+const asNumber = (value: unknown) => (value === null ? null : Number(value));
+/** PostgreSQL's BIGINT columns come back as strings. */
+const toJobRow = (row: Record<string, unknown>): JobRow =>
+  ({
+    ...row,
+    id: Number(row.id),
+    deliveryAttempts: Number(row.deliveryAttempts),
+    claimExpiresAt: asNumber(row.claimExpiresAt),
+    deliveryClaimExpiresAt: asNumber(row.deliveryClaimExpiresAt),
+  }) as JobRow;
+
+interface Database {
+  /** The settings that point a process at it. */
+  env: Record<string, string>;
+  jobs(): Promise<JobRow[]>;
+  close(): Promise<void>;
+}
+
+async function postgresDatabase(url: string): Promise<Database> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    env: { DATABASE_URL: url },
+    jobs: async () => (await client.query(jobQuery)).rows.map(toJobRow),
+    close: () => client.end(),
+  };
+}
+
+function sqliteDatabase(path: string): Database {
+  return {
+    env: { DATABASE_PATH: path },
+    async jobs() {
+      const db = new BetterSqlite3(path, { readonly: true });
+      try {
+        return (db.prepare(jobQuery).all() as Record<string, unknown>[]).map(toJobRow);
+      } finally {
+        db.close();
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+interface ShardProcess {
+  shard: number;
+  name: string;
+  tracker: boolean;
+  bot: BotProcess;
+  exited: Promise<NodeJS.Signals | number | null>;
+}
+
+type LogLine = Record<string, unknown>;
+const linesOf = (bot: BotProcess, msg: string): LogLine[] => logLines(bot).filter((line) => line.msg === msg);
+
+/** Two shard processes on one database, started and killed as a test needs them. */
+function twoShards(discord: FakeDiscord, video: FakeVideoApi, database: Database) {
+  const running = new Map<number, ShardProcess>();
+  /** Every process started, killed ones too: their logs stay readable. */
+  const started: ShardProcess[] = [];
+  const mediaDir = mkdtempSync(join(tmpdir(), 'reelbot-two-processes-'));
+
+  async function start(shard: number, options: { tracker?: boolean } = {}): Promise<ShardProcess> {
+    const name = instanceOfShard[shard] ?? `reelbot-${shard}`;
+    const tracker = options.tracker ?? true;
+    const bot = startShardProcess(
+      {
+        DISCORD_TOKEN: botToken,
+        DISCORD_API_URL: discord.restUrlFor(name),
+        VIDEO_API_BASE_URL: video.urlFor(name),
+        VIDEO_API_KEY: apiKey,
+        ...database.env,
+        MEDIA_DIR: mediaDir,
+        INSTANCE_NAME: name,
+        TRACKER: String(tracker),
+        HTTP_PORT: '0',
+        HTTP_HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        // Every test's jobs are the one member's.
+        QUOTA_IN_FLIGHT_PER_USER: '20',
+        QUOTA_JOBS_PER_USER_PER_DAY: '100',
+      },
+      { id: shard, count: 2 },
+    );
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      bot.child.once('exit', (code, signal) => resolve(signal ?? code)),
+    );
+    const process: ShardProcess = { shard, name, tracker, bot, exited };
+    started.push(process);
+    running.set(shard, process);
+    await until(() => {
+      if (bot.child.exitCode !== null) throw new Error(`${name} exited: ${bot.output.join('')}`);
+      return linesOf(bot, tracker ? trackerRunning : gatewayOnly).length > 0;
+    }, 30_000);
+    return process;
+  }
+
+  return {
+    started,
+    start,
+    /** The running process of `shard`. */
+    of(shard: number): ShardProcess {
+      const process = running.get(shard);
+      if (!process) throw new Error(`no process runs shard ${shard}`);
+      return process;
+    },
+    /** The running process whose requests carry `label` at the fakes. */
+    named(label: string | undefined): ShardProcess {
+      const process = [...running.values()].find((each) => each.name === label);
+      if (!process) throw new Error(`no running process is named ${label}`);
+      return process;
+    },
+    other(process: ShardProcess): ShardProcess {
+      return this.of(1 - process.shard);
+    },
+    async kill(process: ShardProcess): Promise<void> {
+      process.bot.child.kill('SIGKILL');
+      expect(await process.exited).toBe('SIGKILL');
+      running.delete(process.shard);
+    },
+    /** Every process's log lines with this message, killed processes' included. */
+    lines(msg: string): (LogLine & { from: string })[] {
+      return started.flatMap((process) =>
+        linesOf(process.bot, msg).map((line) => ({ ...line, from: process.name })),
+      );
+    },
+    async stopAll(): Promise<void> {
+      for (const process of running.values()) process.bot.child.kill('SIGKILL');
+      await Promise.all([...running.values()].map((process) => process.exited));
+      running.clear();
+    },
+  };
+}
+
+type Cluster = ReturnType<typeof twoShards>;
+
+/** Polls of one job until the fake video API says it is done. */
+const pollsToComplete = 2;
+
+/** Every job's video is its own: a sample MP4 followed by its provider id. */
+const videoOfJob = (remoteId: string | null) =>
+  Buffer.concat([sampleMp4(), Buffer.from(`\nthe video of ${remoteId}`)]);
+
+async function fakes() {
+  const discord = await startFakeDiscord({
+    token: botToken,
+    guilds: guildOfShard.map(({ id, channelId }) => ({ id, channels: [{ id: channelId }] })),
+  });
+  const video = await startFakeVideoApi({
+    apiKey,
+    pollsToComplete,
+    videoOf: (job) => videoOfJob(job.id),
+  });
+  return { discord, video };
+}
+
+/** A member's `/video` in shard `shard`'s guild: only that shard's process receives it. */
+const videoIn = (discord: FakeDiscord, shard: number, text: string) => {
+  const guild = guildOfShard[shard];
+  if (!guild) throw new Error(`no guild of shard ${shard}`);
+  return discord.sendCommand({
+    name: 'video',
+    guildId: guild.id,
+    channelId: guild.channelId,
+    user: member,
+    options: [prompt(text)],
+  });
+};
+
+const isCreate = (request: { method: string; path: string }) =>
+  request.method === 'POST' && request.path === '/v1/videos';
+/** The tracker's polls of one job at the provider. */
+const retrievesOf = (video: FakeVideoApi, job: { remoteId: string | null }) =>
+  video.requests.filter(
+    (request) => request.method === 'GET' && request.path === `/v1/videos/${job.remoteId}`,
+  );
+/** What Discord accepted: a held call that was dropped never got an answer. */
+const accepted = (call: RecordedCall) => call.status >= 200 && call.status < 300;
+
+/** The ids of the jobs `msg` was logged for, by any process, in order of id (repeats kept). */
+const jobIdsLogged = (cluster: Cluster, msg: string, among: number[]) =>
+  cluster
+    .lines(msg)
+    .map((line) => Number(line.jobId))
+    .filter((id) => among.includes(id))
+    .sort((a, b) => a - b);
+
+/**
+ * Jobs submitted through both processes, three each at once, are each delivered exactly once:
+ * one upload per job, with that job's own video, that Discord accepted; one delivery in its row.
+ * Either process may poll and deliver any of them (both run the tracker).
+ */
+async function deliversEachJobOnce(
+  discord: FakeDiscord,
+  video: FakeVideoApi,
+  cluster: Cluster,
+  database: Database,
+) {
+  const sent = [0, 1, 0, 1, 0, 1].map((shard, index) => ({
+    shard,
+    ...videoIn(discord, shard, `two processes, job ${index + 1}`),
+  }));
+  const tokens = sent.map(({ token }) => token);
+  const rows = await until(async () => {
+    const all = (await database.jobs()).filter((row) => tokens.includes(row.token));
+    return all.length === sent.length && all.every((row) => row.state === 'delivered') && all;
+  }, 40_000);
+
+  for (const { shard, token } of sent) {
+    const row = rows.find((each) => each.token === token);
+    const uploads = discord.calls.filter(isUpload(token));
+    expect(uploads).toHaveLength(1);
+    expect(accepted(uploads[0] as RecordedCall)).toBe(true);
+    expect(uploads[0]?.files.map((file) => file.bytes.equals(videoOfJob(row?.remoteId ?? null)))).toEqual([
+      true,
+    ]);
+    expect(discord.originalMessage(token)?.attachments).toHaveLength(1);
+    // The command reached only its shard's process, which answered it and submitted the job.
+    const answers = discord.calls.filter((call) => call.path.endsWith(`/${token}/callback`));
+    expect(answers.map((call) => call.client)).toEqual([cluster.of(shard).name]);
+    // Polled one at a time: no poll more than the provider needed to finish it.
+    expect(retrievesOf(video, row ?? { remoteId: null })).toHaveLength(pollsToComplete);
+  }
+  expect(
+    rows.map(({ deliveryAttempts, deliveryClaimedBy }) => ({ deliveryAttempts, deliveryClaimedBy })),
+  ).toEqual(rows.map(() => ({ deliveryAttempts: 1, deliveryClaimedBy: null })));
+  const ids = rows.map((row) => row.id);
+  expect(jobIdsLogged(cluster, 'job completed', ids)).toEqual(ids);
+  expect(jobIdsLogged(cluster, 'job delivered', ids)).toEqual(ids);
+  const creates = video.requests.filter(isCreate);
+  expect(creates.map((request) => request.client).sort()).toEqual(
+    sent.map(({ shard }) => cluster.of(shard).name).sort(),
+  );
+}
+
+describe('two processes on one PostgreSQL database', () => {
+  const postgres = databaseForThisFile();
+  let discord: FakeDiscord;
+  let video: FakeVideoApi;
+  let database: Database;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    ({ discord, video } = await fakes());
+    database = await postgresDatabase(postgres.url);
+    cluster = twoShards(discord, video, database);
+    // One first, so the two do not race to migrate (they would take turns under the advisory lock).
+    await cluster.start(0);
+    await cluster.start(1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stopAll();
+    await database?.close();
+    await discord?.close();
+    await video?.close();
+  });
+
+  it('delivers jobs submitted through both processes exactly once each', async () => {
+    await deliversEachJobOnce(discord, video, cluster, database);
+  }, 60_000);
+});
+
+describe('two processes on one SQLite file', () => {
+  let discord: FakeDiscord;
+  let video: FakeVideoApi;
+  let database: Database;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    ({ discord, video } = await fakes());
+    database = sqliteDatabase(join(mkdtempSync(join(tmpdir(), 'reelbot-two-sqlite-')), 'reelbot.db'));
+    cluster = twoShards(discord, video, database);
+    await cluster.start(0);
+    await cluster.start(1);
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stopAll();
+    await discord?.close();
+    await video?.close();
+  });
+
+  it('delivers jobs submitted through both processes exactly once each', async () => {
+    await deliversEachJobOnce(discord, video, cluster, database);
+  }, 60_000);
+});
