@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
+import { type FakeDiscord, type FakeMessage, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, sampleMp4, startFakeVideoApi } from '../fakes/videoApi.ts';
 import { databaseForThisFile } from '../support/database.ts';
 import { type BotProcess, logLines, startShardProcess } from './botProcess.ts';
@@ -22,6 +22,12 @@ const guildOfShard = [
 ];
 /** Each shard's process slot: its INSTANCE_NAME, and the label its requests carry at the fakes. */
 const instanceOfShard = ['reelbot-a', 'reelbot-b'] as const;
+
+/**
+ * Short leases, as an operator who wants a dead process's jobs taken over within seconds sets them
+ * (each process warns at start that they are shorter than a slow poll or upload could take).
+ */
+const leases = { POLL_LEASE_MS: '3000', DELIVERY_LEASE_MS: '4000' };
 
 const trackerRunning = 'tracker running: polling, delivering and pruning from this process';
 const gatewayOnly = 'TRACKER=false: gateway only; another process polls and delivers the jobs';
@@ -121,6 +127,7 @@ function twoShards(discord: FakeDiscord, video: FakeVideoApi, database: Database
         HTTP_PORT: '0',
         HTTP_HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
+        ...leases,
         // Every test's jobs are the one member's.
         QUOTA_IN_FLIGHT_PER_USER: '20',
         QUOTA_JOBS_PER_USER_PER_DAY: '100',
@@ -162,6 +169,21 @@ function twoShards(discord: FakeDiscord, video: FakeVideoApi, database: Database
       process.bot.child.kill('SIGKILL');
       expect(await process.exited).toBe('SIGKILL');
       running.delete(process.shard);
+    },
+    /**
+     * The shard's process, running the tracker or not as asked: started when none runs (a test
+     * before killed it), or stopped gracefully and started again when it runs otherwise.
+     */
+    async ensure(shard: number, options: { tracker?: boolean } = {}): Promise<ShardProcess> {
+      const tracker = options.tracker ?? true;
+      const process = running.get(shard);
+      if (process?.tracker === tracker) return process;
+      if (process) {
+        process.bot.child.kill('SIGTERM');
+        expect(await process.exited).toBe(0);
+        running.delete(shard);
+      }
+      return start(shard, { tracker });
     },
     /** Every process's log lines with this message, killed processes' included. */
     lines(msg: string): (LogLine & { from: string })[] {
@@ -212,6 +234,28 @@ const videoIn = (discord: FakeDiscord, shard: number, text: string) => {
   });
 };
 
+/** The custom id of the card's `action` button, as a member would click it. */
+function buttonOn(card: FakeMessage | undefined, action: string): string | undefined {
+  const rows = (card?.components ?? []) as { components?: { custom_id?: string }[] }[];
+  return rows
+    .flatMap((row) => row.components ?? [])
+    .map((component) => component.custom_id)
+    .find((id) => id?.startsWith(`reelbot:${action}:`));
+}
+
+/** The card's title, description and footer, as a member reads them. */
+function cardText(card: FakeMessage | undefined): string {
+  const embeds = (card?.embeds ?? []) as {
+    title?: string;
+    description?: string;
+    footer?: { text?: string };
+  }[];
+  return [
+    card?.content ?? '',
+    ...embeds.flatMap((embed) => [embed.title, embed.description, embed.footer?.text]),
+  ].join('\n');
+}
+
 const isCreate = (request: { method: string; path: string }) =>
   request.method === 'POST' && request.path === '/v1/videos';
 /** The tracker's polls of one job at the provider. */
@@ -221,6 +265,34 @@ const retrievesOf = (video: FakeVideoApi, job: { remoteId: string | null }) =>
   );
 /** What Discord accepted: a held call that was dropped never got an answer. */
 const accepted = (call: RecordedCall) => call.status >= 200 && call.status < 300;
+
+/** The row of the job a command with `token` made, once it has one with the provider's id. */
+const rowOf = (database: Database, token: string) =>
+  until(async () => (await database.jobs()).find((row) => row.token === token && row.remoteId !== null));
+
+/** Waits until the row of the job a command with `token` made is in `state`, its delivery claim released. */
+const rowOnceIn = (database: Database, token: string, state: string) =>
+  until(
+    async () =>
+      (await database.jobs()).find(
+        (row) => row.token === token && row.state === state && row.deliveryClaimedBy === null,
+      ),
+    30_000,
+  );
+
+/** The holder a lease names: `<instance>#<random per start>`. */
+const heldBy = (process: ShardProcess) => new RegExp(`^${process.name}#`);
+
+/** The card's attachments, with the bytes the fake CDN serves for each. */
+async function attachmentsOf(discord: FakeDiscord, token: string) {
+  const card = discord.originalMessage(token);
+  return Promise.all(
+    (card?.attachments ?? []).map(async (attachment) => ({
+      filename: attachment.filename,
+      bytes: Buffer.from(await (await fetch(attachment.url)).arrayBuffer()),
+    })),
+  );
+}
 
 /** The ids of the jobs `msg` was logged for, by any process, in order of id (repeats kept). */
 const jobIdsLogged = (cluster: Cluster, msg: string, among: number[]) =>
@@ -248,7 +320,8 @@ async function deliversEachJobOnce(
   const tokens = sent.map(({ token }) => token);
   const rows = await until(async () => {
     const all = (await database.jobs()).filter((row) => tokens.includes(row.token));
-    return all.length === sent.length && all.every((row) => row.state === 'delivered') && all;
+    const settled = all.every((row) => row.state === 'delivered' && row.deliveryClaimedBy === null);
+    return all.length === sent.length && settled && all;
   }, 40_000);
 
   for (const { shard, token } of sent) {
@@ -302,7 +375,178 @@ describe('two processes on one PostgreSQL database', () => {
   });
 
   it('delivers jobs submitted through both processes exactly once each', async () => {
+    // The short leases reached both processes, which said what they risk.
+    for (const process of cluster.started) {
+      const warned = logLines(process.bot)
+        .map((line) => String(line.msg))
+        .filter((msg) => /^(POLL|DELIVERY)_LEASE_MS=/.test(msg));
+      expect(warned).toEqual([
+        expect.stringMatching(/^POLL_LEASE_MS=3000 is shorter than the longest poll/),
+        expect.stringMatching(/^DELIVERY_LEASE_MS=4000 is shorter than the slowest upload allowed/),
+      ]);
+    }
     await deliversEachJobOnce(discord, video, cluster, database);
+  }, 60_000);
+
+  it('takes over the poll of a process killed mid-poll once its lease ran out, and delivers the job once', async () => {
+    await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
+    const held = video.hold({ method: 'GET', path: /^\/v1\/videos\/[\w-]+$/ });
+    const { token } = videoIn(discord, 0, 'killed mid-poll');
+    const poll = await held.arrived;
+    const poller = cluster.named(poll.client);
+    const survivor = cluster.other(poller);
+    const claimed = await rowOf(database, token);
+    expect(claimed.claimedBy).toMatch(heldBy(poller));
+    await cluster.kill(poller);
+    // The provider answers the poll; nobody is left to read it.
+    held.release();
+
+    const delivered = await rowOnceIn(database, token, 'delivered');
+    const retrieves = retrievesOf(video, claimed);
+    expect(retrieves.map((request) => request.client)).toEqual([poller.name, survivor.name]);
+    // Not before the dead process's lease ran out.
+    expect(retrieves[1]?.at).toBeGreaterThanOrEqual(claimed.claimExpiresAt ?? Number.POSITIVE_INFINITY);
+    const uploads = discord.calls.filter(isUpload(token));
+    expect(uploads.map((call) => [call.client, call.status])).toEqual([[survivor.name, 200]]);
+    expect(await attachmentsOf(discord, token)).toEqual([
+      { filename: expect.stringMatching(`^reelbot-${claimed.id}-`), bytes: videoOfJob(claimed.remoteId) },
+    ]);
+    expect(delivered).toMatchObject({ deliveryAttempts: 1, claimedBy: null, deliveryClaimedBy: null });
+    expect(
+      cluster
+        .lines('job delivered')
+        .filter((line) => line.jobId === claimed.id)
+        .map((line) => line.from),
+    ).toEqual([survivor.name]);
+  }, 60_000);
+
+  it('when a process dies mid-upload after Discord took the upload whole, the other finds the video on the card once the lease ran out, and uploads nothing', async () => {
+    await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
+    const held = discord.holdNext({ method: 'PATCH', withFiles: true });
+    const { token } = videoIn(discord, 1, 'killed mid-upload, the upload landed');
+    const upload = await held.arrived;
+    const uploader = cluster.named(upload.client);
+    const survivor = cluster.other(uploader);
+    const delivering = await rowOf(database, token);
+    expect(delivering).toMatchObject({
+      state: 'delivering',
+      deliveryClaimedBy: expect.stringMatching(heldBy(uploader)),
+    });
+    await cluster.kill(uploader);
+    // Discord goes on to show the upload it received; its answer reaches nobody.
+    held.release();
+
+    const delivered = await rowOnceIn(database, token, 'delivered');
+    expect(discord.calls.filter(isUpload(token))).toEqual([upload]);
+    // The survivor read the card back, once the dead process's lease ran out, and saw the video.
+    const readBack = discord.calls.filter(
+      (call) => call.method === 'GET' && call.path.includes(token) && call.client === survivor.name,
+    );
+    expect(readBack).toHaveLength(1);
+    expect(readBack[0]?.at).toBeGreaterThanOrEqual(
+      delivering.deliveryClaimExpiresAt ?? Number.POSITIVE_INFINITY,
+    );
+    expect(await attachmentsOf(discord, token)).toEqual([
+      {
+        filename: expect.stringMatching(`^reelbot-${delivering.id}-`),
+        bytes: videoOfJob(delivering.remoteId),
+      },
+    ]);
+    expect(delivered).toMatchObject({ deliveryAttempts: 1, deliveryClaimedBy: null });
+    expect(
+      cluster
+        .lines('job delivered')
+        .filter((line) => line.jobId === delivering.id)
+        .map((line) => [line.from, line.how]),
+    ).toEqual([[survivor.name, 'upload']]);
+  }, 60_000);
+
+  it('when a process dies mid-upload before Discord had it, the other uploads the video once the lease ran out, once', async () => {
+    await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
+    const held = discord.holdNext({ method: 'PATCH', withFiles: true });
+    const { token } = videoIn(discord, 0, 'killed mid-upload, the upload lost');
+    const lost = await held.arrived;
+    const uploader = cluster.named(lost.client);
+    const survivor = cluster.other(uploader);
+    const delivering = await rowOf(database, token);
+    expect(delivering).toMatchObject({
+      state: 'delivering',
+      deliveryClaimedBy: expect.stringMatching(heldBy(uploader)),
+    });
+    await cluster.kill(uploader);
+    held.drop();
+
+    const delivered = await rowOnceIn(database, token, 'delivered');
+    const uploads = discord.calls.filter(isUpload(token));
+    expect(uploads.map((call) => [call.client, call.status])).toEqual([
+      [uploader.name, 0],
+      [survivor.name, 200],
+    ]);
+    expect(uploads[1]?.at).toBeGreaterThanOrEqual(
+      delivering.deliveryClaimExpiresAt ?? Number.POSITIVE_INFINITY,
+    );
+    expect(await attachmentsOf(discord, token)).toEqual([
+      {
+        filename: expect.stringMatching(`^reelbot-${delivering.id}-`),
+        bytes: videoOfJob(delivering.remoteId),
+      },
+    ]);
+    expect(delivered).toMatchObject({ deliveryAttempts: 2, deliveryClaimedBy: null });
+    expect(
+      cluster
+        .lines('job delivered')
+        .filter((line) => line.jobId === delivering.id)
+        .map((line) => [line.from, line.how]),
+    ).toEqual([[survivor.name, 'upload']]);
+  }, 60_000);
+
+  it('a Cancel clicked through one process stops the poll the other has out: no retrieve after it, the card ends Canceled, nothing delivered', async () => {
+    // Shard 0's process only takes interactions now (TRACKER=false): the job's poll is surely shard 1's.
+    const [gateway, poller] = await Promise.all([cluster.ensure(0, { tracker: false }), cluster.ensure(1)]);
+    const held = video.hold({ method: 'GET', path: /^\/v1\/videos\/[\w-]+$/ });
+    const { token } = videoIn(discord, 0, 'canceled through the other process');
+    const poll = await held.arrived;
+    expect(poll.client).toBe(poller.name);
+    const job = await rowOf(database, token);
+    expect(job.claimedBy).toMatch(heldBy(poller));
+
+    const cancel = await until(() => buttonOn(discord.originalMessage(token), 'cancel'));
+    const guild = guildOfShard[0] ?? { id: '', channelId: '' };
+    const click = discord.sendButton({
+      guildId: guild.id,
+      channelId: guild.channelId,
+      user: member,
+      customId: cancel,
+      messageId: discord.originalMessage(token)?.id ?? '',
+    });
+    await rowOnceIn(database, token, 'canceled');
+    await until(() => cardText(discord.originalMessage(token)).includes('Canceled'));
+    // The provider finished the video meanwhile: a poll that still counted would deliver it.
+    video.completeJob(job.remoteId ?? '');
+    held.release();
+    // The poller's next job is delivered: it has read that answer and moved on.
+    const next = videoIn(discord, 1, 'after the cancel');
+    await discord.waitForCall(isUpload(next.token), 30_000);
+
+    expect(retrievesOf(video, job).map((request) => request.client)).toEqual([poller.name]);
+    expect(discord.calls.filter(isUpload(token))).toEqual([]);
+    // The click went to shard 0's process, which drew the card; the poller never touched it.
+    expect(
+      discord.calls.filter((call) => call.path.includes(click.token)).map((call) => call.client),
+    ).toEqual(expect.arrayContaining([gateway.name]));
+    expect(discord.calls.filter((call) => call.path.includes(token) && call.client === poller.name)).toEqual(
+      [],
+    );
+    expect(cardText(discord.originalMessage(token))).toContain('Canceled');
+    expect(await rowOnceIn(database, token, 'canceled')).toMatchObject({
+      claimedBy: null,
+      deliveryAttempts: 0,
+    });
+    const deletes = video.requests.filter(
+      (request) => request.method === 'DELETE' && request.path === `/v1/videos/${job.remoteId}`,
+    );
+    expect(deletes.map((request) => request.client)).toEqual([gateway.name]);
+    expect(cluster.lines('job completed').filter((line) => line.jobId === job.id)).toEqual([]);
   }, 60_000);
 });
 
