@@ -27,7 +27,7 @@ const instanceOfShard = ['reelbot-a', 'reelbot-b'] as const;
  * Short leases, as an operator who wants a dead process's jobs taken over within seconds sets them
  * (each process warns at start that they are shorter than a slow poll or upload could take).
  */
-const leases = { POLL_LEASE_MS: '3000', DELIVERY_LEASE_MS: '4000' };
+const leases = { POLL_LEASE_MS: '3000', DELIVERY_LEASE_MS: '3000' };
 
 const trackerRunning = 'tracker running: polling, delivering and pruning from this process';
 const gatewayOnly = 'TRACKER=false: gateway only; another process polls and delivers the jobs';
@@ -201,6 +201,14 @@ function twoShards(discord: FakeDiscord, video: FakeVideoApi, database: Database
 
 type Cluster = ReturnType<typeof twoShards>;
 
+/** The port the process's HTTP endpoint took (HTTP_PORT=0: a free one, said in its log). */
+function httpPortOf(process: ShardProcess): number {
+  const [line] = linesOf(process.bot, 'HTTP endpoint listening');
+  const port = (line?.address as { port?: number } | undefined)?.port;
+  if (!port) throw new Error(`${process.name} serves no HTTP endpoint`);
+  return port;
+}
+
 /** Polls of one job until the fake video API says it is done. */
 const pollsToComplete = 2;
 
@@ -221,10 +229,15 @@ async function fakes() {
   return { discord, video };
 }
 
-/** A member's `/video` in shard `shard`'s guild: only that shard's process receives it. */
-const videoIn = (discord: FakeDiscord, shard: number, text: string) => {
+function guildOf(shard: number): { id: string; channelId: string } {
   const guild = guildOfShard[shard];
   if (!guild) throw new Error(`no guild of shard ${shard}`);
+  return guild;
+}
+
+/** A member's `/video` in shard `shard`'s guild: only that shard's process receives it. */
+const videoIn = (discord: FakeDiscord, shard: number, text: string) => {
+  const guild = guildOf(shard);
   return discord.sendCommand({
     name: 'video',
     guildId: guild.id,
@@ -280,6 +293,20 @@ const rowOnceIn = (database: Database, token: string, state: string) =>
     30_000,
   );
 
+/** A `/video` in shard `shard`'s guild whose video the provider has ready by its first poll. */
+async function finishedAtFirstPoll(
+  discord: FakeDiscord,
+  video: FakeVideoApi,
+  database: Database,
+  shard: number,
+  text: string,
+): Promise<{ token: string }> {
+  const { token } = videoIn(discord, shard, text);
+  // The first poll comes seconds after the job was queued, long after its row has the provider's id.
+  video.completeJob((await rowOf(database, token)).remoteId ?? '');
+  return { token };
+}
+
 /** The holder a lease names: `<instance>#<random per start>`. */
 const heldBy = (process: ShardProcess) => new RegExp(`^${process.name}#`);
 
@@ -292,6 +319,16 @@ async function attachmentsOf(discord: FakeDiscord, token: string) {
       bytes: Buffer.from(await (await fetch(attachment.url)).arrayBuffer()),
     })),
   );
+}
+
+/**
+ * Who logged `job delivered` for the job, and how it was delivered: waits for the first such line
+ * (a process's log reaches its pipe a moment after the row is written).
+ */
+async function deliveredBy(cluster: Cluster, jobId: number): Promise<[string, unknown][]> {
+  const lines = () => cluster.lines('job delivered').filter((line) => line.jobId === jobId);
+  await until(() => lines().length > 0);
+  return lines().map((line) => [line.from, line.how]);
 }
 
 /** The ids of the jobs `msg` was logged for, by any process, in order of id (repeats kept). */
@@ -343,6 +380,8 @@ async function deliversEachJobOnce(
     rows.map(({ deliveryAttempts, deliveryClaimedBy }) => ({ deliveryAttempts, deliveryClaimedBy })),
   ).toEqual(rows.map(() => ({ deliveryAttempts: 1, deliveryClaimedBy: null })));
   const ids = rows.map((row) => row.id);
+  // A process's log reaches its pipe a moment after the row is written.
+  await until(() => jobIdsLogged(cluster, 'job delivered', ids).length >= ids.length);
   expect(jobIdsLogged(cluster, 'job completed', ids)).toEqual(ids);
   expect(jobIdsLogged(cluster, 'job delivered', ids)).toEqual(ids);
   const creates = video.requests.filter(isCreate);
@@ -362,9 +401,8 @@ describe('two processes on one PostgreSQL database', () => {
     ({ discord, video } = await fakes());
     database = await postgresDatabase(postgres.url);
     cluster = twoShards(discord, video, database);
-    // One first, so the two do not race to migrate (they would take turns under the advisory lock).
-    await cluster.start(0);
-    await cluster.start(1);
+    // Both at once: they take turns migrating the new database under its advisory lock.
+    await Promise.all([cluster.start(0), cluster.start(1)]);
   }, 60_000);
 
   afterAll(async () => {
@@ -375,6 +413,10 @@ describe('two processes on one PostgreSQL database', () => {
   });
 
   it('delivers jobs submitted through both processes exactly once each', async () => {
+    // Each serves its own health on its own port.
+    const ports = cluster.started.map(httpPortOf);
+    expect(new Set(ports).size).toBe(2);
+    for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     // The short leases reached both processes, which said what they risk.
     for (const process of cluster.started) {
       const warned = logLines(process.bot)
@@ -382,7 +424,7 @@ describe('two processes on one PostgreSQL database', () => {
         .filter((msg) => /^(POLL|DELIVERY)_LEASE_MS=/.test(msg));
       expect(warned).toEqual([
         expect.stringMatching(/^POLL_LEASE_MS=3000 is shorter than the longest poll/),
-        expect.stringMatching(/^DELIVERY_LEASE_MS=4000 is shorter than the slowest upload allowed/),
+        expect.stringMatching(/^DELIVERY_LEASE_MS=3000 is shorter than the slowest upload allowed/),
       ]);
     }
     await deliversEachJobOnce(discord, video, cluster, database);
@@ -412,18 +454,19 @@ describe('two processes on one PostgreSQL database', () => {
       { filename: expect.stringMatching(`^reelbot-${claimed.id}-`), bytes: videoOfJob(claimed.remoteId) },
     ]);
     expect(delivered).toMatchObject({ deliveryAttempts: 1, claimedBy: null, deliveryClaimedBy: null });
-    expect(
-      cluster
-        .lines('job delivered')
-        .filter((line) => line.jobId === claimed.id)
-        .map((line) => line.from),
-    ).toEqual([survivor.name]);
+    expect(await deliveredBy(cluster, claimed.id)).toEqual([[survivor.name, 'upload']]);
   }, 60_000);
 
   it('when a process dies mid-upload after Discord took the upload whole, the other finds the video on the card once the lease ran out, and uploads nothing', async () => {
     await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
     const held = discord.holdNext({ method: 'PATCH', withFiles: true });
-    const { token } = videoIn(discord, 1, 'killed mid-upload, the upload landed');
+    const { token } = await finishedAtFirstPoll(
+      discord,
+      video,
+      database,
+      1,
+      'killed mid-upload, the upload landed',
+    );
     const upload = await held.arrived;
     const uploader = cluster.named(upload.client);
     const survivor = cluster.other(uploader);
@@ -453,18 +496,19 @@ describe('two processes on one PostgreSQL database', () => {
       },
     ]);
     expect(delivered).toMatchObject({ deliveryAttempts: 1, deliveryClaimedBy: null });
-    expect(
-      cluster
-        .lines('job delivered')
-        .filter((line) => line.jobId === delivering.id)
-        .map((line) => [line.from, line.how]),
-    ).toEqual([[survivor.name, 'upload']]);
+    expect(await deliveredBy(cluster, delivering.id)).toEqual([[survivor.name, 'upload']]);
   }, 60_000);
 
   it('when a process dies mid-upload before Discord had it, the other uploads the video once the lease ran out, once', async () => {
     await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
     const held = discord.holdNext({ method: 'PATCH', withFiles: true });
-    const { token } = videoIn(discord, 0, 'killed mid-upload, the upload lost');
+    const { token } = await finishedAtFirstPoll(
+      discord,
+      video,
+      database,
+      0,
+      'killed mid-upload, the upload lost',
+    );
     const lost = await held.arrived;
     const uploader = cluster.named(lost.client);
     const survivor = cluster.other(uploader);
@@ -492,12 +536,7 @@ describe('two processes on one PostgreSQL database', () => {
       },
     ]);
     expect(delivered).toMatchObject({ deliveryAttempts: 2, deliveryClaimedBy: null });
-    expect(
-      cluster
-        .lines('job delivered')
-        .filter((line) => line.jobId === delivering.id)
-        .map((line) => [line.from, line.how]),
-    ).toEqual([[survivor.name, 'upload']]);
+    expect(await deliveredBy(cluster, delivering.id)).toEqual([[survivor.name, 'upload']]);
   }, 60_000);
 
   it('a Cancel clicked through one process stops the poll the other has out: no retrieve after it, the card ends Canceled, nothing delivered', async () => {
@@ -511,7 +550,7 @@ describe('two processes on one PostgreSQL database', () => {
     expect(job.claimedBy).toMatch(heldBy(poller));
 
     const cancel = await until(() => buttonOn(discord.originalMessage(token), 'cancel'));
-    const guild = guildOfShard[0] ?? { id: '', channelId: '' };
+    const guild = guildOf(0);
     const click = discord.sendButton({
       guildId: guild.id,
       channelId: guild.channelId,
@@ -525,15 +564,14 @@ describe('two processes on one PostgreSQL database', () => {
     video.completeJob(job.remoteId ?? '');
     held.release();
     // The poller's next job is delivered: it has read that answer and moved on.
-    const next = videoIn(discord, 1, 'after the cancel');
+    const next = await finishedAtFirstPoll(discord, video, database, 1, 'after the cancel');
     await discord.waitForCall(isUpload(next.token), 30_000);
 
     expect(retrievesOf(video, job).map((request) => request.client)).toEqual([poller.name]);
     expect(discord.calls.filter(isUpload(token))).toEqual([]);
     // The click went to shard 0's process, which drew the card; the poller never touched it.
-    expect(
-      discord.calls.filter((call) => call.path.includes(click.token)).map((call) => call.client),
-    ).toEqual(expect.arrayContaining([gateway.name]));
+    const answers = discord.calls.filter((call) => call.path.includes(click.token));
+    expect(new Set(answers.map((call) => call.client))).toEqual(new Set([gateway.name]));
     expect(discord.calls.filter((call) => call.path.includes(token) && call.client === poller.name)).toEqual(
       [],
     );
@@ -560,6 +598,7 @@ describe('two processes on one SQLite file', () => {
     ({ discord, video } = await fakes());
     database = sqliteDatabase(join(mkdtempSync(join(tmpdir(), 'reelbot-two-sqlite-')), 'reelbot.db'));
     cluster = twoShards(discord, video, database);
+    // One after the other, as a shard manager starts them.
     await cluster.start(0);
     await cluster.start(1);
   }, 60_000);
