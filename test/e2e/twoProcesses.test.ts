@@ -344,12 +344,7 @@ const jobIdsLogged = (cluster: Cluster, msg: string, among: number[]) =>
  * one upload per job, with that job's own video, that Discord accepted; one delivery in its row.
  * Either process may poll and deliver any of them (both run the tracker).
  */
-async function deliversEachJobOnce(
-  discord: FakeDiscord,
-  video: FakeVideoApi,
-  cluster: Cluster,
-  database: Database,
-) {
+async function deliversEachJobOnce({ discord, video, cluster, database }: TwoProcesses) {
   const sent = [0, 1, 0, 1, 0, 1].map((shard, index) => ({
     shard,
     ...videoIn(discord, shard, `two processes, job ${index + 1}`),
@@ -390,29 +385,44 @@ async function deliversEachJobOnce(
   );
 }
 
+interface TwoProcesses {
+  discord: FakeDiscord;
+  video: FakeVideoApi;
+  database: Database;
+  cluster: Cluster;
+}
+
+/**
+ * The fakes and two shard processes on the database `open` gives, for the describe's tests
+ * (filled in by its beforeAll); `startBoth` starts them.
+ */
+function twoProcessesOn(open: () => Promise<Database>, startBoth: (cluster: Cluster) => Promise<unknown>) {
+  const context = {} as TwoProcesses;
+  beforeAll(async () => {
+    Object.assign(context, await fakes());
+    context.database = await open();
+    context.cluster = twoShards(context.discord, context.video, context.database);
+    await startBoth(context.cluster);
+  }, 60_000);
+  afterAll(async () => {
+    await context.cluster?.stopAll();
+    await context.database?.close();
+    await context.discord?.close();
+    await context.video?.close();
+  });
+  return context;
+}
+
 describe('two processes on one PostgreSQL database', () => {
   const postgres = databaseForThisFile();
-  let discord: FakeDiscord;
-  let video: FakeVideoApi;
-  let database: Database;
-  let cluster: Cluster;
-
-  beforeAll(async () => {
-    ({ discord, video } = await fakes());
-    database = await postgresDatabase(postgres.url);
-    cluster = twoShards(discord, video, database);
+  const t = twoProcessesOn(
+    () => postgresDatabase(postgres.url),
     // Both at once: they take turns migrating the new database under its advisory lock.
-    await Promise.all([cluster.start(0), cluster.start(1)]);
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stopAll();
-    await database?.close();
-    await discord?.close();
-    await video?.close();
-  });
+    (cluster) => Promise.all([cluster.start(0), cluster.start(1)]),
+  );
 
   it('delivers jobs submitted through both processes exactly once each', async () => {
+    const { cluster } = t;
     // Each serves its own health on its own port.
     const ports = cluster.started.map(httpPortOf);
     expect(new Set(ports).size).toBe(2);
@@ -427,10 +437,11 @@ describe('two processes on one PostgreSQL database', () => {
         expect.stringMatching(/^DELIVERY_LEASE_MS=3000 is shorter than the slowest upload allowed/),
       ]);
     }
-    await deliversEachJobOnce(discord, video, cluster, database);
+    await deliversEachJobOnce(t);
   }, 60_000);
 
   it('takes over the poll of a process killed mid-poll once its lease ran out, and delivers the job once', async () => {
+    const { discord, video, database, cluster } = t;
     await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
     const held = video.hold({ method: 'GET', path: /^\/v1\/videos\/[\w-]+$/ });
     const { token } = videoIn(discord, 0, 'killed mid-poll');
@@ -457,18 +468,18 @@ describe('two processes on one PostgreSQL database', () => {
     expect(await deliveredBy(cluster, claimed.id)).toEqual([[survivor.name, 'upload']]);
   }, 60_000);
 
-  it('when a process dies mid-upload after Discord took the upload whole, the other finds the video on the card once the lease ran out, and uploads nothing', async () => {
+  /**
+   * A job's upload is in flight (held by the fake Discord) when its process is killed with SIGKILL;
+   * Discord then handles the held call (`release`) or never does (`drop`). Once the other process
+   * has delivered the job, its card shows one video, that job's, and only the other process said so.
+   */
+  async function killedMidUpload(shard: number, text: string, discordThen: 'release' | 'drop') {
+    const { discord, video, database, cluster } = t;
     await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
     const held = discord.holdNext({ method: 'PATCH', withFiles: true });
-    const { token } = await finishedAtFirstPoll(
-      discord,
-      video,
-      database,
-      1,
-      'killed mid-upload, the upload landed',
-    );
-    const upload = await held.arrived;
-    const uploader = cluster.named(upload.client);
+    const { token } = await finishedAtFirstPoll(discord, video, database, shard, text);
+    const first = await held.arrived;
+    const uploader = cluster.named(first.client);
     const survivor = cluster.other(uploader);
     const delivering = await rowOf(database, token);
     expect(delivering).toMatchObject({
@@ -476,70 +487,56 @@ describe('two processes on one PostgreSQL database', () => {
       deliveryClaimedBy: expect.stringMatching(heldBy(uploader)),
     });
     await cluster.kill(uploader);
-    // Discord goes on to show the upload it received; its answer reaches nobody.
-    held.release();
+    held[discordThen]();
 
     const delivered = await rowOnceIn(database, token, 'delivered');
-    expect(discord.calls.filter(isUpload(token))).toEqual([upload]);
+    expect(await attachmentsOf(discord, token)).toEqual([
+      {
+        filename: expect.stringMatching(`^reelbot-${delivering.id}-`),
+        bytes: videoOfJob(delivering.remoteId),
+      },
+    ]);
+    expect(await deliveredBy(cluster, delivering.id)).toEqual([[survivor.name, 'upload']]);
+    const leaseEnd = delivering.deliveryClaimExpiresAt ?? Number.POSITIVE_INFINITY;
+    return { token, first, uploader, survivor, leaseEnd, delivered };
+  }
+
+  it('when a process dies mid-upload after Discord took the upload whole, the other finds the video on the card once the lease ran out, and uploads nothing', async () => {
+    const { discord } = t;
+    // Discord goes on to show the upload it received; its answer reaches nobody.
+    const { token, first, survivor, leaseEnd, delivered } = await killedMidUpload(
+      1,
+      'killed mid-upload, the upload landed',
+      'release',
+    );
+    expect(discord.calls.filter(isUpload(token))).toEqual([first]);
     // The survivor read the card back, once the dead process's lease ran out, and saw the video.
     const readBack = discord.calls.filter(
       (call) => call.method === 'GET' && call.path.includes(token) && call.client === survivor.name,
     );
     expect(readBack).toHaveLength(1);
-    expect(readBack[0]?.at).toBeGreaterThanOrEqual(
-      delivering.deliveryClaimExpiresAt ?? Number.POSITIVE_INFINITY,
-    );
-    expect(await attachmentsOf(discord, token)).toEqual([
-      {
-        filename: expect.stringMatching(`^reelbot-${delivering.id}-`),
-        bytes: videoOfJob(delivering.remoteId),
-      },
-    ]);
-    expect(delivered).toMatchObject({ deliveryAttempts: 1, deliveryClaimedBy: null });
-    expect(await deliveredBy(cluster, delivering.id)).toEqual([[survivor.name, 'upload']]);
+    expect(readBack[0]?.at).toBeGreaterThanOrEqual(leaseEnd);
+    expect(delivered).toMatchObject({ deliveryAttempts: 1 });
   }, 60_000);
 
   it('when a process dies mid-upload before Discord had it, the other uploads the video once the lease ran out, once', async () => {
-    await Promise.all([cluster.ensure(0), cluster.ensure(1)]);
-    const held = discord.holdNext({ method: 'PATCH', withFiles: true });
-    const { token } = await finishedAtFirstPoll(
-      discord,
-      video,
-      database,
+    const { discord } = t;
+    const { token, uploader, survivor, leaseEnd, delivered } = await killedMidUpload(
       0,
       'killed mid-upload, the upload lost',
+      'drop',
     );
-    const lost = await held.arrived;
-    const uploader = cluster.named(lost.client);
-    const survivor = cluster.other(uploader);
-    const delivering = await rowOf(database, token);
-    expect(delivering).toMatchObject({
-      state: 'delivering',
-      deliveryClaimedBy: expect.stringMatching(heldBy(uploader)),
-    });
-    await cluster.kill(uploader);
-    held.drop();
-
-    const delivered = await rowOnceIn(database, token, 'delivered');
     const uploads = discord.calls.filter(isUpload(token));
     expect(uploads.map((call) => [call.client, call.status])).toEqual([
       [uploader.name, 0],
       [survivor.name, 200],
     ]);
-    expect(uploads[1]?.at).toBeGreaterThanOrEqual(
-      delivering.deliveryClaimExpiresAt ?? Number.POSITIVE_INFINITY,
-    );
-    expect(await attachmentsOf(discord, token)).toEqual([
-      {
-        filename: expect.stringMatching(`^reelbot-${delivering.id}-`),
-        bytes: videoOfJob(delivering.remoteId),
-      },
-    ]);
-    expect(delivered).toMatchObject({ deliveryAttempts: 2, deliveryClaimedBy: null });
-    expect(await deliveredBy(cluster, delivering.id)).toEqual([[survivor.name, 'upload']]);
+    expect(uploads[1]?.at).toBeGreaterThanOrEqual(leaseEnd);
+    expect(delivered).toMatchObject({ deliveryAttempts: 2 });
   }, 60_000);
 
   it('a Cancel clicked through one process stops the poll the other has out: no retrieve after it, the card ends Canceled, nothing delivered', async () => {
+    const { discord, video, database, cluster } = t;
     // Shard 0's process only takes interactions now (TRACKER=false): the job's poll is surely shard 1's.
     const [gateway, poller] = await Promise.all([cluster.ensure(0, { tracker: false }), cluster.ensure(1)]);
     const held = video.hold({ method: 'GET', path: /^\/v1\/videos\/[\w-]+$/ });
@@ -589,27 +586,16 @@ describe('two processes on one PostgreSQL database', () => {
 });
 
 describe('two processes on one SQLite file', () => {
-  let discord: FakeDiscord;
-  let video: FakeVideoApi;
-  let database: Database;
-  let cluster: Cluster;
-
-  beforeAll(async () => {
-    ({ discord, video } = await fakes());
-    database = sqliteDatabase(join(mkdtempSync(join(tmpdir(), 'reelbot-two-sqlite-')), 'reelbot.db'));
-    cluster = twoShards(discord, video, database);
+  const t = twoProcessesOn(
+    async () => sqliteDatabase(join(mkdtempSync(join(tmpdir(), 'reelbot-two-sqlite-')), 'reelbot.db')),
     // One after the other, as a shard manager starts them.
-    await cluster.start(0);
-    await cluster.start(1);
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stopAll();
-    await discord?.close();
-    await video?.close();
-  });
+    async (cluster) => {
+      await cluster.start(0);
+      await cluster.start(1);
+    },
+  );
 
   it('delivers jobs submitted through both processes exactly once each', async () => {
-    await deliversEachJobOnce(discord, video, cluster, database);
+    await deliversEachJobOnce(t);
   }, 60_000);
 });
