@@ -32,7 +32,13 @@ import {
 import type { Logger } from './log.ts';
 import { signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { abandonBody, createSimulatedClient, createVideoClient, ProviderError } from './provider/index.ts';
+import {
+  abandonBody,
+  createSimulatedClient,
+  createVideoClient,
+  longestRequestMs,
+  ProviderError,
+} from './provider/index.ts';
 
 export interface BotOptions {
   config: Config;
@@ -96,12 +102,38 @@ function gatewayConnected(client: Client): boolean {
   return shards.length > 0 && shards.every((shard) => shard.status === Status.Ready);
 }
 
+/**
+ * How long this process's claims hold a job: POLL_LEASE_MS and DELIVERY_LEASE_MS, or by default
+ * what outlasts the longest poll and the slowest upload allowed. A lease set shorter than those is
+ * the operator's choice (a dead process's jobs are taken over sooner), warned about at start.
+ */
+function claimLeases(config: Config): { pollMs: number; deliveryMs: number; warnings: string[] } {
+  const longestPollMs = longestRequestMs(config.video.timeoutMs);
+  const slowestUploadMs = uploadTimeoutMs(config.video.maxVideoBytes, config.discord.uploadMinKbps);
+  const pollMs = config.leases.pollMs ?? pollLeaseMs(config.video.timeoutMs);
+  const deliveryMs =
+    config.leases.deliveryMs ?? deliveryLeaseMs(config.video.maxVideoBytes, config.discord.uploadMinKbps);
+  const warnings: string[] = [];
+  if (pollMs < longestPollMs) {
+    warnings.push(
+      `POLL_LEASE_MS=${pollMs} is shorter than the longest poll (${longestPollMs} ms: 4 tries of VIDEO_API_TIMEOUT_MS and the waits between them): another process may poll a job whose slow poll is still out (an extra request; what it writes stays conditional)`,
+    );
+  }
+  if (deliveryMs < slowestUploadMs) {
+    warnings.push(
+      `DELIVERY_LEASE_MS=${deliveryMs} is shorter than the slowest upload allowed (${slowestUploadMs} ms: MAX_VIDEO_BYTES at DISCORD_UPLOAD_MIN_KBPS): another process may upload a video again while a slow upload of it is still under way`,
+    );
+  }
+  return { pollMs, deliveryMs, warnings };
+}
+
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
   // Secrets in it are redacted by the logger; tests prove it.
   logger.debug({ config }, 'starting with configuration');
-  for (const warning of config.warnings) logger.warn(warning);
+  const leases = claimLeases(config);
+  for (const warning of [...config.warnings, ...leases.warnings]) logger.warn(warning);
   const store = await openStore(config, {
     now,
     instance: config.instance,
@@ -129,7 +161,8 @@ export async function startBot(options: BotOptions) {
     now,
     policy: pollPolicy,
     maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
-    leaseMs: pollLeaseMs(config.video.timeoutMs),
+    leaseMs: leases.pollMs,
+    deliveryLeaseMs: leases.deliveryMs,
   });
   const media = createMediaStore({
     dir: config.media.dir,
@@ -222,7 +255,7 @@ export async function startBot(options: BotOptions) {
     publicLink: config.http.publicUrl ? publicLink : undefined,
     onDelivered: observeEnd,
     uploadsAtOnce: config.discord.uploadsAtOnce,
-    leaseMs: deliveryLeaseMs(config.video.maxVideoBytes, config.discord.uploadMinKbps),
+    leaseMs: leases.deliveryMs,
     retryLater: (job, attempt) => {
       // Stopping: the next start announces the job again and delivers it.
       if (!accepting) return;

@@ -46,6 +46,16 @@ const integer = (fallback: number, range: NumericRange) =>
     .refine((value) => wholeNumberWithin(value, range), rangeProblem(range))
     .transform(Number);
 
+/** A whole number within `range`, or undefined when unset (a default worked out elsewhere). */
+const optionalInteger = (range: NumericRange) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine((value) => value === undefined || wholeNumberWithin(value, range), rangeProblem(range))
+    .transform((value) => (value === undefined ? undefined : Number(value)));
+
 const ranges = {
   uploadKbps: {
     min: 1,
@@ -86,6 +96,11 @@ const ranges = {
   jobsPerDay: { min: 1, max: 10_000, why: 'the range /video-admin quota accepts' },
   guildSeconds: { min: 1, max: 1_000_000, why: 'the range /video-admin quota accepts' },
   port: { min: 0, max: 65_535, why: 'a TCP port (0 picks a free one)' },
+  leaseMs: {
+    min: 1_000,
+    max: 86_400_000,
+    why: "milliseconds; a claim shorter than a second could lapse while it is being taken, and one longer than a day leaves a dead process's jobs waiting a day",
+  },
   poolSize: {
     min: 1,
     max: 100,
@@ -153,6 +168,8 @@ const envSchema = z.object({
   VIDEO_API_KEY: optionalText,
   VIDEO_SIMULATED: autoFlag,
   VIDEO_API_TIMEOUT_MS: integer(30_000, ranges.timeoutMs),
+  POLL_LEASE_MS: optionalInteger(ranges.leaseMs),
+  DELIVERY_LEASE_MS: optionalInteger(ranges.leaseMs),
   DATABASE_PATH: z.string().trim().min(1).default('./data/reelbot.db'),
   DATABASE_URL: databaseUrl,
   DATABASE_POOL_SIZE: integer(10, ranges.poolSize),
@@ -175,16 +192,7 @@ const envSchema = z.object({
     )
     .transform((value) => value as (typeof logLevels)[number]),
   LOG_PRETTY: autoFlag,
-  HTTP_PORT: z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => value || undefined)
-    .refine(
-      (value) => value === undefined || wholeNumberWithin(value, ranges.port),
-      rangeProblem(ranges.port),
-    )
-    .transform((value) => (value === undefined ? undefined : Number(value))),
+  HTTP_PORT: optionalInteger(ranges.port),
   HTTP_HOST: z.string().trim().default('0.0.0.0'),
   PUBLIC_URL: z
     .string()
@@ -229,6 +237,11 @@ export interface Config {
   media: { dir: string; retentionHours: number; linkTtlHours: number };
   http: { port?: number; host: string; publicUrl?: string };
   jobs: { maxAgeMinutes: number };
+  /**
+   * How long this process's claims hold a job (POLL_LEASE_MS, DELIVERY_LEASE_MS); unset, each is
+   * worked out from the timeouts it must outlast (src/bot.ts).
+   */
+  leases: { pollMs?: number; deliveryMs?: number };
   quotas: { inFlightPerUser: number; jobsPerUserPerDay: number; secondsPerGuildPerDay: number };
   log: { level: Env['LOG_LEVEL']; pretty: Env['LOG_PRETTY'] };
   /** The one bot process, the manager of shard processes (SHARDS), or one shard under it. */
@@ -350,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
         publicUrl: values.PUBLIC_URL,
       },
       jobs: { maxAgeMinutes: values.JOB_MAX_AGE_MINUTES },
+      leases: { pollMs: values.POLL_LEASE_MS, deliveryMs: values.DELIVERY_LEASE_MS },
       quotas: {
         inFlightPerUser: values.QUOTA_IN_FLIGHT_PER_USER,
         jobsPerUserPerDay: values.QUOTA_JOBS_PER_USER_PER_DAY,

@@ -62,6 +62,12 @@ export interface TrackerOptions {
   contentTtlMs?: number;
   /** A finished job nothing wrote for this long is handed to delivery again: its delivery went quiet. */
   deliveryIdleMs?: number;
+  /**
+   * How long a delivery claim holds a job. The sweep hands a job whose delivery claim lapsed (its
+   * holder died mid-delivery) to delivery again, and runs at least this often, so such a job waits
+   * about one lease more at most.
+   */
+  deliveryLeaseMs?: number;
   /** The provider-wide pause after a 429. */
   rateLimit?: RateLimitPolicy;
   /** Jitter of the retry backoff. */
@@ -83,6 +89,7 @@ export function pollLeaseMs(timeoutMs: number): number {
   return longestRequestMs(timeoutMs) + leaseMarginMs;
 }
 
+/** How often the sweep runs, unless the delivery lease is shorter. */
 const sweepEveryMs = 30_000;
 /** The longest the loop sleeps without reading the table: rows written by other processes are seen within it. */
 const lookAgainMs = 5_000;
@@ -115,6 +122,7 @@ export function createTracker(options: TrackerOptions) {
   const submittingGraceMs = options.submittingGraceMs ?? 60_000;
   const contentTtlMs = options.contentTtlMs ?? 60 * 60_000;
   const deliveryIdleMs = options.deliveryIdleMs ?? 15 * 60_000;
+  const sweepIntervalMs = Math.min(sweepEveryMs, options.deliveryLeaseMs ?? sweepEveryMs);
   const rateLimit = options.rateLimit ?? defaultRateLimitPolicy;
   const random = options.random ?? Math.random;
   const nextDelay = options.nextDelay ?? ((job: PollSubject, at: number) => nextPollDelay(job, at, policy));
@@ -401,7 +409,8 @@ export function createTracker(options: TrackerOptions) {
   }
 
   /**
-   * Fails orphaned submissions and hands deliveries that went quiet to delivery again. Nothing
+   * Fails orphaned submissions and hands deliveries that went quiet (or whose claim lapsed) to
+   * delivery again. Nothing
    * is expired by the clock: after a long outage the provider may still have the video, so the
    * download is tried, and only its answer (the content is gone) expires a job.
    */
@@ -428,7 +437,7 @@ export function createTracker(options: TrackerOptions) {
       for (const job of await store.byState(['completed', 'delivering'])) emit('completed', job);
       sweepTimer = setInterval(() => {
         sweep().catch((error: unknown) => logger.error({ err: error }, 'the sweep could not read its jobs'));
-      }, sweepEveryMs);
+      }, sweepIntervalMs);
       sweepTimer.unref();
       wake(0);
     },

@@ -55,6 +55,8 @@ describe('configuration', () => {
     const result = loadConfig(minimal);
     if (!result.ok) throw new Error(result.problems.join('\n'));
     expect(result.config.discord.apiUrl).toBe('https://discord.com/api');
+    // Unset, the leases are worked out from the timeouts they must outlast.
+    expect(result.config.leases).toEqual({ pollMs: undefined, deliveryMs: undefined });
     expect(result.config.video.baseUrl).toBe('https://models.hingnet.com.cn/v1');
     expect(result.config.video.catalogue.defaultModel.id).toBe('veo-3.1-fast-generate-preview');
     expect(result.config.video.catalogue.offered.map((model) => model.id)).toEqual([
@@ -149,6 +151,8 @@ describe('configuration', () => {
     ['QUOTA_JOBS_PER_USER_PER_DAY', 1, 10_000],
     ['QUOTA_SECONDS_PER_GUILD_PER_DAY', 1, 1_000_000],
     ['HTTP_PORT', 0, 65_535],
+    ['POLL_LEASE_MS', 1_000, 86_400_000],
+    ['DELIVERY_LEASE_MS', 1_000, 86_400_000],
   ];
 
   it.each(numericSettings)('bounds %s to [%d, %d] and says why outside it', (name, min, max) => {

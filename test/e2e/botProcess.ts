@@ -1,5 +1,5 @@
 // Runs src/main.ts as its own process, as `npm start` does, and collects what it prints.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export interface BotProcess {
@@ -7,8 +7,7 @@ export interface BotProcess {
   output: string[];
 }
 
-/** `nodeArgs` go before the script (e.g. `--import` of a test's fault). */
-export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
+function spawnMain(env: Record<string, string>, nodeArgs: string[], stdio: StdioOptions): BotProcess {
   const output: string[] = [];
   const child = spawn(
     process.execPath,
@@ -18,11 +17,39 @@ export function startBotProcess(env: Record<string, string>, nodeArgs: string[] 
       ...nodeArgs,
       join(import.meta.dirname, '../../src/main.ts'),
     ],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio },
   );
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output };
+}
+
+/** `nodeArgs` go before the script (e.g. `--import` of a test's fault). */
+export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
+  return spawnMain(env, nodeArgs, ['ignore', 'pipe', 'pipe']);
+}
+
+/**
+ * Runs src/main.ts as shard `shard.id` of `shard.count`, as discord.js's ShardingManager starts a
+ * shard process (its environment and an IPC channel, whose messages nobody reads here), but
+ * started by the test: nothing starts it again when it dies, as if each shard ran on a host of
+ * its own. The fake Discord then sends each process only its own shard's interactions.
+ */
+export function startShardProcess(
+  env: Record<string, string>,
+  shard: { id: number; count: number },
+): BotProcess {
+  return spawnMain(
+    {
+      ...env,
+      SHARDING_MANAGER: 'true',
+      SHARDING_MANAGER_MODE: 'process',
+      SHARDS: String(shard.id),
+      SHARD_COUNT: String(shard.count),
+    },
+    [],
+    ['ignore', 'pipe', 'pipe', 'ipc'],
+  );
 }
 
 /** The JSON lines the process (and, under a shard manager, its shard processes) logged, parsed. */

@@ -35,6 +35,8 @@ export interface RecordedCall {
   files: { name: string; contentType: string; bytes: Buffer }[];
   status: number;
   at: number;
+  /** The label of the REST URL the client was given (`restUrlFor(label)`): which of several bots made it. */
+  client?: string;
 }
 
 export interface FakeGuild {
@@ -169,8 +171,11 @@ interface Rule {
   times: number;
   /** Answers instead of the fake's routes. */
   respond?: (response: ServerResponse) => void;
-  /** Handles the call normally, but only once `release` resolves (a process can die meanwhile). */
-  hold?: { arrived: (call: RecordedCall) => void; release: Promise<void> };
+  /**
+   * Handles the call normally once `release` resolves with 'handle' (a process can die meanwhile),
+   * or, with 'drop', closes its connection unhandled: the request was lost on the way.
+   */
+  hold?: { arrived: (call: RecordedCall) => void; release: Promise<'handle' | 'drop'> };
 }
 
 /** The most characters a message's content may have. */
@@ -1313,10 +1318,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       } else {
         raw = await readBody(request);
       }
-      const path = decodeURIComponent(url.pathname.replace(/^\/api\/v\d+/, ''));
+      const labelled = /^\/client\/([\w-]+)(\/.*)$/.exec(url.pathname);
+      const path = decodeURIComponent((labelled?.[2] ?? url.pathname).replace(/^\/api\/v\d+/, ''));
       const call: RecordedCall = {
         method: request.method ?? 'GET',
         path,
+        ...(labelled ? { client: labelled[1] } : {}),
         query: url.searchParams,
         headers: request.headers,
         ...(await parseBody(request, raw)),
@@ -1340,7 +1347,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (rule?.respond) return rule.respond(response);
       if (rule?.hold) {
         rule.hold.arrived(call);
-        await rule.hold.release;
+        if ((await rule.hold.release) === 'drop') return void request.socket.destroy();
       }
       const invalid = overLongContent(call);
       if (invalid) return invalidForm(response, invalid);
@@ -1668,6 +1675,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
 
   return {
     restUrl: `${origin}/api`,
+    /**
+     * The same REST API at a URL of its own for one client: its calls are recorded with
+     * `client: label`, so a test running several bots can tell whose a call is.
+     */
+    restUrlFor: (label: string) => `${origin}/client/${label}/api`,
     gatewayUrl: `${origin.replace('http', 'ws')}/gateway`,
     origin,
     applicationId,
@@ -2045,19 +2057,21 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
 
     /**
      * Holds the next matching call: Discord handles it only after `release()`, so a test can stop
-     * the bot while the call is in flight. `arrived` resolves when the call reaches the fake.
+     * the bot while the call is in flight; or never, after `drop()`, which closes the connection
+     * as a request lost on the way would (the call stays recorded, with status 0). `arrived`
+     * resolves when the call, received whole, reaches the fake.
      */
-    holdNext(match: Match): { arrived: Promise<RecordedCall>; release: () => void } {
-      let release = () => {};
+    holdNext(match: Match): { arrived: Promise<RecordedCall>; release: () => void; drop: () => void } {
+      let settle: (outcome: 'handle' | 'drop') => void = () => {};
       let arrived: (call: RecordedCall) => void = () => {};
       const arrival = new Promise<RecordedCall>((resolve) => {
         arrived = resolve;
       });
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
+      const released = new Promise<'handle' | 'drop'>((resolve) => {
+        settle = resolve;
       });
       rules.push({ match, times: 1, hold: { arrived, release: released } });
-      return { arrived: arrival, release };
+      return { arrived: arrival, release: () => settle('handle'), drop: () => settle('drop') };
     },
 
     /** The [shard_id, num_shards] of every open gateway session, in the order they identified. */

@@ -17,6 +17,8 @@ export interface FakeVideoApiOptions {
   /** When set, jobs complete by time instead of by poll count. */
   completeAfterMs?: number;
   video?: Buffer;
+  /** Each job's own video instead of `video` (a test that must tell one job's delivery from another's). */
+  videoOf?: (job: FakeJob) => Buffer;
   thumbnail?: Buffer;
   /** When set, /content answers 302 to `${redirectContentTo}/cdn/{id}.mp4`. */
   redirectContentTo?: string;
@@ -38,6 +40,8 @@ export interface RecordedRequest {
   raw: Buffer;
   /** When the request arrived (ms). */
   at: number;
+  /** The label of the URL the client was given (`urlFor(label)`): which of several bots sent it. */
+  client?: string;
 }
 
 export type Fault =
@@ -121,6 +125,11 @@ export interface FakeJob {
 export interface FakeVideoApi {
   url: string;
   origin: string;
+  /**
+   * The same API at a URL of its own for one client: its requests are recorded with `client: label`
+   * (and its path without the label), so a test running several bots can tell whose a request is.
+   */
+  urlFor(label: string): string;
   requests: RecordedRequest[];
   variant: GatewayVariant;
   /** `query` is tested against the query string (empty for a plain /content, `variant=thumbnail`…). */
@@ -152,13 +161,18 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** `/client/{label}/…`: a request through `urlFor(label)`. */
+const clientPrefix = /^\/client\/([\w-]+)(\/.*)$/;
+
 async function record(request: IncomingMessage): Promise<RecordedRequest> {
   const url = new URL(request.url ?? '/', 'http://fake');
   const raw = await readBody(request);
   const contentType = request.headers['content-type'] ?? '';
+  const labelled = clientPrefix.exec(url.pathname);
   const recorded: RecordedRequest = {
     method: request.method ?? 'GET',
-    path: url.pathname,
+    path: labelled?.[2] ?? url.pathname,
+    ...(labelled ? { client: labelled[1] } : {}),
     query: url.searchParams,
     headers: request.headers,
     contentType,
@@ -285,6 +299,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const apiKey = options.apiKey ?? 'test-key';
   const pollsToComplete = options.pollsToComplete ?? 3;
   const video = options.video ?? sampleMp4();
+  const videoOf = (job: FakeJob) => options.videoOf?.(job) ?? video;
   const thumbnail = options.thumbnail ?? sampleThumbnail();
   const jobs = new Map<string, FakeJob>();
   const requests: RecordedRequest[] = [];
@@ -301,6 +316,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const api: FakeVideoApi = {
     url: '',
     origin: '',
+    urlFor: (label) => `${origin}/client/${label}/v1`,
     requests,
     variant: options.variant ?? 'official',
     jobs,
@@ -431,7 +447,8 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     if (method === 'GET' && fileMatch?.[1]) {
       if (recorded.query.get('token') !== fileTokens.get(fileMatch[1]))
         return send(response, 403, { error: 'bad token' });
-      return sendFile(response, 'video/mp4', video, bodyFault);
+      const job = jobs.get(fileMatch[1]);
+      return sendFile(response, 'video/mp4', job ? videoOf(job) : video, bodyFault);
     }
     if (!path.startsWith('/v1/')) return send(response, 404, openAiError('not found', 'not_found'));
     if (recorded.headers.authorization !== `Bearer ${apiKey}`) {
@@ -472,7 +489,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         response.end();
         return;
       }
-      return sendFile(response, 'video/mp4', video, bodyFault);
+      return sendFile(response, 'video/mp4', videoOf(job), bodyFault);
     }
     if (method === 'POST' && tail === '/remix') {
       const prompt = (recorded.json as { prompt?: unknown } | undefined)?.prompt;

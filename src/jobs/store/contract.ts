@@ -241,8 +241,9 @@ export interface Claims {
   /** Ends this holder's delivery claim (after a delivery or before a retry later). */
   releaseDelivery(id: number): Promise<void>;
   /**
-   * Finished jobs not delivered whose rows nobody wrote for `idleMs` and whose delivery nobody
-   * holds: a delivery that went quiet (a lost retry, a crash).
+   * Finished jobs not delivered that delivery should pick up again: those whose rows nobody wrote
+   * for `idleMs` and whose delivery nobody holds (a lost retry), and those whose delivery claim
+   * lapsed, however recently they were written (their holder died mid-delivery).
    */
   undeliveredIdle(at: number, idleMs: number): Promise<Job[]>;
 }

@@ -361,6 +361,21 @@ export function describeStoreConformance(under: StoreUnderTest): void {
           held.id,
         ]);
       });
+
+      it('hands a delivery whose claim lapsed to delivery again, however recently its row was written', async () => {
+        const store = await open();
+        const lapsed = await completed(store);
+        const live = await completed(store);
+        await store.claimDelivery(lapsed.id, leaseMs);
+        time.advance(leaseMs / 2);
+        await store.claimDelivery(live.id, leaseMs);
+        time.advance(leaseMs / 2);
+        // Written a moment ago by its holder, which then died.
+        await store.transition(lapsed.id, 'delivering');
+        expect((await store.undeliveredIdle(time.now(), 15 * 60_000)).map((job) => job.id)).toEqual([
+          lapsed.id,
+        ]);
+      });
     });
 
     describe('history and usage', () => {

@@ -81,8 +81,8 @@ export function createClaims(database: Database, now: () => number, holder: stri
 
     undeliveredIdle: (at, idleMs) =>
       database.query<Job>(
-        `SELECT ${jobSelectList} FROM jobs WHERE state IN (${deliveryStates}) AND updated_at < $1
-           AND (delivery_claimed_by IS NULL OR delivery_claim_expires_at <= $2)
+        `SELECT ${jobSelectList} FROM jobs WHERE state IN (${deliveryStates})
+           AND ((delivery_claimed_by IS NULL AND updated_at < $1) OR delivery_claim_expires_at <= $2)
          ORDER BY id`,
         [at - idleMs, at],
       ),

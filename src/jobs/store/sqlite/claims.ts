@@ -88,8 +88,9 @@ export function sqliteClaims(
     undeliveredIdle(at, idleMs) {
       const rows = sql
         .prepare(
-          `SELECT ${jobSelectList} FROM jobs WHERE ${waitingForDelivery} AND updated_at < ?
-           AND (delivery_claimed_by IS NULL OR delivery_claim_expires_at <= ?) ORDER BY id`,
+          `SELECT ${jobSelectList} FROM jobs WHERE ${waitingForDelivery}
+           AND ((delivery_claimed_by IS NULL AND updated_at < ?) OR delivery_claim_expires_at <= ?)
+           ORDER BY id`,
         )
         .all(at - idleMs, at) as Row[];
       return rows.map(toJob);
