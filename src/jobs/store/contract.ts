@@ -227,8 +227,10 @@ export interface Claims {
   claimDue(limit: number, leaseMs: number, skip?: readonly number[]): Promise<Job[]>;
   /**
    * At start: makes due now the polls claimed by an earlier run of this same instance (its claims
-   * died with it) and jobs waiting on the provider that were never scheduled. Claims of other live
-   * instances are left to their leases. Returns how many.
+   * died with it) and jobs waiting on the provider that were never scheduled, and frees that run's
+   * delivery claims (delivery reads the card back before any upload, so taking them at once is
+   * safe, and a lone bot killed mid-upload does not wait out its delivery lease). Claims of other
+   * live instances are left to their leases. Returns how many claims it released.
    */
   releaseOwnStaleClaims(): Promise<number>;
   /** When the earliest scheduled poll is due, or null when nothing waits. */

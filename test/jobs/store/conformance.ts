@@ -344,6 +344,26 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(await store.claimDelivery(job.id, leaseMs)).toBeUndefined();
       });
 
+      it("takes back at a restart its own earlier run's delivery claims, not another instance's", async () => {
+        const store = await open({ instance: 'host-1' });
+        const mine = await completed(store);
+        await store.claimDelivery(mine.id, 30 * 60_000);
+        await store.transition(mine.id, 'delivering');
+        const other = await open({ instance: 'host-2' });
+        const theirs = await completed(other);
+        await other.claimDelivery(theirs.id, 30 * 60_000);
+        await store.close();
+
+        const restarted = await open({ instance: 'host-1' });
+        expect(await restarted.releaseOwnStaleClaims()).toBe(1);
+        // At once, not after the 30-minute lease: the killed run cannot be uploading any more.
+        expect(await restarted.claimDelivery(mine.id, leaseMs)).toMatchObject({
+          id: mine.id,
+          state: 'delivering',
+        });
+        expect(await restarted.claimDelivery(theirs.id, leaseMs)).toBeUndefined();
+      });
+
       it('hands a delivery that went quiet to delivery again, unless someone holds it', async () => {
         const store = await open();
         const quiet = await completed(store);

@@ -49,7 +49,14 @@ export function createClaims(database: Database, now: () => number, holder: stri
          RETURNING id`,
         [now(), instancePrefix, holder],
       );
-      return rows.length;
+      const deliveries = await database.query(
+        `UPDATE jobs SET delivery_claimed_by = NULL, delivery_claim_expires_at = NULL
+         WHERE state IN ('completed', 'delivering')
+           AND starts_with(delivery_claimed_by, $1) AND delivery_claimed_by <> $2
+         RETURNING id`,
+        [instancePrefix, holder],
+      );
+      return rows.length + deliveries.length;
     },
 
     async nextDueAt() {

@@ -43,13 +43,23 @@ export function sqliteClaims(
     // An earlier run of this instance is dead (this run replaced it): its claims are brought forward.
     // Waits the provider asked for (Retry-After, the 429 pause) were never claims and stay as they are.
     releaseOwnStaleClaims: () =>
-      sql
-        .prepare(
-          `UPDATE jobs SET next_poll_at = ?, claimed_by = NULL, claim_expires_at = NULL
-           WHERE state IN (${pollingStateList}) AND remote_id IS NOT NULL
-           AND ((substr(claimed_by, 1, length(?)) = ? AND claimed_by <> ?) OR next_poll_at IS NULL)`,
-        )
-        .run(sql.now(), instancePrefix, instancePrefix, holder).changes,
+      sql.transaction(() => {
+        const polls = sql
+          .prepare(
+            `UPDATE jobs SET next_poll_at = ?, claimed_by = NULL, claim_expires_at = NULL
+             WHERE state IN (${pollingStateList}) AND remote_id IS NOT NULL
+             AND ((substr(claimed_by, 1, length(?)) = ? AND claimed_by <> ?) OR next_poll_at IS NULL)`,
+          )
+          .run(sql.now(), instancePrefix, instancePrefix, holder).changes;
+        const deliveries = sql
+          .prepare(
+            `UPDATE jobs SET delivery_claimed_by = NULL, delivery_claim_expires_at = NULL
+             WHERE state IN ('completed', 'delivering')
+             AND substr(delivery_claimed_by, 1, length(?)) = ? AND delivery_claimed_by <> ?`,
+          )
+          .run(instancePrefix, instancePrefix, holder).changes;
+        return polls + deliveries;
+      }),
 
     nextDueAt() {
       const row = sql
