@@ -356,6 +356,9 @@ export async function startBot(options: BotOptions) {
         // Rows stay consistent: the next start asks Discord whether the upload landed.
         logger.warn('stopping with uploads still in flight; aborting them');
         stopUploads.abort();
+        // The aborted deliveries release their claims before the store closes: a claim left
+        // behind would hold the job back from the next start until its lease ran out.
+        await settleWithin([notifier.stop()], closeWithinMs);
       }
       uploadRest.clearHashSweeper();
       uploadRest.clearHandlerSweeper();

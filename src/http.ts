@@ -3,7 +3,13 @@ import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { type JobStore, keptVideoPath, type MediaOwner, sniffImageType } from './jobs/index.ts';
+import {
+  type JobStore,
+  keptVideoPath,
+  type MediaOwner,
+  StoreUnavailableError,
+  sniffImageType,
+} from './jobs/index.ts';
 import { loadReferenceImage } from './jobs/referenceImages.ts';
 import { verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
@@ -123,6 +129,10 @@ export function startHttpServer(deps: HttpDeps): Promise<Server> {
   const server = createServer((request, response) => {
     // Everything a request can throw ends here: one request never takes the process down.
     handleRequest(request, response, deps, now).catch((error: unknown) => {
+      // A link opened while the database is away: it works again once the database is back.
+      if (error instanceof StoreUnavailableError && !response.headersSent) {
+        return text(response, 503, 'The database is unavailable. Please try again in a moment.\n');
+      }
       deps.logger.error({ err: error, method: request.method }, 'HTTP request failed');
       if (!response.headersSent) text(response, 500, 'internal error\n');
       else response.destroy();
