@@ -89,6 +89,13 @@ function gatewayConnected(client: Client): boolean {
   return shards.length > 0 && shards.every((shard) => shard.status === Status.Ready);
 }
 
+/** Which store this process uses, and where, for the log: never DATABASE_URL's user or password. */
+function storeDescription(config: Config): Record<string, string> {
+  if (!config.databaseUrl) return { store: 'sqlite', path: config.databasePath };
+  const url = new URL(config.databaseUrl);
+  return { store: 'postgres', database: `${url.host}${url.pathname}` };
+}
+
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
@@ -100,6 +107,7 @@ export async function startBot(options: BotOptions) {
     instance: config.instance,
     onTransition: logTransitions(logger),
   });
+  logger.info(storeDescription(config), 'job store opened');
   const submissions = createSubmissions();
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);

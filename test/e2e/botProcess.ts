@@ -7,8 +7,12 @@ export interface BotProcess {
   output: string[];
 }
 
-/** `nodeArgs` go before the script (e.g. `--import` of a test's fault). */
-export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
+/** `nodeArgs` go before the script (e.g. `--import` of a test's fault); `cwd` is where `npm start` would run. */
+export function startBotProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  options: { cwd?: string } = {},
+): BotProcess {
   const output: string[] = [];
   const child = spawn(
     process.execPath,
@@ -18,7 +22,7 @@ export function startBotProcess(env: Record<string, string>, nodeArgs: string[] 
       ...nodeArgs,
       join(import.meta.dirname, '../../src/main.ts'),
     ],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd },
   );
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
