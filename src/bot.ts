@@ -309,6 +309,7 @@ export async function startBot(options: BotOptions) {
           logger,
           mediaSecret,
           mediaDir: config.media.dir,
+          media,
           now,
           ready: () => accepting && gatewayConnected(client) && store.isAvailable(),
         });

@@ -65,8 +65,11 @@ export interface Harness {
   logs: string[];
   /** Moves the bot's clock forward (token expiry, quotas) without waiting. */
   advance(ms: number): void;
-  /** Stops the bot (unless it already is) and starts a new one on the same database. */
-  restart(options?: { alreadyStopped?: boolean }): Promise<void>;
+  /**
+   * Stops the bot (unless it already is) and starts a new one on the same database; `env` changes
+   * settings for it and every later start (another host's MEDIA_DIR, say).
+   */
+  restart(options?: { alreadyStopped?: boolean; env?: Record<string, string> }): Promise<void>;
   command(input: Partial<InteractionInput> & { name?: string; options?: unknown[]; resolved?: unknown }): {
     id: string;
     token: string;
@@ -97,8 +100,12 @@ export async function startHarness(
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reelbot-e2e-'));
   const database = await databaseIn(dir);
   const env = { ...envForFakes(discord, video, dir), ...database.env, LOG_LEVEL: 'debug', ...options.env };
-  const result = loadConfig(env);
-  if (!result.ok) throw new Error(result.problems.join('\n'));
+  const configFrom = (settings: Record<string, string>) => {
+    const result = loadConfig(settings);
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.config;
+  };
+  let config = configFrom(env);
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -111,7 +118,7 @@ export async function startHarness(
   const now = () => Date.now() + offset;
   const launch = () =>
     startBot({
-      config: result.config,
+      config,
       logger,
       now,
       minEditIntervalMs: 50,
@@ -140,6 +147,7 @@ export async function startHarness(
     },
     async restart(restartOptions = {}) {
       if (!restartOptions.alreadyStopped) await harness.bot.stop();
+      if (restartOptions.env) config = configFrom({ ...env, ...restartOptions.env });
       harness.bot = await launchOnStoreUnderTest();
     },
     command(input) {

@@ -797,7 +797,7 @@ describe('surviving Discord and restarts', () => {
     await harness.bot.stop();
     harness.video.completeJob(job.remoteId ?? '');
     // The row says an upload began; Discord's message has no video yet.
-    // The stopped bot's store is closed: written straight to the file.
+    // The stopped bot's store is closed: written straight to the database.
     await harness.database.run(
       "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
       [Date.now() + 3_600_000, job.id],
