@@ -43,7 +43,7 @@ const polls = (h: Harness) =>
 /** The bot on a PostgreSQL server of the test's own, with its HTTP endpoint. */
 async function botOnItsOwnServer(
   options: { checkBeforeAcknowledgeMs?: number } = {},
-): Promise<{ h: Harness; server: PostgresServer; readyz: () => Promise<number> }> {
+): Promise<{ h: Harness; server: PostgresServer; status: (path: string) => Promise<number> }> {
   const server = await startPostgresServer();
   cleanups.push(() => server.stop());
   const database = await freshDatabase(server.url);
@@ -55,8 +55,8 @@ async function botOnItsOwnServer(
   cleanups.push(() => h.close());
   const address = h.bot.http?.address();
   if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
-  const readyz = async () => (await fetch(`http://127.0.0.1:${address.port}/readyz`)).status;
-  return { h, server, readyz };
+  const status = async (path: string) => (await fetch(`http://127.0.0.1:${address.port}${path}`)).status;
+  return { h, server, status };
 }
 
 /** A /video whose job is running at the provider and shown on its card. */
@@ -77,12 +77,15 @@ async function serverGoesAway(h: Harness, server: PostgresServer): Promise<void>
 
 describe('a PostgreSQL server that goes away while the bot runs', () => {
   it('asks members to try again in a moment, pauses polls, and delivers the job once the server is back', async () => {
-    const { h, server, readyz } = await botOnItsOwnServer();
+    const { h, server, status } = await botOnItsOwnServer();
+    const readyz = () => status('/readyz');
     const { job, token } = await runningJob(h, 'made across an outage');
     expect(await readyz()).toBe(200);
 
     await serverGoesAway(h, server);
     expect(await readyz()).toBe(503);
+    expect(await status('/metrics')).toBe(503);
+    expect(await status('/livez')).toBe(200);
     const asked = h.command({ options: [prompt('sent while the database is away')] });
     expect(await ephemeralReply(h, asked.token)).toBe(restarting);
     expect(creates(h)).toHaveLength(1);
@@ -97,6 +100,7 @@ describe('a PostgreSQL server that goes away while the bot runs', () => {
 
     await server.restart();
     await until(async () => (await readyz()) === 200, 15_000);
+    expect(await status('/metrics')).toBe(200);
     const upload = await h.discord.waitForCall(isUpload(token), 15_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
     await until(async () => (await h.bot.store.get(job.id))?.state === 'delivered');
