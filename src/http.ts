@@ -99,6 +99,12 @@ async function serveReference(response: ServerResponse, mediaDir: string, job: M
   response.end(bytes);
 }
 
+const isFile = (path: string) =>
+  stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+
 /**
  * Where this process keeps the job's video. A job delivered by a process on another host was kept
  * in that host's folder: when MEDIA_DIR is not shared, the video is downloaded again here while the
@@ -106,14 +112,7 @@ async function serveReference(response: ServerResponse, mediaDir: string, job: M
  */
 async function keptHere(deps: HttpDeps, job: Job): Promise<string | 'unavailable'> {
   const path = keptVideoPath(deps.mediaDir, job);
-  if (
-    !deps.media ||
-    (await stat(path).then(
-      (info) => info.isFile(),
-      () => false,
-    ))
-  )
-    return path;
+  if (!deps.media || (await isFile(path))) return path;
   const fetched = await deps.media.ensure(job);
   if (fetched.ok) return fetched.path;
   deps.logger.info(

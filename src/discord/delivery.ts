@@ -363,7 +363,7 @@ export function createDelivery(deps: DeliveryDeps) {
       } catch (error) {
         if (error instanceof StoreUnavailableError) {
           // Whatever was written stays; what was not is done again from the row once it is back.
-          logger.info({ jobId: job.id }, 'delivery waits for the job store to be reachable again');
+          logger.info({ jobId: job.id }, 'the job store cannot be reached: delivery is tried again later');
         } else {
           // Includes Discord not answering whether an earlier upload landed: never upload blind.
           logger.error({ err: error, jobId: job.id }, 'delivery failed; will retry');

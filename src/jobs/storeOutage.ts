@@ -31,14 +31,17 @@ export async function writtenWhenBack<T>(
   options: WhenBackOptions = {},
 ): Promise<T> {
   const everyMs = options.everyMs ?? defaultEveryMs;
-  const deadline = Date.now() + (options.withinMs ?? defaultWithinMs);
+  // Counted in waits rather than read from a clock: a clock moved by hand (tests) cannot end it early.
+  let waitsLeft = Math.ceil((options.withinMs ?? defaultWithinMs) / everyMs);
   for (;;) {
     try {
       return await write();
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || Date.now() >= deadline) throw error;
+      if (!(error instanceof StoreUnavailableError) || waitsLeft <= 0) throw error;
     }
-    do await pause(everyMs);
-    while (!store.isAvailable() && Date.now() < deadline);
+    do {
+      await pause(everyMs);
+      waitsLeft--;
+    } while (!store.isAvailable() && waitsLeft > 0);
   }
 }

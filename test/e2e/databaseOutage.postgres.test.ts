@@ -132,7 +132,9 @@ describe('a PostgreSQL server that goes away while the bot runs', () => {
     // Discord takes the upload while the database is away: the bot cannot record it yet.
     await serverGoesAway(h, server);
     held.release();
-    await until(() => linesSaying(h, 'delivery waits for the job store to be reachable again').length);
+    await until(
+      () => linesSaying(h, 'the job store cannot be reached: delivery is tried again later').length,
+    );
 
     await server.restart();
     await until(
