@@ -127,6 +127,13 @@ function claimLeases(config: Config): { pollMs: number; deliveryMs: number; warn
   return { pollMs, deliveryMs, warnings };
 }
 
+/** Which store this process uses, and where, for the log: never DATABASE_URL's user or password. */
+function storeDescription(config: Config): Record<string, string> {
+  if (!config.databaseUrl) return { store: 'sqlite', path: config.databasePath };
+  const url = new URL(config.databaseUrl);
+  return { store: 'postgres', database: `${url.host}${url.pathname}` };
+}
+
 export async function startBot(options: BotOptions) {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
@@ -139,6 +146,7 @@ export async function startBot(options: BotOptions) {
     instance: config.instance,
     onTransition: logTransitions(logger),
   });
+  logger.info(storeDescription(config), 'job store opened');
   const submissions = createSubmissions();
   const catalogue = config.video.catalogue;
   const metrics = createMetrics(store);
@@ -348,6 +356,7 @@ export async function startBot(options: BotOptions) {
           logger,
           mediaSecret,
           mediaDir: config.media.dir,
+          media,
           now,
           ready: () => accepting && gatewayConnected(client) && store.isAvailable(),
         });
@@ -407,6 +416,9 @@ export async function startBot(options: BotOptions) {
         // Rows stay consistent: the next start asks Discord whether the upload landed.
         logger.warn('stopping with uploads still in flight; aborting them');
         stopUploads.abort();
+        // The aborted deliveries release their claims before the store closes: a claim left
+        // behind would hold the job back from the next start until its lease ran out.
+        await settleWithin([notifier.stop()], closeWithinMs);
       }
       uploadRest.clearHashSweeper();
       uploadRest.clearHandlerSweeper();

@@ -1,9 +1,17 @@
 // The optional HTTP endpoint: health, Prometheus metrics, and finished videos by signed link.
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { type JobStore, keptVideoPath, type MediaOwner, sniffImageType } from './jobs/index.ts';
+import {
+  type Job,
+  type JobStore,
+  keptVideoPath,
+  type MediaOwner,
+  type MediaStore,
+  StoreUnavailableError,
+  sniffImageType,
+} from './jobs/index.ts';
 import { loadReferenceImage } from './jobs/referenceImages.ts';
 import { verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
@@ -17,6 +25,8 @@ export interface HttpDeps {
   mediaSecret: string;
   /** Where reference images are kept (the media folder). */
   mediaDir: string;
+  /** Fetches a kept video this folder lacks (kept by a process on another host) while the provider has it. */
+  media?: Pick<MediaStore, 'ensure'>;
   /** Gateway connected and database open. */
   ready: () => boolean;
   now?: () => number;
@@ -89,6 +99,29 @@ async function serveReference(response: ServerResponse, mediaDir: string, job: M
   response.end(bytes);
 }
 
+const isFile = (path: string) =>
+  stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+
+/**
+ * Where this process keeps the job's video. A job delivered by a process on another host was kept
+ * in that host's folder: when MEDIA_DIR is not shared, the video is downloaded again here while the
+ * provider still has it. Once the provider no longer has it, the path of a missing file: "gone".
+ */
+async function keptHere(deps: HttpDeps, job: Job): Promise<string | 'unavailable'> {
+  const path = keptVideoPath(deps.mediaDir, job);
+  if (!deps.media || (await isFile(path))) return path;
+  const fetched = await deps.media.ensure(job);
+  if (fetched.ok) return fetched.path;
+  deps.logger.info(
+    { jobId: job.id, kind: fetched.error.kind, status: fetched.error.status },
+    'a linked video is not kept here and could not be downloaded again',
+  );
+  return fetched.error.transient ? 'unavailable' : path;
+}
+
 async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
@@ -113,7 +146,10 @@ async function handleRequest(
     }
     if (link.kind === 'reference') return serveReference(response, deps.mediaDir, job);
     if (!job.mediaPath) return text(response, 404, 'The video is gone.\n');
-    return serveVideo(request, response, keptVideoPath(deps.mediaDir, job));
+    const path = await keptHere(deps, job);
+    if (path === 'unavailable')
+      return text(response, 503, 'The video cannot be fetched now. Please try again later.\n');
+    return serveVideo(request, response, path);
   }
   return text(response, 404, 'not found\n');
 }
@@ -123,6 +159,10 @@ export function startHttpServer(deps: HttpDeps): Promise<Server> {
   const server = createServer((request, response) => {
     // Everything a request can throw ends here: one request never takes the process down.
     handleRequest(request, response, deps, now).catch((error: unknown) => {
+      // A link opened while the database is away: it works again once the database is back.
+      if (error instanceof StoreUnavailableError && !response.headersSent) {
+        return text(response, 503, 'The database is unavailable. Please try again in a moment.\n');
+      }
       deps.logger.error({ err: error, method: request.method }, 'HTTP request failed');
       if (!response.headersSent) text(response, 500, 'internal error\n');
       else response.destroy();

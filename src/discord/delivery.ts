@@ -10,6 +10,7 @@ import {
   type Job,
   type JobStore,
   type MediaStore,
+  StoreUnavailableError,
   sniffImageType,
   type TransitionNote,
 } from '../jobs/index.ts';
@@ -135,8 +136,10 @@ export function createDelivery(deps: DeliveryDeps) {
   }
 
   async function uploadAttachment(job: Job, path: string): Promise<UploadOutcome | { kind: 'taken_over' }> {
-    // The bot stopped while this upload waited for its turn: the next start delivers the job.
-    if (!store.isAvailable()) return { kind: 'transient' };
+    // The bot stopped, or the database went away, while this upload waited for its turn: the job
+    // is delivered later (by a retry, or the next start), and this wait costs it no attempt.
+    if (!store.isAvailable())
+      throw new StoreUnavailableError(new Error('the store went away before the upload'));
     // The wait for a slot may have outlasted the claim: renewed for the whole upload, or given up
     // when another process took the lapsed claim over (it delivers the job).
     if (!(await store.claimDelivery(job.id, leaseMs))) return { kind: 'taken_over' };
@@ -186,14 +189,18 @@ export function createDelivery(deps: DeliveryDeps) {
 
   /** The attempt failed in a way worth retrying: later while attempts remain, else `exhausted`. */
   function retryOr(job: Job, exhausted: () => Promise<void>): Promise<void> {
-    if (job.deliveryAttempts < maxDeliveryAttempts) return retry(job.id);
+    if (job.deliveryAttempts < maxDeliveryAttempts) return retry(job);
     return exhausted();
   }
 
-  async function retry(jobId: number): Promise<void> {
-    // A stopped bot has closed its store: the next start resumes the job from its row.
-    if (!store.isAvailable()) return;
-    const current = await store.get(jobId);
+  async function retry(job: Job): Promise<void> {
+    // The store cannot tell (the database is away, or closed by a stop): the job as this process
+    // knows it is tried again later, when its claim is renewed and its row read afresh. A stopping
+    // bot schedules nothing: the next start resumes the job from its row.
+    const current = await store.get(job.id).catch((error: unknown) => {
+      if (error instanceof StoreUnavailableError || !store.isAvailable()) return job;
+      throw error;
+    });
     if (current) deps.retryLater?.(current, current.deliveryAttempts);
   }
 
@@ -347,14 +354,21 @@ export function createDelivery(deps: DeliveryDeps) {
       inProgress.add(job.id);
       let claimed: Job | undefined;
       try {
+        // Known to be away: not asked until it is back (the retry finds out).
+        if (!store.isAvailable()) throw new StoreUnavailableError(new Error('the store is away'));
         // Undefined as well when the job is no longer waiting for delivery.
         claimed = await store.claimDelivery(job.id, leaseMs);
         if (claimed) await deliver(claimed);
         else logger.debug({ jobId: job.id }, 'delivery left to its claim holder, or no longer waiting');
       } catch (error) {
-        // Includes Discord not answering whether an earlier upload landed: never upload blind.
-        logger.error({ err: error, jobId: job.id }, 'delivery failed; will retry');
-        await retry(job.id).catch((retryError: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          // Whatever was written stays; what was not is done again from the row once it is back.
+          logger.info({ jobId: job.id }, 'the job store cannot be reached: delivery is tried again later');
+        } else {
+          // Includes Discord not answering whether an earlier upload landed: never upload blind.
+          logger.error({ err: error, jobId: job.id }, 'delivery failed; will retry');
+        }
+        await retry(job).catch((retryError: unknown) => {
           logger.warn({ err: retryError, jobId: job.id }, 'could not schedule the delivery retry');
         });
       } finally {

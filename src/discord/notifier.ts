@@ -1,6 +1,12 @@
 // Keeps each job's message in step with its row: throttled progress edits, final states at once.
 import type { Logger } from 'pino';
-import { firstCardPending, type Job, type JobStore, type Tracker } from '../jobs/index.ts';
+import {
+  firstCardPending,
+  type Job,
+  type JobStore,
+  StoreUnavailableError,
+  type Tracker,
+} from '../jobs/index.ts';
 import { timerMs } from '../timers.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { JobMessenger } from './messenger.ts';
@@ -74,7 +80,10 @@ export function createNotifier(options: NotifierOptions) {
   /** Like `serially`, for the notifier's own work: failures are logged, never thrown. */
   function enqueue(jobId: number, work: () => Promise<void>): Promise<void> {
     return serially(jobId, work).catch((error: unknown) => {
-      logger.warn({ err: error, jobId }, 'updating the job message failed');
+      // The tracker says once that the store is away; the next progress shows once it is back.
+      if (error instanceof StoreUnavailableError)
+        logger.debug({ jobId }, 'no job message edit: the store is away');
+      else logger.warn({ err: error, jobId }, 'updating the job message failed');
     });
   }
 
@@ -100,7 +109,8 @@ export function createNotifier(options: NotifierOptions) {
     flushing = true;
     sendDueEdits()
       .catch((error: unknown) => {
-        logger.warn({ err: error }, 'could not read the jobs whose messages are due an edit');
+        if (error instanceof StoreUnavailableError) logger.debug('progress edits wait for the store');
+        else logger.warn({ err: error }, 'could not read the jobs whose messages are due an edit');
         arm(1_000);
       })
       .finally(() => {

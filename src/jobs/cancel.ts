@@ -10,25 +10,31 @@ export function isCancelable(job: Job): boolean {
   return cancelableStates.includes(job.state);
 }
 
+/** A poll may move the job on (queued to in_progress) between the read and the write: read again this often. */
+const attempts = 3;
+
 export async function cancelJob(
   deps: { store: JobStore; client: Pick<VideoClient, 'remove'>; logger: Logger },
   job: Job,
   actorId: string,
 ): Promise<Job | undefined> {
-  // The row as it is now, not as the button's handler read it: the job may have finished meanwhile.
-  const current = await deps.store.get(job.id);
-  if (!current || !isCancelable(current)) return undefined;
-  const canceled = await deps.store.tryTransition(
-    job.id,
-    'canceled',
-    {
-      // A job the provider never started is not billed, so it spends no quota either.
-      charged: current.state === 'in_progress',
-      errorMessage: `canceled by ${actorId}`,
-    },
-    [current.state],
-    { canceledBy: actorId },
-  );
+  let canceled: Job | undefined;
+  for (let attempt = 1; attempt <= attempts && !canceled; attempt++) {
+    // The row as it is now, not as the button's handler read it: the job may have finished meanwhile.
+    const current = await deps.store.get(job.id);
+    if (!current || !isCancelable(current)) return undefined;
+    canceled = await deps.store.tryTransition(
+      job.id,
+      'canceled',
+      {
+        // A job the provider never started is not billed, so it spends no quota either.
+        charged: current.state === 'in_progress',
+        errorMessage: `canceled by ${actorId}`,
+      },
+      [current.state],
+      { canceledBy: actorId },
+    );
+  }
   // Not awaited: the member sees "Canceled" at once; a slow provider must not hold the card.
   if (canceled?.remoteId) {
     deps.client.remove(canceled.remoteId).catch((error: unknown) => {

@@ -23,7 +23,10 @@ export interface MediaStore {
   dir: string;
   /** Where this job's video is kept: its name carries the job's number and media key. */
   videoPath(job: MediaOwner): string;
-  /** Downloads the job's video (streamed, size-capped) unless it is already here. Never rejects. */
+  /**
+   * Downloads the job's video (streamed, size-capped) unless it is already here: also when another
+   * process, on another host with a folder of its own, kept it there. Never rejects.
+   */
   ensure(job: Job): Promise<MediaFile>;
   /**
    * Deletes the bot's own files (see isKeptFileName) older than the retention, whatever job or
@@ -98,15 +101,23 @@ export function createMediaStore(deps: {
     return { path, bytes: (await existing(path)) ?? 0 };
   }
 
+  /** Downloads under way, by file: a second caller (a link opened during delivery) waits for the first. */
+  const downloading = new Map<string, Promise<MediaFile>>();
+
   return {
     dir: deps.dir,
     videoPath,
-    async ensure(job) {
-      try {
-        return { ok: true, ...(await download(job)) };
-      } catch (error) {
-        return { ok: false, error: errorFromThrown(error) };
-      }
+    ensure(job) {
+      const path = videoPath(job);
+      const running = downloading.get(path);
+      if (running) return running;
+      const ensured = download(job).then(
+        (file): MediaFile => ({ ok: true, ...file }),
+        (error: unknown): MediaFile => ({ ok: false, error: errorFromThrown(error) }),
+      );
+      downloading.set(path, ensured);
+      void ensured.finally(() => downloading.delete(path));
+      return ensured;
     },
     async prune() {
       const entries = await readdir(deps.dir, { withFileTypes: true }).catch((error: unknown) => {

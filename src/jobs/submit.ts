@@ -12,6 +12,7 @@ import { failureFromError, failureFromRemote, providerErrorFromFailure } from '.
 import { effectiveLimits } from './quotas.ts';
 import { defaultPollPolicy, type PollPolicy } from './schedule.ts';
 import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store/index.ts';
+import { writtenWhenBack } from './storeOutage.ts';
 import type { Submissions } from './submissions.ts';
 
 export interface SubmitDeps {
@@ -55,8 +56,13 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
   return deps.submissions.track(inserted.job.id, send(deps, request, inserted.job));
 }
 
+/**
+ * Once the provider has answered, its answer is the job's: a store that cannot be reached then is
+ * waited for (the create is not undone, nor sent again), and the member waits with it.
+ */
 async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise<SubmitResult> {
   const { store } = deps;
+  const recorded = <T>(write: () => Promise<T>) => writtenWhenBack(store, write);
   const now = deps.now ?? Date.now;
   const policy = deps.policy ?? defaultPollPolicy;
   // The same key for the same row: a retried create can never become a second billed job.
@@ -80,59 +86,81 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
     // counts toward the quotas: the provider may bill it, quotas bound what the account spends,
     // and the member is told so (failure.provider_unclear), never "nothing was charged".
     const charged = mayHaveBeenAccepted(error);
-    const failed = await store.tryTransition(
-      job.id,
-      'failed',
-      { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged },
-      ['submitting'],
+    const failed = await recorded(() =>
+      store.tryTransition(
+        job.id,
+        'failed',
+        { errorKind: failure.kind, errorCode: failure.code, errorMessage: failure.message, charged },
+        ['submitting'],
+      ),
     );
     // Canceled meanwhile: nothing reached the provider, and the row keeps the moderator's word.
-    return { ok: false, reason: 'provider', error, job: failed ?? (await store.get(job.id)) ?? job };
+    return {
+      ok: false,
+      reason: 'provider',
+      error,
+      job: failed ?? (await recorded(() => store.get(job.id))) ?? job,
+    };
   }
 
   if (remote.status === 'failed') {
     const failure = failureFromRemote(remote);
-    const failed = await store.tryTransition(
-      job.id,
-      'failed',
-      {
-        remoteId: remote.id,
-        errorKind: failure.kind,
-        errorCode: failure.code,
-        errorMessage: failure.message,
-        charged: false,
-      },
-      ['submitting'],
+    const failed = await recorded(() =>
+      store.tryTransition(
+        job.id,
+        'failed',
+        {
+          remoteId: remote.id,
+          errorKind: failure.kind,
+          errorCode: failure.code,
+          errorMessage: failure.message,
+          charged: false,
+        },
+        ['submitting'],
+      ),
     );
     const error = providerErrorFromFailure(failure);
     return {
       ok: false,
       reason: 'provider',
       error,
-      job: failed ?? (await store.update(job.id, { remoteId: remote.id })),
+      job: failed ?? (await recorded(() => store.update(job.id, { remoteId: remote.id }))),
     };
   }
 
   const at = now();
-  const queued = await store.tryTransition(
-    job.id,
-    remote.status === 'in_progress' ? 'in_progress' : 'queued',
-    {
-      remoteId: remote.id,
-      progress: remote.progress,
-      reportsProgress: remote.reportsProgress,
-      // Even a job the provider says is done goes through one poll, which reads its links.
-      nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
-      // From now on other processes may poll it: the first card's bound counts from here.
-      ...(request.firstCardWithinMs === undefined
-        ? {}
-        : { firstCardPendingUntil: at + request.firstCardWithinMs }),
-    },
-    ['submitting'],
+  const queue = () =>
+    store.tryTransition(
+      job.id,
+      remote.status === 'in_progress' ? 'in_progress' : 'queued',
+      {
+        remoteId: remote.id,
+        progress: remote.progress,
+        reportsProgress: remote.reportsProgress,
+        // Even a job the provider says is done goes through one poll, which reads its links.
+        nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
+        // From now on other processes may poll it: the first card's bound counts from here.
+        ...(request.firstCardWithinMs === undefined
+          ? {}
+          : { firstCardPendingUntil: at + request.firstCardWithinMs }),
+      },
+      ['submitting'],
+    );
+  const queued = await recorded(
+    async () => (await queue()) ?? (await queuedBefore(store, job.id, remote.id)),
   );
-  if (!queued) return { ok: true, job: await withdraw(deps, job.id, remote.id) };
+  if (!queued) return { ok: true, job: await recorded(() => withdraw(deps, job.id, remote.id)) };
   deps.onQueued?.(queued);
   return { ok: true, job: queued };
+}
+
+/**
+ * The row already moved on with the provider's id, and not to canceled: an earlier try of the same
+ * write committed though its answer was lost with the connection (a COMMIT cut short).
+ */
+async function queuedBefore(store: JobStore, jobId: number, remoteId: string): Promise<Job | undefined> {
+  const current = await store.get(jobId);
+  return current?.remoteId === remoteId && current.state !== 'canceled' ? current : undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from './schedule.ts';
 import { settleWithin } from './settle.ts';
 import { type JobState, pollingStates } from './states.ts';
-import type { Job, JobStore } from './store/index.ts';
+import { type Job, type JobStore, StoreUnavailableError } from './store/index.ts';
 import type { Submissions } from './submissions.ts';
 
 export interface TrackerEvents {
@@ -100,6 +100,11 @@ const lookAgainMs = 5_000;
 const pauseKey = 'provider_rate_limit_pause';
 /** While a job's first card is still being drawn, an end found by a poll waits at most this long for it. */
 const firstCardRecheckMs = 2_000;
+/**
+ * While the store cannot be reached, the loop asks it (in memory: it probes the server on its own)
+ * this often whether it is back; nothing is claimed, polled or swept meanwhile.
+ */
+const storeRecheckMs = 1_000;
 
 interface RateLimitPause {
   until: number;
@@ -142,6 +147,38 @@ export function createTracker(options: TrackerOptions) {
   const pending = new Set<Promise<void>>();
   /** Jobs whose poll is out, abandoned ones included until their request ends: never claimed again meanwhile. */
   const polling = new Set<number>();
+  /** The store could not be reached: said once, when it went, and once when it came back. */
+  let storeLost = false;
+  /**
+   * Polls answered while the store could not be reached, with when their claim runs out: polled
+   * again as soon as it is back, rather than after the lease.
+   */
+  const unrecorded = new Map<number, number>();
+
+  /** Pauses the loop until the store is back; the warning is one per outage, not one per tick. */
+  function storeUnavailable(error?: unknown): void {
+    if (!storeLost) {
+      storeLost = true;
+      logger.warn({ err: error }, 'the job store cannot be reached: polls paused until it is back');
+    }
+  }
+
+  /** The store answered again: polls resume, first those whose answer could not be written. */
+  async function storeBack(): Promise<void> {
+    const at = now();
+    const again = [...unrecorded].filter(([, leaseEndsAt]) => leaseEndsAt > at).map(([id]) => id);
+    for (const id of again) {
+      // Only a job still waiting on the provider; a write of nextPollAt ends our claim.
+      const rescheduled = await store.updateWhile(id, pollingStates, { nextPollAt: at });
+      // Or one whose completion did commit though the answer was lost with the connection: delivered now.
+      const row = rescheduled ? undefined : await store.get(id);
+      if (row?.state === 'completed') emit('completed', row);
+      unrecorded.delete(id);
+    }
+    unrecorded.clear();
+    storeLost = false;
+    logger.info({ repolled: again.length }, 'the job store is back: polls resume');
+  }
 
   function parsePause(text: string | null): RateLimitPause {
     try {
@@ -324,6 +361,7 @@ export function createTracker(options: TrackerOptions) {
   async function pollOnce(job: Job, remoteId: string): Promise<void> {
     const started = epoch;
     const sentAt = now();
+    const leaseEndsAt = sentAt + leaseMs;
     if (job.nextPollAt !== null) options.onPoll?.({ jobId: job.id, dueAt: job.nextPollAt, sentAt });
     let outcome: { remote: VideoJob } | { error: ProviderError };
     try {
@@ -337,6 +375,12 @@ export function createTracker(options: TrackerOptions) {
       if ('remote' in outcome) await apply(job, outcome.remote, sentAt);
       else await handlePollError(job, outcome.error, sentAt);
     } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        // Nothing was written (each write is one transaction): the job is polled again once the store is back.
+        unrecorded.set(job.id, leaseEndsAt);
+        storeUnavailable(error);
+        return;
+      }
       logger.error({ err: error, jobId: job.id }, 'could not record a poll; the job is polled again later');
     }
   }
@@ -353,6 +397,11 @@ export function createTracker(options: TrackerOptions) {
 
   /** Claims what is due into the free slots, then arms the timer for the next due poll. */
   async function tick(): Promise<void> {
+    if (!store.isAvailable()) {
+      storeUnavailable();
+      return wake(storeRecheckMs);
+    }
+    if (storeLost) await storeBack();
     await readSharedPause();
     if (!running) return;
     if (now() < pausedUntil) return wake(pausedUntil - now());
@@ -376,6 +425,10 @@ export function createTracker(options: TrackerOptions) {
     }
     ticking = tick()
       .catch((error: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          storeUnavailable(error);
+          return wake(storeRecheckMs);
+        }
         logger.error({ err: error }, 'the tracker could not read its jobs; trying again shortly');
         wake(lookAgainMs);
       })
@@ -436,7 +489,12 @@ export function createTracker(options: TrackerOptions) {
       // Every undelivered completion, however old: its download decides whether it expired.
       for (const job of await store.byState(['completed', 'delivering'])) emit('completed', job);
       sweepTimer = setInterval(() => {
-        sweep().catch((error: unknown) => logger.error({ err: error }, 'the sweep could not read its jobs'));
+        // While the store is away the loop says so; the sweep waits for it, as the polls do.
+        if (!store.isAvailable()) return;
+        sweep().catch((error: unknown) => {
+          if (error instanceof StoreUnavailableError) storeUnavailable(error);
+          else logger.error({ err: error }, 'the sweep could not read its jobs');
+        });
       }, sweepIntervalMs);
       sweepTimer.unref();
       wake(0);

@@ -7,7 +7,12 @@ export interface BotProcess {
   output: string[];
 }
 
-function spawnMain(env: Record<string, string>, nodeArgs: string[], stdio: StdioOptions): BotProcess {
+function spawnMain(
+  env: Record<string, string>,
+  nodeArgs: string[],
+  stdio: StdioOptions,
+  cwd?: string,
+): BotProcess {
   const output: string[] = [];
   const child = spawn(
     process.execPath,
@@ -17,16 +22,20 @@ function spawnMain(env: Record<string, string>, nodeArgs: string[], stdio: Stdio
       ...nodeArgs,
       join(import.meta.dirname, '../../src/main.ts'),
     ],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio },
+    { env: { PATH: process.env.PATH ?? '', ...env }, stdio, cwd },
   );
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output };
 }
 
-/** `nodeArgs` go before the script (e.g. `--import` of a test's fault). */
-export function startBotProcess(env: Record<string, string>, nodeArgs: string[] = []): BotProcess {
-  return spawnMain(env, nodeArgs, ['ignore', 'pipe', 'pipe']);
+/** `nodeArgs` go before the script (e.g. `--import` of a test's fault); `cwd` is where `npm start` would run. */
+export function startBotProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  options: { cwd?: string } = {},
+): BotProcess {
+  return spawnMain(env, nodeArgs, ['ignore', 'pipe', 'pipe'], options.cwd);
 }
 
 /**

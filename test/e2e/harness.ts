@@ -10,7 +10,6 @@ import { commandSet } from '../../commands/index.ts';
 import { type Bot, startBot } from '../../src/bot.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type JobAction, jobCustomId } from '../../src/discord/customIds.ts';
-import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
 import { createLogger } from '../../src/log.ts';
 import {
   type FakeDiscord,
@@ -19,6 +18,7 @@ import {
   startFakeDiscord,
 } from '../fakes/discord.ts';
 import { type FakeVideoApi, type FakeVideoApiOptions, startFakeVideoApi } from '../fakes/videoApi.ts';
+import { databaseIn, deleteDatabase, storeUnderTest, type TestDatabase } from './testDatabase.ts';
 
 export const guildId = '111111111111111111';
 export const otherGuildId = '111111111111111112';
@@ -41,7 +41,10 @@ export const fastPolls = {
   stallAfterMs: 5_000,
 };
 
-/** The settings that point a bot at these fakes, with its database and media folder in `dir`. */
+/**
+ * The settings that point a bot at these fakes, with its media folder and SQLite file in `dir`; on
+ * PostgreSQL, add the env of `databaseIn(dir)`.
+ */
 export function envForFakes(discord: FakeDiscord, video: FakeVideoApi, dir: string) {
   return {
     DISCORD_TOKEN: botToken,
@@ -58,11 +61,16 @@ export interface Harness {
   video: FakeVideoApi;
   bot: Bot;
   dir: string;
+  /** The bot's database, on the store this run tests (see testDatabase.ts). */
+  database: TestDatabase;
   logs: string[];
   /** Moves the bot's clock forward (token expiry, quotas) without waiting. */
   advance(ms: number): void;
-  /** Stops the bot (unless it already is) and starts a new one on the same database. */
-  restart(options?: { alreadyStopped?: boolean }): Promise<void>;
+  /**
+   * Stops the bot (unless it already is) and starts a new one on the same database; `env` changes
+   * settings for it and every later start (another host's MEDIA_DIR, say).
+   */
+  restart(options?: { alreadyStopped?: boolean; env?: Record<string, string> }): Promise<void>;
   command(input: Partial<InteractionInput> & { name?: string; options?: unknown[]; resolved?: unknown }): {
     id: string;
     token: string;
@@ -91,9 +99,14 @@ export async function startHarness(
     ],
   });
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'reelbot-e2e-'));
-  const env = { ...envForFakes(discord, video, dir), LOG_LEVEL: 'debug', ...options.env };
-  const result = loadConfig(env);
-  if (!result.ok) throw new Error(result.problems.join('\n'));
+  const database = await databaseIn(dir);
+  const env = { ...envForFakes(discord, video, dir), ...database.env, LOG_LEVEL: 'debug', ...options.env };
+  const configFrom = (settings: Record<string, string>) => {
+    const result = loadConfig(settings);
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    return result.config;
+  };
+  let config = configFrom(env);
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -106,7 +119,7 @@ export async function startHarness(
   const now = () => Date.now() + offset;
   const launch = () =>
     startBot({
-      config: result.config,
+      config,
       logger,
       commands: commandSet,
       now,
@@ -115,18 +128,29 @@ export async function startHarness(
       deliveryRetryBaseMs: 50,
       checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs,
     });
+  const launchOnStoreUnderTest = async () => {
+    const bot = await launch();
+    // A setting that chose the other store would pass every test on it, unnoticed.
+    if (!options.env?.DATABASE_URL && bot.store.kind !== storeUnderTest) {
+      await bot.stop();
+      throw new Error(`the bot opened ${bot.store.kind}, not the ${storeUnderTest} this run tests`);
+    }
+    return bot;
+  };
   const harness: Harness = {
     discord,
     video,
-    bot: await launch(),
+    bot: await launchOnStoreUnderTest(),
     dir,
+    database,
     logs,
     advance(ms) {
       offset += ms;
     },
     async restart(restartOptions = {}) {
       if (!restartOptions.alreadyStopped) await harness.bot.stop();
-      harness.bot = await launch();
+      if (restartOptions.env) config = configFrom({ ...env, ...restartOptions.env });
+      harness.bot = await launchOnStoreUnderTest();
     },
     command(input) {
       return discord.sendCommand({
@@ -142,6 +166,8 @@ export async function startHarness(
       await harness.bot.stop().catch(() => undefined);
       await discord.close();
       await video.close();
+      // A folder of the test's own is never started in again; one it passed in may be.
+      if (!options.dir) await deleteDatabase(dir);
     },
   };
   return harness;
@@ -257,19 +283,6 @@ export async function ephemeralReply(h: Harness, token: string): Promise<string>
   };
   expect(data.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
   return data.content;
-}
-
-/**
- * Writes to the bot's SQLite file behind the store's back, as an older version, a crash or earlier
- * commands would have left the rows.
- */
-export function writeRows<T>(h: Harness, write: (db: ReturnType<typeof openSqliteFile>) => T): T {
-  const db = openSqliteFile(join(h.dir, 'reelbot.db'));
-  try {
-    return write(db);
-  } finally {
-    db.close();
-  }
 }
 
 type Probed<T> = T | undefined | null | false;

@@ -67,7 +67,7 @@ function descriptorsOn(file: string): number {
 }
 
 /** Delivers one job as a link to the bot's own endpoint and returns the link's path and the kept file. */
-async function deliveredAsLink(h: Harness): Promise<{ path: string; file: string }> {
+async function deliveredAsLink(h: Harness): Promise<{ path: string; file: string; remoteId: string }> {
   const { token } = h.command({ attachmentSizeLimit: 10_000, options: [prompt('a long river')] });
   const final = await h.discord.waitForCall(
     (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('Watch or download'),
@@ -75,8 +75,8 @@ async function deliveredAsLink(h: Harness): Promise<{ path: string; file: string
   );
   const path = /\(http:\/\/placeholder\.invalid(\/media\/[^)]+)\)/.exec(embedText(final))?.[1];
   const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
-  if (!path || !job.mediaPath) throw new Error('no link to a kept file');
-  return { path, file: job.mediaPath };
+  if (!path || !job.mediaPath || !job.remoteId) throw new Error('no link to a kept file');
+  return { path, file: job.mediaPath, remoteId: job.remoteId };
 }
 
 describe('HTTP endpoint hardening', () => {
@@ -108,13 +108,16 @@ describe('HTTP endpoint hardening', () => {
 
   it('answers 404 when the kept file cannot be opened after all, and keeps running', async () => {
     harness = await startHarness({ env: withEndpoint });
-    const { path, file } = await deliveredAsLink(harness);
+    const { path, file, remoteId } = await deliveredAsLink(harness);
     const at = port(harness);
     // What stat finds but a read cannot use: the file replaced under the same name.
     await rm(file);
     await mkdir(file);
     expect((await fetch(`http://127.0.0.1:${at}${path}`)).status).toBe(404);
+    // Gone from the folder and from the provider (a missing file the provider still has is
+    // downloaded again: mediaAcrossHosts.test.ts).
     await rm(file, { recursive: true });
+    harness.video.jobs.delete(remoteId);
     expect((await fetch(`http://127.0.0.1:${at}${path}`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${at}/livez`)).status).toBe(200);
   });

@@ -1,6 +1,8 @@
 // Kept files and links belong to their job, not to a job number: a media folder that outlives its
 // database (deleted to start afresh, restored from a backup) never hands one job's file to another.
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+// On SQLite the database is the file beside the folder; on PostgreSQL, a database dropped, copied
+// and restored in its place (testDatabase.ts).
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -22,8 +24,8 @@ import {
   startHarness,
   until,
   uploadModelEnv,
-  writeRows,
 } from './harness.ts';
+import { copyDatabase, deleteDatabase, restoreDatabase } from './testDatabase.ts';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -34,11 +36,6 @@ async function start(options: Parameters<typeof startHarness>[0]): Promise<Harne
   const h = await startHarness(options);
   harnesses.push(h);
   return h;
-}
-
-/** Starts afresh as an operator does: the database goes, the media folder stays. */
-async function deleteDatabase(dir: string): Promise<void> {
-  for (const suffix of ['', '-wal', '-shm']) await rm(join(dir, `reelbot.db${suffix}`), { force: true });
 }
 
 /** A real MP4 whose bytes say which database's job it was made for. */
@@ -91,7 +88,7 @@ describe('kept files belong to their job', () => {
     const first = await start({ dir, env: uploadModelEnv });
     expect((await videoWithImage(first, lion, 'lion.png')).id).toBe(1);
     await first.close();
-    await copyFile(join(dir, 'reelbot.db'), join(dir, 'backup.db'));
+    await copyDatabase(dir, 'backup.db');
     await deleteDatabase(dir);
 
     const second = await start({ dir, env: uploadModelEnv });
@@ -100,8 +97,7 @@ describe('kept files belong to their job', () => {
     await second.close();
 
     // The first database comes back from its backup, with the same media folder.
-    await deleteDatabase(dir);
-    await copyFile(join(dir, 'backup.db'), join(dir, 'reelbot.db'));
+    await restoreDatabase(dir, 'backup.db');
     const restored = await start({ dir, env: uploadModelEnv });
     const sent = await regenerate(restored, 1);
     expect(sent?.equals(boat), "the restored job #1 was regenerated with the other database's image").toBe(
@@ -201,7 +197,7 @@ describe("a card belongs to its job, not to the job's number", () => {
       const row = (await h.bot.store.byState(['queued', 'in_progress']))[0];
       return row?.replyMessageId ? row : undefined;
     });
-    writeRows(h, (db) => db.prepare('UPDATE jobs SET made_before_media_keys = 1 WHERE id = ?').run(job.id));
+    await h.database.run('UPDATE jobs SET made_before_media_keys = TRUE WHERE id = ?', [job.id]);
     h.discord.sendButton({
       guildId,
       channelId,

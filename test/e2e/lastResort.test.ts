@@ -3,12 +3,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
 import { type BotProcess, logLines, startBotProcess } from './botProcess.ts';
 import { apiKey, botToken, channelId, guildId, member, prompt, until } from './harness.ts';
+import { databaseIn, type TestDatabase } from './testDatabase.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -23,20 +23,20 @@ async function start(fault: string): Promise<{
   bot: BotProcess;
   discord: FakeDiscord;
   video: FakeVideoApi;
-  databasePath: string;
+  database: TestDatabase;
   exited: Promise<number | null>;
 }> {
   const discord = await startFakeDiscord({ guilds: [{ id: guildId, channels: [{ id: channelId }] }] });
   const video = await startFakeVideoApi({ apiKey, pollsToComplete: 1_000 });
   const dir = mkdtempSync(join(tmpdir(), 'reelbot-last-resort-'));
-  const databasePath = join(dir, 'reelbot.db');
+  const database = await databaseIn(dir);
   const bot = startBotProcess(
     {
       DISCORD_TOKEN: botToken,
       DISCORD_API_URL: discord.restUrl,
       VIDEO_API_BASE_URL: video.url,
       VIDEO_API_KEY: apiKey,
-      DATABASE_PATH: databasePath,
+      ...database.env,
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
@@ -50,7 +50,7 @@ async function start(fault: string): Promise<{
     () => bot.child.kill('SIGKILL'),
   );
   await until(() => bot.output.join('').includes('"msg":"slash commands registered"'), 15_000);
-  return { bot, discord, video, databasePath, exited };
+  return { bot, discord, video, database, exited };
 }
 
 function endpointPort(bot: BotProcess): number {
@@ -74,7 +74,7 @@ describe('the last resort', () => {
   }, 30_000);
 
   it('stops gracefully on an uncaught exception with exit code 1, leaving the job to the next start', async () => {
-    const { bot, discord, databasePath, exited } = await start("throw new Error('a bug');");
+    const { bot, discord, database, exited } = await start("throw new Error('a bug');");
     const { token } = discord.sendCommand({
       guildId,
       channelId,
@@ -89,10 +89,8 @@ describe('the last resort', () => {
     const fatal = lines.find((entry) => entry.level === 60);
     expect((fatal?.err as { message?: string })?.message).toBe('a bug');
     expect(lines.some((entry) => entry.msg === 'shutting down')).toBe(true);
-    const db = new BetterSqlite3(databasePath, { readonly: true });
-    expect(db.prepare('SELECT state FROM jobs').all()).toEqual([
+    expect(await database.query('SELECT state FROM jobs')).toEqual([
       { state: expect.stringMatching(/^(queued|in_progress)$/) },
     ]);
-    db.close();
   }, 30_000);
 });

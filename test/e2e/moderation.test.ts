@@ -1,5 +1,6 @@
 import { ApplicationCommandOptionType, ChannelType, InteractionResponseType, MessageFlags } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { newMediaKey } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import {
   body,
@@ -14,7 +15,6 @@ import {
   otherMember,
   startHarness,
   until,
-  writeRows,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -24,34 +24,28 @@ afterEach(async () => {
 });
 
 /** Jobs written straight into the database, as earlier /video commands would have left them. */
-function seedJobs(
+async function seedJobs(
   h: Harness,
   count: number,
   overrides: { guildId?: string; userId?: string; state?: string } = {},
-) {
-  writeRows(h, (db) => insertJobs(db, count, overrides));
-}
-
-function insertJobs(
-  db: Parameters<Parameters<typeof writeRows>[1]>[0],
-  count: number,
-  overrides: { guildId?: string; userId?: string; state?: string },
-): void {
-  const insert = db.prepare(
-    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, reply_message_id)
-     VALUES (?, ?, ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?, ?)`,
-  );
+): Promise<void> {
   const at = Date.now() - count * 1_000;
   for (let index = 0; index < count; index++) {
-    insert.run(
-      overrides.guildId ?? guildId,
-      channelId,
-      overrides.userId ?? member.id,
-      index % 3 === 0 ? `=cmd|' /C calc'!A0 #${index}` : `**bold** @everyone ${index}`,
-      overrides.state ?? (index % 2 ? 'failed' : 'delivered'),
-      at + index * 1_000,
-      at + index * 1_000,
-      String(900_000_000_000_000_000n + BigInt(index)),
+    await h.database.run(
+      `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at,
+         updated_at, reply_message_id, media_key)
+       VALUES (?, ?, ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?, ?, ?)`,
+      [
+        overrides.guildId ?? guildId,
+        channelId,
+        overrides.userId ?? member.id,
+        index % 3 === 0 ? `=cmd|' /C calc'!A0 #${index}` : `**bold** @everyone ${index}`,
+        overrides.state ?? (index % 2 ? 'failed' : 'delivered'),
+        at + index * 1_000,
+        at + index * 1_000,
+        String(900_000_000_000_000_000n + BigInt(index)),
+        newMediaKey(),
+      ],
     );
   }
 }
@@ -148,7 +142,7 @@ const jobIds = (data: Reply) =>
 describe('/video-history', () => {
   it("shows a member's own jobs, newest first, ephemerally, with jump links", async () => {
     harness = await startHarness();
-    seedJobs(harness, 3);
+    await seedJobs(harness, 3);
     const { token } = history(harness, {});
     const { data } = await reply(harness, token);
     expect(data.flags).toBe(MessageFlags.Ephemeral);
@@ -163,12 +157,12 @@ describe('/video-history', () => {
 
   it('pages with Previous and Next, stable when new jobs arrive, and only for the viewer', async () => {
     harness = await startHarness();
-    seedJobs(harness, 12);
+    await seedJobs(harness, 12);
     const first = await reply(harness, history(harness, {}).token);
     expect(jobIds(first.data)).toEqual([12, 11, 10, 9, 8]);
     const [previous, next] = first.data.components?.[0]?.components ?? [];
     expect(previous?.disabled).toBe(true);
-    seedJobs(harness, 1); // a new job (#13) arrives between pages
+    await seedJobs(harness, 1); // a new job (#13) arrives between pages
     const messageId = harness.discord.originalMessage(first.call.path.split('/')[3] ?? '')?.id ?? '1';
     const click = harness.discord.sendButton({
       guildId,
@@ -206,14 +200,14 @@ describe('/video-history', () => {
 
   it('filters by status', async () => {
     harness = await startHarness();
-    seedJobs(harness, 6);
+    await seedJobs(harness, 6);
     const { data } = await reply(harness, history(harness, { status: 'failed' }).token);
     expect(jobIds(data)).toEqual([6, 4, 2]);
   });
 
   it("lets a moderator see a member's jobs, and refuses a non-moderator", async () => {
     harness = await startHarness();
-    seedJobs(harness, 2);
+    await seedJobs(harness, 2);
     const asModerator = await reply(
       harness,
       history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
@@ -233,7 +227,7 @@ describe('/video-history', () => {
 
   it('counts the configured moderator role as moderator', async () => {
     harness = await startHarness();
-    seedJobs(harness, 1);
+    await seedJobs(harness, 1);
     await harness.bot.store.updateGuildSettings(guildId, { moderatorRoleId: '444444444444444444' });
     const token = harness.discord.sendCommand({
       guildId,
@@ -254,7 +248,7 @@ describe('/video-history', () => {
 
   it("never shows another guild's jobs, even to its moderators", async () => {
     harness = await startHarness();
-    seedJobs(harness, 3, { guildId: otherGuildId });
+    await seedJobs(harness, 3, { guildId: otherGuildId });
     const { data } = await reply(
       harness,
       history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
@@ -280,7 +274,7 @@ describe('/video-history', () => {
 
   it('exports a full history as CSV for moderators, and audits the export', async () => {
     harness = await startHarness();
-    seedJobs(harness, 7);
+    await seedJobs(harness, 7);
     const list = await reply(
       harness,
       history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
@@ -487,7 +481,7 @@ describe('/video-admin', () => {
       options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'cancel me' }],
     });
     const job = await until(async () => (await harness?.bot.store.byState(['queued', 'in_progress']))?.[0]);
-    seedJobs(harness, 1, { guildId: otherGuildId, state: 'queued' });
+    await seedJobs(harness, 1, { guildId: otherGuildId, state: 'queued' });
     const foreign = (await harness.bot.store.byState(['queued'])).find((j) => j.guildId === otherGuildId);
     const refused = await reply(
       harness,
@@ -535,7 +529,7 @@ describe('/video-admin', () => {
 
   it('summarises usage for the last 24 hours and 7 days', async () => {
     harness = await startHarness();
-    seedJobs(harness, 4);
+    await seedJobs(harness, 4);
     const usage = await reply(harness, admin(harness, 'usage').token);
     expect(usage.data.content).toContain('4 jobs, 24 s of video');
     expect(usage.data.content).toContain(`Top members: <@${member.id}> 4 (24 s)`);
@@ -579,7 +573,7 @@ describe('/video-admin input checks', () => {
     );
     expect((await harness.bot.store.guildSettings(guildId)).moderatorRoleId).toBeNull();
     // Nobody without Manage Messages became a moderator.
-    seedJobs(harness, 1);
+    await seedJobs(harness, 1);
     const asMember = await reply(harness, history(harness, { user: otherMember, target: member.id }).token);
     expect(asMember.data.embeds ?? []).toHaveLength(0);
 
@@ -633,7 +627,7 @@ describe('/video-admin input checks', () => {
 describe('moderators viewing others', () => {
   it("audits a moderator opening another member's history, not a member opening their own", async () => {
     harness = await startHarness();
-    seedJobs(harness, 2);
+    await seedJobs(harness, 2);
     await reply(harness, history(harness, {}).token);
     expect(await harness.bot.context.moderation.auditLog(guildId, 5)).toEqual([]);
     await reply(
@@ -691,10 +685,8 @@ describe('video links in /video-history', () => {
 describe('in the member’s language', () => {
   it('answers /video-admin usage and audit in Chinese to a zh-CN admin', async () => {
     harness = await startHarness();
-    seedJobs(harness, 4);
-    writeRows(harness, (db) =>
-      db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run(),
-    );
+    await seedJobs(harness, 4);
+    await harness.database.run("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'");
     await harness.bot.context.moderation.block(guildId, member.id, moderator.id, null);
     await harness.bot.context.moderation.audit({
       guildId,
@@ -742,10 +734,8 @@ describe('in the member’s language', () => {
 
   it("exports the CSV in a zh-CN moderator's language, with the stored codes kept for scripts", async () => {
     harness = await startHarness();
-    seedJobs(harness, 2);
-    writeRows(harness, (db) =>
-      db.prepare("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'").run(),
-    );
+    await seedJobs(harness, 2);
+    await harness.database.run("UPDATE jobs SET error_kind = 'provider_down' WHERE state = 'failed'");
     const list = await reply(
       harness,
       history(harness, { user: moderator, target: member.id, permissions: moderatorPermissions }).token,
@@ -779,7 +769,7 @@ describe('in the member’s language', () => {
     ['zh-TW', { title: '影片紀錄', failed: '❌ 失敗', jump: '[跳至訊息]', pages: ['上一頁', '下一頁'] }],
   ])('answers /video-history to a %s member in that catalogue', async (locale, text) => {
     harness = await startHarness();
-    seedJobs(harness, 2);
+    await seedJobs(harness, 2);
     const token = harness.discord.sendCommand({
       guildId,
       channelId,

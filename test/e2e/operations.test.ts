@@ -1,10 +1,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backupDatabase } from '../../src/backup.ts';
 import { t } from '../../src/i18n/index.ts';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
@@ -30,6 +28,7 @@ import {
   startHarness,
   until,
 } from './harness.ts';
+import { databaseIn } from './testDatabase.ts';
 
 let harness: Harness | undefined;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -176,21 +175,6 @@ describe('simulated provider', () => {
   }, 40_000);
 });
 
-describe('backups', () => {
-  it('copies the database online into a file that opens with every job', async () => {
-    harness = await startHarness();
-    const { token } = harness.command({
-      options: [{ name: 'prompt', type: ApplicationCommandOptionType.String, value: 'back me up' }],
-    });
-    await harness.discord.waitForCall(isUpload(token), 15_000);
-    const destination = join(harness.dir, 'backups', 'copy.db');
-    await backupDatabase(join(harness.dir, 'reelbot.db'), destination);
-    const copy = new BetterSqlite3(destination, { readonly: true });
-    expect(copy.prepare('SELECT prompt FROM jobs').all()).toEqual([{ prompt: 'back me up' }]);
-    copy.close();
-  });
-});
-
 describe('graceful shutdown', () => {
   it('stops on SIGTERM mid-job, and the restarted bot finishes the job once', async () => {
     const discord: FakeDiscord = await startFakeDiscord({
@@ -202,7 +186,7 @@ describe('graceful shutdown', () => {
       () => video.close(),
     );
     const dir = mkdtempSync(join(tmpdir(), 'reelbot-sigterm-'));
-    const env = { ...envForFakes(discord, video, dir), LOG_LEVEL: 'info' };
+    const env = { ...envForFakes(discord, video, dir), ...(await databaseIn(dir)).env, LOG_LEVEL: 'info' };
     const first = startBotProcess(env);
     cleanups.push(() => first.child.kill('SIGKILL'));
     await until(() => first.output.join('').includes('"msg":"slash commands registered"'), 15_000);
@@ -218,11 +202,9 @@ describe('graceful shutdown', () => {
     first.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(first.output.join('')).toContain('"msg":"shutting down"');
-    const row = new BetterSqlite3(env.DATABASE_PATH, { readonly: true });
-    expect(row.prepare('SELECT state FROM jobs').get()).toMatchObject({
-      state: expect.stringMatching(/queued|in_progress/),
-    });
-    row.close();
+    expect(await (await databaseIn(dir)).query('SELECT state FROM jobs')).toEqual([
+      { state: expect.stringMatching(/queued|in_progress/) },
+    ]);
 
     const [job] = [...video.jobs.values()];
     video.completeJob(job?.id ?? '');

@@ -1,16 +1,16 @@
 // SHARDS through `npm start`'s entry point (src/main.ts as a real process): a shard manager that
 // starts one real child process per gateway shard (discord.js's ShardingManager), against the
-// sharded fake Discord and the fake video API, all on one SQLite database.
+// sharded fake Discord and the fake video API, all on one database (of the store this run tests).
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeDiscord, type RecordedCall, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeVideoApi, startFakeVideoApi } from '../fakes/videoApi.ts';
 import { type BotProcess, logLines, startBotProcess } from './botProcess.ts';
 import { apiKey, botToken, envForFakes, isUpload, member, prompt, sampleVideo, until } from './harness.ts';
+import { databaseIn, type TestDatabase } from './testDatabase.ts';
 
 /** (id >> 22) % 2: this guild is shard 0's, the next one shard 1's (of two). */
 const guildOfShard0 = { id: '100000000000000001', channels: [{ id: '200000000000000001' }] };
@@ -36,9 +36,9 @@ async function fakes(options: { recommendedShards?: number } = {}) {
   return { discord, video };
 }
 
-function botEnv(discord: FakeDiscord, video: FakeVideoApi, env: Record<string, string>) {
+async function botEnv(discord: FakeDiscord, video: FakeVideoApi, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'reelbot-shards-'));
-  return { ...envForFakes(discord, video, dir), LOG_LEVEL: 'info', ...env };
+  return { ...envForFakes(discord, video, dir), ...(await databaseIn(dir)).env, LOG_LEVEL: 'info', ...env };
 }
 
 function start(env: Record<string, string>): BotProcess & { exited: Promise<number | null> } {
@@ -127,19 +127,19 @@ describe('SHARDS=2 through npm start', () => {
   let video: FakeVideoApi;
   let manager: ReturnType<typeof start>;
   let port: number;
-  let databasePath: string;
+  let database: TestDatabase;
 
   beforeAll(async () => {
     ({ discord, video } = await fakes());
     port = await consecutiveFreePorts(2);
-    const env = botEnv(discord, video, {
+    const env = await botEnv(discord, video, {
       SHARDS: '2',
       // Until the store's claims are leases, one tracker: shard 0's process polls and delivers.
       TRACKER_SHARDS: '0',
       HTTP_PORT: String(port),
       HTTP_HOST: '127.0.0.1',
     });
-    databasePath = env.DATABASE_PATH;
+    database = await databaseIn(dirname(env.DATABASE_PATH));
     manager = start(env);
     await until(() => linesOf(manager, 'every shard connected').length === 1, 30_000);
   }, 40_000);
@@ -196,12 +196,10 @@ describe('SHARDS=2 through npm start', () => {
       expect(discord.calls.filter(isUpload(token))).toHaveLength(1);
     }
     expect(video.requests.filter((request) => request.method === 'POST')).toHaveLength(2);
-    const db = new BetterSqlite3(databasePath, { readonly: true });
-    expect(db.prepare('SELECT guild_id AS guildId, state FROM jobs ORDER BY id').all()).toEqual([
+    expect(await database.query('SELECT guild_id AS "guildId", state FROM jobs ORDER BY id')).toEqual([
       { guildId: guildOfShard1.id, state: 'delivered' },
       { guildId: guildOfShard0.id, state: 'delivered' },
     ]);
-    db.close();
   }, 45_000);
 
   it("serves /livez, /readyz and /metrics per process on HTTP_PORT + shard id; a shard's /readyz is its own gateway", async () => {
@@ -280,7 +278,7 @@ describe('SHARDS=2 through npm start', () => {
 describe('SHARDS=auto', () => {
   it("starts the fake Discord's recommended count, and shards whose manager was killed stop by themselves", async () => {
     const { discord, video } = await fakes({ recommendedShards: 3 });
-    const manager = start(botEnv(discord, video, { SHARDS: 'auto' }));
+    const manager = start(await botEnv(discord, video, { SHARDS: 'auto' }));
     await until(() => linesOf(manager, 'every shard connected').length === 1, 40_000);
     expect(linesOf(manager, 'every shard connected')[0]).toMatchObject({ shards: 3, trackerShards: 'all' });
     expect(discord.identifiedShards().sort()).toEqual([
@@ -309,7 +307,7 @@ describe('SHARDS=auto', () => {
 describe('starts that fail', () => {
   it('refuses a bad token before any shard starts, in the words of the one process', async () => {
     const { discord, video } = await fakes();
-    const env = botEnv(discord, video, { DISCORD_TOKEN: 'a-token-that-was-reset-long-ago' });
+    const env = await botEnv(discord, video, { DISCORD_TOKEN: 'a-token-that-was-reset-long-ago' });
     const single = start(env);
     expect(await single.exited).toBe(1);
     const words = linesOf(single, 'reelbot could not start');
@@ -324,7 +322,7 @@ describe('starts that fail', () => {
 
   it('stops when a shard cannot log in (its token was reset meanwhile), instead of starting it again and again', async () => {
     const { discord, video } = await fakes();
-    const manager = start(botEnv(discord, video, { SHARDS: '2' }));
+    const manager = start(await botEnv(discord, video, { SHARDS: '2' }));
     await until(() => linesOf(manager, 'slash commands registered').length === 1, 15_000);
     discord.revokeToken();
     expect(await manager.exited).toBe(1);
@@ -341,7 +339,7 @@ describe('starts that fail', () => {
 
   it('refuses SHARDS=auto when the recommended count rules out TRACKER_SHARDS, before any shard starts', async () => {
     const { discord, video } = await fakes({ recommendedShards: 2 });
-    const manager = start(botEnv(discord, video, { SHARDS: 'auto', TRACKER_SHARDS: '0,2' }));
+    const manager = start(await botEnv(discord, video, { SHARDS: 'auto', TRACKER_SHARDS: '0,2' }));
     expect(await manager.exited).toBe(1);
     expect(linesOf(manager, 'reelbot could not start').map(errorOf)).toEqual([
       'SHARDS=auto: Discord recommends 2 shards, and TRACKER_SHARDS names shard 2, but there are 2 shards (0 to 1)',
@@ -351,7 +349,7 @@ describe('starts that fail', () => {
 
   it("SHARDS=1 is today's one process: no manager, it registers and identifies as the only shard", async () => {
     const { discord, video } = await fakes();
-    const single = start(botEnv(discord, video, { SHARDS: '1' }));
+    const single = start(await botEnv(discord, video, { SHARDS: '1' }));
     await until(() => linesOf(single, 'slash commands registered').length === 1, 15_000);
     expect(discord.identifiedShards()).toEqual([[0, 1]]);
     expect(linesOf(single, 'starting reelbot')).toEqual([

@@ -1,6 +1,4 @@
 // A graceful stop of the whole bot: what is in flight either finishes or is left for the next start.
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, isUpload, prompt, startHarness, until } from './harness.ts';
 
@@ -10,14 +8,9 @@ afterEach(async () => {
   harness = undefined;
 });
 
-function rowsOnDisk(h: Harness): Record<string, unknown>[] {
-  const db = new BetterSqlite3(join(h.dir, 'reelbot.db'), { readonly: true });
-  const rows = db
-    .prepare('SELECT state, remote_id AS remoteId, reply_message_id AS replyMessageId FROM jobs')
-    .all() as Record<string, unknown>[];
-  db.close();
-  return rows;
-}
+/** The rows as the stopped bot left them in its database. */
+const rowsLeft = (h: Harness) =>
+  h.database.query('SELECT state, remote_id AS "remoteId", reply_message_id AS "replyMessageId" FROM jobs');
 
 describe('graceful stop', () => {
   it('lets a /video whose create is still running reach the provider and its reply before closing', async () => {
@@ -28,7 +21,7 @@ describe('graceful stop', () => {
     await until(() => current.video.requests.some((r) => r.method === 'POST'));
     await current.bot.stop();
     // Not failed a minute later as "restarted while sending": the provider has it, and so does the row.
-    expect(rowsOnDisk(current)).toEqual([
+    expect(await rowsLeft(current)).toEqual([
       { state: 'queued', remoteId: expect.stringMatching(/^video_/), replyMessageId: expect.any(String) },
     ]);
     expect(
@@ -48,7 +41,7 @@ describe('graceful stop', () => {
     await until(() => current.video.requests.filter((r) => r.method === 'GET').length > polled);
     // Without a bound this never returns: the hanging request holds the poll.
     await current.bot.stop();
-    const [row] = rowsOnDisk(current);
+    const [row] = await rowsLeft(current);
     expect(row?.state).toMatch(/queued|in_progress/);
 
     await current.restart({ alreadyStopped: true });

@@ -4,7 +4,6 @@ import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } f
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { videoFileName } from '../../src/discord/messenger.ts';
-import { openSqliteStore } from '../../src/jobs/index.ts';
 import { keptReferencePath } from '../../src/jobs/keptFiles.ts';
 import type { RecordedCall } from '../fakes/discord.ts';
 import type { GatewayVariant } from '../fakes/videoApi.ts';
@@ -31,7 +30,6 @@ import {
   startHarness,
   until,
   uploadModelEnv,
-  writeRows,
 } from './harness.ts';
 
 let harness: Harness | undefined;
@@ -781,9 +779,9 @@ describe('surviving Discord and restarts', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the upload.
-    writeRows(harness, (db) =>
-      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
-    );
+    await harness.database.run("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?", [
+      job.id,
+    ]);
     await harness.restart();
     await until(async () => (await harness?.bot.store.get(job.id))?.state === 'delivered');
     expect(harness.discord.calls.filter(isUpload(token))).toHaveLength(1);
@@ -799,13 +797,10 @@ describe('surviving Discord and restarts', () => {
     await harness.bot.stop();
     harness.video.completeJob(job.remoteId ?? '');
     // The row says an upload began; Discord's message has no video yet.
-    // The stopped bot's store is closed: written straight to the file.
-    writeRows(harness, (db) =>
-      db
-        .prepare(
-          "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
-        )
-        .run(Date.now() + 3_600_000, job.id),
+    // The stopped bot's store is closed: written straight to the database.
+    await harness.database.run(
+      "UPDATE jobs SET state = 'delivering', progress = 100, next_poll_at = NULL, video_expires_at = ? WHERE id = ?",
+      [Date.now() + 3_600_000, job.id],
     );
     await harness.restart({ alreadyStopped: true });
     await harness.discord.waitForCall(isUpload(token), 15_000);
@@ -895,7 +890,7 @@ describe('delivering exactly once, whatever Discord does', () => {
     harness.video.completeJob(job.remoteId ?? '');
     await held.arrived;
     // Where the post goes was written before it was sent.
-    const peek = await openSqliteStore(`${harness.dir}/reelbot.db`);
+    const peek = await harness.database.openStore();
     expect(await peek.get(job.id)).toMatchObject({ state: 'delivering', fallbackChannelId: channelId });
     await peek.close();
     // The process dies with the post in flight; Discord goes on to accept it.
@@ -904,7 +899,7 @@ describe('delivering exactly once, whatever Discord does', () => {
     await harness.discord.waitForCall(
       (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.files.length > 0,
     );
-    const afterCrash = await openSqliteStore(`${harness.dir}/reelbot.db`);
+    const afterCrash = await harness.database.openStore();
     expect(await afterCrash.get(job.id)).toMatchObject({
       state: 'delivering',
       replyMessageId: job.replyMessageId,
@@ -934,9 +929,9 @@ describe('delivering exactly once, whatever Discord does', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the upload.
-    writeRows(harness, (db) =>
-      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
-    );
+    await harness.database.run("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?", [
+      job.id,
+    ]);
     // Reading the message back fails with 5xx (discord.js retries 3 times itself), twice over.
     harness.discord.failNext(
       { method: 'GET', path: /\/messages\/@original$/ },
@@ -1059,9 +1054,9 @@ describe('delivering exactly once, whatever Discord does', () => {
     const job = await delivered(harness);
     await harness.discord.waitForCall(isNotice);
     // As if the process died right after Discord accepted the card, before the row said delivered.
-    writeRows(harness, (db) =>
-      db.prepare("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?").run(job.id),
-    );
+    await harness.database.run("UPDATE jobs SET state = 'delivering', delivered_at = NULL WHERE id = ?", [
+      job.id,
+    ]);
     const cardsBefore = harness.discord.calls.filter(
       (c) => c.method === 'PATCH' && c.path.includes(token) && embedText(c).includes('✅ Done'),
     ).length;

@@ -1,13 +1,13 @@
 // The media folder's upkeep: pruning removes only what the bot wrote, once it is old enough, and
-// never stops at an entry it cannot or must not touch.
-import { existsSync } from 'node:fs';
+// never stops at an entry it cannot or must not touch; a video wanted twice at once is fetched once.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createMediaStore } from '../../src/jobs/index.ts';
+import { createMediaStore, type Job } from '../../src/jobs/index.ts';
 
 const hour = 3_600_000;
 const key = '0123456789abcdef0123456789abcdef';
@@ -117,5 +117,43 @@ describe('pruning the media folder', () => {
     const { media, lines } = prunerOf(dir, now);
     expect(await media.prune()).toBe(0);
     expect(lines.filter((line) => (line.level as number) >= 30)).toEqual([]);
+  });
+});
+
+describe('downloading a kept video', () => {
+  it('downloads a job wanted twice at once (a link opened during its delivery) once, for both', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-media-'));
+    const video = readFileSync(join(import.meta.dirname, '../../assets/sample.mp4'));
+    const downloads: string[] = [];
+    const media = createMediaStore({
+      dir,
+      client: {
+        async download(id) {
+          downloads.push(id);
+          // Sent in two pieces, a moment apart: the second caller arrives while the first is writing.
+          const pieces = [video.subarray(0, 1_000), video.subarray(1_000)];
+          const stream = Readable.from(
+            (async function* () {
+              for (const piece of pieces) {
+                yield piece;
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+            })(),
+          );
+          return { stream, contentType: 'video/mp4', contentLength: video.length };
+        },
+        downloadLink: () => Promise.reject(new Error('not asked for')),
+      },
+      maxBytes: 10_000_000,
+      retentionMs: 72 * hour,
+      logger: capturedLogger().logger,
+    });
+    // ensure() reads only these of the row.
+    const job = { id: 7, mediaKey: key, remoteId: 'video_7', videoUrl: null } as Job;
+    const [first, second] = await Promise.all([media.ensure(job), media.ensure(job)]);
+    expect(downloads).toEqual(['video_7']);
+    expect(first).toEqual(second);
+    expect(first.ok && readFileSync(first.path).equals(video)).toBe(true);
+    expect(readdirSync(dir)).toEqual([`reelbot-7-${key}.mp4`]);
   });
 });

@@ -299,6 +299,29 @@ describe('tracker', () => {
     expect(w.video.requests.filter((r) => r.method === 'DELETE')).toHaveLength(0);
   });
 
+  it("cancels a job that a poll moved from queued to in_progress between the Cancel's read and its write", async () => {
+    w = await world({ video: { pollsToComplete: 1_000 } });
+    const current = w;
+    const job = await submit(current);
+    expect(job.state).toBe('queued');
+    let raced = false;
+    // The poll's write lands right after the Cancel read the row (a network database leaves room for it).
+    const store = {
+      ...current.store,
+      async get(id: number) {
+        const row = await current.store.get(id);
+        if (!raced) {
+          raced = true;
+          await current.store.transition(id, 'in_progress');
+        }
+        return row;
+      },
+    };
+    const canceled = await cancelJob({ store, client: current.client, logger: silent }, job, 'mod');
+    expect(canceled).toMatchObject({ state: 'canceled', charged: true });
+    expect((await current.store.get(job.id))?.state).toBe('canceled');
+  });
+
   it('resumes from the rows after a crash: leases brought forward, undelivered completions announced again', async () => {
     w = await world({ video: { pollsToComplete: 1 } });
     const done = await submit(w, 'done');

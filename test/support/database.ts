@@ -32,14 +32,17 @@ export function databaseForThisFile(): { readonly url: string; readonly name: st
 }
 
 /**
- * A new, empty database on the run's server (or on `serverUrl`'s), for one test; `drop()` removes
- * it with any sessions left open.
+ * A new database on the run's server (or on `serverUrl`'s), for one test: empty, or a copy of the
+ * database `template` (which nobody may be connected to); `drop()` removes it with any sessions
+ * left open.
  */
 export async function freshDatabase(
   serverUrl = inject('postgresUrl'),
+  template?: string,
 ): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const database = newDatabaseName(serverUrl);
-  await asSuperuser(`CREATE DATABASE ${database.name}`, serverUrl);
+  const copy = template ? ` TEMPLATE ${template}` : '';
+  await asSuperuser(`CREATE DATABASE ${database.name}${copy}`, serverUrl);
   return {
     ...database,
     drop: () => asSuperuser(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`, serverUrl),
