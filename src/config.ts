@@ -274,15 +274,15 @@ export function loadDotEnv(path = '.env'): void {
  */
 export function loadDatabaseSettings(
   env: Record<string, string | undefined>,
-): { ok: true; databasePath: string } | { ok: false; problems: string[] } {
-  const parsed = envSchema.pick({ DATABASE_PATH: true }).safeParse(env);
+): { ok: true; databasePath: string; databaseUrl?: string } | { ok: false; problems: string[] } {
+  const parsed = envSchema.pick({ DATABASE_PATH: true, DATABASE_URL: true }).safeParse(env);
   if (!parsed.success) {
     return {
       ok: false,
       problems: parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`),
     };
   }
-  return { ok: true, databasePath: parsed.data.DATABASE_PATH };
+  return { ok: true, databasePath: parsed.data.DATABASE_PATH, databaseUrl: parsed.data.DATABASE_URL };
 }
 
 /**

@@ -1,10 +1,15 @@
 // `npm run migrate` as its own process: with nothing but DATABASE_PATH set, it brings the file to
 // the latest schema, says so, and exits; a database from a newer reelbot is refused in a sentence.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { latestPostgresVersion } from '../../../src/jobs/store/postgres/migrations.ts';
 import { latestVersion, migrate } from '../../../src/jobs/store/sqlite/migrations.ts';
+import { freshDatabase } from '../../support/database.ts';
+import { freePort } from '../../support/postgresServer.ts';
 import { sqliteUserVersion, tempDbPath } from '../helpers.ts';
 
 function runMigrate(
@@ -82,5 +87,55 @@ describe('npm run migrate', () => {
       `Could not migrate ${path}: the database is at schema version ${latestVersion + 1}, newer than this reelbot (${latestVersion}); upgrade reelbot\n`,
     );
     expect(sqliteUserVersion(path)).toBe(latestVersion + 1);
+  });
+});
+
+describe('npm run migrate with DATABASE_URL', () => {
+  async function appliedVersions(url: string): Promise<number[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const result = await client.query<{ version: number }>(
+        'SELECT version FROM schema_migrations ORDER BY version',
+      );
+      return result.rows.map((row) => Number(row.version));
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('migrates the PostgreSQL database, not the SQLite file, and then finds nothing to do', async () => {
+    const database = await freshDatabase();
+    const path = tempDbPath();
+    try {
+      const env = { DATABASE_URL: database.url, DATABASE_PATH: path };
+      const first = await runMigrate(env);
+      expect(first).toMatchObject({ code: 0, stderr: '' });
+      expect(first.stdout).toBe(
+        `Migrated DATABASE_URL's database from schema version 0 to ${latestPostgresVersion}.\n`,
+      );
+      expect(await appliedVersions(database.url)).toEqual(
+        Array.from({ length: latestPostgresVersion }, (_, index) => index + 1),
+      );
+      const again = await runMigrate(env);
+      expect(again.stdout).toBe(
+        `DATABASE_URL's database is at schema version ${latestPostgresVersion}, the latest: nothing to do.\n`,
+      );
+      // The SQLite default was never touched.
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('says in one sentence, without the password, that the server cannot be reached', async () => {
+    const port = await freePort();
+    const result = await runMigrate({
+      DATABASE_URL: `postgres://reelbot:s3cret-pw@127.0.0.1:${port}/reelbot`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Could not migrate DATABASE_URL's database: .*DATABASE_URL.*\n$/);
+    expect(result.stderr).not.toContain('s3cret-pw');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
