@@ -14,7 +14,6 @@ import {
 } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cardNonce, videoFileName } from '../../src/discord/messenger.ts';
-import { openSqliteStore } from '../../src/jobs/index.ts';
 import { defaultBotPermissions, type FakeAttachment, type RecordedCall } from '../fakes/discord.ts';
 import { countJobs } from '../jobs/helpers.ts';
 import {
@@ -457,7 +456,7 @@ describe('Make a video: the card stays the job’s message', () => {
     await submitForm(h, message.id);
     await held.arrived;
     // That a card is being posted in the channel was written before it was sent.
-    const peek = await openSqliteStore(`${h.dir}/reelbot.db`);
+    const peek = await h.database.openStore();
     const before = (await peek.byState(['queued']))[0];
     expect(before).toMatchObject({
       replyMessageId: null,
