@@ -187,9 +187,9 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     prompt: request.prompt,
     seconds: request.seconds,
     size: request.size,
-    referenceUrl: attachment?.url ?? null,
-    referenceName: attachment?.name ?? null,
-    referenceSize: image?.size ?? null,
+    referenceImages: attachment
+      ? [{ url: attachment.url, name: attachment.name, size: image?.size ?? null }]
+      : [],
     reference: image?.reference,
   });
 }

@@ -24,7 +24,9 @@ const base: Job = jobFixture({
   replyMessageId: '6',
   prompt: 'A cinematic lion at sunset on a savanna ridge, golden hour, slow dolly-in',
   seconds: 8,
-  referenceName: 'lion-reference.png',
+  referenceImages: [
+    { url: 'https://cdn.example/lion-reference.png', name: 'lion-reference.png', size: null },
+  ],
   updatedAt: createdAt,
 });
 

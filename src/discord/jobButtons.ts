@@ -14,6 +14,7 @@ import {
   effectiveLimits,
   isFinal,
   type Job,
+  type JobReferenceImage,
   maxPromptLength,
   maxReferenceBytes,
 } from '../jobs/index.ts';
@@ -96,18 +97,17 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
  * the refusal says why (or that the image is gone).
  */
 async function reuseReference(
-  job: Job & { referenceUrl: string },
+  job: Job,
+  image: JobReferenceImage,
   model: ModelSpec,
   context: BotContext,
   locale: string,
 ): Promise<CheckedReferenceImage> {
-  const source = { url: job.referenceUrl, fileName: job.referenceName ?? 'reference.png' };
+  const source = { url: image.url, fileName: image.name };
   const check = (bytes: Uint8Array | null) => (bytes ? checkedReference(bytes, source, model, locale) : null);
   const kept = await check(await loadReferenceImage(context.config.media.dir, job));
   if (kept && 'reference' in kept && model.referenceShape === 'multipart') return kept;
-  const fresh = await check(
-    await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null),
-  );
+  const fresh = await check(await context.fetchAttachment(image.url, maxReferenceBytes).catch(() => null));
   if (fresh && 'reference' in fresh) return fresh;
   if (kept && 'reference' in kept) {
     const { bytes, contentType } = kept.reference;
@@ -172,10 +172,11 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   }
   const model = context.catalogue.find(job.model);
   let image: { reference: ReferenceImage; size: string } | undefined;
-  if (job.referenceUrl && model) {
+  const [first] = job.referenceImages;
+  if (first && model) {
     const reused = await acknowledgeAfter(
       interaction,
-      reuseReference({ ...job, referenceUrl: job.referenceUrl }, model, context, interaction.locale),
+      reuseReference(job, first, model, context, interaction.locale),
       deadline,
     );
     if (!reused) return;
@@ -188,9 +189,7 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     prompt: job.prompt,
     seconds: job.seconds,
     size: job.size,
-    referenceUrl: job.referenceUrl,
-    referenceName: job.referenceName,
-    referenceSize: image?.size ?? null,
+    referenceImages: first ? [{ ...first, size: image?.size ?? null }] : [],
     reference: image?.reference,
   });
 }

@@ -11,7 +11,7 @@ import {
   userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
-import { isFinal, type Job, type JobState } from '../jobs/index.ts';
+import { isFinal, type Job, type JobReferenceImage, type JobState } from '../jobs/index.ts';
 import { referenceUnreadableCode } from '../provider/index.ts';
 import { jobCustomId } from './customIds.ts';
 
@@ -229,10 +229,14 @@ function buttons(
   return [{ type: ComponentType.ActionRow, components: row }];
 }
 
-/** The reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
-function referenceText(job: Job, name: string, locale: string, context: RenderContext): string {
-  const shown = escapeUntrusted(name, 80);
-  const original = job.referenceSize;
+/** Each reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
+function referencesText(job: Job, locale: string, context: RenderContext): string {
+  return job.referenceImages.map((image) => referenceText(job, image, locale, context)).join('\n');
+}
+
+function referenceText(job: Job, image: JobReferenceImage, locale: string, context: RenderContext): string {
+  const shown = escapeUntrusted(image.name, 80);
+  const original = image.size;
   if (!context.referenceMustMatchSize || !original || original === job.size) return shown;
   const dimensions = (size: string) => size.replace('x', '×');
   return `${shown}\n${t(locale, 'render.reference_fitted', {
@@ -269,10 +273,13 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
         .join(' · '),
     },
   };
-  if (job.referenceName) {
+  if (job.referenceImages.length > 0) {
     embed.fields?.push({
-      name: t(locale, 'render.reference'),
-      value: referenceText(job, job.referenceName, locale, context),
+      name:
+        job.referenceImages.length === 1
+          ? t(locale, 'render.reference')
+          : t(locale, 'render.references', { count: job.referenceImages.length }),
+      value: referencesText(job, locale, context),
       inline: true,
     });
   }

@@ -94,6 +94,7 @@ export const enUS = {
   'render.started': 'Started',
   'render.progress_unknown': 'working… (the provider does not report progress)',
   'render.reference': 'Reference image',
+  'render.references': 'Reference images ({count})',
   'render.reference_fitted': "fitted to the video's {size} (it was {original})",
   'render.remix_of': 'Remix of job #{id}',
   'render.footer': 'Job #{id}',

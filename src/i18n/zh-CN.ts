@@ -83,6 +83,7 @@ export const zhCN = {
   'render.started': '开始时间',
   'render.progress_unknown': '生成中……（服务商不提供进度）',
   'render.reference': '参考图',
+  'render.references': '参考图（{count} 张）',
   'render.reference_fitted': '已裁切缩放为视频尺寸 {size}（原为 {original}）',
   'render.remix_of': '改编自任务 #{id}',
   'render.footer': '任务 #{id}',

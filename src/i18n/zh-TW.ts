@@ -86,6 +86,7 @@ export const zhTW = {
   'render.started': '開始時間',
   'render.progress_unknown': '產生中……（供應商未提供進度）',
   'render.reference': '參考圖片',
+  'render.references': '參考圖片（{count} 張）',
   'render.reference_fitted': '已裁切縮放為影片尺寸 {size}（原為 {original}）',
   'render.remix_of': '改編自任務 #{id}',
   'render.footer': '任務 #{id}',

@@ -218,9 +218,9 @@ describe('renderNotice', () => {
 });
 
 describe('the reference image on the card', () => {
-  const referenceField = (overrides: Partial<Job>, mustMatch: boolean, locale = 'en-US') =>
+  const referenceField = (size: string | null, mustMatch: boolean, locale = 'en-US') =>
     renderJob(
-      job({ referenceName: 'lion.png', referenceUrl: 'https://cdn.example/lion.png', ...overrides }),
+      job({ referenceImages: [{ name: 'lion.png', url: 'https://cdn.example/lion.png', size }] }),
       locale,
       {
         now,
@@ -230,17 +230,17 @@ describe('the reference image on the card', () => {
     ).embeds[0]?.fields?.find((field) => field.name === t(locale, 'render.reference'));
 
   it('says the image was fitted when the model requires the video size and the image differs (snapshot)', () => {
-    const field = referenceField({ referenceSize: '320x180' }, true);
+    const field = referenceField('320x180', true);
     expect(field?.value).toBe("lion.png\nfitted to the video's 1280×720 (it was 320×180)");
     expect(field).toMatchSnapshot();
-    expect(referenceField({ referenceSize: '320x180' }, true, 'zh-CN')?.value).toBe(
+    expect(referenceField('320x180', true, 'zh-CN')?.value).toBe(
       'lion.png\n已裁切缩放为视频尺寸 1280×720（原为 320×180）',
     );
   });
 
   it('says nothing of fitting when the model takes any size, the sizes match, or the size is not known', () => {
-    expect(referenceField({ referenceSize: '320x180' }, false)?.value).toBe('lion.png');
-    expect(referenceField({ referenceSize: '1280x720' }, true)?.value).toBe('lion.png');
-    expect(referenceField({ referenceSize: null }, true)?.value).toBe('lion.png');
+    expect(referenceField('320x180', false)?.value).toBe('lion.png');
+    expect(referenceField('1280x720', true)?.value).toBe('lion.png');
+    expect(referenceField(null, true)?.value).toBe('lion.png');
   });
 });
