@@ -18,12 +18,13 @@ import {
   type HistoryPage,
   historyCsv,
   historyPageSize,
+  renderChain,
   renderHistory,
   statusChoices,
   statusFilters,
 } from '../src/discord/renderHistory.ts';
 import { localisations, t } from '../src/i18n/index.ts';
-import type { Job } from '../src/jobs/index.ts';
+import { type Job, jobChain } from '../src/jobs/index.ts';
 
 export const name = 'video-history';
 
@@ -39,6 +40,9 @@ export function data() {
           value: status,
         })),
       ),
+    )
+    .addIntegerOption((option) =>
+      named(option, 'job', ['任务', '任務'], 'command.history.job').setMinValue(1),
     );
 }
 
@@ -86,8 +90,10 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(t(locale, 'error.guild_only')));
     return;
   }
-  const target = interaction.options.getUser('user') ?? interaction.user;
   const moderator = await isModerator(interaction, context.store);
+  const jobId = interaction.options.getInteger('job');
+  if (jobId !== null) return showChain(interaction, context, jobId, moderator);
+  const target = interaction.options.getUser('user') ?? interaction.user;
   if (target.id !== interaction.user.id) {
     if (!moderator) {
       await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
@@ -118,6 +124,49 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     videoLink: videoLink(context),
   };
   await interaction.reply({ ...renderHistory(page, locale, view), flags: MessageFlags.Ephemeral });
+}
+
+/**
+ * One job and its chain (the jobs it came from, those made from it), visible as history is: to the
+ * job's requester, or to a moderator (which is audited), in the job's own server only.
+ */
+async function showChain(
+  interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
+  context: BotContext,
+  jobId: number,
+  moderator: boolean,
+): Promise<void> {
+  const locale = interaction.locale;
+  const job = await context.store.get(jobId);
+  // Another server's job is "not found" here: nothing about it is revealed.
+  if (!job || job.guildId !== interaction.guildId) {
+    await interaction.reply(ephemeralText(t(locale, 'error.job_not_found')));
+    return;
+  }
+  if (job.userId !== interaction.user.id && !moderator) {
+    await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
+    return;
+  }
+  if (job.userId !== interaction.user.id) {
+    await context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action: 'history.view',
+      target: job.userId,
+      details: { job: job.id },
+    });
+  }
+  const chain = await jobChain(context.store, job);
+  const view = {
+    viewerId: interaction.user.id,
+    targetId: job.userId,
+    status: 'all',
+    canExport: false,
+    now: context.now(),
+    videoLink: videoLink(context),
+    seesEveryPrompt: moderator,
+  };
+  await interaction.reply({ ...renderChain(chain, locale, view), flags: MessageFlags.Ephemeral });
 }
 
 /** Previous/Next/Export: re-checked against the clicker and the guild, never trusted from the id. */

@@ -14,7 +14,7 @@ import {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import { t } from '../i18n/index.ts';
-import { type Job, type JobStore, jobTag } from '../jobs/index.ts';
+import { firstCardPending, type Job, type JobStore, jobTag } from '../jobs/index.ts';
 import { timerMs } from '../timers.ts';
 import { jobCustomId, numberedJobCustomId } from './customIds.ts';
 
@@ -193,8 +193,16 @@ export function createMessenger(deps: {
     return { rest: deps.uploads.rest, signal: stopped ? AbortSignal.any([deadline, stopped]) : deadline };
   }
 
-  const webhookOriginal = (job: Job) =>
-    Routes.webhookMessage(job.applicationId ?? '', job.interactionToken ?? '', '@original');
+  /**
+   * The job's card among the interaction's messages: the original response, or (a later take of a
+   * request) its own follow-up message, by id; null while that id is not known.
+   */
+  const webhookCard = (job: Job) => {
+    const message = isFollowUpCard(job) ? job.replyMessageId : '@original';
+    return message
+      ? Routes.webhookMessage(job.applicationId ?? '', job.interactionToken ?? '', message)
+      : null;
+  };
 
   async function attempt<T>(job: Job, route: EditRoute, send: () => Promise<T>): Promise<T | null> {
     try {
@@ -275,12 +283,14 @@ export function createMessenger(deps: {
   }
 
   return {
-    async edit(job, body, options = {}) {
+    async edit(given, body, options = {}) {
       const { files, final = false } = options;
-      if (tokenAlive(job, now())) {
+      const job = await withFollowUpCard(given);
+      const card = webhookCard(job);
+      if (card && tokenAlive(job, now())) {
         const sent = await attempt(job, 'webhook', () => {
           const upload = via(files);
-          return upload.rest.patch(webhookOriginal(job), { body, files, auth: false, signal: upload.signal });
+          return upload.rest.patch(card, { body, files, auth: false, signal: upload.signal });
         });
         if (sent) return 'webhook';
       }
@@ -321,12 +331,14 @@ export function createMessenger(deps: {
       await sendDm(job, body);
     },
 
-    async fetch(job) {
-      if (tokenAlive(job, now())) {
+    async fetch(given) {
+      const job = await withFollowUpCard(given);
+      const card = webhookCard(job);
+      if (card && tokenAlive(job, now())) {
         const message = await attempt(
           job,
           'webhook',
-          () => rest.get(webhookOriginal(job), { auth: false }) as Promise<APIMessage>,
+          () => rest.get(card, { auth: false }) as Promise<APIMessage>,
         );
         if (message) return message;
       }
@@ -341,31 +353,68 @@ export function createMessenger(deps: {
       return null;
     },
 
-    async findFallback(job) {
-      const channelId = job.fallbackChannelId;
-      if (!channelId) return null;
-      const self = await ownUserId();
-      const recent = await attempt(
-        job,
-        channelId === job.channelId ? 'new_message' : 'dm',
-        () =>
-          rest.get(Routes.channelMessages(channelId), {
-            query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
-          }) as Promise<APIMessage[]>,
-      );
+    findFallback: (job) =>
       // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
-      const inDm = channelId !== job.channelId;
-      const found = (recent ?? []).find(
-        (message) =>
-          message.author.id === self &&
-          message.id !== job.replyMessageId &&
-          madeSinceJobStarted(message.id, job) &&
-          (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
-      );
-      if (found && found.channel_id === job.channelId) {
-        await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
-      }
-      return found ?? null;
-    },
+      findOwnMessage(
+        job,
+        (message, inDm) => showsJobResult(message, job) || (inDm && isJobCard(message, job)),
+      ),
   };
+
+  /**
+   * The bot's recent message in the channel the row names as a fallback that `matches`, made since
+   * the job started. One found in the job's channel becomes the job's message.
+   */
+  async function findOwnMessage(
+    job: Job,
+    matches: (message: APIMessage, inDm: boolean) => boolean,
+  ): Promise<APIMessage | null> {
+    const channelId = job.fallbackChannelId;
+    if (!channelId) return null;
+    const self = await ownUserId();
+    const inDm = channelId !== job.channelId;
+    const recent = await attempt(
+      job,
+      inDm ? 'dm' : 'new_message',
+      () =>
+        rest.get(Routes.channelMessages(channelId), {
+          query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
+        }) as Promise<APIMessage[]>,
+    );
+    const found = (recent ?? []).find(
+      (message) =>
+        message.author.id === self &&
+        message.id !== job.replyMessageId &&
+        madeSinceJobStarted(message.id, job) &&
+        matches(message, inDm),
+    );
+    if (found && found.channel_id === job.channelId) {
+      await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
+    }
+    return found ?? null;
+  }
+
+  /**
+   * A later take whose follow-up card was posted (its channel recorded first) but whose id never
+   * reached the row, the process having stopped in between: that card is found in the channel
+   * and becomes the job's message, so it is edited, not posted again. When it is not there, the
+   * post never landed and the row stops pointing at the channel. Never while the first card may
+   * still be on its way.
+   */
+  async function withFollowUpCard(job: Job): Promise<Job> {
+    const unrecorded =
+      isFollowUpCard(job) &&
+      !job.replyMessageId &&
+      job.fallbackChannelId === job.channelId &&
+      !firstCardPending(job, now());
+    if (!unrecorded) return job;
+    const found = await findOwnMessage(job, (message) => isJobCard(message, job));
+    if (found) return { ...job, replyMessageId: found.id, ephemeral: false, fallbackChannelId: null };
+    return store.update(job.id, { fallbackChannelId: null });
+  }
+}
+
+/** A later take's card is a follow-up message of the interaction; the first take's is its reply. */
+export function isFollowUpCard(job: Pick<Job, 'takeIndex'>): boolean {
+  return job.takeIndex > 1;
 }

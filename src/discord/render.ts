@@ -6,13 +6,14 @@ import {
   ButtonStyle,
   ComponentType,
   MessageFlags,
+  messageLink,
   TimestampStyles,
   time,
   userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
 import { isFinal, type Job, type JobReferenceImage, type JobState } from '../jobs/index.ts';
-import { referenceUnreadableCode } from '../provider/index.ts';
+import { referenceUnreadableCode, tooManyReferencesCode } from '../provider/index.ts';
 import { jobCustomId } from './customIds.ts';
 
 export const promptPreviewLength = 300;
@@ -164,6 +165,9 @@ function statusLine(job: Job, locale: string): string {
 
 export function failureText(job: Job, locale: string): string {
   if (job.errorCode === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
+  if (job.errorCode === tooManyReferencesCode) {
+    return t(locale, 'failure.too_many_references', { model: escapeUntrusted(job.model, 60) });
+  }
   const kind = (job.errorKind ?? 'provider_failed') as string;
   // A create that counted (the provider may have started it, see submitJob) never says "nothing was charged".
   const key = (
@@ -245,13 +249,59 @@ function referenceText(job: Job, image: JobReferenceImage, locale: string, conte
   })}`;
 }
 
+/** A link to the message a job came from (the member's message, or the card of its job), when known. */
+export function originLink(job: Job): string | null {
+  return job.originChannelId && job.originMessageId
+    ? messageLink(job.originChannelId, job.originMessageId, job.guildId)
+    : null;
+}
+
+/** `text` as a markdown link to `url`, or plain when there is no link. */
+const linked = (text: string, url: string | null) => (url ? `[${text}](${url})` : text);
+
+/** "Take 2 of 4" on every take of a request of several, a later one linking to the first take's card. */
+export function takeText(job: Job, locale: string): string | null {
+  if (job.takeCount <= 1) return null;
+  const take = t(locale, 'render.take', { index: job.takeIndex, count: job.takeCount });
+  if (job.takeIndex === 1 || job.requestId === null) return take;
+  const first = linked(t(locale, 'render.job_number', { id: job.requestId }), originLink(job));
+  return t(locale, 'render.take_of', { take, job: first });
+}
+
+/**
+ * Where the job came from, as a line of the card and the history: Regenerate or Remix of a job
+ * (linked to its card), or a member's message (linked) and its author's name, escaped and never a
+ * mention, so nobody is pinged. A command says nothing; a take says it with takeText.
+ */
+export function originText(job: Job, locale: string): string | null {
+  const link = originLink(job);
+  const source = job.originJobId ?? job.remixOfJobId;
+  switch (job.originKind) {
+    case 'regenerate':
+    case 'remix': {
+      if (source === null) return null;
+      const from = linked(t(locale, 'render.job_number', { id: source }), link);
+      return t(locale, job.originKind === 'remix' ? 'render.remix_of' : 'render.regenerated_from', {
+        job: from,
+      });
+    }
+    case 'message':
+      return t(locale, 'render.from_message', {
+        message: linked(t(locale, 'render.a_message'), link),
+        author: escapeUntrusted(job.originAuthorName ?? t(locale, 'render.someone'), 80),
+      });
+    default:
+      return null;
+  }
+}
+
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
   if (job.state === 'failed') lines.push(failureText(job, locale));
   const delivery = deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
-  if (job.remixOfJobId) lines.push(`-# ${t(locale, 'render.remix_of', { id: job.remixOfJobId })}`);
+  for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,

@@ -60,6 +60,8 @@ describe('pruning the media folder', () => {
     const own = [
       `reelbot-1-${key}.mp4`,
       `reelbot-1-${key}-reference.img`,
+      `reelbot-1-${key}-reference-1.img`,
+      `reelbot-1-${key}-reference-3.img.part`,
       `reelbot-2-${key}.mp4.part`,
       'reelbot-3.mp4',
       'reelbot-3-reference.img',
