@@ -129,6 +129,39 @@ describe('several reference images', () => {
     const description = JSON.stringify(answer.json);
     expect(description).toContain('reference images: 3');
   });
+
+  it("sends the bot's own signed link to each kept image on Regenerate when PUBLIC_URL is set, each opening only its image", async () => {
+    harness = await startHarness({
+      env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
+    });
+    const h = harness;
+    const bytes = await Promise.all(['#f00', '#0f0', '#00f'].map(picture));
+    const images = bytes.map((data, index) =>
+      h.discord.addAttachment(data, `angle-${index}.png`, 'image/png'),
+    );
+    commandWithImages(h, images);
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+    for (const image of images) h.discord.expireAttachment(image);
+    const regen = await clickRegenerate(h, job);
+    await h.discord.waitForCall(isUpload(regen.token), 15_000);
+    const [, again] = providerCreates(h);
+    const links = (again?.json as { input_reference?: string[] } | undefined)?.input_reference ?? [];
+    const address = h.bot.http?.address();
+    if (!address || typeof address === 'string') throw new Error('no HTTP endpoint');
+    const local = (link: string) =>
+      link.replace('http://placeholder.invalid', `http://127.0.0.1:${address.port}`);
+    expect(links.map((link) => new URL(link).pathname)).toEqual(
+      ['reference', 'reference-2', 'reference-3'].map((name) => `/media/${job.id}-${job.mediaKey}/${name}`),
+    );
+    for (const [index, link] of links.entries()) {
+      const served = await fetch(local(link));
+      expect(served.status).toBe(200);
+      expect(Buffer.from(await served.arrayBuffer()).equals(bytes[index] ?? Buffer.alloc(0))).toBe(true);
+    }
+    // One image's signature opens no other image of the job.
+    const swapped = local(links[1] ?? '').replace('/reference-2', '/reference-3');
+    expect((await fetch(swapped)).status).toBe(404);
+  });
 });
 
 describe('reference images a model cannot take are refused before anything is spent', () => {
