@@ -16,6 +16,7 @@ import { isModerator } from '../src/discord/permissions.ts';
 import { ephemeralText } from '../src/discord/render.ts';
 import {
   type HistoryPage,
+  type HistoryView,
   historyCsv,
   historyPageSize,
   renderChain,
@@ -84,6 +85,30 @@ function videoLink(context: BotContext) {
   };
 }
 
+/** How `viewerId` sees `targetId`'s jobs now. */
+function historyView(
+  context: BotContext,
+  view: { viewerId: string; targetId: string; status: string; canExport: boolean },
+): HistoryView {
+  return { ...view, now: context.now(), videoLink: videoLink(context) };
+}
+
+/** A moderator looked at another member's jobs: the audit log says who, whose and what. */
+function auditLook(
+  interaction: { guildId: string; user: { id: string } },
+  context: BotContext,
+  targetId: string,
+  details: Record<string, unknown> | undefined,
+): Promise<void> {
+  return context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'history.view',
+    target: targetId,
+    details,
+  });
+}
+
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const locale = interaction.locale;
   if (!interaction.inGuild()) {
@@ -106,23 +131,15 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   }
   const status = interaction.options.getString('status') ?? 'all';
   if (target.id !== interaction.user.id) {
-    await context.moderation.audit({
-      guildId: interaction.guildId,
-      actorId: interaction.user.id,
-      action: 'history.view',
-      target: target.id,
-      details: status === 'all' ? undefined : { status },
-    });
+    await auditLook(interaction, context, target.id, status === 'all' ? undefined : { status });
   }
   const page = await historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
-  const view = {
+  const view = historyView(context, {
     viewerId: interaction.user.id,
     targetId: target.id,
     status,
     canExport: moderator,
-    now: context.now(),
-    videoLink: videoLink(context),
-  };
+  });
   await interaction.reply({ ...renderHistory(page, locale, view), flags: MessageFlags.Ephemeral });
 }
 
@@ -147,23 +164,15 @@ async function showChain(
     await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
     return;
   }
-  if (job.userId !== interaction.user.id) {
-    await context.moderation.audit({
-      guildId: interaction.guildId,
-      actorId: interaction.user.id,
-      action: 'history.view',
-      target: job.userId,
-      details: { job: job.id },
-    });
-  }
+  if (job.userId !== interaction.user.id) await auditLook(interaction, context, job.userId, { job: job.id });
   const chain = await jobChain(context.store, job);
   const view = {
-    viewerId: interaction.user.id,
-    targetId: job.userId,
-    status: 'all',
-    canExport: false,
-    now: context.now(),
-    videoLink: videoLink(context),
+    ...historyView(context, {
+      viewerId: interaction.user.id,
+      targetId: job.userId,
+      status: 'all',
+      canExport: false,
+    }),
     seesEveryPrompt: moderator,
   };
   await interaction.reply({ ...renderChain(chain, locale, view), flags: MessageFlags.Ephemeral });
@@ -216,14 +225,12 @@ export async function handleHistoryButton(
     status: cursor.status,
     ...(cursor.action === 'next' ? { beforeId: cursor.cursor } : { afterId: cursor.cursor }),
   });
-  const view = {
+  const view = historyView(context, {
     viewerId: interaction.user.id,
     targetId: cursor.targetId,
     status: cursor.status,
     canExport: moderator,
-    now: context.now(),
-    videoLink: videoLink(context),
-  };
+  });
   await interaction.update(renderHistory(page, locale, view));
 }
 

@@ -14,6 +14,7 @@ import {
   type Harness,
   isUpload,
   prompt,
+  providerCreates,
   referencePng,
   startHarness,
   until,
@@ -24,9 +25,6 @@ afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const providerCreates = (h: Harness) =>
-  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
 /** A small still picture of one colour, as a member's photo would be. */
 const picture = (background: string) =>
@@ -55,6 +53,15 @@ function commandWithImages(
     ],
     resolved: { attachments: Object.fromEntries(images.map((image) => [image.id, image])) },
   });
+}
+
+/** /video with three pictures of different colours, once delivered: what was attached, and the job. */
+async function deliveredWithThreeImages(h: Harness) {
+  const bytes = await Promise.all(['#f00', '#0f0', '#00f'].map(picture));
+  const images = bytes.map((data, index) => h.discord.addAttachment(data, `angle-${index}.png`, 'image/png'));
+  commandWithImages(h, images);
+  const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+  return { bytes, images, job };
 }
 
 describe('several reference images', () => {
@@ -97,12 +104,7 @@ describe('several reference images', () => {
   it('keeps all three on Regenerate, and the history says how many images a job had', async () => {
     harness = await startHarness();
     const h = harness;
-    const bytes = await Promise.all(['#f00', '#0f0', '#00f'].map(picture));
-    const images = bytes.map((data, index) =>
-      h.discord.addAttachment(data, `angle-${index}.png`, 'image/png'),
-    );
-    commandWithImages(h, images);
-    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+    const { bytes, images, job } = await deliveredWithThreeImages(h);
     // Discord's links die after about a day: Regenerate sends what it kept.
     for (const image of images.slice(1)) h.discord.expireAttachment(image);
     const regen = await clickRegenerate(h, job);
@@ -135,12 +137,7 @@ describe('several reference images', () => {
       env: { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', PUBLIC_URL: 'http://placeholder.invalid' },
     });
     const h = harness;
-    const bytes = await Promise.all(['#f00', '#0f0', '#00f'].map(picture));
-    const images = bytes.map((data, index) =>
-      h.discord.addAttachment(data, `angle-${index}.png`, 'image/png'),
-    );
-    commandWithImages(h, images);
-    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+    const { bytes, images, job } = await deliveredWithThreeImages(h);
     for (const image of images) h.discord.expireAttachment(image);
     const regen = await clickRegenerate(h, job);
     await h.discord.waitForCall(isUpload(regen.token), 15_000);

@@ -20,6 +20,7 @@ import {
   moderator,
   moderatorPermissions,
   prompt,
+  providerCreates,
   startHarness,
   until,
   writeRows,
@@ -32,8 +33,6 @@ afterEach(async () => {
 });
 
 const takes = (value: number) => ({ name: 'takes', type: ApplicationCommandOptionType.Integer, value });
-const providerCreates = (h: Harness) =>
-  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 const uploads = (h: Harness) =>
   h.discord.calls.filter((call) => call.files.length > 0 && call.status === 200);
 
