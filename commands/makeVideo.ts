@@ -22,8 +22,8 @@ import {
 } from 'discord.js';
 import {
   type AttachedImage,
-  type CheckedReferenceImage,
-  downloadedReference,
+  type CheckedImage,
+  checkAttachedImages,
 } from '../src/discord/checkedReference.ts';
 import type { MessageCommand, ModalHandler } from '../src/discord/commandContract.ts';
 import type { BotContext } from '../src/discord/context.ts';
@@ -33,7 +33,7 @@ import { promptFromMessage } from '../src/discord/messagePrompt.ts';
 import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
 import { ephemeralText, escapeUntrusted, formatBytes } from '../src/discord/render.ts';
 import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
-import { acknowledgeAfter, startJob } from '../src/discord/startJob.ts';
+import { acknowledgeAfter, startJobs } from '../src/discord/startJob.ts';
 import { listText, t } from '../src/i18n/index.ts';
 import {
   effectiveLimits,
@@ -346,8 +346,7 @@ async function messageRefusal(
 }
 
 interface CheckedImages {
-  references: Extract<CheckedReferenceImage, { reference: unknown }>[];
-  used: AttachedImage[];
+  references: CheckedImage[];
   leftOut: AttachedImage[];
 }
 
@@ -365,14 +364,9 @@ async function checkedImages(
   if ('refusal' in uploads) return uploads;
   const all = [...draft.images, ...uploads.images];
   const limit = maxReferenceImages(model);
-  const used = all.slice(0, limit);
-  const references: CheckedImages['references'] = [];
-  for (const image of used) {
-    const checked = await downloadedReference(image, model, context, locale);
-    if ('refusal' in checked) return checked;
-    references.push(checked);
-  }
-  return { references, used, leftOut: all.slice(limit) };
+  const checked = await checkAttachedImages(all.slice(0, limit), model, context, locale);
+  if ('refusal' in checked) return checked;
+  return { references: checked.images, leftOut: all.slice(limit) };
 }
 
 /** Checks before acknowledging, within the time Discord allows; the images may finish behind an ephemeral deferral. */
@@ -450,22 +444,11 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
   };
   const images = await acknowledgeAfter(interaction, check(), deadline, { ephemeral: true });
   if (!images) return;
-  // One image per job until jobs take several (the several-images work): with one per model today, never more.
-  const [first] = images.used;
-  const [checked] = images.references;
-  await startJob(
+  await startJobs(
     interaction,
     context,
-    {
-      model: request.model.id,
-      prompt: request.prompt,
-      seconds: request.seconds,
-      size: request.size,
-      referenceUrl: first?.url ?? null,
-      referenceName: first?.name ?? null,
-      referenceSize: checked?.size ?? null,
-      reference: checked?.reference,
-    },
+    { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
+    { references: images.references },
     {
       kind: 'message_reply',
       origin: { channelId: draft.channelId, messageId: draft.messageId, authorId: draft.authorId },

@@ -26,7 +26,9 @@ const base: Job = jobFixture({
   replyMessageId: '6',
   prompt: 'A cinematic lion at sunset on a savanna ridge, golden hour, slow dolly-in',
   seconds: 8,
-  referenceName: 'lion-reference.png',
+  referenceImages: [
+    { url: 'https://cdn.example/lion-reference.png', name: 'lion-reference.png', size: null },
+  ],
   updatedAt: createdAt,
 });
 
@@ -233,7 +235,7 @@ shoot(
     ...base,
     id: 43,
     prompt: 'A lighthouse at dawn, waves breaking on the rocks, gulls circling @alice :sunrise:',
-    referenceName: 'lighthouse.png',
+    referenceImages: [{ url: 'https://cdn.example/lighthouse.png', name: 'lighthouse.png', size: null }],
     state: 'delivered',
     progress: 100,
     deliveredAt: createdAt + 95_000,

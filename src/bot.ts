@@ -30,7 +30,7 @@ import {
   settleWithin,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
-import { signMediaPath } from './mediaLinks.ts';
+import { referenceKind, signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
   abandonBody,
@@ -210,11 +210,11 @@ export async function startBot(options: BotOptions) {
     const expiresAt = now() + config.media.linkTtlHours * 3_600_000;
     return { url: `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret)}`, expiresAt };
   };
-  const referenceLink = (job: Job) => {
+  const referenceLink = (job: Job, index: number) => {
     if (!config.http.publicUrl) return null;
     // Long enough for the provider to fetch it; the link is only used at submission.
     const expiresAt = now() + 3_600_000;
-    return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, 'reference')}`;
+    return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, referenceKind(index))}`;
   };
   const unavailableModels = new Set<string>();
   const modelUnavailable = (model: string, error: ProviderError) => {

@@ -42,8 +42,8 @@ export interface BotContext {
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
   /** The bot's own signed link to a job's kept video; null without PUBLIC_URL or a kept copy. */
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
-  /** The bot's own signed link to a job's kept reference image; null without PUBLIC_URL. */
-  referenceLink: (job: Job) => string | null;
+  /** The bot's own signed link to a job's kept reference image `index` (from 1); null without PUBLIC_URL. */
+  referenceLink: (job: Job, index: number) => string | null;
   /** The provider said it does not serve `model`: warns the operator, once per model, which setting to change. */
   modelUnavailable: (model: string, error: ProviderError) => void;
 }

@@ -150,6 +150,10 @@ export async function startHarness(
 export const sampleVideo = () => readFileSync(join(import.meta.dirname, '../../assets/sample.mp4'));
 export const referencePng = () => readFileSync(join(import.meta.dirname, '../fixtures/reference.png'));
 
+/** The creates the video API received. */
+export const providerCreates = (h: Harness) =>
+  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
+
 /** The JSON body of a recorded REST call, typed loosely for assertions. */
 export function body(call: RecordedCall): Record<string, unknown> {
   return (call.json ?? {}) as Record<string, unknown>;

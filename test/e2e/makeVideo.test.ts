@@ -130,8 +130,9 @@ describe('Make a video from a message', () => {
       [ComponentType.Label, 'Model', ComponentType.StringSelect],
       [ComponentType.Label, 'Duration', ComponentType.StringSelect],
       [ComponentType.Label, 'Size', ComponentType.StringSelect],
+      [ComponentType.Label, 'Reference images', ComponentType.FileUpload],
     ]);
-    const [promptField, model, duration, size] = form.components;
+    const [promptField, model, duration, size, images] = form.components;
     // Mentions and the custom emoji in plain words: nothing in the prompt can ping or render.
     expect(promptField?.component).toMatchObject({
       custom_id: 'prompt',
@@ -153,6 +154,8 @@ describe('Make a video from a message', () => {
     expect((size?.component.options as { label: string }[] | undefined)?.[1]?.label).toBe(
       'Portrait · 720×1280',
     );
+    // The veo models take 3 images and the message carries 2: one more may be uploaded.
+    expect(images?.component).toMatchObject({ max_values: 1, required: false });
 
     const submit = discord.submitModal(token, {
       model: ['veo-3.1-generate-preview'],
@@ -172,7 +175,7 @@ describe('Make a video from a message', () => {
       prompt: 'a lighthouse for @alice and @video mods in #channel-1 :shipit:',
       seconds: 8,
       size: '720x1280',
-      input_reference: [boat.url],
+      input_reference: [boat.url, sea.url],
     });
 
     const post = await discord.waitForCall((c) => repliesTo(h, target.id).includes(c));
@@ -192,7 +195,7 @@ describe('Make a video from a message', () => {
       (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
     );
     expect(body(pointer).content).toBe(
-      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(cardId)}\nImages left out (Veo 3.1 takes 1): sea.png.`,
+      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(cardId)}`,
     );
 
     const upload = await discord.waitForCall(isCardUpload(cardId), 15_000);
@@ -203,7 +206,10 @@ describe('Make a video from a message', () => {
     expect(job).toMatchObject({
       replyMessageId: cardId,
       interactionToken: null,
-      referenceName: 'boat.png',
+      referenceImages: [
+        { url: boat.url, name: 'boat.png', size: '320x180' },
+        { url: sea.url, name: 'sea.png', size: '320x180' },
+      ],
       model: 'veo-3.1-generate-preview',
     });
     // The private "thinking…" never showed the job: no edit of it but the pointer.
@@ -336,12 +342,12 @@ describe('Make a video: more images in the form', () => {
     expect(form.components).toHaveLength(5);
     expect(form.components[4]).toMatchObject({
       label: 'Reference images',
-      description: 'Pictures to start from (PNG, JPEG, WebP or GIF): up to 1',
+      description: 'Pictures to start from (PNG, JPEG, WebP or GIF): up to 3',
       component: {
         type: ComponentType.FileUpload,
         custom_id: 'images',
         min_values: 0,
-        max_values: 1,
+        max_values: 3,
         required: false,
       },
     });
