@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type APIEmbed, type APIModalInteractionResponseCallbackData, ComponentType } from 'discord.js';
 import { makeVideoForm } from '../commands/makeVideo.ts';
-import { type RenderContext, renderJob } from '../src/discord/render.ts';
+import { renderJob } from '../src/discord/render.ts';
 import type { Job } from '../src/jobs/index.ts';
 import { buildCatalogue, builtInModels } from '../src/provider/index.ts';
 import { createdAt, jobFixture } from '../test/discord/fixtures.ts';
@@ -182,7 +182,6 @@ function shoot(
   job: Job,
   options: {
     video?: boolean;
-    origin?: RenderContext['origin'];
     replyTo?: { name: string; text: string };
   } = {},
 ): void {
@@ -190,7 +189,6 @@ function shoot(
     now: renderedAt,
     // As the bot shows it: Remix only for models whose provider supports it.
     supportsRemix: builtInModels.find((model) => model.id === job.model)?.supportsRemix ?? false,
-    origin: options.origin,
   });
   const embed = payload.embeds[0];
   if (!embed) throw new Error('no embed');
@@ -239,10 +237,14 @@ shoot(
     state: 'delivered',
     progress: 100,
     deliveredAt: createdAt + 95_000,
+    originKind: 'message',
+    originChannelId: '2',
+    originMessageId: '9',
+    originAuthorId: '7',
+    originAuthorName: 'Bob B.',
   },
   {
     video: true,
-    origin: { channelId: '2', messageId: '9', authorId: '7' },
     replyTo: { name: 'Bob B.', text: bobsText.replace('<@3>', '@alice') },
   },
 );

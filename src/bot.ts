@@ -8,7 +8,6 @@ import type { CommandSet } from './discord/commandContract.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery, deliveryLeaseMs } from './discord/delivery.ts';
 import { createMessageDrafts } from './discord/messageDrafts.ts';
-import { createMessageOrigins } from './discord/messageOrigins.ts';
 import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
@@ -20,9 +19,7 @@ import {
   createSubmissions,
   createTracker,
   defaultPollPolicy,
-  isFinal,
   type Job,
-  jobStates,
   logTransitions,
   openStore,
   type PollPolicy,
@@ -234,14 +231,12 @@ export async function startBot(options: BotOptions) {
         : `the video provider does not serve model "${model}" (retired or unknown there): remove it from VIDEO_MODELS`,
     );
   };
-  const messageOrigins = createMessageOrigins(store, logger);
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
     referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
-    origin: messageOrigins.of(job),
   });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
@@ -295,7 +290,6 @@ export async function startBot(options: BotOptions) {
     delivery,
     messenger,
     messageDrafts: createMessageDrafts(now),
-    messageOrigins,
     logger,
     now,
     pollPolicy,
@@ -356,10 +350,6 @@ export async function startBot(options: BotOptions) {
   // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
   let pruneTimer: NodeJS.Timeout | undefined;
   if (config.tracker) {
-    // The cards of running jobs made from a message keep their "from a message by" line after a restart.
-    await messageOrigins.load(
-      (await store.byState(jobStates.filter((state) => !isFinal(state)))).map((job) => job.id),
-    );
     await tracker.start();
     // At start too: a bot restarted more often than hourly would otherwise never prune.
     const prune = () =>

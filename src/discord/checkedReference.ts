@@ -41,8 +41,16 @@ export async function checkedReference(
   };
 }
 
-/** What Discord already says of an attachment is reason enough to refuse it: too large, not an image. Pure. */
-export function attachmentRefusal(attachment: AttachedImage, locale: string): string | null {
+/**
+ * What Discord already says of an attachment is reason enough to refuse it: too large, not an
+ * image (by its type; a file without one is judged by its bytes later). `notAnImage` says so in
+ * the caller's words. Pure.
+ */
+export function attachmentRefusal(
+  attachment: AttachedImage,
+  locale: string,
+  notAnImage: (fileName: string) => string = (fileName) => notAnImageText(locale, fileName),
+): string | null {
   if (attachment.size > maxReferenceBytes) {
     return t(locale, 'error.attachment_too_large', {
       size: formatBytes(attachment.size),
@@ -50,7 +58,7 @@ export function attachmentRefusal(attachment: AttachedImage, locale: string): st
     });
   }
   if (attachment.contentType && !attachment.contentType.startsWith('image/')) {
-    return notAnImageText(locale, attachment.name);
+    return notAnImage(attachment.name);
   }
   return null;
 }

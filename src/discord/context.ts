@@ -5,7 +5,6 @@ import type { Job, JobStore, Moderation, PollPolicy, Submissions, Tracker } from
 import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { MessageDrafts } from './messageDrafts.ts';
-import type { MessageOrigins } from './messageOrigins.ts';
 import type { JobMessenger } from './messenger.ts';
 import type { Notifier } from './notifier.ts';
 import type { RenderContext } from './render.ts';
@@ -25,8 +24,6 @@ export interface BotContext {
   messenger: JobMessenger;
   /** The messages Make a video forms were opened on, until they are submitted. */
   messageDrafts: MessageDrafts;
-  /** Which message a job made from one came from, for its card. */
-  messageOrigins: MessageOrigins;
   logger: Logger;
   now: () => number;
   pollPolicy: PollPolicy;

@@ -51,8 +51,6 @@ export interface RenderContext {
   simulated?: boolean;
   /** The job's model takes a reference image only of the video's size: another one is fitted to it. */
   referenceMustMatchSize?: boolean;
-  /** The member's message the job was made from (Make a video): linked, its author named, never pinged. */
-  origin?: { channelId: string; messageId: string; authorId: string };
 }
 
 export interface MessagePayload {
@@ -251,15 +249,6 @@ function referenceText(job: Job, image: JobReferenceImage, locale: string, conte
   })}`;
 }
 
-/** "From a message by @bob": a link to the message; a mention inside an embed shows a name and pings no one. */
-function messageOriginText(job: Job, locale: string, origin: NonNullable<RenderContext['origin']>): string {
-  const link = messageLink(origin.channelId, origin.messageId, job.guildId);
-  return t(locale, 'render.from_message', {
-    message: `[${t(locale, 'render.a_message')}](${link})`,
-    author: userMention(origin.authorId),
-  });
-}
-
 /** A link to the message a job came from (the member's message, or the card of its job), when known. */
 export function originLink(job: Job): string | null {
   return job.originChannelId && job.originMessageId
@@ -313,7 +302,6 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   const delivery = deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
   for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
-  if (context.origin) lines.push(`-# ${messageOriginText(job, locale, context.origin)}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,

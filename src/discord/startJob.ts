@@ -16,7 +16,6 @@ import {
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { CheckedImage } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
-import type { MessageOrigin } from './messageOrigins.ts';
 import { requireAllowedToGenerate } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
@@ -58,10 +57,17 @@ export type CardPlace =
   | { kind: 'interaction_reply' }
   | {
       kind: 'message_reply';
-      origin: MessageOrigin;
-      /** What the member's ephemeral reply says once the card is up, given the card's link. */
-      pointer: (job: Job, cardLink: string) => string;
+      /** The member's message (in the interaction's channel) each take's card replies to. */
+      messageId: string;
+      /** What the member's ephemeral reply says once the cards are posted (or could not be). */
+      pointer: (cards: readonly PostedCard[]) => string;
     };
+
+/** A take's card as the member's private answer points at it: its link, or null when it was not posted. */
+export interface PostedCard {
+  job: Job;
+  link: string | null;
+}
 
 const interactionReply: CardPlace = { kind: 'interaction_reply' };
 
@@ -199,23 +205,13 @@ export async function startJobs(
   await Promise.all(
     takes.filter((take) => take.ok).map((take) => keepReferences(context, take.job, references)),
   );
-  if (place.kind === 'message_reply') {
-    await Promise.all(
-      takes.map((take) =>
-        context.messageOrigins.record(take.job.id, place.origin).catch((error: unknown) => {
-          context.logger.warn(
-            { err: error, jobId: take.job.id },
-            'could not keep the message the job came from',
-          );
-        }),
-      ),
-    );
-  }
+  const cards: PostedCard[] = [];
   let firstCard: string | null = null;
   for (const [index, take] of takes.entries()) {
     const where = takeCard(place, index);
+    let shown: string | null;
     if (index === 0) {
-      firstCard = await showCard(interaction, context, take, where);
+      shown = firstCard = await showCard(interaction, context, take, where);
     } else {
       // Each later take links to the first take's card.
       const job = firstCard
@@ -224,13 +220,13 @@ export async function startJobs(
             originMessageId: firstCard,
           })
         : take.job;
-      await showCard(interaction, context, { ...take, job }, where);
+      shown = await showCard(interaction, context, { ...take, job }, where);
     }
+    cards.push({ job: take.job, link: shown && messageLink(take.job.channelId, shown, take.job.guildId) });
   }
-  if (place.kind === 'message_reply' && first && firstCard) {
-    const cardLink = messageLink(first.job.channelId, firstCard, first.job.guildId);
-    await tellPrivately(interaction, place.pointer(first.job, cardLink)).catch((error: unknown) => {
-      context.logger.warn({ err: error, jobId: first.job.id }, 'could not point the member at the card');
+  if (place.kind === 'message_reply') {
+    await tellPrivately(interaction, place.pointer(cards)).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: first?.job.id }, 'could not point the member at the cards');
     });
   }
 }
@@ -281,7 +277,7 @@ type TakeCard = 'reply' | 'follow_up' | { replyTo: string };
 
 /** Where take `index` (from 0) of a request shows its card. */
 function takeCard(place: CardPlace, index: number): TakeCard {
-  if (place.kind === 'message_reply') return { replyTo: place.origin.messageId };
+  if (place.kind === 'message_reply') return { replyTo: place.messageId };
   return index === 0 ? 'reply' : 'follow_up';
 }
 
@@ -331,7 +327,12 @@ async function showCard(
       shownId = card.id;
     });
   } catch (error) {
-    await sayOnItsWay(interaction, context, job, error);
+    context.logger.warn(
+      { err: error, jobId: job.id },
+      'the first card of a submitted job could not be shown',
+    );
+    // Replying to a message, the member's private answer says so once every take's card was tried.
+    if (typeof where !== 'object') await sayOnItsWay(interaction, context, job);
   } finally {
     // Not needed, or given up on: other processes may edit the card now.
     if (!shownId) {
@@ -349,24 +350,23 @@ async function showCard(
  * token lives, then the channel routes. The member hears that it is coming, never "nothing was
  * charged", which would have them ask, and pay, again.
  */
-async function sayOnItsWay(
-  interaction: RepliableInteraction,
-  context: BotContext,
-  job: Job,
-  error: unknown,
-): Promise<void> {
-  context.logger.warn({ err: error, jobId: job.id }, 'the first card of a submitted job could not be shown');
-  const text = withSimulatedLabel(
-    t(interaction.locale, 'notice.on_its_way', { id: job.id }),
-    interaction.locale,
+export function onItsWayText(job: Job, locale: string, context: BotContext): string {
+  return withSimulatedLabel(
+    t(locale, 'notice.on_its_way', { id: job.id }),
+    locale,
     context.renderContext(job),
   );
-  await tellPrivately(interaction, text).catch((followUpError: unknown) => {
-    context.logger.warn(
-      { err: followUpError, jobId: job.id },
-      'could not tell the member their job is on its way',
-    );
-  });
+}
+
+async function sayOnItsWay(interaction: RepliableInteraction, context: BotContext, job: Job): Promise<void> {
+  await tellPrivately(interaction, onItsWayText(job, interaction.locale, context)).catch(
+    (followUpError: unknown) => {
+      context.logger.warn(
+        { err: followUpError, jobId: job.id },
+        'could not tell the member their job is on its way',
+      );
+    },
+  );
 }
 
 const isRunning = (job: Job) =>

@@ -120,8 +120,11 @@ export const enUS = {
   'make.prompt': 'Prompt',
   'make.prompt_hint': "From {author}'s message. Edit it as you like.",
   'make.model': 'Model',
-  'make.duration': 'Duration',
-  'make.size': 'Size',
+  'make.duration_and_size': 'Duration and size',
+  'make.takes': 'Takes',
+  'make.takes_hint': 'How many videos of these settings, each its own reply to the message',
+  'make.takes_one': '1 video',
+  'make.takes_several': '{count} takes, side by side',
   'make.default_choice': "The model's default",
   'make.images': 'Reference images',
   'make.images_hint': 'Pictures to start from (PNG, JPEG, WebP or GIF): up to {max}',
@@ -137,6 +140,10 @@ export const enUS = {
     'This form has expired (it was opened too long ago, or before reelbot restarted). Use Apps › Make a video on the message again.',
   'make.started': 'Job #{id} is on its way, as a reply to the message: {link}',
   'make.images_left_out': 'Images left out ({model} takes {max}): {names}.',
+  'make.no_references':
+    '{model} takes no reference images, and that message carries {count}. Choose a model that takes images.',
+  'make.too_many_uploads':
+    '{model} takes at most {max} reference images: {used} from that message and the {count} you uploaded are too many. Upload fewer, or choose a model that takes more.',
 
   'notice.ready': '{user} your video is ready.',
   'notice.ready_unlinked': '{user} your video is ready, but it is too large to post in this server.',

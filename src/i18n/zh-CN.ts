@@ -107,8 +107,11 @@ export const zhCN = {
   'make.prompt': '提示词',
   'make.prompt_hint': '取自 {author} 的消息，可随意修改。',
   'make.model': '模型',
-  'make.duration': '时长',
-  'make.size': '尺寸',
+  'make.duration_and_size': '时长和尺寸',
+  'make.takes': '份数',
+  'make.takes_hint': '按这些设置生成几个视频，每个都单独回复该消息',
+  'make.takes_one': '1 个视频',
+  'make.takes_several': '{count} 份，并排比较',
   'make.default_choice': '模型的默认值',
   'make.images': '参考图',
   'make.images_hint': '作为起点的图片（PNG、JPEG、WebP 或 GIF），最多 {max} 张',
@@ -124,6 +127,9 @@ export const zhCN = {
     '此表单已过期（打开时间过久，或 reelbot 已重启）。请在该消息上再次使用“应用 › 生成视频”。',
   'make.started': '任务 #{id} 已开始，将以回复该消息的形式发布：{link}',
   'make.images_left_out': '未使用的图片（{model} 最多使用 {max} 张）：{names}。',
+  'make.no_references': '{model} 不使用参考图，而该消息带有 {count} 张图片。请选择能使用图片的模型。',
+  'make.too_many_uploads':
+    '{model} 最多使用 {max} 张参考图：该消息提供的 {used} 张加上你上传的 {count} 张太多了。请少上传几张，或选择能使用更多图片的模型。',
 
   'notice.ready': '{user} 你的视频已生成。',
   'notice.ready_unlinked': '{user} 你的视频已生成，但文件太大，无法在本服务器发送。',

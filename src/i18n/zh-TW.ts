@@ -110,8 +110,11 @@ export const zhTW = {
   'make.prompt': '提示詞',
   'make.prompt_hint': '取自 {author} 的訊息，可以自由修改。',
   'make.model': '模型',
-  'make.duration': '長度',
-  'make.size': '尺寸',
+  'make.duration_and_size': '長度與尺寸',
+  'make.takes': '份數',
+  'make.takes_hint': '依這些設定製作幾部影片，每部都各自回覆該訊息',
+  'make.takes_one': '1 部影片',
+  'make.takes_several': '{count} 份，並排比較',
   'make.default_choice': '模型的預設值',
   'make.images': '參考圖片',
   'make.images_hint': '作為起點的圖片（PNG、JPEG、WebP 或 GIF），最多 {max} 張',
@@ -127,6 +130,9 @@ export const zhTW = {
     '這個表單已過期（開啟太久，或 reelbot 已重新啟動）。請在該訊息上再次使用「應用程式 › 製作影片」。',
   'make.started': '任務 #{id} 已開始，將以回覆該訊息的方式發布：{link}',
   'make.images_left_out': '未使用的圖片（{model} 最多使用 {max} 張）：{names}。',
+  'make.no_references': '{model} 不使用參考圖片，而該訊息附有 {count} 張圖片。請選擇能使用圖片的模型。',
+  'make.too_many_uploads':
+    '{model} 最多使用 {max} 張參考圖片：該訊息提供的 {used} 張再加上你上傳的 {count} 張太多了。請少上傳幾張，或選擇能使用更多圖片的模型。',
 
   'notice.ready': '{user} 你的影片完成了。',
   'notice.ready_unlinked': '{user} 你的影片完成了，但檔案太大，無法在這個伺服器傳送。',

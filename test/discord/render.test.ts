@@ -152,18 +152,6 @@ describe('renderJob', () => {
 });
 
 describe('a job made from a message', () => {
-  const origin = { channelId: '2', messageId: '77', authorId: '88' };
-
-  it.each([
-    ['en-US', 'From [a message](https://discord.com/channels/1/2/77) by <@88>'],
-    ['zh-CN', '来自 <@88> 的[一条消息](https://discord.com/channels/1/2/77)'],
-    ['zh-TW', '來自 <@88> 的[一則訊息](https://discord.com/channels/1/2/77)'],
-  ])('links the message and names its author in %s, and the payload pings no one', (locale, line) => {
-    const payload = renderJob(job({ guildId: '1', locale }), locale, { now, supportsRemix: false, origin });
-    expect(payload.embeds[0]?.description).toContain(`-# ${line}`);
-    expect(payload.allowed_mentions).toEqual({ parse: [] });
-  });
-
   it('says nothing of a message for a job made otherwise', () => {
     const payload = renderJob(job({ guildId: '1' }), 'en-US', { now, supportsRemix: false });
     expect(payload.embeds[0]?.description).not.toContain('a message');

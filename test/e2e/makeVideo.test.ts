@@ -128,11 +128,11 @@ describe('Make a video from a message', () => {
     expect(form.components.map((c) => [c.type, c.label, c.component.type])).toEqual([
       [ComponentType.Label, 'Prompt', ComponentType.TextInput],
       [ComponentType.Label, 'Model', ComponentType.StringSelect],
-      [ComponentType.Label, 'Duration', ComponentType.StringSelect],
-      [ComponentType.Label, 'Size', ComponentType.StringSelect],
+      [ComponentType.Label, 'Duration and size', ComponentType.StringSelect],
+      [ComponentType.Label, 'Takes', ComponentType.StringSelect],
       [ComponentType.Label, 'Reference images', ComponentType.FileUpload],
     ]);
-    const [promptField, model, duration, size, images] = form.components;
+    const [promptField, model, durationAndSize, takes, images] = form.components;
     // Mentions and the custom emoji in plain words: nothing in the prompt can ping or render.
     expect(promptField?.component).toMatchObject({
       custom_id: 'prompt',
@@ -145,22 +145,31 @@ describe('Make a video from a message', () => {
       { label: 'Veo 3.1 Fast', value: 'veo-3.1-fast-generate-preview', default: true },
       { label: 'Veo 3.1', value: 'veo-3.1-generate-preview', default: false },
     ]);
-    expect((duration?.component.options as { value: string }[] | undefined)?.map((o) => o.value)).toEqual([
-      '4',
-      '6',
-      '8',
-    ]);
-    expect(size?.component).toMatchObject({ required: false, placeholder: "The model's default" });
-    expect((size?.component.options as { label: string }[] | undefined)?.[1]?.label).toBe(
-      'Portrait · 720×1280',
+    // Every duration with every size the veo models make, shortest first; none chosen: the model's defaults.
+    const shapes = durationAndSize?.component.options as { label: string; value: string }[] | undefined;
+    expect(shapes?.map((o) => o.value)).toEqual(
+      ['4', '6', '8'].flatMap((seconds) =>
+        ['1280x720', '720x1280', '1920x1080', '1080x1920'].map((size) => `${seconds}:${size}`),
+      ),
     );
+    expect(shapes?.[1]?.label).toBe('4 s · Portrait · 720×1280');
+    expect(durationAndSize?.component).toMatchObject({
+      required: false,
+      placeholder: "The model's default",
+    });
+    expect(takes?.description).toBe('How many videos of these settings, each its own reply to the message');
+    expect(takes?.component.options).toEqual([
+      { label: '1 video', value: '1', default: true },
+      { label: '2 takes, side by side', value: '2', default: false },
+      { label: '3 takes, side by side', value: '3', default: false },
+      { label: '4 takes, side by side', value: '4', default: false },
+    ]);
     // The veo models take 3 images and the message carries 2: one more may be uploaded.
     expect(images?.component).toMatchObject({ max_values: 1, required: false });
 
     const submit = discord.submitModal(token, {
       model: ['veo-3.1-generate-preview'],
-      duration: ['8'],
-      size: ['720x1280'],
+      duration_size: ['8:720x1280'],
     });
     // The submit's own answer is private: the card is the bot's reply in the channel.
     const deferred = await discord.waitForCall((c) => c.path.endsWith(`${submit.token}/callback`));
@@ -184,7 +193,9 @@ describe('Make a video from a message', () => {
       allowed_mentions: { parse: [], users: [], replied_user: false },
       enforce_nonce: true,
     });
-    expect(embedText(post)).toContain(`From [a message](${messageLinkOf(target.id)}) by <@${bob.id}>`);
+    expect(embedText(post)).toContain(`From [a message](${messageLinkOf(target.id)}) by Bob B.`);
+    // One line says where the job came from, drawn from its row.
+    expect(embedText(post).split('From [a message]')).toHaveLength(2);
     const card = cardReplyingTo(harness, target.id);
     const cardId = card?.id ?? '';
     expect(card).toMatchObject({ type: MessageType.Reply, authorId: discord.botUserId });
@@ -211,6 +222,12 @@ describe('Make a video from a message', () => {
         { url: sea.url, name: 'sea.png', size: '320x180' },
       ],
       model: 'veo-3.1-generate-preview',
+      originKind: 'message',
+      originChannelId: channelId,
+      originMessageId: target.id,
+      originAuthorId: bob.id,
+      originAuthorName: 'Bob B.',
+      takeCount: 1,
     });
     // The private "thinking…" never showed the job: no edit of it but the pointer.
     const privateEdits = discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(submit.token));
@@ -325,7 +342,10 @@ describe('Make a video: what it refuses, privately, at no cost', () => {
     expect(await ephemeralReply(harness, late.token)).toBe(
       'This form has expired (it was opened too long ago, or before reelbot restarted). Use Apps › Make a video on the message again.',
     );
-    const again = await submitForm(harness, message.id, { model: ['short-model'], duration: ['10'] });
+    const again = await submitForm(harness, message.id, {
+      model: ['short-model'],
+      duration_size: ['10:1280x720'],
+    });
     expect(await ephemeralReply(harness, again.token)).toBe(
       'short-model cannot make 10-second videos. Choose one of: 4 seconds.',
     );
@@ -439,7 +459,7 @@ describe('Make a video: the card stays the job’s message', () => {
 
     const upload = await h.discord.waitForCall(isCardUpload(job.replyMessageId ?? ''), 15_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    expect(embedText(upload)).toContain(`From [a message](${messageLinkOf(message.id)}) by <@${bob.id}>`);
+    expect(embedText(upload)).toContain(`From [a message](${messageLinkOf(message.id)}) by Bob B.`);
     const notice = await h.discord.waitForCall(
       (c) => channelPosts(h).includes(c) && /your video is ready/.test(String(body(c).content)),
     );
@@ -512,7 +532,7 @@ describe('Make a video: the card stays the job’s message', () => {
     const edit = await h.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(click.token) && embedText(c).includes('Canceled'),
     );
-    expect(embedText(edit)).toContain(`From [a message](${messageLinkOf(message.id)}) by <@${bob.id}>`);
+    expect(embedText(edit)).toContain(`From [a message](${messageLinkOf(message.id)}) by Bob B.`);
     expect(h.discord.messages.get(job.replyMessageId ?? '')?.embeds).toEqual(body(edit).embeds);
     expect((await h.bot.store.get(job.id))?.state).toBe('canceled');
   });
