@@ -22,6 +22,7 @@ import {
 } from 'discord.js';
 import {
   type AttachedImage,
+  attachedImage,
   attachmentRefusal,
   type CheckedImage,
   checkAttachedImages,
@@ -80,12 +81,7 @@ function imagesOf(
   locale: string,
   notAnImage: (name: string) => string,
 ): { refusal: string } | { images: AttachedImage[] } {
-  const images = [...attachments].map((attachment) => ({
-    url: attachment.url,
-    name: attachment.name,
-    size: attachment.size,
-    contentType: attachment.contentType,
-  }));
+  const images = [...attachments].map(attachedImage);
   const refusal = images.map((image) => attachmentRefusal(image, locale, notAnImage)).find(Boolean);
   return refusal ? { refusal } : { images };
 }

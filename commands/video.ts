@@ -9,6 +9,7 @@ import {
 } from 'discord.js';
 import {
   type AttachedImage,
+  attachedImage,
   attachmentRefusal,
   type CheckedImage,
   checkAttachedImages,
@@ -103,12 +104,7 @@ function attachedImages(interaction: ChatInputCommandInteraction): AttachedImage
   return imageOptions
     .map((option) => interaction.options.getAttachment(option))
     .filter((attachment): attachment is Attachment => attachment !== null)
-    .map((attachment) => ({
-      url: attachment.url,
-      name: attachment.name,
-      size: attachment.size,
-      contentType: attachment.contentType,
-    }));
+    .map(attachedImage);
 }
 
 /** Every check before anything costs money: bad input is refused before we acknowledge publicly. */

@@ -23,6 +23,12 @@ export interface AttachedImage {
   contentType: string | null;
 }
 
+/** What Discord says of an attachment, as an image to check. */
+export function attachedImage(attachment: AttachedImage): AttachedImage {
+  const { url, name, size, contentType } = attachment;
+  return { url, name, size, contentType };
+}
+
 /**
  * Decodes `bytes` for `model`: the reference to send (at `url`) and the record the job keeps (at
  * `source.url`, named `source.fileName`), or the refusal in the member's language.

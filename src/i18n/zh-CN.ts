@@ -111,7 +111,7 @@ export const zhCN = {
   'make.takes': '份数',
   'make.takes_hint': '按这些设置生成几个视频，每个都单独回复该消息',
   'make.takes_one': '1 个视频',
-  'make.takes_several': '{count} 份，并排比较',
+  'make.takes_several': '{count} 个版本，并排比较',
   'make.default_choice': '模型的默认值',
   'make.images': '参考图',
   'make.images_hint': '作为起点的图片（PNG、JPEG、WebP 或 GIF），最多 {max} 张',

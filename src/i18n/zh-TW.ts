@@ -114,7 +114,7 @@ export const zhTW = {
   'make.takes': '份數',
   'make.takes_hint': '依這些設定製作幾部影片，每部都各自回覆該訊息',
   'make.takes_one': '1 部影片',
-  'make.takes_several': '{count} 份，並排比較',
+  'make.takes_several': '{count} 個版本，並排比較',
   'make.default_choice': '模型的預設值',
   'make.images': '參考圖片',
   'make.images_hint': '作為起點的圖片（PNG、JPEG、WebP 或 GIF），最多 {max} 張',

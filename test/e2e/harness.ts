@@ -263,6 +263,68 @@ export async function ephemeralReply(h: Harness, token: string): Promise<string>
   return data.content;
 }
 
+/** The ephemeral answer to `/video-history` with these options, as sent to Discord. */
+export async function historyReply(
+  h: Harness,
+  options: unknown[],
+  input: {
+    user?: { id: string; username: string };
+    permissions?: string;
+    locale?: string;
+    guild?: string;
+  } = {},
+) {
+  const { token } = h.discord.sendCommand({
+    guildId: input.guild ?? guildId,
+    channelId: input.guild ? '222222222222222224' : channelId,
+    user: input.user ?? member,
+    memberPermissions: input.permissions,
+    locale: input.locale,
+    name: 'video-history',
+    options,
+  });
+  const call: RecordedCall = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+  return body(call).data as {
+    content?: string;
+    flags?: number;
+    embeds?: { title?: string; description?: string }[];
+  };
+}
+
+/**
+ * A moderator's CSV export of the member's whole history (/video-history user:, then Export CSV):
+ * its lines, without the byte-order mark.
+ */
+export async function exportedHistoryCsv(h: Harness): Promise<string[]> {
+  const page = h.discord.sendCommand({
+    guildId,
+    channelId,
+    user: moderator,
+    memberPermissions: moderatorPermissions,
+    name: 'video-history',
+    options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
+    resolved: {
+      users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
+      members: {
+        [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
+      },
+    },
+  });
+  const shown = body(await h.discord.waitForCall((c) => c.path.endsWith(`${page.token}/callback`))).data as {
+    components: { components: { custom_id: string }[] }[];
+  };
+  const exported = h.discord.sendButton({
+    guildId,
+    channelId,
+    user: moderator,
+    memberPermissions: moderatorPermissions,
+    customId: shown.components[0]?.components[2]?.custom_id ?? '',
+    messageId: '1',
+  });
+  const file = await h.discord.waitForCall((c) => c.path.endsWith(`${exported.token}/callback`));
+  return (file.files[0]?.bytes ?? Buffer.alloc(0)).subarray(3).toString('utf8').trim().split('\r\n');
+}
+
 /**
  * Writes to the bot's SQLite file behind the store's back, as an older version, a crash or earlier
  * commands would have left the rows.

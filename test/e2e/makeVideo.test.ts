@@ -12,6 +12,7 @@ import {
   MessageType,
   PermissionFlagsBits,
 } from 'discord.js';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cardNonce, videoFileName } from '../../src/discord/messenger.ts';
 import { openSqliteStore } from '../../src/jobs/index.ts';
@@ -23,12 +24,15 @@ import {
   embedText,
   envForFakes,
   ephemeralReply,
+  exportedHistoryCsv,
   guildId,
   type Harness,
+  historyReply,
   jobButtonId,
   member,
   moderatorRoleId,
   otherChannelId,
+  providerCreates,
   referencePng,
   sampleVideo,
   startHarness,
@@ -44,9 +48,6 @@ afterEach(async () => {
 /** The author of the message the member makes a video from. */
 const bob = { id: '333333333333333334', username: 'bob', globalName: 'Bob B.' };
 const customEmojiId = '555555555555555555';
-
-const providerCreates = (h: Harness) =>
-  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
 /** The bot's posts in the channel replying to `messageId`. */
 const repliesTo = (h: Harness, messageId: string) =>
@@ -546,5 +547,225 @@ describe('Make a video: the card stays the job’s message', () => {
     const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
     expect(body(post).nonce).toBe(cardNonce(job));
     expect(String(body(post).nonce).length).toBeLessThanOrEqual(25);
+  });
+});
+
+describe('Make a video: several images, takes, and the message the job came from', () => {
+  /** A small still picture of one colour, as a member's sketch would be. */
+  const picture = (background: string) =>
+    sharp({ create: { width: 64, height: 48, channels: 3, background } })
+      .png()
+      .toBuffer();
+
+  /** The card's text as the fake keeps the message: its embeds' titles, descriptions and footers. */
+  const cardText = (h: Harness, messageId: string | null) =>
+    embedText({ json: { embeds: h.discord.messages.get(messageId ?? '')?.embeds ?? [] } } as RecordedCall);
+
+  /** The bot's replies to `messageId` in the fake, in the order they were posted. */
+  const cardsReplyingTo = (h: Harness, messageId: string) =>
+    [...h.discord.messages.values()].filter(
+      (m) => m.authorId === h.discord.botUserId && m.reference?.message_id === messageId,
+    );
+
+  const deliveredJobs = (h: Harness, count: number) =>
+    until(async () => {
+      const rows = await h.bot.store.byState(['delivered']);
+      return rows.length === count ? rows : undefined;
+    }, 15_000);
+
+  it('sends both images of a message to the veo route as fetchable URLs, and its card, the history and the CSV say which message it came from', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const bytes = await Promise.all(['#f00', '#00f'].map(picture));
+    const images = bytes.map((data, index) =>
+      h.discord.addAttachment(data, `sketch_${index + 1}.png`, 'image/png'),
+    );
+    const target = bobsMessage(h, { content: 'a red kite over a blue sea', attachments: images });
+    const submit = await submitForm(h, target.id);
+
+    const create = await until(() => providerCreates(h)[0]);
+    const sent = (create.json as { input_reference?: string[] }).input_reference ?? [];
+    expect(sent).toEqual(images.map((image) => image.url));
+    // What the gateway fetches: each URL answers the very bytes of the message's image.
+    for (const [index, url] of sent.entries()) {
+      const answer = await fetch(url);
+      expect(answer.status).toBe(200);
+      expect(Buffer.from(await answer.arrayBuffer()).equals(bytes[index] ?? Buffer.alloc(0))).toBe(true);
+    }
+
+    const [job] = await deliveredJobs(h, 1);
+    expect(job).toMatchObject({
+      originKind: 'message',
+      originChannelId: channelId,
+      originMessageId: target.id,
+      originAuthorId: bob.id,
+      originAuthorName: 'Bob B.',
+      referenceImages: images.map((image, index) => ({
+        url: image.url,
+        name: `sketch_${index + 1}.png`,
+        size: '64x48',
+      })),
+    });
+    const line = `From [a message](${messageLinkOf(target.id)}) by Bob B.`;
+    const card = cardText(h, job?.replyMessageId ?? null);
+    expect(card.split(line)).toHaveLength(2);
+    const fields = h.discord.messages.get(job?.replyMessageId ?? '')?.embeds?.[0] as
+      | { fields?: { name: string; value: string }[] }
+      | undefined;
+    expect(fields?.fields?.find((field) => field.name === 'Reference images (2)')?.value).toBe(
+      'sketch\\_1.png\nsketch\\_2.png',
+    );
+    // The private answer links the card, and nothing was left out.
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    expect(body(pointer).content).toBe(
+      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(job?.replyMessageId ?? '')}`,
+    );
+
+    const history = await historyReply(h, []);
+    expect(history.embeds?.[0]?.description).toContain(`-# ${line} · reference images: 2`);
+    const csv = await exportedHistoryCsv(h);
+    expect(csv.find((row) => row.startsWith('1,'))).toMatch(
+      new RegExp(`,delivered,,Message,,${messageLinkOf(target.id)},,2,message$`),
+    );
+  });
+
+  it('makes two takes, each its own reply to the message with its own nonce and video, delivered once each though the bot died between the two replies', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const target = bobsMessage(h, { content: 'two kites racing' });
+    // The second take's reply (its card's footer names job #2) is in flight when the process dies.
+    const held = h.discord.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/channels/${channelId}/messages$`),
+      json: (json) =>
+        (json as { embeds?: { footer?: { text?: string } }[] }).embeds?.[0]?.footer?.text === 'Job #2',
+    });
+    await submitForm(h, target.id, { takes: ['2'] });
+    await held.arrived;
+    expect(await h.bot.store.get(2)).toMatchObject({
+      takeIndex: 2,
+      takeCount: 2,
+      replyMessageId: null,
+      fallbackChannelId: channelId,
+      interactionToken: null,
+    });
+    await h.bot.stop(100);
+    held.release();
+    await until(() => cardsReplyingTo(h, target.id).length === 2);
+    await h.restart({ alreadyStopped: true });
+    // The first-card hold of the process that died runs out.
+    h.advance(31_000);
+    for (const id of [1, 2]) h.video.completeJob((await h.bot.store.get(id))?.remoteId ?? '');
+
+    const [first, second] = (await deliveredJobs(h, 2)).sort((a, b) => a.id - b.id);
+    const cards = cardsReplyingTo(h, target.id);
+    expect([first?.replyMessageId, second?.replyMessageId]).toEqual(cards.map((card) => card.id));
+    // Two posts, each its own nonce: Discord would answer a repeat of one with its first card.
+    const posts = repliesTo(h, target.id);
+    expect(posts.map((post) => body(post).nonce)).toEqual(
+      [first, second].map((job) => job && cardNonce(job)),
+    );
+    for (const job of [first, second]) {
+      const uploads = h.discord.calls.filter(isCardUpload(job?.replyMessageId ?? ''));
+      expect(uploads).toHaveLength(1);
+      expect(uploads[0]?.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    }
+    expect(cardText(h, first?.replyMessageId ?? null)).toContain('Take 1 of 2');
+    expect(cardText(h, first?.replyMessageId ?? null)).toContain(
+      `From [a message](${messageLinkOf(target.id)}) by Bob B.`,
+    );
+    expect(cardText(h, second?.replyMessageId ?? null)).toContain(
+      `Take 2 of 2 · first take: [job #1](${messageLinkOf(first?.replyMessageId ?? '')})`,
+    );
+    // In the channel: the two cards and a notice under each; nothing posted anew, no DM.
+    const channelPosts = h.discord.calls.filter(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200,
+    );
+    expect(
+      channelPosts.map((post) => (body(post).message_reference as { message_id: string }).message_id),
+    ).toEqual(expect.arrayContaining([target.id, target.id, first?.replyMessageId, second?.replyMessageId]));
+    expect(channelPosts).toHaveLength(4);
+    expect(h.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(false);
+  });
+
+  it('links every take’s reply in the private answer', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const target = bobsMessage(h, { content: 'three kites' });
+    const submit = await submitForm(h, target.id, { takes: ['3'] });
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    const cards = cardsReplyingTo(h, target.id);
+    expect(cards).toHaveLength(3);
+    expect(body(pointer).content).toBe(
+      cards
+        .map(
+          (card, index) =>
+            `Job #${index + 1} is on its way, as a reply to the message: ${messageLinkOf(card.id)}`,
+        )
+        .join('\n'),
+    );
+  });
+
+  it('on a model that takes one image, uses the message’s first and names the others in the private answer', async () => {
+    harness = await startHarness({
+      env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' },
+    });
+    const h = harness;
+    const images = [
+      h.discord.addAttachment(referencePng(), 'first.png', 'image/png'),
+      h.discord.addAttachment(referencePng(), 'second.png', 'image/png'),
+    ];
+    const target = bobsMessage(h, { content: 'a kite', attachments: images });
+    const { token } = makeVideoOn(h, target.id);
+    // The veo model takes three: the form offers one more.
+    expect((await formShown(h, token)).components[4]?.component).toMatchObject({ max_values: 1 });
+    const submit = h.discord.submitModal(token, { model: ['sora-2'] });
+    const create = await until(() => providerCreates(h)[0]);
+    // sora-2 takes its one image as a file.
+    expect(create.multipart?.fileCounts.input_reference).toBe(1);
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    expect(String(body(pointer).content).split('\n')[1]).toBe(
+      'Images left out (Sora 2 takes 1): second.png.',
+    );
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+    expect(job.referenceImages.map((image) => image.name)).toEqual(['first.png']);
+  });
+
+  it('refuses, privately and at no cost: a message’s images on a model that takes none, and uploads that do not fit', async () => {
+    harness = await startHarness({
+      env: {
+        VIDEO_MODELS_JSON: JSON.stringify([
+          { id: 'text-only', seconds: [5], sizes: ['1280x720'], maxReferenceImages: 0 },
+        ]),
+        VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2,text-only',
+      },
+    });
+    const h = harness;
+    const image = h.discord.addAttachment(referencePng(), 'kite.png', 'image/png');
+    const target = bobsMessage(h, { content: 'a kite', attachments: [image] });
+    const none = await submitForm(h, target.id, { model: ['text-only'] });
+    expect(await ephemeralReply(h, none.token)).toBe(
+      'text-only takes no reference images, and that message carries 1. Choose a model that takes images.',
+    );
+    const upload = h.discord.addAttachment(referencePng(), 'more.png', 'image/png');
+    const tooMany = await submitForm(h, target.id, { model: ['sora-2'], images: [upload] });
+    expect(await ephemeralReply(h, tooMany.token)).toBe(
+      'Sora 2 takes at most 1 reference images: 1 from that message and the 1 you uploaded are too many. Upload fewer, or choose a model that takes more.',
+    );
+    const { token } = makeVideoOn(h, target.id, 'zh-TW');
+    await formShown(h, token);
+    const zh = h.discord.submitModal(token, { model: ['text-only'] });
+    expect(await ephemeralReply(h, zh.token)).toBe(
+      'text-only 不使用參考圖片，而該訊息附有 1 張圖片。請選擇能使用圖片的模型。',
+    );
+    // Refused from what Discord said: nothing downloaded, sent or written.
+    expect(h.discord.cdnFetches).toEqual([]);
+    await noJobsAndNoProviderCall(h);
   });
 });

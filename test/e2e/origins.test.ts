@@ -4,13 +4,13 @@
 import { ApplicationCommandOptionType, MessageFlags } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/jobs/index.ts';
-import type { RecordedCall } from '../fakes/discord.ts';
 import {
-  body,
   channelId,
   clickRegenerate,
+  exportedHistoryCsv,
   guildId,
   type Harness,
+  historyReply,
   isUpload,
   member,
   moderator,
@@ -58,34 +58,6 @@ async function chainOfRegenerates(h: Harness): Promise<Job[]> {
   return jobs;
 }
 
-/** The ephemeral answer to `/video-history` with these options, as sent to Discord. */
-async function historyReply(
-  h: Harness,
-  options: unknown[],
-  input: {
-    user?: { id: string; username: string };
-    permissions?: string;
-    locale?: string;
-    guild?: string;
-  } = {},
-) {
-  const { token } = h.discord.sendCommand({
-    guildId: input.guild ?? guildId,
-    channelId: input.guild ? '222222222222222224' : channelId,
-    user: input.user ?? member,
-    memberPermissions: input.permissions,
-    locale: input.locale,
-    name: 'video-history',
-    options,
-  });
-  const call: RecordedCall = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
-  return body(call).data as {
-    content?: string;
-    flags?: number;
-    embeds?: { title?: string; description?: string }[];
-  };
-}
-
 const jobOption = (value: number) => ({ name: 'job', type: ApplicationCommandOptionType.Integer, value });
 
 describe('where a job came from', () => {
@@ -112,34 +84,7 @@ describe('where a job came from', () => {
     );
 
     // The CSV: origin, the job it came from and the link, after the stored codes.
-    const page = h.discord.sendCommand({
-      guildId,
-      channelId,
-      user: moderator,
-      memberPermissions: moderatorPermissions,
-      name: 'video-history',
-      options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
-      resolved: {
-        users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
-        members: {
-          [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
-        },
-      },
-    });
-    const shown = body(await h.discord.waitForCall((c) => c.path.endsWith(`${page.token}/callback`)))
-      .data as {
-      components: { components: { custom_id: string }[] }[];
-    };
-    const exported = h.discord.sendButton({
-      guildId,
-      channelId,
-      user: moderator,
-      memberPermissions: moderatorPermissions,
-      customId: shown.components[0]?.components[2]?.custom_id ?? '',
-      messageId: '1',
-    });
-    const file = await h.discord.waitForCall((c) => c.path.endsWith(`${exported.token}/callback`));
-    const lines = (file.files[0]?.bytes ?? Buffer.alloc(0)).subarray(3).toString('utf8').trim().split('\r\n');
+    const lines = await exportedHistoryCsv(h);
     const row = lines.find((line) => line.startsWith('2,'));
     expect(row).toMatch(
       new RegExp(`,delivered,,Regenerate,1,${cardLink(first.replyMessageId)},,0,regenerate$`),

@@ -164,6 +164,8 @@ interface Match {
   path?: RegExp;
   /** Only calls that upload files (true), or only calls that do not (false). */
   withFiles?: boolean;
+  /** Only calls whose JSON body this accepts (which of several posts to one route). */
+  json?: (json: unknown) => boolean;
 }
 
 interface Rule {
@@ -1283,7 +1285,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       (rule) =>
         (!rule.match.method || rule.match.method === call.method) &&
         (!rule.match.path || rule.match.path.test(call.path)) &&
-        (rule.match.withFiles === undefined || rule.match.withFiles === call.files.length > 0),
+        (rule.match.withFiles === undefined || rule.match.withFiles === call.files.length > 0) &&
+        (!rule.match.json || rule.match.json(call.json)),
     );
     const rule = rules[index];
     if (!rule) return undefined;
