@@ -143,7 +143,7 @@ export const enUS = {
   'make.no_references':
     '{model} takes no reference images, and that message carries {count}. Choose a model that takes images.',
   'make.too_many_uploads':
-    '{model} takes at most {max} reference images: {used} from that message and the {count} you uploaded are too many. Upload fewer, or choose a model that takes more.',
+    'Too many reference images for {model} (it takes {max} at most): {used} from that message and {count} uploaded. Upload fewer, or choose a model that takes more.',
 
   'notice.ready': '{user} your video is ready.',
   'notice.ready_unlinked': '{user} your video is ready, but it is too large to post in this server.',

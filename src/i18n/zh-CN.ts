@@ -129,7 +129,7 @@ export const zhCN = {
   'make.images_left_out': '未使用的图片（{model} 最多使用 {max} 张）：{names}。',
   'make.no_references': '{model} 不使用参考图，而该消息带有 {count} 张图片。请选择能使用图片的模型。',
   'make.too_many_uploads':
-    '{model} 最多使用 {max} 张参考图：该消息提供的 {used} 张加上你上传的 {count} 张太多了。请少上传几张，或选择能使用更多图片的模型。',
+    '{model} 的参考图太多了（最多 {max} 张）：该消息 {used} 张，你上传了 {count} 张。请少上传几张，或选择能使用更多图片的模型。',
 
   'notice.ready': '{user} 你的视频已生成。',
   'notice.ready_unlinked': '{user} 你的视频已生成，但文件太大，无法在本服务器发送。',

@@ -132,7 +132,7 @@ export const zhTW = {
   'make.images_left_out': '未使用的圖片（{model} 最多使用 {max} 張）：{names}。',
   'make.no_references': '{model} 不使用參考圖片，而該訊息附有 {count} 張圖片。請選擇能使用圖片的模型。',
   'make.too_many_uploads':
-    '{model} 最多使用 {max} 張參考圖片：該訊息提供的 {used} 張再加上你上傳的 {count} 張太多了。請少上傳幾張，或選擇能使用更多圖片的模型。',
+    '{model} 的參考圖片太多了（最多 {max} 張）：該訊息 {used} 張，你上傳了 {count} 張。請少上傳幾張，或選擇能使用更多圖片的模型。',
 
   'notice.ready': '{user} 你的影片完成了。',
   'notice.ready_unlinked': '{user} 你的影片完成了，但檔案太大，無法在這個伺服器傳送。',

@@ -756,7 +756,7 @@ describe('Make a video: several images, takes, and the message the job came from
     const upload = h.discord.addAttachment(referencePng(), 'more.png', 'image/png');
     const tooMany = await submitForm(h, target.id, { model: ['sora-2'], images: [upload] });
     expect(await ephemeralReply(h, tooMany.token)).toBe(
-      'Sora 2 takes at most 1 reference images: 1 from that message and the 1 you uploaded are too many. Upload fewer, or choose a model that takes more.',
+      'Too many reference images for Sora 2 (it takes 1 at most): 1 from that message and 1 uploaded. Upload fewer, or choose a model that takes more.',
     );
     const { token } = makeVideoOn(h, target.id, 'zh-TW');
     await formShown(h, token);
