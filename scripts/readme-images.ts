@@ -196,7 +196,7 @@ function shoot(
     row.components.map((b) => ('label' in b ? (b.label ?? '') : '')),
   );
   const video = options.video ?? false;
-  const height = (video ? 610 : 395) + (options.replyTo ? 140 : 0);
+  const height = (video ? 610 : 395) + (options.replyTo ? 165 : 0);
   screenshot(name, page(embed, buttons, video, options.replyTo), height);
 }
 
@@ -221,19 +221,23 @@ const form = makeVideoForm(
   {
     prompt: 'A lighthouse at dawn, waves breaking on the rocks, gulls circling @alice :sunrise:',
     author: 'Bob B.',
-    uploadSlots: 0,
+    // Bob's message carries two images; the veo models take three.
+    uploadSlots: 1,
   },
   catalogue,
   'en-US',
 ).toJSON();
-screenshot('make-video-form', formPage(form), 500);
+screenshot('make-video-form', formPage(form), 660);
 shoot(
   'make-video-reply',
   {
     ...base,
     id: 43,
     prompt: 'A lighthouse at dawn, waves breaking on the rocks, gulls circling @alice :sunrise:',
-    referenceImages: [{ url: 'https://cdn.example/lighthouse.png', name: 'lighthouse.png', size: null }],
+    referenceImages: [
+      { url: 'https://cdn.example/lighthouse.png', name: 'lighthouse.png', size: null },
+      { url: 'https://cdn.example/gulls.png', name: 'gulls.png', size: null },
+    ],
     state: 'delivered',
     progress: 100,
     deliveredAt: createdAt + 95_000,
