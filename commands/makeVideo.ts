@@ -141,7 +141,7 @@ function parseDurationAndSize(value: string | null): { seconds: number | null; s
  * Every duration and size an offered model makes together, one choice each: the default model's
  * first (so they are never the ones cut at Discord's 25), then the others', by duration.
  */
-export function durationAndSizeChoices(catalogue: Catalogue): { seconds: number; size: string }[] {
+function durationAndSizeChoices(catalogue: Catalogue): { seconds: number; size: string }[] {
   const models = [catalogue.defaultModel, ...catalogue.offered];
   const choices = new Map<string, { seconds: number; size: string }>();
   for (const model of models) {

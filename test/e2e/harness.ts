@@ -291,6 +291,14 @@ export async function historyReply(
   };
 }
 
+/** `member` as Discord resolves a user option naming them: the user, and their membership here. */
+export const resolvedMember = {
+  users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
+  members: {
+    [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
+  },
+};
+
 /**
  * A moderator's CSV export of the member's whole history (/video-history user:, then Export CSV):
  * its lines, without the byte-order mark.
@@ -303,12 +311,7 @@ export async function exportedHistoryCsv(h: Harness): Promise<string[]> {
     memberPermissions: moderatorPermissions,
     name: 'video-history',
     options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
-    resolved: {
-      users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
-      members: {
-        [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
-      },
-    },
+    resolved: resolvedMember,
   });
   const shown = body(await h.discord.waitForCall((c) => c.path.endsWith(`${page.token}/callback`))).data as {
     components: { components: { custom_id: string }[] }[];

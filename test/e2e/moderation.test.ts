@@ -12,6 +12,7 @@ import {
   otherChannelId,
   otherGuildId,
   otherMember,
+  resolvedMember,
   startHarness,
   until,
   writeRows,
@@ -242,12 +243,7 @@ describe('/video-history', () => {
       memberRoles: ['444444444444444444'],
       name: 'video-history',
       options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
-      resolved: {
-        users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
-        members: {
-          [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
-        },
-      },
+      resolved: resolvedMember,
     }).token;
     expect(jobIds((await reply(harness, token)).data)).toEqual([1]);
   });
