@@ -22,7 +22,7 @@ import { failureKindName } from '../src/discord/replies.ts';
 import { listText, type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
-  cancelJob,
+  cancelRequest,
   effectiveLimits,
   type JobState,
   type UsageSummary,
@@ -256,20 +256,29 @@ const cancel: Handler = async (interaction, context) => {
   const job = await context.store.get(id);
   // Another guild's job is "not found" here: nothing about it is revealed.
   if (!job || job.guildId !== interaction.guildId) return t(interaction.locale, 'error.job_not_found');
-  const canceled = await cancelJob(
+  // A take of a request of several: the moderator cancels the whole request, every take still running.
+  const canceled = await cancelRequest(
     { store: context.store, client: context.videoClient, logger: context.logger },
     job,
     interaction.user.id,
   );
-  if (!canceled) return t(interaction.locale, 'error.not_finished');
-  await context.moderation.audit({
-    guildId: interaction.guildId,
-    actorId: interaction.user.id,
-    action: 'job.cancel',
-    target: String(id),
-  });
-  await context.notifier.showNow(canceled);
-  return t(interaction.locale, 'admin.job_canceled', { id });
+  if (canceled.length === 0) return t(interaction.locale, 'error.not_finished');
+  for (const take of canceled) {
+    await context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action: 'job.cancel',
+      target: String(take.id),
+    });
+    await context.notifier.showNow(take);
+  }
+  if (canceled.length === 1 && canceled[0]?.id === id)
+    return t(interaction.locale, 'admin.job_canceled', { id });
+  const jobs = listText(
+    interaction.locale,
+    canceled.map((take) => `#${take.id}`),
+  );
+  return t(interaction.locale, 'admin.request_canceled', { id, jobs });
 };
 
 function usageBlock(summary: UsageSummary, locale: string): string {

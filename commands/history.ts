@@ -18,14 +18,16 @@ import { isModerator } from '../src/discord/permissions.ts';
 import { ephemeralText } from '../src/discord/render.ts';
 import {
   type HistoryPage,
+  type HistoryView,
   historyCsv,
   historyPageSize,
+  renderChain,
   renderHistory,
   statusChoices,
   statusFilters,
 } from '../src/discord/renderHistory.ts';
 import { localisations, t } from '../src/i18n/index.ts';
-import type { Job } from '../src/jobs/index.ts';
+import { type Job, jobChain } from '../src/jobs/index.ts';
 
 export const name = 'video-history';
 
@@ -41,6 +43,9 @@ export function data() {
           value: status,
         })),
       ),
+    )
+    .addIntegerOption((option) =>
+      named(option, 'job', ['任务', '任務'], 'command.history.job').setMinValue(1),
     );
 }
 
@@ -82,14 +87,40 @@ function videoLink(context: BotContext) {
   };
 }
 
+/** How `viewerId` sees `targetId`'s jobs now. */
+function historyView(
+  context: BotContext,
+  view: { viewerId: string; targetId: string; status: string; canExport: boolean },
+): HistoryView {
+  return { ...view, now: context.now(), videoLink: videoLink(context) };
+}
+
+/** A moderator looked at another member's jobs: the audit log says who, whose and what. */
+function auditLook(
+  interaction: { guildId: string; user: { id: string } },
+  context: BotContext,
+  targetId: string,
+  details: Record<string, unknown> | undefined,
+): Promise<void> {
+  return context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'history.view',
+    target: targetId,
+    details,
+  });
+}
+
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const locale = interaction.locale;
   if (!interaction.inGuild()) {
     await interaction.reply(ephemeralText(t(locale, 'error.guild_only')));
     return;
   }
-  const target = interaction.options.getUser('user') ?? interaction.user;
   const moderator = await isModerator(interaction, context.store);
+  const jobId = interaction.options.getInteger('job');
+  if (jobId !== null) return showChain(interaction, context, jobId, moderator);
+  const target = interaction.options.getUser('user') ?? interaction.user;
   if (target.id !== interaction.user.id) {
     if (!moderator) {
       await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
@@ -102,24 +133,51 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   }
   const status = interaction.options.getString('status') ?? 'all';
   if (target.id !== interaction.user.id) {
-    await context.moderation.audit({
-      guildId: interaction.guildId,
-      actorId: interaction.user.id,
-      action: 'history.view',
-      target: target.id,
-      details: status === 'all' ? undefined : { status },
-    });
+    await auditLook(interaction, context, target.id, status === 'all' ? undefined : { status });
   }
   const page = await historyPage(context, { guildId: interaction.guildId, userId: target.id, status });
-  const view = {
+  const view = historyView(context, {
     viewerId: interaction.user.id,
     targetId: target.id,
     status,
     canExport: moderator,
-    now: context.now(),
-    videoLink: videoLink(context),
-  };
+  });
   await interaction.reply({ ...renderHistory(page, locale, view), flags: MessageFlags.Ephemeral });
+}
+
+/**
+ * One job and its chain (the jobs it came from, those made from it), visible as history is: to the
+ * job's requester, or to a moderator (which is audited), in the job's own server only.
+ */
+async function showChain(
+  interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
+  context: BotContext,
+  jobId: number,
+  moderator: boolean,
+): Promise<void> {
+  const locale = interaction.locale;
+  const job = await context.store.get(jobId);
+  // Another server's job is "not found" here: nothing about it is revealed.
+  if (!job || job.guildId !== interaction.guildId) {
+    await interaction.reply(ephemeralText(t(locale, 'error.job_not_found')));
+    return;
+  }
+  if (job.userId !== interaction.user.id && !moderator) {
+    await interaction.reply(ephemeralText(t(locale, 'history.not_moderator')));
+    return;
+  }
+  if (job.userId !== interaction.user.id) await auditLook(interaction, context, job.userId, { job: job.id });
+  const chain = await jobChain(context.store, job);
+  const view = {
+    ...historyView(context, {
+      viewerId: interaction.user.id,
+      targetId: job.userId,
+      status: 'all',
+      canExport: false,
+    }),
+    seesEveryPrompt: moderator,
+  };
+  await interaction.reply({ ...renderChain(chain, locale, view), flags: MessageFlags.Ephemeral });
 }
 
 /** Previous/Next/Export: re-checked against the clicker and the guild, never trusted from the id. */
@@ -166,14 +224,12 @@ async function handleHistoryButton(interaction: ButtonInteraction, context: BotC
     status: cursor.status,
     ...(cursor.action === 'next' ? { beforeId: cursor.cursor } : { afterId: cursor.cursor }),
   });
-  const view = {
+  const view = historyView(context, {
     viewerId: interaction.user.id,
     targetId: cursor.targetId,
     status: cursor.status,
     canExport: moderator,
-    now: context.now(),
-    videoLink: videoLink(context),
-  };
+  });
   await interaction.update(renderHistory(page, locale, view));
 }
 

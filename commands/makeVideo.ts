@@ -22,27 +22,27 @@ import {
 } from 'discord.js';
 import {
   type AttachedImage,
-  type CheckedReferenceImage,
-  downloadedReference,
+  attachedImage,
+  attachmentRefusal,
+  type CheckedImage,
+  checkAttachedImages,
 } from '../src/discord/checkedReference.ts';
 import type { MessageCommand, ModalHandler } from '../src/discord/commandContract.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { makeVideoFields, makeVideoModalId, parseMakeVideoModalId } from '../src/discord/customIds.ts';
 import type { MessageDraft } from '../src/discord/messageDrafts.ts';
 import { promptFromMessage } from '../src/discord/messagePrompt.ts';
-import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
-import { ephemeralText, escapeUntrusted, formatBytes } from '../src/discord/render.ts';
-import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
-import { acknowledgeAfter, startJob } from '../src/discord/startJob.ts';
-import { listText, t } from '../src/i18n/index.ts';
+import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
+import { notAnImageText, problemText } from '../src/discord/replies.ts';
 import {
-  effectiveLimits,
-  hasVisibleText,
-  maxPromptLength,
-  maxReferenceBytes,
-  type ValidVideoRequest,
-  validateVideoOptions,
-} from '../src/jobs/index.ts';
+  acknowledgeAfter,
+  onItsWayText,
+  type PostedCard,
+  refusalToGenerate,
+  startJobs,
+} from '../src/discord/startJob.ts';
+import { listText, t } from '../src/i18n/index.ts';
+import { hasVisibleText, maxPromptLength, maxTakes, validateVideoOptions } from '../src/jobs/index.ts';
 import type { Catalogue, ModelSpec } from '../src/provider/index.ts';
 import { sizeLabel } from './video.ts';
 
@@ -55,15 +55,6 @@ export function data() {
     .setNameLocalizations({ [Locale.ChineseCN]: '生成视频', [Locale.ChineseTW]: '製作影片' })
     .setType(ApplicationCommandType.Message)
     .setContexts(InteractionContextType.Guild);
-}
-
-/**
- * How many reference images `model` takes. The catalogue says so once models carry
- * `maxReferenceImages` (issue 11's several-images work, on another branch); until then, one.
- */
-export function maxReferenceImages(model: ModelSpec): number {
-  const declared = (model as ModelSpec & { maxReferenceImages?: unknown }).maxReferenceImages;
-  return typeof declared === 'number' && Number.isInteger(declared) && declared >= 0 ? declared : 1;
 }
 
 type Refusal = string | null;
@@ -80,74 +71,37 @@ function channelRefusal(interaction: MessageContextMenuCommandInteraction, local
   return permissions.has([send, PermissionFlagsBits.EmbedLinks]) ? null : t(locale, 'make.cannot_post');
 }
 
-const imageExtensions = /\.(png|jpe?g|webp|gif)$/i;
-
-/** An image by what Discord says of it (its bytes are checked after the form): type, else name. */
-function looksLikeImage(file: Pick<AttachedImage, 'name' | 'contentType'>): boolean {
-  return file.contentType ? file.contentType.startsWith('image/') : imageExtensions.test(file.name);
-}
-
 /**
- * The attachments as reference images, or why they cannot be: a video, a PDF, a file too large.
- * `notAnImage` says so for a file of the message or one uploaded in the form.
+ * The attachments as reference images, or why they cannot be: a video, a PDF, a file too large
+ * (their bytes are checked once the form is submitted). `notAnImage` says so for a file of the
+ * message or one uploaded in the form.
  */
 function imagesOf(
   attachments: Iterable<Attachment>,
   locale: string,
   notAnImage: (name: string) => string,
 ): { refusal: string } | { images: AttachedImage[] } {
-  const images: AttachedImage[] = [];
-  for (const attachment of attachments) {
-    const image = {
-      url: attachment.url,
-      name: attachment.name,
-      size: attachment.size,
-      contentType: attachment.contentType,
-    };
-    if (!looksLikeImage(image)) {
-      return { refusal: notAnImage(image.name) };
-    }
-    if (image.size > maxReferenceBytes) {
-      return {
-        refusal: t(locale, 'error.attachment_too_large', {
-          size: formatBytes(image.size),
-          max: formatBytes(maxReferenceBytes),
-        }),
-      };
-    }
-    images.push(image);
-  }
-  return { images };
+  const images = [...attachments].map(attachedImage);
+  const refusal = images.map((image) => attachmentRefusal(image, locale, notAnImage)).find(Boolean);
+  return refusal ? { refusal } : { images };
 }
 
 /** The most images any offered model takes: the form offers uploads up to it. */
 function mostImagesTaken(catalogue: Catalogue): number {
-  return Math.max(0, ...catalogue.offered.map(maxReferenceImages));
+  return Math.max(0, ...catalogue.offered.map((model) => model.maxReferenceImages));
 }
 
-/** Quota left for the smallest video any model makes: if not, no choice in the form would fit. */
-async function quotaRefusal(
+/** Blocks, channels, and quota left for the smallest video any model makes: if not, no choice in the form would fit. */
+function generateRefusal(
   interaction: MessageContextMenuCommandInteraction<'cached' | 'raw'>,
   context: BotContext,
 ): Promise<Refusal> {
-  const limits = effectiveLimits(
-    context.config.quotas,
-    await context.store.guildSettings(interaction.guildId),
-  );
   const shortest = Math.min(...context.catalogue.offered.flatMap((model) => model.seconds));
-  const refusal = await context.store.quotaRefusal(
-    {
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-      model: context.catalogue.defaultModel.id,
-      prompt: '',
-      seconds: shortest,
-      size: '',
-    },
-    limits,
-  );
-  return refusal ? quotaText(interaction.locale, refusal) : null;
+  return refusalToGenerate(interaction, context, {
+    model: context.catalogue.defaultModel.id,
+    seconds: shortest,
+    size: '',
+  });
 }
 
 /** Who wrote the message, as the member's client shows them. */
@@ -172,11 +126,41 @@ function prefilledPrompt(interaction: MessageContextMenuCommandInteraction): str
   });
 }
 
-function uniqueInOrder<T>(values: T[]): T[] {
-  return [...new Set(values)];
+/** Discord's most options in a select menu. */
+const maxOptions = 25;
+
+const durationAndSizeValue = (seconds: number, size: string) => `${seconds}:${size}`;
+
+/** A choice of the duration-and-size select back as its two settings; nulls for none (the model's defaults). */
+function parseDurationAndSize(value: string | null): { seconds: number | null; size: string | null } {
+  const match = value ? /^(\d{1,4}):(\d{1,5}x\d{1,5})$/.exec(value) : null;
+  return match ? { seconds: Number(match[1]), size: match[2] ?? null } : { seconds: null, size: null };
 }
 
-/** The form: at most 5 components (Discord's limit), each a Label around its field. */
+/**
+ * Every duration and size an offered model makes together, one choice each: the default model's
+ * first (so they are never the ones cut at Discord's 25), then the others', by duration.
+ */
+function durationAndSizeChoices(catalogue: Catalogue): { seconds: number; size: string }[] {
+  const models = [catalogue.defaultModel, ...catalogue.offered];
+  const choices = new Map<string, { seconds: number; size: string }>();
+  for (const model of models) {
+    for (const seconds of model.seconds) {
+      for (const size of model.sizes) {
+        const value = durationAndSizeValue(seconds, size);
+        if (choices.size < maxOptions && !choices.has(value)) choices.set(value, { seconds, size });
+      }
+    }
+  }
+  // A stable sort: the sizes of one duration stay in the models' order.
+  return [...choices.values()].sort((a, b) => a.seconds - b.seconds);
+}
+
+/**
+ * The form: at most 5 components (Discord's limit), each a Label around its field. Prompt, model,
+ * duration and size (one select: a sixth field would not fit), takes and, when a model takes more
+ * images than the message carries, an upload.
+ */
 export function makeVideoForm(
   key: string,
   content: { prompt: string; author: string; uploadSlots: number },
@@ -195,8 +179,15 @@ export function makeVideoForm(
     value: model.id,
     default: model.id === catalogue.defaultModel.id,
   }));
-  const seconds = uniqueInOrder(catalogue.offered.flatMap((model) => model.seconds)).sort((a, b) => a - b);
-  const sizes = uniqueInOrder(catalogue.offered.flatMap((model) => model.sizes));
+  const durationsAndSizes = durationAndSizeChoices(catalogue).map(({ seconds, size }) => ({
+    label: `${t(locale, 'render.duration_value', { seconds })} · ${sizeLabel(size, locale)}`.slice(0, 100),
+    value: durationAndSizeValue(seconds, size),
+  }));
+  const takes = Array.from({ length: maxTakes }, (_, index) => ({
+    label: index === 0 ? t(locale, 'make.takes_one') : t(locale, 'make.takes_several', { count: index + 1 }),
+    value: String(index + 1),
+    default: index === 0,
+  }));
   const select = (customId: string) =>
     new StringSelectMenuBuilder()
       .setCustomId(customId)
@@ -213,21 +204,13 @@ export function makeVideoForm(
       new LabelBuilder()
         .setLabel(t(locale, 'make.model'))
         .setStringSelectMenuComponent(select(makeVideoFields.model).addOptions(models)),
-      new LabelBuilder().setLabel(t(locale, 'make.duration')).setStringSelectMenuComponent(
-        select(makeVideoFields.duration).addOptions(
-          seconds.slice(0, 25).map((value) => ({
-            label: t(locale, 'render.duration_value', { seconds: value }),
-            value: String(value),
-          })),
-        ),
-      ),
       new LabelBuilder()
-        .setLabel(t(locale, 'make.size'))
-        .setStringSelectMenuComponent(
-          select(makeVideoFields.size).addOptions(
-            sizes.slice(0, 25).map((size) => ({ label: sizeLabel(size, locale), value: size })),
-          ),
-        ),
+        .setLabel(t(locale, 'make.duration_and_size'))
+        .setStringSelectMenuComponent(select(makeVideoFields.durationAndSize).addOptions(durationsAndSizes)),
+      new LabelBuilder()
+        .setLabel(t(locale, 'make.takes'))
+        .setDescription(t(locale, 'make.takes_hint'))
+        .setStringSelectMenuComponent(select(makeVideoFields.takes).addOptions(takes)),
     );
   if (content.uploadSlots > 0) {
     modal.addLabelComponents(
@@ -257,7 +240,7 @@ async function opening(
   prompt: string,
 ): Promise<{ refusal: string } | { images: AttachedImage[] }> {
   const locale = interaction.locale;
-  const where = channelRefusal(interaction, locale) ?? (await requireAllowedToGenerate(interaction, context));
+  const where = channelRefusal(interaction, locale) ?? (await generateRefusal(interaction, context));
   if (where) return { refusal: where };
   const attached = imagesOf(interaction.targetMessage.attachments.values(), locale, (fileName) =>
     t(locale, 'make.attachment_not_image', { name: escapeUntrusted(fileName, 100) }),
@@ -265,8 +248,7 @@ async function opening(
   if ('refusal' in attached) return attached;
   if (!hasVisibleText(prompt) && attached.images.length === 0)
     return { refusal: t(locale, 'make.nothing_to_use') };
-  const quota = await quotaRefusal(interaction, context);
-  return quota ? { refusal: quota } : attached;
+  return attached;
 }
 
 /** The form must be the first answer (within 3 s): nothing is deferred before it. */
@@ -292,6 +274,7 @@ async function execute(
     channelId: interaction.channelId,
     messageId: message.id,
     authorId: message.author.id,
+    authorName: authorName(interaction),
     images: opened.images,
   });
   const uploadSlots = Math.max(0, mostImagesTaken(context.catalogue) - opened.images.length);
@@ -305,17 +288,17 @@ async function execute(
   );
 }
 
-/** The form's choices; a select left alone is the model's default. */
+/** The form's choices; a select left alone is the model's default (one take). */
 function chosenOptions(interaction: ModalSubmitInteraction, catalogue: Catalogue) {
   const fields = interaction.fields;
   const first = (customId: string) => fields.getStringSelectValues(customId)[0] ?? null;
-  const seconds = first(makeVideoFields.duration);
+  const takes = first(makeVideoFields.takes);
   return validateVideoOptions(
     {
       prompt: fields.getTextInputValue(makeVideoFields.prompt),
       model: first(makeVideoFields.model),
-      seconds: seconds === null ? null : Number(seconds),
-      size: first(makeVideoFields.size),
+      ...parseDurationAndSize(first(makeVideoFields.durationAndSize)),
+      takes: takes === null ? null : Number(takes),
     },
     catalogue,
   );
@@ -345,83 +328,84 @@ async function messageRefusal(
   }
 }
 
-interface CheckedImages {
-  references: Extract<CheckedReferenceImage, { reference: unknown }>[];
-  used: AttachedImage[];
-  leftOut: AttachedImage[];
+/**
+ * The images the model takes, by count, before anything is downloaded: the message's up to the
+ * model's limit (the rest are left out, named in the answer: the member cannot unpick them), then
+ * every file uploaded in the form, which the member chose: uploads that do not fit are refused, as
+ * /video refuses an image the model cannot take. A model that takes none refuses a message's
+ * images rather than make a video that ignores them all.
+ */
+function imagesFor(
+  model: ModelSpec,
+  carried: readonly AttachedImage[],
+  uploads: readonly AttachedImage[],
+  locale: string,
+): { refusal: string } | { used: AttachedImage[]; leftOut: AttachedImage[] } {
+  const max = model.maxReferenceImages;
+  const name = escapeUntrusted(model.label, 60);
+  if (max === 0 && carried.length > 0) {
+    return { refusal: t(locale, 'make.no_references', { model: name, count: carried.length }) };
+  }
+  const fromMessage = carried.slice(0, max);
+  if (fromMessage.length + uploads.length > max) {
+    const refusal =
+      max === 0
+        ? problemText(locale, { problem: 'too_many_references', model: model.id, count: uploads.length, max })
+        : t(locale, 'make.too_many_uploads', {
+            model: name,
+            max,
+            used: fromMessage.length,
+            count: uploads.length,
+          });
+    return { refusal };
+  }
+  return { used: [...fromMessage, ...uploads], leftOut: carried.slice(max) };
 }
 
-/** The images the model takes (the message's first, then the form's), downloaded and checked. */
-async function checkedImages(
+/** The images of the message and the form's uploads for `model`, by what Discord says of them. */
+function imagesOfForm(
   interaction: ModalSubmitInteraction,
-  context: BotContext,
-  draft: MessageDraft,
   model: ModelSpec,
-): Promise<{ refusal: string } | CheckedImages> {
-  const locale = interaction.locale;
+  draft: MessageDraft,
+  locale: string,
+): ReturnType<typeof imagesFor> {
   const uploads = imagesOf(uploadedImages(interaction), locale, (fileName) =>
     notAnImageText(locale, fileName),
   );
-  if ('refusal' in uploads) return uploads;
-  const all = [...draft.images, ...uploads.images];
-  const limit = maxReferenceImages(model);
-  const used = all.slice(0, limit);
-  const references: CheckedImages['references'] = [];
-  for (const image of used) {
-    const checked = await downloadedReference(image, model, context, locale);
-    if ('refusal' in checked) return checked;
-    references.push(checked);
-  }
-  return { references, used, leftOut: all.slice(limit) };
+  return 'refusal' in uploads ? uploads : imagesFor(model, draft.images, uploads.images, locale);
 }
 
-/** Checks before acknowledging, within the time Discord allows; the images may finish behind an ephemeral deferral. */
-async function settingsRefusal(
-  interaction: ModalSubmitInteraction<'cached' | 'raw'>,
-  context: BotContext,
-  request: ValidVideoRequest,
-): Promise<Refusal> {
-  const refusal = await requireAllowedToGenerate(interaction, context);
-  if (refusal) return refusal;
-  const limits = effectiveLimits(
-    context.config.quotas,
-    await context.store.guildSettings(interaction.guildId),
-  );
-  const quota = await context.store.quotaRefusal(
-    {
-      guildId: interaction.guildId,
-      channelId: interaction.channelId ?? '',
-      userId: interaction.user.id,
-      model: request.model.id,
-      prompt: '',
-      seconds: request.seconds,
-      size: '',
-    },
-    limits,
-  );
-  return quota ? quotaText(interaction.locale, quota) : null;
-}
-
-function pointer(locale: string, model: ModelSpec, leftOut: AttachedImage[]) {
-  return (job: { id: number }, cardLink: string) => {
-    const started = t(locale, 'make.started', { id: job.id, link: cardLink });
-    if (leftOut.length === 0) return started;
-    const names = listText(
-      locale,
-      leftOut.map((image) => escapeUntrusted(image.name, 60)),
+/** What the member reads privately once the cards are posted: each take's link, and the images left out. */
+function pointer(locale: string, context: BotContext, model: ModelSpec, leftOut: readonly AttachedImage[]) {
+  return (cards: readonly PostedCard[]) => {
+    const lines = cards.map((card) =>
+      card.link
+        ? t(locale, 'make.started', { id: card.job.id, link: card.link })
+        : onItsWayText(card.job, locale, context),
     );
-    const note = t(locale, 'make.images_left_out', {
-      model: escapeUntrusted(model.label, 60),
-      max: maxReferenceImages(model),
-      names,
-    });
-    return `${started}\n${note}`;
+    if (leftOut.length > 0) {
+      const names = listText(
+        locale,
+        leftOut.map((image) => escapeUntrusted(image.name, 60)),
+      );
+      lines.push(
+        t(locale, 'make.images_left_out', {
+          model: escapeUntrusted(model.label, 60),
+          max: model.maxReferenceImages,
+          names,
+        }),
+      );
+    }
+    return lines.join('\n');
   };
 }
 
 async function submit(interaction: ModalSubmitInteraction, context: BotContext): Promise<void> {
   const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
   const locale = interaction.locale;
+  const refuse = async (text: string) => {
+    await interaction.reply(ephemeralText(text));
+  };
   const key = parseMakeVideoModalId(interaction.customId);
   const draft = key ? context.messageDrafts.take(key) : undefined;
   if (
@@ -430,46 +414,46 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
     draft.userId !== interaction.user.id ||
     draft.guildId !== interaction.guildId
   ) {
-    await interaction.reply(ephemeralText(t(locale, 'make.form_expired')));
-    return;
+    return refuse(t(locale, 'make.form_expired'));
   }
   const validated = chosenOptions(interaction, context.catalogue);
-  if (!validated.ok) {
-    await interaction.reply(ephemeralText(problemText(locale, validated)));
-    return;
-  }
+  if (!validated.ok) return refuse(problemText(locale, validated));
   const request = validated.value;
-  const refusal = await settingsRefusal(interaction, context, request);
-  if (refusal) {
-    await interaction.reply(ephemeralText(refusal));
-    return;
-  }
-  const check = async (): Promise<{ refusal: string } | CheckedImages> => {
+  // Counts and rights first (cheap); the message and the images' bytes behind the acknowledgement if need be.
+  const images = imagesOfForm(interaction, request.model, draft, locale);
+  if ('refusal' in images) return refuse(images.refusal);
+  const refusal = await refusalToGenerate(interaction, context, {
+    model: request.model.id,
+    seconds: request.seconds,
+    size: request.size,
+    takes: request.takes,
+  });
+  if (refusal) return refuse(refusal);
+  const check = async (): Promise<{ refusal: string } | { images: CheckedImage[] }> => {
     const gone = await messageRefusal(interaction, draft, locale);
-    return gone ? { refusal: gone } : checkedImages(interaction, context, draft, request.model);
+    return gone ? { refusal: gone } : checkAttachedImages(images.used, request.model, context, locale);
   };
-  const images = await acknowledgeAfter(interaction, check(), deadline, { ephemeral: true });
-  if (!images) return;
-  // One image per job until jobs take several (the several-images work): with one per model today, never more.
-  const [first] = images.used;
-  const [checked] = images.references;
-  await startJob(
+  const checked = await acknowledgeAfter(interaction, check(), deadline, { ephemeral: true });
+  if (!checked) return;
+  await startJobs(
     interaction,
     context,
+    { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
     {
-      model: request.model.id,
-      prompt: request.prompt,
-      seconds: request.seconds,
-      size: request.size,
-      referenceUrl: first?.url ?? null,
-      referenceName: first?.name ?? null,
-      referenceSize: checked?.size ?? null,
-      reference: checked?.reference,
+      takes: request.takes,
+      origin: {
+        kind: 'message',
+        channelId: draft.channelId,
+        messageId: draft.messageId,
+        authorId: draft.authorId,
+        authorName: draft.authorName,
+      },
+      references: checked.images,
     },
     {
       kind: 'message_reply',
-      origin: { channelId: draft.channelId, messageId: draft.messageId, authorId: draft.authorId },
-      pointer: pointer(locale, request.model, images.leftOut),
+      messageId: draft.messageId,
+      pointer: pointer(locale, context, request.model, images.leftOut),
     },
   );
 }

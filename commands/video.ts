@@ -7,23 +7,27 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
 } from 'discord.js';
-import { type CheckedReferenceImage, checkedReference } from '../src/discord/checkedReference.ts';
+import {
+  type AttachedImage,
+  attachedImage,
+  attachmentRefusal,
+  type CheckedImage,
+  checkAttachedImages,
+} from '../src/discord/checkedReference.ts';
 import type { SlashCommand } from '../src/discord/commandContract.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
-import { requireAllowedToGenerate } from '../src/discord/permissions.ts';
-import { ephemeralText, formatBytes } from '../src/discord/render.ts';
-import { notAnImageText, problemText, quotaText } from '../src/discord/replies.ts';
-import { acknowledgeAfter, startJob } from '../src/discord/startJob.ts';
+import { ephemeralText } from '../src/discord/render.ts';
+import { problemText } from '../src/discord/replies.ts';
+import { acknowledgeAfter, refusalToGenerate, startJobs } from '../src/discord/startJob.ts';
 import { t } from '../src/i18n/index.ts';
 import {
-  effectiveLimits,
   maxPromptLength,
-  maxReferenceBytes,
+  maxTakes,
   type ValidVideoRequest,
   validateVideoOptions,
 } from '../src/jobs/index.ts';
-import type { Catalogue, ModelSpec, ReferenceImage } from '../src/provider/index.ts';
+import type { Catalogue } from '../src/provider/index.ts';
 
 export const name = 'video';
 
@@ -62,8 +66,20 @@ export function data(catalogue: Catalogue) {
       named(option, 'model', ['模型', '模型'], 'command.video.model').addChoices(
         ...catalogue.offered.slice(0, 25).map((model) => ({ name: model.label, value: model.id })),
       ),
+    )
+    .addAttachmentOption((option) =>
+      named(option, 'image2', ['参考图2', '參考圖片2'], 'command.video.image2'),
+    )
+    .addAttachmentOption((option) =>
+      named(option, 'image3', ['参考图3', '參考圖片3'], 'command.video.image3'),
+    )
+    .addIntegerOption((option) =>
+      named(option, 'takes', ['份数', '份數'], 'command.video.takes').setMinValue(1).setMaxValue(maxTakes),
     );
 }
+
+/** The reference image options, in order: the first, then the ones models with several take. */
+const imageOptions = ['image', 'image2', 'image3'] as const;
 
 /** Offers only the durations and sizes the chosen (or default) model supports. */
 export async function autocomplete(interaction: AutocompleteInteraction, context: BotContext): Promise<void> {
@@ -83,78 +99,44 @@ export async function autocomplete(interaction: AutocompleteInteraction, context
   );
 }
 
-type Refusal = string | null;
-
-function checkAttachmentMetadata(attachment: Attachment | null, locale: string): Refusal {
-  if (!attachment) return null;
-  if (attachment.size > maxReferenceBytes) {
-    return t(locale, 'error.attachment_too_large', {
-      size: formatBytes(attachment.size),
-      max: formatBytes(maxReferenceBytes),
-    });
-  }
-  if (attachment.contentType && !attachment.contentType.startsWith('image/')) {
-    return notAnImageText(locale, attachment.name);
-  }
-  return null;
+/** The images attached to the command, in the order of its options. */
+function attachedImages(interaction: ChatInputCommandInteraction): AttachedImage[] {
+  return imageOptions
+    .map((option) => interaction.options.getAttachment(option))
+    .filter((attachment): attachment is Attachment => attachment !== null)
+    .map(attachedImage);
 }
 
 /** Every check before anything costs money: bad input is refused before we acknowledge publicly. */
 async function precheck(
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
   context: BotContext,
-): Promise<{ refusal: string } | { request: ValidVideoRequest; attachment: Attachment | null }> {
+): Promise<{ refusal: string } | { request: ValidVideoRequest; images: AttachedImage[] }> {
   const locale = interaction.locale;
+  const images = attachedImages(interaction);
   const validated = validateVideoOptions(
     {
       prompt: interaction.options.getString('prompt', true),
       model: interaction.options.getString('model'),
       seconds: interaction.options.getInteger('duration'),
       size: interaction.options.getString('size'),
+      takes: interaction.options.getInteger('takes'),
+      referenceImages: images.length,
     },
     context.catalogue,
   );
   if (!validated.ok) return { refusal: problemText(locale, validated) };
-  const attachment = interaction.options.getAttachment('image');
+  const request = validated.value;
   const refusal =
-    (await requireAllowedToGenerate(interaction, context)) ?? checkAttachmentMetadata(attachment, locale);
+    images.map((image) => attachmentRefusal(image, locale)).find((text) => text !== null) ??
+    (await refusalToGenerate(interaction, context, {
+      model: request.model.id,
+      seconds: request.seconds,
+      size: request.size,
+      takes: request.takes,
+    }));
   if (refusal) return { refusal };
-  const limits = effectiveLimits(
-    context.config.quotas,
-    await context.store.guildSettings(interaction.guildId),
-  );
-  const quota = await context.store.quotaRefusal(
-    {
-      ...jobIdentity(interaction),
-      model: validated.value.model.id,
-      prompt: '',
-      seconds: validated.value.seconds,
-      size: '',
-    },
-    limits,
-  );
-  if (quota) return { refusal: quotaText(locale, quota) };
-  return { request: validated.value, attachment };
-}
-
-function jobIdentity(interaction: ChatInputCommandInteraction<'cached' | 'raw'>) {
-  return { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id };
-}
-
-/** Downloads the member's image and decodes it: a still PNG, JPEG, WebP or GIF of a sane size, by its bytes. */
-async function fetchReference(
-  attachment: Attachment,
-  model: ModelSpec,
-  context: BotContext,
-  locale: string,
-): Promise<CheckedReferenceImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await context.fetchAttachment(attachment.url, maxReferenceBytes);
-  } catch {
-    return { refusal: t(locale, 'error.attachment_unreadable') };
-  }
-  return checkedReference(bytes, { url: attachment.url, fileName: attachment.name }, model, locale);
+  return { request, images };
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -170,30 +152,26 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(checked.refusal));
     return;
   }
-  const { request, attachment } = checked;
-  let image: { reference: ReferenceImage; size: string } | undefined;
-  if (attachment) {
-    // Checked before anything is spent, and before the public acknowledgement while time allows.
+  const { request, images } = checked;
+  let references: CheckedImage[] = [];
+  if (images.length > 0) {
+    // Downloaded and decoded before anything is spent, and before the public acknowledgement while time allows.
     const fetched = await acknowledgeAfter(
       interaction,
-      fetchReference(attachment, request.model, context, locale),
+      checkAttachedImages(images, request.model, context, locale),
       deadline,
     );
     if (!fetched) return;
-    image = fetched;
+    references = fetched.images;
   } else {
     await interaction.deferReply();
   }
-  await startJob(interaction, context, {
-    model: request.model.id,
-    prompt: request.prompt,
-    seconds: request.seconds,
-    size: request.size,
-    referenceUrl: attachment?.url ?? null,
-    referenceName: attachment?.name ?? null,
-    referenceSize: image?.size ?? null,
-    reference: image?.reference,
-  });
+  await startJobs(
+    interaction,
+    context,
+    { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
+    { takes: request.takes, origin: { kind: 'command' }, references },
+  );
 }
 
 export const command: SlashCommand = {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type APIEmbed, type APIModalInteractionResponseCallbackData, ComponentType } from 'discord.js';
 import { makeVideoForm } from '../commands/makeVideo.ts';
-import { type RenderContext, renderJob } from '../src/discord/render.ts';
+import { renderJob } from '../src/discord/render.ts';
 import type { Job } from '../src/jobs/index.ts';
 import { buildCatalogue, builtInModels } from '../src/provider/index.ts';
 import { createdAt, jobFixture } from '../test/discord/fixtures.ts';
@@ -26,7 +26,9 @@ const base: Job = jobFixture({
   replyMessageId: '6',
   prompt: 'A cinematic lion at sunset on a savanna ridge, golden hour, slow dolly-in',
   seconds: 8,
-  referenceName: 'lion-reference.png',
+  referenceImages: [
+    { url: 'https://cdn.example/lion-reference.png', name: 'lion-reference.png', size: null },
+  ],
   updatedAt: createdAt,
 });
 
@@ -180,7 +182,6 @@ function shoot(
   job: Job,
   options: {
     video?: boolean;
-    origin?: RenderContext['origin'];
     replyTo?: { name: string; text: string };
   } = {},
 ): void {
@@ -188,7 +189,6 @@ function shoot(
     now: renderedAt,
     // As the bot shows it: Remix only for models whose provider supports it.
     supportsRemix: builtInModels.find((model) => model.id === job.model)?.supportsRemix ?? false,
-    origin: options.origin,
   });
   const embed = payload.embeds[0];
   if (!embed) throw new Error('no embed');
@@ -196,7 +196,7 @@ function shoot(
     row.components.map((b) => ('label' in b ? (b.label ?? '') : '')),
   );
   const video = options.video ?? false;
-  const height = (video ? 610 : 395) + (options.replyTo ? 140 : 0);
+  const height = (video ? 610 : 395) + (options.replyTo ? 165 : 0);
   screenshot(name, page(embed, buttons, video, options.replyTo), height);
 }
 
@@ -221,26 +221,34 @@ const form = makeVideoForm(
   {
     prompt: 'A lighthouse at dawn, waves breaking on the rocks, gulls circling @alice :sunrise:',
     author: 'Bob B.',
-    uploadSlots: 0,
+    // Bob's message carries two images; the veo models take three.
+    uploadSlots: 1,
   },
   catalogue,
   'en-US',
 ).toJSON();
-screenshot('make-video-form', formPage(form), 500);
+screenshot('make-video-form', formPage(form), 660);
 shoot(
   'make-video-reply',
   {
     ...base,
     id: 43,
     prompt: 'A lighthouse at dawn, waves breaking on the rocks, gulls circling @alice :sunrise:',
-    referenceName: 'lighthouse.png',
+    referenceImages: [
+      { url: 'https://cdn.example/lighthouse.png', name: 'lighthouse.png', size: null },
+      { url: 'https://cdn.example/gulls.png', name: 'gulls.png', size: null },
+    ],
     state: 'delivered',
     progress: 100,
     deliveredAt: createdAt + 95_000,
+    originKind: 'message',
+    originChannelId: '2',
+    originMessageId: '9',
+    originAuthorId: '7',
+    originAuthorName: 'Bob B.',
   },
   {
     video: true,
-    origin: { channelId: '2', messageId: '9', authorId: '7' },
     replyTo: { name: 'Bob B.', text: bobsText.replace('<@3>', '@alice') },
   },
 );

@@ -8,7 +8,6 @@ import type { CommandSet } from './discord/commandContract.ts';
 import type { BotContext } from './discord/context.ts';
 import { createDelivery, deliveryLeaseMs } from './discord/delivery.ts';
 import { createMessageDrafts } from './discord/messageDrafts.ts';
-import { createMessageOrigins } from './discord/messageOrigins.ts';
 import { createMessenger, type JobMessenger, uploadTimeoutMs } from './discord/messenger.ts';
 import { createNotifier } from './discord/notifier.ts';
 import { registerCommands } from './discord/register.ts';
@@ -20,9 +19,7 @@ import {
   createSubmissions,
   createTracker,
   defaultPollPolicy,
-  isFinal,
   type Job,
-  jobStates,
   logTransitions,
   openStore,
   type PollPolicy,
@@ -30,7 +27,7 @@ import {
   settleWithin,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
-import { signMediaPath } from './mediaLinks.ts';
+import { referenceKind, signMediaPath } from './mediaLinks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
   abandonBody,
@@ -218,11 +215,11 @@ export async function startBot(options: BotOptions) {
     const expiresAt = now() + config.media.linkTtlHours * 3_600_000;
     return { url: `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret)}`, expiresAt };
   };
-  const referenceLink = (job: Job) => {
+  const referenceLink = (job: Job, index: number) => {
     if (!config.http.publicUrl) return null;
     // Long enough for the provider to fetch it; the link is only used at submission.
     const expiresAt = now() + 3_600_000;
-    return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, 'reference')}`;
+    return `${config.http.publicUrl}${signMediaPath(job, expiresAt, mediaSecret, referenceKind(index))}`;
   };
   const unavailableModels = new Set<string>();
   const modelUnavailable = (model: string, error: ProviderError) => {
@@ -242,14 +239,12 @@ export async function startBot(options: BotOptions) {
         : `the video provider does not serve model "${model}" (retired or unknown there): remove it from VIDEO_MODELS`,
     );
   };
-  const messageOrigins = createMessageOrigins(store, logger);
   const observeEnd = (job: Job) =>
     metrics.jobDuration.observe({ state: job.state }, (now() - job.createdAt) / 1000);
   const renderContext = (job: Job) => ({
     supportsRemix: catalogue.find(job.model)?.supportsRemix ?? false,
     referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
-    origin: messageOrigins.of(job),
   });
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
@@ -303,7 +298,6 @@ export async function startBot(options: BotOptions) {
     delivery,
     messenger,
     messageDrafts: createMessageDrafts(now),
-    messageOrigins,
     logger,
     now,
     pollPolicy,
@@ -365,10 +359,6 @@ export async function startBot(options: BotOptions) {
   // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
   let pruneTimer: NodeJS.Timeout | undefined;
   if (config.tracker) {
-    // The cards of running jobs made from a message keep their "from a message by" line after a restart.
-    await messageOrigins.load(
-      (await store.byState(jobStates.filter((state) => !isFinal(state)))).map((job) => job.id),
-    );
     await tracker.start();
     // At start too: a bot restarted more often than hourly would otherwise never prune.
     const prune = () =>

@@ -178,7 +178,7 @@ const envSchema = z.object({
   MEDIA_RETENTION_HOURS: integer(72, ranges.retentionHours),
   MAX_VIDEO_BYTES: integer(200 * 1024 * 1024, ranges.videoBytes),
   JOB_MAX_AGE_MINUTES: integer(60, ranges.jobMaxAgeMinutes),
-  QUOTA_IN_FLIGHT_PER_USER: integer(2, ranges.inFlight),
+  QUOTA_IN_FLIGHT_PER_USER: integer(4, ranges.inFlight),
   QUOTA_JOBS_PER_USER_PER_DAY: integer(10, ranges.jobsPerDay),
   QUOTA_SECONDS_PER_GUILD_PER_DAY: integer(600, ranges.guildSeconds),
   LOG_LEVEL: z

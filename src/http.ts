@@ -13,7 +13,7 @@ import {
   sniffImageType,
 } from './jobs/index.ts';
 import { loadReferenceImage } from './jobs/referenceImages.ts';
-import { verifyMediaLink } from './mediaLinks.ts';
+import { referenceIndex, verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface HttpDeps {
@@ -90,9 +90,14 @@ async function serveVideo(request: IncomingMessage, response: ServerResponse, pa
   }
 }
 
-/** A job's kept reference image, for gateways that fetch the image by URL (Regenerate). */
-async function serveReference(response: ServerResponse, mediaDir: string, job: MediaOwner): Promise<void> {
-  const bytes = await loadReferenceImage(mediaDir, job);
+/** A job's kept reference image `index`, for gateways that fetch images by URL (Regenerate). */
+async function serveReference(
+  response: ServerResponse,
+  mediaDir: string,
+  job: MediaOwner,
+  index: number,
+): Promise<void> {
+  const bytes = await loadReferenceImage(mediaDir, job, index);
   const type = bytes ? sniffImageType(bytes) : null;
   if (!bytes || !type) return text(response, 404, 'The image is gone.\n');
   response.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength });
@@ -144,7 +149,8 @@ async function handleRequest(
     if (!link || !job || job.mediaKey !== link.job.mediaKey) {
       return text(response, 404, 'This link is not valid or has expired.\n');
     }
-    if (link.kind === 'reference') return serveReference(response, deps.mediaDir, job);
+    const reference = referenceIndex(link.kind);
+    if (reference !== null) return serveReference(response, deps.mediaDir, job, reference);
     if (!job.mediaPath) return text(response, 404, 'The video is gone.\n');
     const path = await keptHere(deps, job);
     if (path === 'unavailable')

@@ -5,7 +5,6 @@ import type { Job, JobStore, Moderation, PollPolicy, Submissions, Tracker } from
 import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { MessageDrafts } from './messageDrafts.ts';
-import type { MessageOrigins } from './messageOrigins.ts';
 import type { JobMessenger } from './messenger.ts';
 import type { Notifier } from './notifier.ts';
 import type { RenderContext } from './render.ts';
@@ -25,8 +24,6 @@ export interface BotContext {
   messenger: JobMessenger;
   /** The messages Make a video forms were opened on, until they are submitted. */
   messageDrafts: MessageDrafts;
-  /** Which message a job made from one came from, for its card. */
-  messageOrigins: MessageOrigins;
   logger: Logger;
   now: () => number;
   pollPolicy: PollPolicy;
@@ -42,8 +39,8 @@ export interface BotContext {
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
   /** The bot's own signed link to a job's kept video; null without PUBLIC_URL or a kept copy. */
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
-  /** The bot's own signed link to a job's kept reference image; null without PUBLIC_URL. */
-  referenceLink: (job: Job) => string | null;
+  /** The bot's own signed link to a job's kept reference image `index` (from 1); null without PUBLIC_URL. */
+  referenceLink: (job: Job, index: number) => string | null;
   /** The provider said it does not serve `model`: warns the operator, once per model, which setting to change. */
   modelUnavailable: (model: string, error: ProviderError) => void;
 }

@@ -81,7 +81,8 @@ export function parseMakeVideoModalId(customId: string): string | null {
 export const makeVideoFields = {
   prompt: 'prompt',
   model: 'model',
-  duration: 'duration',
-  size: 'size',
+  /** One select for both: a modal holds at most 5 fields, and takes and images need theirs. */
+  durationAndSize: 'duration_size',
+  takes: 'takes',
   images: 'images',
 } as const;

@@ -11,23 +11,24 @@ import { t } from '../i18n/index.ts';
 import {
   cancelJob,
   checkPrompt,
-  effectiveLimits,
   isFinal,
   type Job,
+  type JobOrigin,
+  type JobReferenceImage,
   maxPromptLength,
   maxReferenceBytes,
 } from '../jobs/index.ts';
 import { loadReferenceImage } from '../jobs/referenceImages.ts';
-import type { ModelSpec, ReferenceImage } from '../provider/index.ts';
-import { type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
+import type { ModelSpec } from '../provider/index.ts';
+import { type CheckedImage, type CheckedReferenceImage, checkedReference } from './checkedReference.ts';
 import type { ButtonHandler, ModalHandler } from './commandContract.ts';
 import type { BotContext } from './context.ts';
 import { customIdNamesJob, jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { madeSinceJobStarted } from './messenger.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
-import { problemText, quotaText } from './replies.ts';
-import { acknowledgeAfter, startJob } from './startJob.ts';
+import { problemText } from './replies.ts';
+import { acknowledgeAfter, refusalToGenerate, startJobs } from './startJob.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
@@ -89,75 +90,86 @@ async function cancel(interaction: ButtonInteraction, context: BotContext, job: 
 }
 
 /**
- * The original reference image again, decoded as /video decodes it. Its bytes were kept in the
- * media folder when the job was submitted, because Discord's signed attachment link dies after
- * about a day. Models that take a URL get the original link while it still answers, else the
- * bot's own signed link to the kept copy (with PUBLIC_URL), else the kept bytes as a data URL
- * (which not every gateway accepts). An image that fails the checks is not sent; when none passes,
- * the refusal says why (or that the image is gone).
+ * The original reference image again (image `index` of the job, from 1), decoded as /video decodes
+ * it. Its bytes were kept in the media folder when the job was submitted, because Discord's signed
+ * attachment link dies after about a day. Models that take a URL get the original link while it
+ * still answers, else the bot's own signed link to the kept copy (with PUBLIC_URL), else the kept
+ * bytes as a data URL (which not every gateway accepts). An image that fails the checks is not
+ * sent; when none passes, the refusal says why (or that the image is gone). The job keeps the
+ * original link and name whatever is sent.
  */
 async function reuseReference(
-  job: Job & { referenceUrl: string },
+  job: Job,
+  image: JobReferenceImage,
+  index: number,
   model: ModelSpec,
   context: BotContext,
   locale: string,
 ): Promise<CheckedReferenceImage> {
-  const source = { url: job.referenceUrl, fileName: job.referenceName ?? 'reference.png' };
+  const source = { url: image.url, fileName: image.name };
   const check = (bytes: Uint8Array | null) => (bytes ? checkedReference(bytes, source, model, locale) : null);
-  const kept = await check(await loadReferenceImage(context.config.media.dir, job));
-  if (kept && 'reference' in kept && model.referenceShape === 'multipart') return kept;
-  const fresh = await check(
-    await context.fetchAttachment(job.referenceUrl, maxReferenceBytes).catch(() => null),
-  );
-  if (fresh && 'reference' in fresh) return fresh;
-  if (kept && 'reference' in kept) {
+  const kept = await check(await loadReferenceImage(context.config.media.dir, job, index));
+  if (kept && 'kept' in kept && model.referenceShape === 'multipart') return kept;
+  const fresh = await check(await context.fetchAttachment(image.url, maxReferenceBytes).catch(() => null));
+  if (fresh && 'kept' in fresh) return fresh;
+  if (kept && 'kept' in kept) {
     const { bytes, contentType } = kept.reference;
     const url =
-      context.referenceLink(job) ??
+      context.referenceLink(job, index) ??
       `data:${contentType};base64,${Buffer.from(bytes ?? []).toString('base64')}`;
     return { ...kept, reference: { ...kept.reference, url } };
   }
   return fresh ?? kept ?? { refusal: t(locale, 'error.reference_gone') };
 }
 
-async function quotaRefusal(
-  interaction: JobInteraction,
-  context: BotContext,
+/** Every reference image of the job again, in order, or the refusal of the first that cannot be. */
+async function reuseReferences(
   job: Job,
-): Promise<string | null> {
-  const guildId = interaction.guildId ?? '';
-  const limits = effectiveLimits(context.config.quotas, await context.store.guildSettings(guildId));
-  const refusal = await context.store.quotaRefusal(
-    {
-      guildId,
-      channelId: job.channelId,
-      userId: interaction.user.id,
-      model: job.model,
-      prompt: '',
-      seconds: job.seconds,
-      size: job.size,
-    },
-    limits,
+  model: ModelSpec,
+  context: BotContext,
+  locale: string,
+): Promise<{ refusal: string } | { images: CheckedImage[] }> {
+  const reused = await Promise.all(
+    job.referenceImages.map((image, index) => reuseReference(job, image, index + 1, model, context, locale)),
   );
-  return refusal ? quotaText(interaction.locale, refusal) : null;
+  const refused = reused.find((image) => 'refusal' in image);
+  if (refused && 'refusal' in refused) return refused;
+  return { images: reused.filter((image): image is CheckedImage => 'kept' in image) };
 }
 
-/** Model still offered, member and channel allowed, quota left: the refusal to show, or null. */
+/** Model still offered and taking the job's images, member and channel allowed, quota left: the refusal to show, or null. */
 async function generateRefusal(
   interaction: JobInteraction,
   context: BotContext,
   job: Job,
 ): Promise<string | null> {
-  if (!context.catalogue.find(job.model)) {
+  const model = context.catalogue.find(job.model);
+  if (!model) {
     return problemText(interaction.locale, {
       problem: 'unknown_model',
       model: job.model,
       allowed: context.catalogue.offered.map((m) => m.id),
     });
   }
-  return (
-    (await requireAllowedToGenerate(interaction, context)) ?? (await quotaRefusal(interaction, context, job))
-  );
+  if (job.referenceImages.length > model.maxReferenceImages) {
+    return problemText(interaction.locale, {
+      problem: 'too_many_references',
+      model: model.id,
+      count: job.referenceImages.length,
+      max: model.maxReferenceImages,
+    });
+  }
+  return refusalToGenerate(interaction, context, job);
+}
+
+/** Where a job made from the clicked card's job comes from: that job, and its card. */
+function madeFrom(interaction: JobInteraction, job: Job, kind: 'regenerate' | 'remix'): JobOrigin {
+  return {
+    kind,
+    jobId: job.id,
+    channelId: interaction.channelId,
+    messageId: interaction.message?.id ?? job.replyMessageId,
+  };
 }
 
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
@@ -172,28 +184,24 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     return;
   }
   const model = context.catalogue.find(job.model);
-  let image: { reference: ReferenceImage; size: string } | undefined;
-  if (job.referenceUrl && model) {
+  let references: CheckedImage[] = [];
+  if (job.referenceImages.length > 0 && model) {
     const reused = await acknowledgeAfter(
       interaction,
-      reuseReference({ ...job, referenceUrl: job.referenceUrl }, model, context, interaction.locale),
+      reuseReferences(job, model, context, interaction.locale),
       deadline,
     );
     if (!reused) return;
-    image = reused;
+    references = reused.images;
   } else {
     await interaction.deferReply();
   }
-  await startJob(interaction, context, {
-    model: job.model,
-    prompt: job.prompt,
-    seconds: job.seconds,
-    size: job.size,
-    referenceUrl: job.referenceUrl,
-    referenceName: job.referenceName,
-    referenceSize: image?.size ?? null,
-    reference: image?.reference,
-  });
+  await startJobs(
+    interaction,
+    context,
+    { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size },
+    { origin: madeFrom(interaction, job, 'regenerate'), references },
+  );
 }
 
 async function askRemixPrompt(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
@@ -251,14 +259,19 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
     return;
   }
   await interaction.deferReply();
-  await startJob(interaction, context, {
-    model: job.model,
-    prompt,
-    seconds: job.seconds,
-    size: job.size,
-    remixOfJobId: job.id,
-    remixOfRemoteId: job.remoteId,
-  });
+  await startJobs(
+    interaction,
+    context,
+    {
+      model: job.model,
+      prompt,
+      seconds: job.seconds,
+      size: job.size,
+      remixOfJobId: job.id,
+      remixOfRemoteId: job.remoteId,
+    },
+    { origin: madeFrom(interaction, job, 'remix') },
+  );
 }
 
 /** Cancel, Regenerate and Remix on a job's card, drawn by renderJob. */

@@ -12,6 +12,8 @@ export interface MessageDraft {
   channelId: string;
   messageId: string;
   authorId: string;
+  /** The author's name as the member's client showed it: the card names them by it, never a mention. */
+  authorName: string;
   /** The message's images, as the interaction described them. */
   images: AttachedImage[];
 }

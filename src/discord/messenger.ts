@@ -15,7 +15,7 @@ import {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import { t } from '../i18n/index.ts';
-import { type Job, type JobStore, jobTag } from '../jobs/index.ts';
+import { firstCardPending, type Job, type JobStore, jobTag } from '../jobs/index.ts';
 import { timerMs } from '../timers.ts';
 import { jobCustomId, numberedJobCustomId } from './customIds.ts';
 
@@ -210,8 +210,16 @@ export function createMessenger(deps: {
     return { rest: deps.uploads.rest, signal: stopped ? AbortSignal.any([deadline, stopped]) : deadline };
   }
 
-  const webhookOriginal = (job: Job) =>
-    Routes.webhookMessage(job.applicationId ?? '', job.interactionToken ?? '', '@original');
+  /**
+   * The job's card among the interaction's messages: the original response, or (a later take of a
+   * request) its own follow-up message, by id; null while that id is not known.
+   */
+  const webhookCard = (job: Job) => {
+    const message = isFollowUpCard(job) ? job.replyMessageId : '@original';
+    return message
+      ? Routes.webhookMessage(job.applicationId ?? '', job.interactionToken ?? '', message)
+      : null;
+  };
 
   async function attempt<T>(job: Job, route: EditRoute, send: () => Promise<T>): Promise<T | null> {
     try {
@@ -291,50 +299,15 @@ export function createMessenger(deps: {
     return botUserId;
   }
 
-  /** The bot's own recent messages in `channelId` made since the job started; null when unreadable. */
-  async function recentOwnMessages(
-    job: Job,
-    channelId: string,
-    route: EditRoute,
-  ): Promise<APIMessage[] | null> {
-    const self = await ownUserId();
-    const recent = await attempt(
-      job,
-      route,
-      () =>
-        rest.get(Routes.channelMessages(channelId), {
-          query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
-        }) as Promise<APIMessage[]>,
-    );
-    return (
-      recent?.filter((message) => message.author.id === self && madeSinceJobStarted(message.id, job)) ?? null
-    );
-  }
-
-  /**
-   * The row has no message but says a post in the job's own channel was under way (a reply card or
-   * a fallback post): the process stopped between Discord's answer and the row. The card is found
-   * among the bot's recent messages there and becomes the job's message, so it is edited, not
-   * posted again. The job as it is then.
-   */
-  async function withRecoveredCard(job: Job): Promise<Job> {
-    if (job.replyMessageId || job.ephemeral || job.fallbackChannelId !== job.channelId) return job;
-    if (tokenAlive(job, now())) return job;
-    const recent = await recentOwnMessages(job, job.channelId, 'channel');
-    const card = recent?.find((message) => isJobCard(message, job) || showsJobResult(message, job));
-    if (!card) return job;
-    logger.info({ jobId: job.id }, "found the job's card its row had lost; editing it");
-    return store.update(job.id, { replyMessageId: card.id, ephemeral: false, fallbackChannelId: null });
-  }
-
   return {
     async edit(given, body, options = {}) {
       const { files, final = false } = options;
       const job = await withRecoveredCard(given);
-      if (tokenAlive(job, now())) {
+      const card = webhookCard(job);
+      if (card && tokenAlive(job, now())) {
         const sent = await attempt(job, 'webhook', () => {
           const upload = via(files);
-          return upload.rest.patch(webhookOriginal(job), { body, files, auth: false, signal: upload.signal });
+          return upload.rest.patch(card, { body, files, auth: false, signal: upload.signal });
         });
         if (sent) return 'webhook';
       }
@@ -401,11 +374,12 @@ export function createMessenger(deps: {
 
     async fetch(given) {
       const job = await withRecoveredCard(given);
-      if (tokenAlive(job, now())) {
+      const card = webhookCard(job);
+      if (card && tokenAlive(job, now())) {
         const message = await attempt(
           job,
           'webhook',
-          () => rest.get(webhookOriginal(job), { auth: false }) as Promise<APIMessage>,
+          () => rest.get(card, { auth: false }) as Promise<APIMessage>,
         );
         if (message) return message;
       }
@@ -420,21 +394,76 @@ export function createMessenger(deps: {
       return null;
     },
 
-    async findFallback(job) {
-      const channelId = job.fallbackChannelId;
-      if (!channelId) return null;
-      const inDm = channelId !== job.channelId;
-      const recent = await recentOwnMessages(job, channelId, inDm ? 'dm' : 'new_message');
+    findFallback: (job) =>
       // Only final cards are ever sent by DM, and without buttons: there, the job's card is its result.
-      const found = (recent ?? []).find(
-        (message) =>
-          message.id !== job.replyMessageId &&
-          (showsJobResult(message, job) || (inDm && isJobCard(message, job))),
-      );
-      if (found && found.channel_id === job.channelId) {
-        await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
-      }
-      return found ?? null;
-    },
+      findOwnMessage(
+        job,
+        (message, inDm) => showsJobResult(message, job) || (inDm && isJobCard(message, job)),
+      ),
   };
+
+  /**
+   * The bot's recent message in the channel the row names as a fallback that `matches`, made since
+   * the job started. One found in the job's channel becomes the job's message.
+   */
+  async function findOwnMessage(
+    job: Job,
+    matches: (message: APIMessage, inDm: boolean) => boolean,
+  ): Promise<APIMessage | null> {
+    const channelId = job.fallbackChannelId;
+    if (!channelId) return null;
+    const self = await ownUserId();
+    const inDm = channelId !== job.channelId;
+    const recent = await attempt(
+      job,
+      inDm ? 'dm' : 'new_message',
+      () =>
+        rest.get(Routes.channelMessages(channelId), {
+          query: new URLSearchParams({ limit: String(fallbackSearchLimit) }),
+        }) as Promise<APIMessage[]>,
+    );
+    const found = (recent ?? []).find(
+      (message) =>
+        message.author.id === self &&
+        message.id !== job.replyMessageId &&
+        madeSinceJobStarted(message.id, job) &&
+        matches(message, inDm),
+    );
+    if (found && found.channel_id === job.channelId) {
+      await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
+    }
+    return found ?? null;
+  }
+
+  /**
+   * The row has no message but says a post in the job's own channel was under way (a reply to a
+   * member's message, a later take's follow-up card, or a fallback post): the process stopped
+   * between Discord's answer and the row. The card is found among the bot's recent messages there
+   * and becomes the job's message, so it is edited, not posted again. When it is not there, the
+   * post never landed and the row stops pointing at the channel, unless the first card may still
+   * be on its way. The interaction's original response needs none of this while its token lives:
+   * the token edits it whatever the row lacks.
+   */
+  async function withRecoveredCard(job: Job): Promise<Job> {
+    if (job.replyMessageId || job.ephemeral || job.fallbackChannelId !== job.channelId) return job;
+    if (!isFollowUpCard(job) && tokenAlive(job, now())) return job;
+    const found = await findOwnMessage(
+      job,
+      (message) => isJobCard(message, job) || showsJobResult(message, job),
+    );
+    if (found) {
+      logger.info({ jobId: job.id }, "found the job's card its row had lost; editing it");
+      return { ...job, replyMessageId: found.id, ephemeral: false, fallbackChannelId: null };
+    }
+    if (firstCardPending(job, now())) return job;
+    return store.update(job.id, { fallbackChannelId: null });
+  }
+}
+
+/**
+ * A later take's card is a follow-up message of the interaction; the first take's is its reply.
+ * (A take replying to a member's message has no token: its card is edited through the channel.)
+ */
+export function isFollowUpCard(job: Pick<Job, 'takeIndex'>): boolean {
+  return job.takeIndex > 1;
 }

@@ -12,8 +12,8 @@ import {
   userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
-import { isFinal, type Job, type JobState } from '../jobs/index.ts';
-import { referenceUnreadableCode } from '../provider/index.ts';
+import { isFinal, type Job, type JobReferenceImage, type JobState } from '../jobs/index.ts';
+import { referenceUnreadableCode, tooManyReferencesCode } from '../provider/index.ts';
 import { jobCustomId } from './customIds.ts';
 
 export const promptPreviewLength = 300;
@@ -51,8 +51,6 @@ export interface RenderContext {
   simulated?: boolean;
   /** The job's model takes a reference image only of the video's size: another one is fitted to it. */
   referenceMustMatchSize?: boolean;
-  /** The member's message the job was made from (Make a video): linked, its author named, never pinged. */
-  origin?: { channelId: string; messageId: string; authorId: string };
 }
 
 export interface MessagePayload {
@@ -167,6 +165,9 @@ function statusLine(job: Job, locale: string): string {
 
 export function failureText(job: Job, locale: string): string {
   if (job.errorCode === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
+  if (job.errorCode === tooManyReferencesCode) {
+    return t(locale, 'failure.too_many_references', { model: escapeUntrusted(job.model, 60) });
+  }
   const kind = (job.errorKind ?? 'provider_failed') as string;
   // A create that counted (the provider may have started it, see submitJob) never says "nothing was charged".
   const key = (
@@ -232,10 +233,14 @@ function buttons(
   return [{ type: ComponentType.ActionRow, components: row }];
 }
 
-/** The reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
-function referenceText(job: Job, name: string, locale: string, context: RenderContext): string {
-  const shown = escapeUntrusted(name, 80);
-  const original = job.referenceSize;
+/** Each reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
+function referencesText(job: Job, locale: string, context: RenderContext): string {
+  return job.referenceImages.map((image) => referenceText(job, image, locale, context)).join('\n');
+}
+
+function referenceText(job: Job, image: JobReferenceImage, locale: string, context: RenderContext): string {
+  const shown = escapeUntrusted(image.name, 80);
+  const original = image.size;
   if (!context.referenceMustMatchSize || !original || original === job.size) return shown;
   const dimensions = (size: string) => size.replace('x', '×');
   return `${shown}\n${t(locale, 'render.reference_fitted', {
@@ -244,13 +249,50 @@ function referenceText(job: Job, name: string, locale: string, context: RenderCo
   })}`;
 }
 
-/** "From a message by @bob": a link to the message; a mention inside an embed shows a name and pings no one. */
-function originText(job: Job, locale: string, origin: NonNullable<RenderContext['origin']>): string {
-  const link = messageLink(origin.channelId, origin.messageId, job.guildId);
-  return t(locale, 'render.from_message', {
-    message: `[${t(locale, 'render.a_message')}](${link})`,
-    author: userMention(origin.authorId),
-  });
+/** A link to the message a job came from (the member's message, or the card of its job), when known. */
+export function originLink(job: Job): string | null {
+  return job.originChannelId && job.originMessageId
+    ? messageLink(job.originChannelId, job.originMessageId, job.guildId)
+    : null;
+}
+
+/** `text` as a markdown link to `url`, or plain when there is no link. */
+const linked = (text: string, url: string | null) => (url ? `[${text}](${url})` : text);
+
+/** "Take 2 of 4" on every take of a request of several, a later one linking to the first take's card. */
+export function takeText(job: Job, locale: string): string | null {
+  if (job.takeCount <= 1) return null;
+  const take = t(locale, 'render.take', { index: job.takeIndex, count: job.takeCount });
+  if (job.takeIndex === 1 || job.requestId === null) return take;
+  const first = linked(t(locale, 'render.job_number', { id: job.requestId }), originLink(job));
+  return t(locale, 'render.take_of', { take, job: first });
+}
+
+/**
+ * Where the job came from, as a line of the card and the history: Regenerate or Remix of a job
+ * (linked to its card), or a member's message (linked) and its author's name, escaped and never a
+ * mention, so nobody is pinged. A command says nothing; a take says it with takeText.
+ */
+export function originText(job: Job, locale: string): string | null {
+  const link = originLink(job);
+  const source = job.originJobId ?? job.remixOfJobId;
+  switch (job.originKind) {
+    case 'regenerate':
+    case 'remix': {
+      if (source === null) return null;
+      const from = linked(t(locale, 'render.job_number', { id: source }), link);
+      return t(locale, job.originKind === 'remix' ? 'render.remix_of' : 'render.regenerated_from', {
+        job: from,
+      });
+    }
+    case 'message':
+      return t(locale, 'render.from_message', {
+        message: linked(t(locale, 'render.a_message'), link),
+        author: escapeUntrusted(job.originAuthorName ?? t(locale, 'render.someone'), 80),
+      });
+    default:
+      return null;
+  }
 }
 
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
@@ -259,8 +301,7 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   if (job.state === 'failed') lines.push(failureText(job, locale));
   const delivery = deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
-  if (job.remixOfJobId) lines.push(`-# ${t(locale, 'render.remix_of', { id: job.remixOfJobId })}`);
-  if (context.origin) lines.push(`-# ${originText(job, locale, context.origin)}`);
+  for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,
@@ -282,10 +323,13 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
         .join(' · '),
     },
   };
-  if (job.referenceName) {
+  if (job.referenceImages.length > 0) {
     embed.fields?.push({
-      name: t(locale, 'render.reference'),
-      value: referenceText(job, job.referenceName, locale, context),
+      name:
+        job.referenceImages.length === 1
+          ? t(locale, 'render.reference')
+          : t(locale, 'render.references', { count: job.referenceImages.length }),
+      value: referencesText(job, locale, context),
       inline: true,
     });
   }

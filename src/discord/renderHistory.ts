@@ -11,9 +11,9 @@ import {
   userMention,
 } from 'discord.js';
 import { type MessageKey, t } from '../i18n/index.ts';
-import type { Job, JobState } from '../jobs/index.ts';
+import type { Job, JobChain, JobState, OriginKind } from '../jobs/index.ts';
 import { historyCustomId } from './customIds.ts';
-import { escapeUntrusted, stateIcons } from './render.ts';
+import { escapeUntrusted, originLink, originText, stateIcons, takeText } from './render.ts';
 import { failureKindName } from './replies.ts';
 
 export const historyPageSize = 5;
@@ -60,7 +60,25 @@ function entry(job: Job, locale: string, view: HistoryView): string {
     jump ? `[${t(locale, 'history.jump')}](${jump})` : null,
     video ? `[${t(locale, 'history.video')}](${video})` : null,
   ].filter(Boolean);
-  return `**#${job.id}** · ${state} · ${when}\n> ${escapeUntrusted(job.prompt, 100)}\n-# ${links.join(' · ')}`;
+  const came = cameFrom(job, locale);
+  return [
+    `**#${job.id}** · ${state} · ${when}`,
+    `> ${escapeUntrusted(job.prompt, 100)}`,
+    `-# ${links.join(' · ')}`,
+    ...(came ? [`-# ${came}`] : []),
+  ].join('\n');
+}
+
+/** Where the job came from, which take it is and how many images it had: one line, or null. */
+function cameFrom(job: Job, locale: string): string | null {
+  const parts = [
+    takeText(job, locale),
+    originText(job, locale),
+    job.referenceImages.length > 0
+      ? t(locale, 'history.references', { count: job.referenceImages.length })
+      : null,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : null;
 }
 
 export function renderHistory(page: HistoryPage, locale: string, view: HistoryView) {
@@ -104,6 +122,71 @@ export function renderHistory(page: HistoryPage, locale: string, view: HistoryVi
   return { embeds: [embed], components, allowedMentions: { parse: [] as [] } };
 }
 
+/** Each origin's name, as the CSV shows it (the code of a newer reelbot reads as a command). */
+export const originKindKeys: Record<OriginKind, MessageKey> = {
+  command: 'origin.command',
+  message: 'origin.message',
+  regenerate: 'origin.regenerate',
+  remix: 'origin.remix',
+  take: 'origin.take',
+};
+
+/** Discord's limit on an embed's description. */
+const maxDescriptionLength = 4_096;
+
+export interface ChainView extends HistoryView {
+  /** A moderator sees every job's prompt; a member only their own (another's shows as such). */
+  seesEveryPrompt: boolean;
+}
+
+/** One job of a chain: its number (linked to its card), its state, where it came from, its prompt. */
+function chainLine(job: Job, locale: string, view: ChainView): string {
+  const jump = jobMessageLink(job);
+  const number = jump ? `[#${job.id}](${jump})` : `#${job.id}`;
+  const head = [`**${number}**`, `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`];
+  const came = cameFrom(job, locale);
+  if (came) head.push(came);
+  const visible = view.seesEveryPrompt || job.userId === view.viewerId;
+  const prompt = visible
+    ? `> ${escapeUntrusted(job.prompt, 80)}`
+    : `-# ${t(locale, 'history.chain_other_member')}`;
+  return `${head.join(' · ')}\n${prompt}`;
+}
+
+/**
+ * `/video-history job:<n>`: the job in full, the jobs it came from and the jobs made from it, each
+ * linked to its card, cut on whole entries to fit one embed ("and N more").
+ */
+export function renderChain(chain: JobChain, locale: string, view: ChainView) {
+  const section = (title: MessageKey, jobs: Job[], more: number | string = 0) => {
+    const lines = jobs.map((job) => chainLine(job, locale, view));
+    if (lines.length === 0) lines.push(`-# ${t(locale, 'history.chain_nothing')}`);
+    if (more) lines.push(t(locale, 'list.more', { count: more }));
+    return `**${t(locale, title)}**\n${lines.join('\n')}`;
+  };
+  const head = [
+    section('history.chain_came_from', chain.ancestors),
+    `**${t(locale, 'history.chain_this')}**\n${entry(chain.job, locale, view)}`,
+  ].join('\n\n');
+  // The jobs made from it fill what is left, whole entries only.
+  const room = maxDescriptionLength - head.length - 2;
+  let shown = chain.descendants.length;
+  // Past the chain's bound, at least one more was made than it holds: "and 12+ more".
+  const left = () => {
+    const count = chain.descendants.length - shown;
+    return chain.more ? `${count + 1}+` : count;
+  };
+  const made = () => section('history.chain_made_from', chain.descendants.slice(0, shown), left());
+  while (shown > 0 && made().length > room) shown--;
+  const description = `${head}\n\n${made()}`;
+  const embed: APIEmbed = {
+    title: t(locale, 'history.chain_title', { id: chain.job.id }),
+    description: description.slice(0, maxDescriptionLength),
+    color: 0x5865f2,
+  };
+  return { embeds: [embed], allowedMentions: { parse: [] as [] } };
+}
+
 /** RFC 4180 quoting, plus a leading quote on cells a spreadsheet would run as a formula. */
 export function csvCell(value: unknown): string {
   let text = value === null || value === undefined ? '' : String(value);
@@ -141,6 +224,13 @@ export const csvColumns: readonly CsvColumn[] = [
   localised('csv.message_link', jobMessageLink),
   fixed('state_code', (job) => job.state),
   fixed('failure_code', (job) => job.errorKind),
+  // Added after the codes, so that a script reading columns by position still finds them.
+  localised('csv.origin', (job, locale) => t(locale, originKindKeys[job.originKind] ?? 'origin.command')),
+  localised('csv.origin_job', (job) => job.originJobId ?? job.remixOfJobId),
+  localised('csv.origin_link', originLink),
+  localised('csv.take', (job) => (job.takeCount > 1 ? `${job.takeIndex}/${job.takeCount}` : null)),
+  localised('csv.reference_images', (job) => job.referenceImages.length),
+  fixed('origin_code', (job) => job.originKind),
 ];
 
 /**

@@ -4,7 +4,12 @@ import { TimestampStyles, time } from 'discord.js';
 import type { MessageKey, Vars } from '../i18n/index.ts';
 import { listText, t } from '../i18n/index.ts';
 import type { FailureKind, QuotaRefusal, ReferenceProblem, VideoProblem } from '../jobs/index.ts';
-import { mayHaveBeenAccepted, type ProviderError, referenceUnreadableCode } from '../provider/index.ts';
+import {
+  mayHaveBeenAccepted,
+  type ProviderError,
+  referenceUnreadableCode,
+  tooManyReferencesCode,
+} from '../provider/index.ts';
 import { escapeUntrusted } from './render.ts';
 
 const problemKeys: Record<VideoProblem['problem'], MessageKey> = {
@@ -13,9 +18,14 @@ const problemKeys: Record<VideoProblem['problem'], MessageKey> = {
   unknown_model: 'error.unknown_model',
   bad_duration: 'error.bad_duration',
   bad_size: 'error.bad_size',
+  bad_takes: 'error.bad_takes',
+  too_many_references: 'error.too_many_references',
 };
 
 export function problemText(locale: string, problem: VideoProblem): string {
+  if (problem.problem === 'too_many_references' && problem.max === 0) {
+    return t(locale, 'error.no_references', { model: escapeUntrusted(problem.model, 60) });
+  }
   const { problem: kind, ...vars } = problem;
   // A model or size the member typed comes back in the sentence: shown as text, never as markdown.
   // The list of allowed values is the catalogue's own, shown whole, with the locale's separators.
@@ -62,6 +72,7 @@ export function referenceProblemText(locale: string, problem: ReferenceProblem, 
 }
 
 export function quotaText(locale: string, refusal: QuotaRefusal): string {
+  if (refusal.takes) return takesQuotaText(locale, refusal, refusal.takes);
   switch (refusal.limit) {
     case 'in_flight':
       return t(locale, 'error.quota_in_flight', { max: refusal.max });
@@ -75,6 +86,35 @@ export function quotaText(locale: string, refusal: QuotaRefusal): string {
       });
     case 'guild_seconds_never':
       return t(locale, 'error.quota_guild_seconds_never', { max: refusal.max, seconds: refusal.seconds });
+  }
+}
+
+/** A request of several takes refused whole: which limit, and how many of them would fit now. */
+function takesQuotaText(
+  locale: string,
+  refusal: QuotaRefusal,
+  takes: { requested: number; fits: number },
+): string {
+  const fits =
+    takes.fits > 0
+      ? t(locale, 'error.quota_takes_fit', { fits: takes.fits })
+      : t(locale, 'error.quota_takes_none');
+  const vars = { max: refusal.max, requested: takes.requested, fits };
+  switch (refusal.limit) {
+    case 'in_flight':
+      return t(locale, 'error.quota_takes_in_flight', vars);
+    case 'user_daily':
+      return t(locale, 'error.quota_takes_user_daily', vars);
+    case 'guild_seconds':
+      return t(locale, 'error.quota_takes_guild_seconds', {
+        ...vars,
+        left: Math.max(0, refusal.max - refusal.used),
+      });
+    case 'guild_seconds_never':
+      return t(locale, 'error.quota_takes_guild_seconds_never', {
+        ...vars,
+        seconds: Math.round(refusal.seconds / takes.requested),
+      });
   }
 }
 
@@ -94,6 +134,9 @@ export function providerErrorText(locale: string, error: ProviderError, model = 
     model_unavailable: 'failure.model_unavailable',
   };
   if (error.code === referenceUnreadableCode) return t(locale, 'failure.reference_unreadable');
+  if (error.code === tooManyReferencesCode) {
+    return t(locale, 'failure.too_many_references', { model: escapeUntrusted(model, 60) });
+  }
   // "Nothing was charged" only where that is sure: a refusal, or a request that never left.
   if (mayHaveBeenAccepted(error)) return t(locale, 'failure.provider_unclear');
   // The provider's message may echo the prompt: it is shown as text, never as markdown or mentions.

@@ -1,12 +1,22 @@
-// After a command or button was acknowledged: submit the job and show its live message, as the
-// interaction's reply, or (Make a video) as the bot's reply to the member's message.
+// After a command or button was acknowledged: submit the jobs of one request and show their live
+// cards: the interaction's reply (and, for later takes, follow-up messages), or (Make a video) the
+// bot's own replies to the member's message. Also the checks every path into a job makes before
+// anything is spent (/video, Regenerate, Remix, a video from a message).
 import { MessageFlags, messageLink, type RepliableInteraction } from 'discord.js';
 import { t } from '../i18n/index.ts';
-import type { Job, SubmitRequest } from '../jobs/index.ts';
-import { resultWithin, submitJob } from '../jobs/index.ts';
+import {
+  effectiveLimits,
+  type Job,
+  type JobOrigin,
+  resultWithin,
+  type SentJob,
+  type SubmitRequest,
+  submitTakes,
+} from '../jobs/index.ts';
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
+import type { CheckedImage } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
-import type { MessageOrigin } from './messageOrigins.ts';
+import { requireAllowedToGenerate } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
 
@@ -16,18 +26,25 @@ import { providerErrorText, quotaText } from './replies.ts';
  */
 const firstCardWithinMs = 30_000;
 
-type JobSettings = Omit<
-  SubmitRequest,
-  | 'guildId'
-  | 'channelId'
-  | 'userId'
-  | 'applicationId'
-  | 'interactionId'
-  | 'interactionToken'
-  | 'interactionCreatedAt'
-  | 'attachmentSizeLimit'
-  | 'locale'
->;
+/** What a request asks for, besides who asks and where (the interaction says that). */
+export interface JobSettings {
+  model: string;
+  prompt: string;
+  seconds: number;
+  size: string;
+  remixOfJobId?: number | null;
+  /** Remix of this provider video instead of a fresh generation. */
+  remixOfRemoteId?: string;
+}
+
+export interface StartOptions {
+  /** How many jobs of these settings (1 to maxTakes): each its own take, its own card and video. */
+  takes?: number;
+  /** Where the request came from: a command (the default), a message, a Regenerate or Remix. */
+  origin?: JobOrigin;
+  /** The reference images, checked for the model (checkAttachedImages), in order. */
+  references?: readonly CheckedImage[];
+}
 
 /**
  * Where a new job's card goes. The interaction's own reply (/video, Regenerate, Remix) is edited
@@ -40,10 +57,17 @@ export type CardPlace =
   | { kind: 'interaction_reply' }
   | {
       kind: 'message_reply';
-      origin: MessageOrigin;
-      /** What the member's ephemeral reply says once the card is up, given the card's link. */
-      pointer: (job: Job, cardLink: string) => string;
+      /** The member's message (in the interaction's channel) each take's card replies to. */
+      messageId: string;
+      /** What the member's ephemeral reply says once the cards are posted (or could not be). */
+      pointer: (cards: readonly PostedCard[]) => string;
     };
+
+/** A take's card as the member's private answer points at it: its link, or null when it was not posted. */
+export interface PostedCard {
+  job: Job;
+  link: string | null;
+}
 
 const interactionReply: CardPlace = { kind: 'interaction_reply' };
 
@@ -64,7 +88,7 @@ async function tellPrivately(interaction: RepliableInteraction, text: string): P
 }
 
 /**
- * Acknowledges publicly once `check` (downloading and decoding the member's image) has passed.
+ * Acknowledges publicly once `check` (downloading and decoding the member's images) has passed.
  * A check done by `deadline` (a `performance.now()` time) answers a refusal as one ephemeral
  * reply, so the channel never sees a public "thinking…" appear and vanish. Discord forgets an
  * interaction left unanswered for 3 seconds, so a slower check (a slow CDN, a large image)
@@ -91,15 +115,53 @@ export async function acknowledgeAfter<T extends object>(
   return checked;
 }
 
-/** Submits with the interaction's identity (and token); the job's card goes to `place`. */
-export async function startJob(
+/**
+ * Blocks, allowed channels and quotas for `takes` jobs of this model and duration: the sentence to
+ * show the member, or null when they may go ahead. A cheap check before acknowledging; the insert
+ * checks the quotas again.
+ */
+export async function refusalToGenerate(
+  interaction: Parameters<typeof requireAllowedToGenerate>[0],
+  context: BotContext,
+  request: { model: string; seconds: number; size: string; takes?: number },
+): Promise<string | null> {
+  const refusal = await requireAllowedToGenerate(interaction, context);
+  if (refusal) return refusal;
+  const guildId = interaction.guildId ?? '';
+  const limits = effectiveLimits(context.config.quotas, await context.store.guildSettings(guildId));
+  const quota = await context.store.quotaRefusal(
+    {
+      guildId,
+      channelId: interaction.channelId ?? '',
+      userId: interaction.user.id,
+      model: request.model,
+      prompt: '',
+      seconds: request.seconds,
+      size: request.size,
+    },
+    limits,
+    request.takes,
+  );
+  return quota ? quotaText(interaction.locale, quota) : null;
+}
+
+/**
+ * Submits the request's jobs with the interaction's identity (and token), after the interaction
+ * was acknowledged (deferred); their cards go to `place`. On the interaction, the first take's card
+ * is the reply and each later take's a follow-up message, in order; replying to a message, each
+ * take's card is its own reply to it. Takes that do not all fit the quotas are refused whole;
+ * when the provider refuses every take, the member reads why instead of cards.
+ */
+export async function startJobs(
   interaction: RepliableInteraction,
   context: BotContext,
   settings: JobSettings,
+  options: StartOptions = {},
   place: CardPlace = interactionReply,
 ): Promise<void> {
   const locale = interaction.locale;
-  const result = await submitJob(
+  const references = options.references ?? [];
+  const submitted = await submitTakes(
     {
       store: context.store,
       submissions: context.submissions,
@@ -112,88 +174,174 @@ export async function startJob(
     },
     {
       ...settings,
-      guildId: interaction.guildId ?? '',
-      channelId: interaction.channelId ?? '',
-      userId: interaction.user.id,
-      applicationId: interaction.applicationId,
-      interactionId: interaction.id,
-      // A card replying to a message is never the interaction's reply: the token must not edit it.
-      interactionToken: place.kind === 'interaction_reply' ? interaction.token : null,
-      interactionCreatedAt: interaction.createdTimestamp,
-      attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
-      locale,
+      ...identity(interaction, place),
+      referenceImages: references.map((image) => image.kept),
+      references: references.map((image) => image.reference),
+      origin: options.origin,
       firstCardWithinMs,
     },
+    options.takes ?? 1,
   );
-  if (!result.ok) {
-    if (result.reason === 'provider' && result.error.kind === 'model_unavailable') {
-      context.modelUnavailable(result.job.model, result.error);
-    }
-    const text =
-      result.reason === 'quota'
-        ? quotaText(locale, result.refusal)
-        : withSimulatedLabel(
-            providerErrorText(locale, result.error, result.job.model),
-            locale,
-            context.renderContext(result.job),
-          );
+  if (!submitted.ok) {
+    context.logger.info({ reason: 'quota' }, 'submission refused');
+    return refuseAfterDefer(interaction, quotaText(locale, submitted.refusal));
+  }
+  const takes = submitted.takes;
+  for (const take of takes) {
+    if (!take.ok && take.error.kind === 'model_unavailable')
+      context.modelUnavailable(take.job.model, take.error);
+  }
+  const [first] = takes;
+  if (first && !first.ok && takes.every((take) => !take.ok)) {
     context.logger.info(
-      { jobId: result.reason === 'provider' ? result.job.id : undefined, reason: result.reason },
+      { jobId: first.job.id, reason: 'provider', takes: takes.length },
       'submission refused',
     );
-    return refuseAfterDefer(interaction, text);
+    const text = providerErrorText(locale, first.error, first.job.model);
+    return refuseAfterDefer(interaction, withSimulatedLabel(text, locale, context.renderContext(first.job)));
   }
-  const job = result.job;
-  // From here on the job exists and may be billed: nothing below may tell the member otherwise.
-  // The image is kept first, so Regenerate has it whatever happens to the reply.
-  const referenceBytes = settings.reference?.bytes;
-  if (referenceBytes) {
-    await saveReferenceImage(context.config.media.dir, job, referenceBytes).catch((error: unknown) => {
-      context.logger.warn({ err: error, jobId: job.id }, 'could not keep the reference image');
-    });
+  // From here on jobs exist and may be billed: nothing below may tell the member otherwise.
+  // The images are kept first, so Regenerate has them whatever happens to the cards.
+  await Promise.all(
+    takes.filter((take) => take.ok).map((take) => keepReferences(context, take.job, references)),
+  );
+  const cards: PostedCard[] = [];
+  let firstCard: string | null = null;
+  for (const [index, take] of takes.entries()) {
+    const where = takeCard(place, index);
+    let shown: string | null;
+    if (index === 0) {
+      shown = firstCard = await showCard(interaction, context, take, where);
+    } else {
+      // Each later take links to the first take's card.
+      const job = firstCard
+        ? await context.store.update(take.job.id, {
+            originChannelId: take.job.channelId,
+            originMessageId: firstCard,
+          })
+        : take.job;
+      shown = await showCard(interaction, context, { ...take, job }, where);
+    }
+    cards.push({ job: take.job, link: shown && messageLink(take.job.channelId, shown, take.job.guildId) });
   }
   if (place.kind === 'message_reply') {
-    await context.messageOrigins.record(job.id, place.origin).catch((error: unknown) => {
-      context.logger.warn({ err: error, jobId: job.id }, 'could not keep the message the job came from');
+    await tellPrivately(interaction, place.pointer(cards)).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: first?.job.id }, 'could not point the member at the cards');
     });
   }
+}
+
+/** Who asks, where, and the interaction whose token and messages the jobs' cards use. */
+function identity(
+  interaction: RepliableInteraction,
+  place: CardPlace,
+): Omit<SubmitRequest, keyof JobSettings | 'referenceImages'> {
+  return {
+    guildId: interaction.guildId ?? '',
+    channelId: interaction.channelId ?? '',
+    userId: interaction.user.id,
+    applicationId: interaction.applicationId,
+    interactionId: interaction.id,
+    // A card replying to a message is never the interaction's message: the token must not edit it.
+    interactionToken: place.kind === 'interaction_reply' ? interaction.token : null,
+    interactionCreatedAt: interaction.createdTimestamp,
+    attachmentSizeLimit: interaction.attachmentSizeLimit ?? null,
+    locale: interaction.locale,
+  };
+}
+
+async function keepReferences(
+  context: BotContext,
+  job: Job,
+  references: readonly CheckedImage[],
+): Promise<void> {
+  await Promise.all(
+    references.map(async (image, index) => {
+      const bytes = image.reference.bytes;
+      if (!bytes) return;
+      await saveReferenceImage(context.config.media.dir, job, bytes, index + 1).catch((error: unknown) => {
+        context.logger.warn(
+          { err: error, jobId: job.id, image: index + 1 },
+          'could not keep a reference image',
+        );
+      });
+    }),
+  );
+}
+
+/**
+ * Where one take's first card goes: the interaction's (deferred) reply, a follow-up message of the
+ * interaction, or the bot's own reply to the member's message `replyTo`.
+ */
+type TakeCard = 'reply' | 'follow_up' | { replyTo: string };
+
+/** Where take `index` (from 0) of a request shows its card. */
+function takeCard(place: CardPlace, index: number): TakeCard {
+  if (place.kind === 'message_reply') return { replyTo: place.messageId };
+  return index === 0 ? 'reply' : 'follow_up';
+}
+
+/**
+ * Draws a take's first card where `where` says. A take the provider refused, among others it
+ * took, shows its failure on its own card. Returns the card's message id, or null when it was not
+ * drawn.
+ */
+async function showCard(
+  interaction: RepliableInteraction,
+  context: BotContext,
+  take: SentJob,
+  where: TakeCard,
+): Promise<string | null> {
+  const { job } = take;
+  const locale = interaction.locale;
   // A job canceled while it was being sent has no progress to show: the notifier keeps nothing for it.
   if (isRunning(job)) context.notifier.shown(job);
-  let cardShown = false;
-  let cardLink: string | null = null;
+  let shownId: string | null = null;
   try {
     // In the job's edit chain, from the row as it is then: a first poll, a quick completion or a
     // moderator's cancel may already have shown something newer, which this card must not paint over.
     await context.notifier.serially(job.id, async () => {
       const current = (await context.store.get(job.id)) ?? job;
-      if (!isRunning(current)) return;
+      const refusedTake = !take.ok && current.state === 'failed';
+      if (!isRunning(current) && !refusedTake) return;
       const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
-      if (place.kind === 'interaction_reply') {
-        const message = await interaction.editReply(toReplyOptions(payload));
-        await context.store.update(job.id, { replyMessageId: message.id, firstCardPendingUntil: null });
-      } else {
-        const card = await context.messenger.reply(current, place.origin.messageId, payload);
-        if (!card) throw new Error('Discord did not let the bot post the card in the channel');
-        await context.store.update(job.id, { firstCardPendingUntil: null });
-        cardLink = messageLink(card.channel_id, card.id, current.guildId);
+      if (where === 'reply') {
+        shownId = (await interaction.editReply(toReplyOptions(payload))).id;
+        await context.store.update(job.id, { replyMessageId: shownId, firstCardPendingUntil: null });
+        return;
       }
-      cardShown = true;
+      if (where === 'follow_up') {
+        // Recorded before the post: a restart before its id is written finds the card in the channel.
+        await context.store.update(job.id, { fallbackChannelId: current.channelId });
+        shownId = (await interaction.followUp(toReplyOptions(payload))).id;
+        await context.store.update(job.id, {
+          replyMessageId: shownId,
+          fallbackChannelId: null,
+          firstCardPendingUntil: null,
+        });
+        return;
+      }
+      const card = await context.messenger.reply(current, where.replyTo, payload);
+      if (!card) throw new Error('Discord did not let the bot post the card in the channel');
+      await context.store.update(job.id, { firstCardPendingUntil: null });
+      shownId = card.id;
     });
   } catch (error) {
-    await sayOnItsWay(interaction, context, job, error);
+    context.logger.warn(
+      { err: error, jobId: job.id },
+      'the first card of a submitted job could not be shown',
+    );
+    // Replying to a message, the member's private answer says so once every take's card was tried.
+    if (typeof where !== 'object') await sayOnItsWay(interaction, context, job);
   } finally {
     // Not needed, or given up on: other processes may edit the card now.
-    if (!cardShown) {
+    if (!shownId) {
       await context.store.update(job.id, { firstCardPendingUntil: null }).catch((error: unknown) => {
         context.logger.warn({ err: error, jobId: job.id }, 'could not mark the first card done');
       });
     }
   }
-  if (place.kind === 'message_reply' && cardLink) {
-    await tellPrivately(interaction, place.pointer(job, cardLink)).catch((error: unknown) => {
-      context.logger.warn({ err: error, jobId: job.id }, 'could not point the member at the card');
-    });
-  }
+  return shownId;
 }
 
 /**
@@ -202,24 +350,23 @@ export async function startJob(
  * token lives, then the channel routes. The member hears that it is coming, never "nothing was
  * charged", which would have them ask, and pay, again.
  */
-async function sayOnItsWay(
-  interaction: RepliableInteraction,
-  context: BotContext,
-  job: Job,
-  error: unknown,
-): Promise<void> {
-  context.logger.warn({ err: error, jobId: job.id }, 'the first card of a submitted job could not be shown');
-  const text = withSimulatedLabel(
-    t(interaction.locale, 'notice.on_its_way', { id: job.id }),
-    interaction.locale,
+export function onItsWayText(job: Job, locale: string, context: BotContext): string {
+  return withSimulatedLabel(
+    t(locale, 'notice.on_its_way', { id: job.id }),
+    locale,
     context.renderContext(job),
   );
-  await tellPrivately(interaction, text).catch((followUpError: unknown) => {
-    context.logger.warn(
-      { err: followUpError, jobId: job.id },
-      'could not tell the member their job is on its way',
-    );
-  });
+}
+
+async function sayOnItsWay(interaction: RepliableInteraction, context: BotContext, job: Job): Promise<void> {
+  await tellPrivately(interaction, onItsWayText(job, interaction.locale, context)).catch(
+    (followUpError: unknown) => {
+      context.logger.warn(
+        { err: followUpError, jobId: job.id },
+        'could not tell the member their job is on its way',
+      );
+    },
+  );
 }
 
 const isRunning = (job: Job) =>

@@ -43,3 +43,32 @@ export async function cancelJob(
   }
   return canceled;
 }
+
+/**
+ * A moderator's cancel of a request: the job and every other take of its request still running.
+ * Returns the jobs canceled (the one named first, when it was running).
+ */
+export async function cancelRequest(
+  deps: { store: JobStore; client: Pick<VideoClient, 'remove'>; logger: Logger },
+  job: Job,
+  actorId: string,
+): Promise<Job[]> {
+  const takes = job.requestId === null ? [job] : await takesOf(deps.store, job);
+  const canceled: Job[] = [];
+  for (const take of takes) {
+    const done = await cancelJob(deps, take, actorId);
+    if (done) canceled.push(done);
+  }
+  return canceled;
+}
+
+/** Every take of the job's request: `job` first, then the others in order. */
+async function takesOf(store: JobStore, job: Job): Promise<Job[]> {
+  const requestId = job.requestId ?? job.id;
+  const first = requestId === job.id ? job : await store.get(requestId);
+  const later = await store.madeFrom(job.guildId, [requestId], job.takeCount);
+  const takes = [first, ...later].filter(
+    (take): take is Job => take !== undefined && take.requestId === requestId,
+  );
+  return [job, ...takes.filter((take) => take.id !== job.id)];
+}

@@ -1,6 +1,7 @@
 // The jobs room's public surface.
 
 export * from './cancel.ts';
+export * from './chain.ts';
 export * from './failures.ts';
 export * from './journal.ts';
 export * from './keptFiles.ts';

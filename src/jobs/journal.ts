@@ -32,7 +32,10 @@ function logTransition(logger: Logger, { job, from, note }: JobTransition): void
         },
         'job submitted',
       );
-      return log.debug({ prompt: job.prompt, referenceName: job.referenceName }, 'job prompt');
+      return log.debug(
+        { prompt: job.prompt, referenceNames: job.referenceImages.map((image) => image.name) },
+        'job prompt',
+      );
     case 'completed':
       return log.info(
         { generationSeconds: Math.round(((job.completedAt ?? job.updatedAt) - job.createdAt) / 1000) },

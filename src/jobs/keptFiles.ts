@@ -26,15 +26,22 @@ export function keptVideoPath(mediaDir: string, job: MediaOwner): string {
   return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}.mp4`);
 }
 
-export function keptReferencePath(mediaDir: string, job: MediaOwner): string {
+/** Where the job's reference image `index` (from 1) is kept. */
+export function keptReferencePath(mediaDir: string, job: MediaOwner, index = 1): string {
+  return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}-reference-${index}.img`);
+}
+
+/** Where a version that kept one image per job kept it: still read as image 1. */
+export function singleReferencePath(mediaDir: string, job: MediaOwner): string {
   return join(mediaDir, `reelbot-${job.id}-${job.mediaKey}-reference.img`);
 }
 
 /**
- * The bot's own naming, today's and before media keys (`reelbot-7.mp4`, `reelbot-7-reference.img`,
- * never read again), with the `.part` of a download or write in progress. Only these are pruned.
+ * The bot's own naming, today's and before (`reelbot-7-<key>-reference.img` of one image per job,
+ * read as image 1; `reelbot-7.mp4` and `reelbot-7-reference.img` of before media keys, never read
+ * again), with the `.part` of a download or write in progress. Only these are pruned.
  */
-const keptFileName = /^reelbot-\d+(-[0-9a-f]{32})?(\.mp4|-reference\.img)(\.part)?$/;
+const keptFileName = /^reelbot-\d+(-[0-9a-f]{32})?(\.mp4|-reference(-\d)?\.img)(\.part)?$/;
 
 export function isKeptFileName(name: string): boolean {
   return keptFileName.test(name);

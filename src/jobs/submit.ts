@@ -28,14 +28,18 @@ export interface SubmitDeps {
   onQueued?: (job: Job) => void;
 }
 
-export type SubmitResult =
+/** What became of one job sent to the provider. */
+export type SentJob =
   /** Accepted: queued, or already canceled by a moderator while the provider was being asked (see `job.state`). */
-  | { ok: true; job: Job }
-  | { ok: false; reason: 'quota'; refusal: QuotaRefusal }
-  | { ok: false; reason: 'provider'; error: ProviderError; job: Job };
+  { ok: true; job: Job } | { ok: false; reason: 'provider'; error: ProviderError; job: Job };
+
+export type QuotaRefused = { ok: false; reason: 'quota'; refusal: QuotaRefusal };
+
+export type SubmitResult = SentJob | QuotaRefused;
 
 export interface SubmitRequest extends Omit<NewJob, 'firstCardPendingUntil'> {
-  reference?: ReferenceImage;
+  /** What is sent of each reference image (the job keeps `referenceImages`). */
+  references?: readonly ReferenceImage[];
   /** Remix of this provider video instead of a fresh generation. */
   remixOfRemoteId?: string;
   /**
@@ -46,21 +50,42 @@ export interface SubmitRequest extends Omit<NewJob, 'firstCardPendingUntil'> {
 }
 
 export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promise<SubmitResult> {
+  const submitted = await submitTakes(deps, request, 1);
+  if (!submitted.ok) return submitted;
+  const [sent] = submitted.takes;
+  if (!sent) throw new Error('a request of one take sent no job');
+  return sent;
+}
+
+/**
+ * `takes` jobs of the same settings, one request: their rows are inserted together within the
+ * quotas (or none, when they do not all fit), then each is sent to the provider, all at once.
+ */
+export async function submitTakes(
+  deps: SubmitDeps,
+  request: SubmitRequest,
+  takes: number,
+): Promise<{ ok: true; takes: SentJob[] } | QuotaRefused> {
   const now = deps.now ?? Date.now;
   const limits = effectiveLimits(deps.defaults, await deps.store.guildSettings(request.guildId));
   const firstCardPendingUntil =
     request.firstCardWithinMs === undefined ? null : now() + request.firstCardWithinMs;
-  const inserted = await deps.store.insertWithinQuota({ ...request, firstCardPendingUntil }, limits);
+  const inserted = await deps.store.insertTakesWithinQuota(
+    { ...request, firstCardPendingUntil },
+    takes,
+    limits,
+  );
   if (!inserted.ok) return { ok: false, reason: 'quota', refusal: inserted.refusal };
-  // This process owns the row until the provider's answer is written: the sweep leaves it alone.
-  return deps.submissions.track(inserted.job.id, send(deps, request, inserted.job));
+  // This process owns the rows until the provider's answers are written: the sweep leaves them alone.
+  const sent = inserted.jobs.map((job) => deps.submissions.track(job.id, send(deps, request, job)));
+  return { ok: true, takes: await Promise.all(sent) };
 }
 
 /**
  * Once the provider has answered, its answer is the job's: a store that cannot be reached then is
  * waited for (the create is not undone, nor sent again), and the member waits with it.
  */
-async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise<SubmitResult> {
+async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise<SentJob> {
   const { store } = deps;
   const recorded = <T>(write: () => Promise<T>) => writtenWhenBack(store, write);
   const now = deps.now ?? Date.now;
@@ -76,7 +101,7 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
           prompt: request.prompt,
           seconds: request.seconds,
           size: request.size,
-          reference: request.reference,
+          references: request.references,
           idempotencyKey,
         });
   } catch (thrown) {

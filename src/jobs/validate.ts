@@ -2,6 +2,8 @@
 import type { Catalogue, ModelSpec } from '../provider/index.ts';
 
 export const maxPromptLength = 1_000;
+/** The most videos one request makes from the same settings, each its own take. */
+export const maxTakes = 4;
 /** Largest reference image accepted, in bytes. */
 export const maxReferenceBytes = 10 * 1024 * 1024;
 
@@ -10,6 +12,10 @@ export interface VideoOptions {
   model?: string | null;
   seconds?: number | null;
   size?: string | null;
+  /** How many videos of these settings (1 to maxTakes); 1 when not given. */
+  takes?: number | null;
+  /** How many reference images the member gave. */
+  referenceImages?: number;
 }
 
 export type VideoProblem =
@@ -17,13 +23,17 @@ export type VideoProblem =
   | { problem: 'prompt_too_long'; length: number; max: number }
   | { problem: 'unknown_model'; model: string; allowed: readonly string[] }
   | { problem: 'bad_duration'; model: string; seconds: number; allowed: readonly number[] }
-  | { problem: 'bad_size'; model: string; size: string; allowed: readonly string[] };
+  | { problem: 'bad_size'; model: string; size: string; allowed: readonly string[] }
+  | { problem: 'bad_takes'; takes: number; max: number }
+  /** The model takes `max` images (maybe none), and the member gave `count`. */
+  | { problem: 'too_many_references'; model: string; count: number; max: number };
 
 export interface ValidVideoRequest {
   prompt: string;
   model: ModelSpec;
   seconds: number;
   size: string;
+  takes: number;
 }
 
 /** The duration used when a member picks none: the model's middle option (6 s for veo). */
@@ -94,7 +104,21 @@ export function validateVideoOptions(
   if (!model.sizes.includes(size)) {
     return { ok: false, problem: 'bad_size', model: model.id, size, allowed: model.sizes };
   }
-  return { ok: true, value: { prompt, model, seconds, size } };
+  const takes = options.takes ?? 1;
+  if (!Number.isInteger(takes) || takes < 1 || takes > maxTakes) {
+    return { ok: false, problem: 'bad_takes', takes, max: maxTakes };
+  }
+  const count = options.referenceImages ?? 0;
+  if (count > model.maxReferenceImages) {
+    return {
+      ok: false,
+      problem: 'too_many_references',
+      model: model.id,
+      count,
+      max: model.maxReferenceImages,
+    };
+  }
+  return { ok: true, value: { prompt, model, seconds, size, takes } };
 }
 
 const imageSignatures: { type: string; test: (bytes: Uint8Array) => boolean }[] = [

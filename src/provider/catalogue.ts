@@ -21,6 +21,7 @@ export const builtInModels: readonly ModelSpec[] = [
     referenceMustMatchSize: false,
     animatedReference: false,
     supportsRemix: false,
+    maxReferenceImages: 3,
     secondsAsString: false,
     enabled: true,
   },
@@ -33,6 +34,7 @@ export const builtInModels: readonly ModelSpec[] = [
     referenceMustMatchSize: false,
     animatedReference: false,
     supportsRemix: false,
+    maxReferenceImages: 3,
     secondsAsString: false,
     enabled: true,
   },
@@ -45,6 +47,7 @@ export const builtInModels: readonly ModelSpec[] = [
     referenceMustMatchSize: true,
     animatedReference: false,
     supportsRemix: true,
+    maxReferenceImages: 1,
     secondsAsString: true,
     enabled: false,
   },
@@ -57,6 +60,7 @@ export const builtInModels: readonly ModelSpec[] = [
     referenceMustMatchSize: true,
     animatedReference: false,
     supportsRemix: true,
+    maxReferenceImages: 1,
     secondsAsString: true,
     enabled: false,
   },
@@ -68,38 +72,52 @@ const sideBounds = { min: 64, max: 8_192 };
 const secondsProblem = `must be a whole number from ${secondsBounds.min} to ${secondsBounds.max} seconds: generated videos last seconds, not minutes`;
 const sideProblem = `each side must be from ${sideBounds.min} to ${sideBounds.max} pixels (like 1280x720): smaller is no video, and no model makes larger`;
 const sizePattern = /^\d+x\d+$/;
+/** The most reference images /video takes (image, image2, image3), as the gateway's veo route does. */
+export const maxReferenceImages = 3;
+const referenceCountProblem = `must be a whole number from 0 to ${maxReferenceImages}: how many reference images one video may have (0: none)`;
 
 const sidesWithin = (size: string) =>
   size.split('x').every((side) => Number(side) >= sideBounds.min && Number(side) <= sideBounds.max);
 
 /** A custom model described in VIDEO_MODELS_JSON, for gateways that add models we do not know. */
-export const modelSpecSchema = z.object({
-  id: z.string().min(1),
-  label: z.string().min(1).optional(),
-  seconds: z
-    .array(
-      z
-        .number({ error: secondsProblem })
-        .int(secondsProblem)
-        .min(secondsBounds.min, secondsProblem)
-        .max(secondsBounds.max, secondsProblem),
-    )
-    .min(1),
-  sizes: z
-    .array(
-      z
-        .string()
-        .regex(sizePattern, 'sizes look like 1280x720')
-        // A size of the wrong shape is named by the pattern above; this one bounds its sides.
-        .refine((size) => !sizePattern.test(size) || sidesWithin(size), sideProblem),
-    )
-    .min(1),
-  referenceShape: z.enum(['multipart', 'image_url', 'url_array']).default('url_array'),
-  referenceMustMatchSize: z.boolean().default(false),
-  animatedReference: z.boolean().default(false),
-  supportsRemix: z.boolean().default(false),
-  secondsAsString: z.boolean().default(false),
-});
+export const modelSpecSchema = z
+  .object({
+    id: z.string().min(1),
+    label: z.string().min(1).optional(),
+    seconds: z
+      .array(
+        z
+          .number({ error: secondsProblem })
+          .int(secondsProblem)
+          .min(secondsBounds.min, secondsProblem)
+          .max(secondsBounds.max, secondsProblem),
+      )
+      .min(1),
+    sizes: z
+      .array(
+        z
+          .string()
+          .regex(sizePattern, 'sizes look like 1280x720')
+          // A size of the wrong shape is named by the pattern above; this one bounds its sides.
+          .refine((size) => !sizePattern.test(size) || sidesWithin(size), sideProblem),
+      )
+      .min(1),
+    referenceShape: z.enum(['multipart', 'image_url', 'url_array']).default('url_array'),
+    referenceMustMatchSize: z.boolean().default(false),
+    animatedReference: z.boolean().default(false),
+    supportsRemix: z.boolean().default(false),
+    secondsAsString: z.boolean().default(false),
+    maxReferenceImages: z
+      .number({ error: referenceCountProblem })
+      .int(referenceCountProblem)
+      .min(0, referenceCountProblem)
+      .max(maxReferenceImages, referenceCountProblem)
+      .default(1),
+  })
+  .refine((model) => model.maxReferenceImages <= 1 || model.referenceShape === 'url_array', {
+    message: `can be more than 1 only with "referenceShape": "url_array": a file upload or {image_url} carries one image`,
+    path: ['maxReferenceImages'],
+  });
 
 export interface Catalogue {
   /** The models offered in /video, in display order. */

@@ -14,7 +14,7 @@ import {
   retryUnprocessed,
   withRetries,
 } from './http.ts';
-import { prepareReference } from './reference.ts';
+import { prepareReferences } from './reference.ts';
 import { normaliseList, normaliseVideo } from './schemas.ts';
 import { type CreateVideoRequest, ProviderError, type VideoJob } from './types.ts';
 
@@ -130,9 +130,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
     if (!model) throw new ProviderError('invalid_request', `model "${input.model}" is not offered here`);
     const idempotencyKey = input.idempotencyKey ?? randomUUID();
     const seconds = model.secondsAsString ? String(input.seconds) : input.seconds;
-    const reference = input.reference
-      ? await prepareReference(input.reference, model, input.size)
-      : undefined;
+    const reference = await prepareReferences(input.references ?? [], model, input.size);
     // Idempotency-Key protects only on gateways that honour it, so retries are limited to
     // answers that prove nothing was started (see retryUnprocessed).
     return withRetries(

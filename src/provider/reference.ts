@@ -1,4 +1,4 @@
-// Puts a reference image into the shape the chosen model takes.
+// Puts the reference images into the shape the chosen model takes.
 import sharp from 'sharp';
 import { type ModelSpec, ProviderError, type ReferenceImage } from './types.ts';
 
@@ -6,12 +6,39 @@ export type ReferencePayload =
   | { kind: 'json'; value: { image_url: string } | string[] }
   | { kind: 'file'; bytes: Uint8Array; contentType: string; fileName: string };
 
-export async function prepareReference(
+/**
+ * The images as the model takes them: every URL in one array (the gateway's veo route), or the one
+ * image as `{image_url}` or a file. More images than the model takes are refused here, before the
+ * provider is asked: a gateway that dropped the extra ones would bill a video made without them.
+ */
+export async function prepareReferences(
+  references: readonly ReferenceImage[],
+  model: ModelSpec,
+  size: string,
+): Promise<ReferencePayload | undefined> {
+  const [first] = references;
+  if (!first) return undefined;
+  if (references.length > model.maxReferenceImages) {
+    throw new ProviderError(
+      'invalid_request',
+      `${model.id} takes at most ${model.maxReferenceImages} reference images, not ${references.length}`,
+      { code: tooManyReferencesCode },
+    );
+  }
+  if (model.referenceShape === 'url_array') {
+    return { kind: 'json', value: references.map((reference) => reference.url) };
+  }
+  return prepareReference(first, model, size);
+}
+
+/** The code of a refusal made here: more images than the model takes. */
+export const tooManyReferencesCode = 'reelbot_too_many_references';
+
+async function prepareReference(
   reference: ReferenceImage,
   model: ModelSpec,
   size: string,
 ): Promise<ReferencePayload> {
-  if (model.referenceShape === 'url_array') return { kind: 'json', value: [reference.url] };
   if (model.referenceShape === 'image_url') return { kind: 'json', value: { image_url: reference.url } };
   if (!reference.bytes) {
     throw new ProviderError('invalid_request', 'the reference image was not available for upload', {

@@ -42,6 +42,11 @@ export interface ModelSpec {
    */
   animatedReference: boolean;
   supportsRemix: boolean;
+  /**
+   * How many reference images one video may have: 0 (none), 1, or up to 3 for the URL array (the
+   * gateway's veo route takes 1 to 3). A single file or `{image_url}` carries one.
+   */
+  maxReferenceImages: number;
   /** The official contract takes `seconds` as a string ("8"); the gateway's veo route as an integer. */
   secondsAsString: boolean;
   /** Offered in /video. Opt-in entries are known but hidden until configured. */
@@ -63,7 +68,8 @@ export interface CreateVideoRequest {
   prompt: string;
   seconds: number;
   size: string;
-  reference?: ReferenceImage;
+  /** The reference images, in order: at most the model's `maxReferenceImages`. */
+  references?: readonly ReferenceImage[];
   /** Sent as Idempotency-Key so a retried create is never billed twice. */
   idempotencyKey?: string;
 }

@@ -244,6 +244,27 @@ describe('configuration', () => {
       expect(broken.problems.join('\n')).toMatch(
         /VIDEO_MODELS_JSON\[0\.seconds\].*VIDEO_MODELS_JSON\[0\.sizes\.0\]/s,
       );
+    const several = loadConfig({
+      ...minimal,
+      VIDEO_MODELS_JSON:
+        '[{"id":"gw-1","seconds":[5],"sizes":["1280x720"],"maxReferenceImages":3},{"id":"gw-2","seconds":[5],"sizes":["1280x720"],"referenceShape":"multipart"}]',
+      VIDEO_DEFAULT_MODEL: 'gw-1',
+    });
+    if (!several.ok) throw new Error(several.problems.join('\n'));
+    // A model not told otherwise takes one image, whatever its shape.
+    expect(several.config.video.catalogue.find('gw-1')?.maxReferenceImages).toBe(3);
+    expect(several.config.video.catalogue.find('gw-2')?.maxReferenceImages).toBe(1);
+    const tooMany = loadConfig({
+      ...minimal,
+      VIDEO_MODELS_JSON:
+        '[{"id":"a","seconds":[5],"sizes":["1280x720"],"maxReferenceImages":4},{"id":"b","seconds":[5],"sizes":["1280x720"],"referenceShape":"image_url","maxReferenceImages":2}]',
+    });
+    expect(!tooMany.ok && tooMany.problems).toEqual(
+      expect.arrayContaining([
+        'VIDEO_MODELS_JSON[0.maxReferenceImages] must be a whole number from 0 to 3: how many reference images one video may have (0: none)',
+        'VIDEO_MODELS_JSON[1.maxReferenceImages] can be more than 1 only with "referenceShape": "url_array": a file upload or {image_url} carries one image',
+      ]),
+    );
     const unknown = loadConfig({ ...minimal, VIDEO_MODELS: 'nope' });
     expect(!unknown.ok && unknown.problems.join()).toContain('unknown model "nope"');
   });

@@ -57,6 +57,7 @@ describe('message drafts', () => {
     channelId: '3',
     messageId: '4',
     authorId: '5',
+    authorName: 'Bob B.',
     images: [],
   };
 

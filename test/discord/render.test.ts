@@ -152,18 +152,6 @@ describe('renderJob', () => {
 });
 
 describe('a job made from a message', () => {
-  const origin = { channelId: '2', messageId: '77', authorId: '88' };
-
-  it.each([
-    ['en-US', 'From [a message](https://discord.com/channels/1/2/77) by <@88>'],
-    ['zh-CN', '来自 <@88> 的[一条消息](https://discord.com/channels/1/2/77)'],
-    ['zh-TW', '來自 <@88> 的[一則訊息](https://discord.com/channels/1/2/77)'],
-  ])('links the message and names its author in %s, and the payload pings no one', (locale, line) => {
-    const payload = renderJob(job({ guildId: '1', locale }), locale, { now, supportsRemix: false, origin });
-    expect(payload.embeds[0]?.description).toContain(`-# ${line}`);
-    expect(payload.allowed_mentions).toEqual({ parse: [] });
-  });
-
   it('says nothing of a message for a job made otherwise', () => {
     const payload = renderJob(job({ guildId: '1' }), 'en-US', { now, supportsRemix: false });
     expect(payload.embeds[0]?.description).not.toContain('a message');
@@ -237,9 +225,9 @@ describe('renderNotice', () => {
 });
 
 describe('the reference image on the card', () => {
-  const referenceField = (overrides: Partial<Job>, mustMatch: boolean, locale = 'en-US') =>
+  const referenceField = (size: string | null, mustMatch: boolean, locale = 'en-US') =>
     renderJob(
-      job({ referenceName: 'lion.png', referenceUrl: 'https://cdn.example/lion.png', ...overrides }),
+      job({ referenceImages: [{ name: 'lion.png', url: 'https://cdn.example/lion.png', size }] }),
       locale,
       {
         now,
@@ -249,17 +237,96 @@ describe('the reference image on the card', () => {
     ).embeds[0]?.fields?.find((field) => field.name === t(locale, 'render.reference'));
 
   it('says the image was fitted when the model requires the video size and the image differs (snapshot)', () => {
-    const field = referenceField({ referenceSize: '320x180' }, true);
+    const field = referenceField('320x180', true);
     expect(field?.value).toBe("lion.png\nfitted to the video's 1280×720 (it was 320×180)");
     expect(field).toMatchSnapshot();
-    expect(referenceField({ referenceSize: '320x180' }, true, 'zh-CN')?.value).toBe(
+    expect(referenceField('320x180', true, 'zh-CN')?.value).toBe(
       'lion.png\n已裁切缩放为视频尺寸 1280×720（原为 320×180）',
     );
   });
 
   it('says nothing of fitting when the model takes any size, the sizes match, or the size is not known', () => {
-    expect(referenceField({ referenceSize: '320x180' }, false)?.value).toBe('lion.png');
-    expect(referenceField({ referenceSize: '1280x720' }, true)?.value).toBe('lion.png');
-    expect(referenceField({ referenceSize: null }, true)?.value).toBe('lion.png');
+    expect(referenceField('320x180', false)?.value).toBe('lion.png');
+    expect(referenceField('1280x720', true)?.value).toBe('lion.png');
+    expect(referenceField(null, true)?.value).toBe('lion.png');
+  });
+});
+
+describe('where a job came from, on the card', () => {
+  const guild = '100000000000000001';
+  const channel = '200000000000000001';
+  const card = '600000000000000009';
+  const link = `https://discord.com/channels/${guild}/${channel}/${card}`;
+  const render = (overrides: Partial<Job>, locale = 'en-US') =>
+    renderJob(job({ state: 'delivered', deliveredAt: createdAt + 80_000, ...overrides }), locale, {
+      now,
+      supportsRemix: false,
+    });
+  const description = (overrides: Partial<Job>, locale = 'en-US') =>
+    render(overrides, locale).embeds[0]?.description ?? '';
+  const regenerated: Partial<Job> = {
+    originKind: 'regenerate',
+    originJobId: 12,
+    originChannelId: channel,
+    originMessageId: card,
+  };
+
+  it('links the job a Regenerate or a Remix was made from, to its card (snapshot)', () => {
+    expect(description(regenerated)).toContain(`-# Regenerated from [job #12](${link})`);
+    expect(description({ ...regenerated, originKind: 'remix', remixOfJobId: 12 })).toContain(
+      `-# Remix of [job #12](${link})`,
+    );
+    expect(render(regenerated)).toMatchSnapshot();
+    // A card whose message is not known (a row from before origins) still names the job.
+    expect(description({ originKind: 'remix', originJobId: 12, remixOfJobId: 12 })).toContain(
+      '-# Remix of job #12',
+    );
+    expect(description(regenerated, 'zh-CN')).toContain(`-# 重新生成自[任务 #12](${link})`);
+    expect(description(regenerated, 'zh-TW')).toContain(`-# 重新產生自[任務 #12](${link})`);
+  });
+
+  it('says whose message it came from by a link and an escaped name, never a mention', () => {
+    const fromMessage: Partial<Job> = {
+      originKind: 'message',
+      originChannelId: channel,
+      originMessageId: card,
+      originAuthorId: '300000000000000042',
+      originAuthorName: '**Zoë** @everyone <@300000000000000001> [x](https://evil.example)',
+    };
+    const payload = render(fromMessage);
+    const text = payload.embeds[0]?.description ?? '';
+    expect(text).toContain(
+      `-# From [a message](${link}) by \\*\\*Zoë\\*\\* @\u200beveryone <\u200b@\u200b300000000000000001\\> \\[x\\](https://evil.example)`,
+    );
+    expect(JSON.stringify(payload)).not.toContain('<@300000000000000042>');
+    expect(payload.allowed_mentions).toEqual({ parse: [] });
+    expect(description(fromMessage, 'zh-CN')).toContain(`-# 来自 \\*\\*Zoë\\*\\*`);
+    expect(description({ ...fromMessage, originAuthorName: null }, 'zh-TW')).toContain(
+      `-# 來自 某人 的[一則訊息](${link})`,
+    );
+  });
+
+  it('labels each take of a request of several, a later one linking to the first take’s card', () => {
+    const take = { requestId: 12, takeCount: 4 };
+    expect(description({ ...take, takeIndex: 1, id: 12 })).toContain('-# Take 1 of 4');
+    expect(
+      description({
+        ...take,
+        takeIndex: 2,
+        originKind: 'take',
+        originJobId: 12,
+        originChannelId: channel,
+        originMessageId: card,
+      }),
+    ).toContain(`-# Take 2 of 4 · first take: [job #12](${link})`);
+    // Before the first take's card is drawn, its number alone.
+    expect(description({ ...take, takeIndex: 3, originKind: 'take', originJobId: 12 })).toContain(
+      '-# Take 3 of 4 · first take: job #12',
+    );
+    expect(description({ ...take, takeIndex: 3, originKind: 'take', originJobId: 12 }, 'zh-CN')).toContain(
+      '-# 第 3 版（共 4 版） · 第一版：任务 #12',
+    );
+    // A job asked alone, from a command, says nothing of either.
+    expect(description({})).not.toMatch(/Take|from/);
   });
 });

@@ -176,6 +176,10 @@ export async function startHarness(
 export const sampleVideo = () => readFileSync(join(import.meta.dirname, '../../assets/sample.mp4'));
 export const referencePng = () => readFileSync(join(import.meta.dirname, '../fixtures/reference.png'));
 
+/** The creates the video API received. */
+export const providerCreates = (h: Harness) =>
+  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
+
 /** The JSON body of a recorded REST call, typed loosely for assertions. */
 export function body(call: RecordedCall): Record<string, unknown> {
   return (call.json ?? {}) as Record<string, unknown>;
@@ -283,6 +287,71 @@ export async function ephemeralReply(h: Harness, token: string): Promise<string>
   };
   expect(data.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
   return data.content;
+}
+
+/** The ephemeral answer to `/video-history` with these options, as sent to Discord. */
+export async function historyReply(
+  h: Harness,
+  options: unknown[],
+  input: {
+    user?: { id: string; username: string };
+    permissions?: string;
+    locale?: string;
+    guild?: string;
+  } = {},
+) {
+  const { token } = h.discord.sendCommand({
+    guildId: input.guild ?? guildId,
+    channelId: input.guild ? '222222222222222224' : channelId,
+    user: input.user ?? member,
+    memberPermissions: input.permissions,
+    locale: input.locale,
+    name: 'video-history',
+    options,
+  });
+  const call: RecordedCall = await h.discord.waitForCall((c) => c.path.endsWith(`${token}/callback`));
+  return body(call).data as {
+    content?: string;
+    flags?: number;
+    embeds?: { title?: string; description?: string }[];
+  };
+}
+
+/** `member` as Discord resolves a user option naming them: the user, and their membership here. */
+export const resolvedMember = {
+  users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
+  members: {
+    [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
+  },
+};
+
+/**
+ * A moderator's CSV export of the member's whole history (/video-history user:, then Export CSV):
+ * its lines, without the byte-order mark.
+ */
+export async function exportedHistoryCsv(h: Harness): Promise<string[]> {
+  const page = h.discord.sendCommand({
+    guildId,
+    channelId,
+    user: moderator,
+    memberPermissions: moderatorPermissions,
+    name: 'video-history',
+    options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
+    resolved: resolvedMember,
+  });
+  const shown = body(await h.discord.waitForCall((c) => c.path.endsWith(`${page.token}/callback`))).data as {
+    components: { components: { custom_id: string }[] }[];
+  };
+  const exported = h.discord.sendButton({
+    guildId,
+    channelId,
+    user: moderator,
+    memberPermissions: moderatorPermissions,
+    customId: shown.components[0]?.components[2]?.custom_id ?? '',
+    messageId: '1',
+  });
+  const file = await h.discord.waitForCall((c) => c.path.endsWith(`${exported.token}/callback`));
+  return (file.files[0]?.bytes ?? Buffer.alloc(0)).subarray(3).toString('utf8').trim().split('\r\n');
 }
 
 type Probed<T> = T | undefined | null | false;

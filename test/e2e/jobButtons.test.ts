@@ -298,7 +298,7 @@ describe('Regenerate with a reference image', () => {
     const job = await delivered(harness);
     harness.discord.expireAttachment(image);
     const { rm } = await import('node:fs/promises');
-    await rm(`${harness.dir}/media/reelbot-${job.id}-${job.mediaKey}-reference.img`);
+    await rm(`${harness.dir}/media/reelbot-${job.id}-${job.mediaKey}-reference-1.img`);
     expect(await ephemeralReply(harness, (await click(harness, 'regen', job.id)).token)).toBe(
       'The reference image of this video is no longer available, so it cannot be made again with it. Use /video and attach the image again.',
     );

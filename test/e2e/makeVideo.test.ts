@@ -12,6 +12,7 @@ import {
   MessageType,
   PermissionFlagsBits,
 } from 'discord.js';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cardNonce, videoFileName } from '../../src/discord/messenger.ts';
 import { defaultBotPermissions, type FakeAttachment, type RecordedCall } from '../fakes/discord.ts';
@@ -22,12 +23,15 @@ import {
   embedText,
   envForFakes,
   ephemeralReply,
+  exportedHistoryCsv,
   guildId,
   type Harness,
+  historyReply,
   jobButtonId,
   member,
   moderatorRoleId,
   otherChannelId,
+  providerCreates,
   referencePng,
   sampleVideo,
   startHarness,
@@ -43,9 +47,6 @@ afterEach(async () => {
 /** The author of the message the member makes a video from. */
 const bob = { id: '333333333333333334', username: 'bob', globalName: 'Bob B.' };
 const customEmojiId = '555555555555555555';
-
-const providerCreates = (h: Harness) =>
-  h.video.requests.filter((r) => r.method === 'POST' && r.path === '/v1/videos');
 
 /** The bot's posts in the channel replying to `messageId`. */
 const repliesTo = (h: Harness, messageId: string) =>
@@ -127,10 +128,11 @@ describe('Make a video from a message', () => {
     expect(form.components.map((c) => [c.type, c.label, c.component.type])).toEqual([
       [ComponentType.Label, 'Prompt', ComponentType.TextInput],
       [ComponentType.Label, 'Model', ComponentType.StringSelect],
-      [ComponentType.Label, 'Duration', ComponentType.StringSelect],
-      [ComponentType.Label, 'Size', ComponentType.StringSelect],
+      [ComponentType.Label, 'Duration and size', ComponentType.StringSelect],
+      [ComponentType.Label, 'Takes', ComponentType.StringSelect],
+      [ComponentType.Label, 'Reference images', ComponentType.FileUpload],
     ]);
-    const [promptField, model, duration, size] = form.components;
+    const [promptField, model, durationAndSize, takes, images] = form.components;
     // Mentions and the custom emoji in plain words: nothing in the prompt can ping or render.
     expect(promptField?.component).toMatchObject({
       custom_id: 'prompt',
@@ -143,20 +145,31 @@ describe('Make a video from a message', () => {
       { label: 'Veo 3.1 Fast', value: 'veo-3.1-fast-generate-preview', default: true },
       { label: 'Veo 3.1', value: 'veo-3.1-generate-preview', default: false },
     ]);
-    expect((duration?.component.options as { value: string }[] | undefined)?.map((o) => o.value)).toEqual([
-      '4',
-      '6',
-      '8',
-    ]);
-    expect(size?.component).toMatchObject({ required: false, placeholder: "The model's default" });
-    expect((size?.component.options as { label: string }[] | undefined)?.[1]?.label).toBe(
-      'Portrait · 720×1280',
+    // Every duration with every size the veo models make, shortest first; none chosen: the model's defaults.
+    const shapes = durationAndSize?.component.options as { label: string; value: string }[] | undefined;
+    expect(shapes?.map((o) => o.value)).toEqual(
+      ['4', '6', '8'].flatMap((seconds) =>
+        ['1280x720', '720x1280', '1920x1080', '1080x1920'].map((size) => `${seconds}:${size}`),
+      ),
     );
+    expect(shapes?.[1]?.label).toBe('4 s · Portrait · 720×1280');
+    expect(durationAndSize?.component).toMatchObject({
+      required: false,
+      placeholder: "The model's default",
+    });
+    expect(takes?.description).toBe('How many videos of these settings, each its own reply to the message');
+    expect(takes?.component.options).toEqual([
+      { label: '1 video', value: '1', default: true },
+      { label: '2 takes, side by side', value: '2', default: false },
+      { label: '3 takes, side by side', value: '3', default: false },
+      { label: '4 takes, side by side', value: '4', default: false },
+    ]);
+    // The veo models take 3 images and the message carries 2: one more may be uploaded.
+    expect(images?.component).toMatchObject({ max_values: 1, required: false });
 
     const submit = discord.submitModal(token, {
       model: ['veo-3.1-generate-preview'],
-      duration: ['8'],
-      size: ['720x1280'],
+      duration_size: ['8:720x1280'],
     });
     // The submit's own answer is private: the card is the bot's reply in the channel.
     const deferred = await discord.waitForCall((c) => c.path.endsWith(`${submit.token}/callback`));
@@ -171,7 +184,7 @@ describe('Make a video from a message', () => {
       prompt: 'a lighthouse for @alice and @video mods in #channel-1 :shipit:',
       seconds: 8,
       size: '720x1280',
-      input_reference: [boat.url],
+      input_reference: [boat.url, sea.url],
     });
 
     const post = await discord.waitForCall((c) => repliesTo(h, target.id).includes(c));
@@ -180,7 +193,9 @@ describe('Make a video from a message', () => {
       allowed_mentions: { parse: [], users: [], replied_user: false },
       enforce_nonce: true,
     });
-    expect(embedText(post)).toContain(`From [a message](${messageLinkOf(target.id)}) by <@${bob.id}>`);
+    expect(embedText(post)).toContain(`From [a message](${messageLinkOf(target.id)}) by Bob B.`);
+    // One line says where the job came from, drawn from its row.
+    expect(embedText(post).split('From [a message]')).toHaveLength(2);
     const card = cardReplyingTo(harness, target.id);
     const cardId = card?.id ?? '';
     expect(card).toMatchObject({ type: MessageType.Reply, authorId: discord.botUserId });
@@ -191,7 +206,7 @@ describe('Make a video from a message', () => {
       (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
     );
     expect(body(pointer).content).toBe(
-      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(cardId)}\nImages left out (Veo 3.1 takes 1): sea.png.`,
+      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(cardId)}`,
     );
 
     const upload = await discord.waitForCall(isCardUpload(cardId), 15_000);
@@ -202,8 +217,17 @@ describe('Make a video from a message', () => {
     expect(job).toMatchObject({
       replyMessageId: cardId,
       interactionToken: null,
-      referenceName: 'boat.png',
+      referenceImages: [
+        { url: boat.url, name: 'boat.png', size: '320x180' },
+        { url: sea.url, name: 'sea.png', size: '320x180' },
+      ],
       model: 'veo-3.1-generate-preview',
+      originKind: 'message',
+      originChannelId: channelId,
+      originMessageId: target.id,
+      originAuthorId: bob.id,
+      originAuthorName: 'Bob B.',
+      takeCount: 1,
     });
     // The private "thinking…" never showed the job: no edit of it but the pointer.
     const privateEdits = discord.calls.filter((c) => c.method === 'PATCH' && c.path.includes(submit.token));
@@ -318,7 +342,10 @@ describe('Make a video: what it refuses, privately, at no cost', () => {
     expect(await ephemeralReply(harness, late.token)).toBe(
       'This form has expired (it was opened too long ago, or before reelbot restarted). Use Apps › Make a video on the message again.',
     );
-    const again = await submitForm(harness, message.id, { model: ['short-model'], duration: ['10'] });
+    const again = await submitForm(harness, message.id, {
+      model: ['short-model'],
+      duration_size: ['10:1280x720'],
+    });
     expect(await ephemeralReply(harness, again.token)).toBe(
       'short-model cannot make 10-second videos. Choose one of: 4 seconds.',
     );
@@ -335,12 +362,12 @@ describe('Make a video: more images in the form', () => {
     expect(form.components).toHaveLength(5);
     expect(form.components[4]).toMatchObject({
       label: 'Reference images',
-      description: 'Pictures to start from (PNG, JPEG, WebP or GIF): up to 1',
+      description: 'Pictures to start from (PNG, JPEG, WebP or GIF): up to 3',
       component: {
         type: ComponentType.FileUpload,
         custom_id: 'images',
         min_values: 0,
-        max_values: 1,
+        max_values: 3,
         required: false,
       },
     });
@@ -432,7 +459,7 @@ describe('Make a video: the card stays the job’s message', () => {
 
     const upload = await h.discord.waitForCall(isCardUpload(job.replyMessageId ?? ''), 15_000);
     expect(upload.files[0]?.bytes.equals(sampleVideo())).toBe(true);
-    expect(embedText(upload)).toContain(`From [a message](${messageLinkOf(message.id)}) by <@${bob.id}>`);
+    expect(embedText(upload)).toContain(`From [a message](${messageLinkOf(message.id)}) by Bob B.`);
     const notice = await h.discord.waitForCall(
       (c) => channelPosts(h).includes(c) && /your video is ready/.test(String(body(c).content)),
     );
@@ -505,7 +532,7 @@ describe('Make a video: the card stays the job’s message', () => {
     const edit = await h.discord.waitForCall(
       (c) => c.method === 'PATCH' && c.path.includes(click.token) && embedText(c).includes('Canceled'),
     );
-    expect(embedText(edit)).toContain(`From [a message](${messageLinkOf(message.id)}) by <@${bob.id}>`);
+    expect(embedText(edit)).toContain(`From [a message](${messageLinkOf(message.id)}) by Bob B.`);
     expect(h.discord.messages.get(job.replyMessageId ?? '')?.embeds).toEqual(body(edit).embeds);
     expect((await h.bot.store.get(job.id))?.state).toBe('canceled');
   });
@@ -519,5 +546,225 @@ describe('Make a video: the card stays the job’s message', () => {
     const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
     expect(body(post).nonce).toBe(cardNonce(job));
     expect(String(body(post).nonce).length).toBeLessThanOrEqual(25);
+  });
+});
+
+describe('Make a video: several images, takes, and the message the job came from', () => {
+  /** A small still picture of one colour, as a member's sketch would be. */
+  const picture = (background: string) =>
+    sharp({ create: { width: 64, height: 48, channels: 3, background } })
+      .png()
+      .toBuffer();
+
+  /** The card's text as the fake keeps the message: its embeds' titles, descriptions and footers. */
+  const cardText = (h: Harness, messageId: string | null) =>
+    embedText({ json: { embeds: h.discord.messages.get(messageId ?? '')?.embeds ?? [] } } as RecordedCall);
+
+  /** The bot's replies to `messageId` in the fake, in the order they were posted. */
+  const cardsReplyingTo = (h: Harness, messageId: string) =>
+    [...h.discord.messages.values()].filter(
+      (m) => m.authorId === h.discord.botUserId && m.reference?.message_id === messageId,
+    );
+
+  const deliveredJobs = (h: Harness, count: number) =>
+    until(async () => {
+      const rows = await h.bot.store.byState(['delivered']);
+      return rows.length === count ? rows : undefined;
+    }, 15_000);
+
+  it('sends both images of a message to the veo route as fetchable URLs, and its card, the history and the CSV say which message it came from', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const bytes = await Promise.all(['#f00', '#00f'].map(picture));
+    const images = bytes.map((data, index) =>
+      h.discord.addAttachment(data, `sketch_${index + 1}.png`, 'image/png'),
+    );
+    const target = bobsMessage(h, { content: 'a red kite over a blue sea', attachments: images });
+    const submit = await submitForm(h, target.id);
+
+    const create = await until(() => providerCreates(h)[0]);
+    const sent = (create.json as { input_reference?: string[] }).input_reference ?? [];
+    expect(sent).toEqual(images.map((image) => image.url));
+    // What the gateway fetches: each URL answers the very bytes of the message's image.
+    for (const [index, url] of sent.entries()) {
+      const answer = await fetch(url);
+      expect(answer.status).toBe(200);
+      expect(Buffer.from(await answer.arrayBuffer()).equals(bytes[index] ?? Buffer.alloc(0))).toBe(true);
+    }
+
+    const [job] = await deliveredJobs(h, 1);
+    expect(job).toMatchObject({
+      originKind: 'message',
+      originChannelId: channelId,
+      originMessageId: target.id,
+      originAuthorId: bob.id,
+      originAuthorName: 'Bob B.',
+      referenceImages: images.map((image, index) => ({
+        url: image.url,
+        name: `sketch_${index + 1}.png`,
+        size: '64x48',
+      })),
+    });
+    const line = `From [a message](${messageLinkOf(target.id)}) by Bob B.`;
+    const card = cardText(h, job?.replyMessageId ?? null);
+    expect(card.split(line)).toHaveLength(2);
+    const fields = h.discord.messages.get(job?.replyMessageId ?? '')?.embeds?.[0] as
+      | { fields?: { name: string; value: string }[] }
+      | undefined;
+    expect(fields?.fields?.find((field) => field.name === 'Reference images (2)')?.value).toBe(
+      'sketch\\_1.png\nsketch\\_2.png',
+    );
+    // The private answer links the card, and nothing was left out.
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    expect(body(pointer).content).toBe(
+      `Job #1 is on its way, as a reply to the message: ${messageLinkOf(job?.replyMessageId ?? '')}`,
+    );
+
+    const history = await historyReply(h, []);
+    expect(history.embeds?.[0]?.description).toContain(`-# ${line} · reference images: 2`);
+    const csv = await exportedHistoryCsv(h);
+    expect(csv.find((row) => row.startsWith('1,'))).toMatch(
+      new RegExp(`,delivered,,Message,,${messageLinkOf(target.id)},,2,message$`),
+    );
+  });
+
+  it('makes two takes, each its own reply to the message with its own nonce and video, delivered once each though the bot died between the two replies', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const target = bobsMessage(h, { content: 'two kites racing' });
+    // The second take's reply (its card's footer names job #2) is in flight when the process dies.
+    const held = h.discord.holdNext({
+      method: 'POST',
+      path: new RegExp(`^/channels/${channelId}/messages$`),
+      json: (json) =>
+        (json as { embeds?: { footer?: { text?: string } }[] }).embeds?.[0]?.footer?.text === 'Job #2',
+    });
+    await submitForm(h, target.id, { takes: ['2'] });
+    await held.arrived;
+    expect(await h.bot.store.get(2)).toMatchObject({
+      takeIndex: 2,
+      takeCount: 2,
+      replyMessageId: null,
+      fallbackChannelId: channelId,
+      interactionToken: null,
+    });
+    await h.bot.stop(100);
+    held.release();
+    await until(() => cardsReplyingTo(h, target.id).length === 2);
+    await h.restart({ alreadyStopped: true });
+    // The first-card hold of the process that died runs out.
+    h.advance(31_000);
+    for (const id of [1, 2]) h.video.completeJob((await h.bot.store.get(id))?.remoteId ?? '');
+
+    const [first, second] = (await deliveredJobs(h, 2)).sort((a, b) => a.id - b.id);
+    const cards = cardsReplyingTo(h, target.id);
+    expect([first?.replyMessageId, second?.replyMessageId]).toEqual(cards.map((card) => card.id));
+    // Two posts, each its own nonce: Discord would answer a repeat of one with its first card.
+    const posts = repliesTo(h, target.id);
+    expect(posts.map((post) => body(post).nonce)).toEqual(
+      [first, second].map((job) => job && cardNonce(job)),
+    );
+    for (const job of [first, second]) {
+      const uploads = h.discord.calls.filter(isCardUpload(job?.replyMessageId ?? ''));
+      expect(uploads).toHaveLength(1);
+      expect(uploads[0]?.files[0]?.bytes.equals(sampleVideo())).toBe(true);
+    }
+    expect(cardText(h, first?.replyMessageId ?? null)).toContain('Take 1 of 2');
+    expect(cardText(h, first?.replyMessageId ?? null)).toContain(
+      `From [a message](${messageLinkOf(target.id)}) by Bob B.`,
+    );
+    expect(cardText(h, second?.replyMessageId ?? null)).toContain(
+      `Take 2 of 2 · first take: [job #1](${messageLinkOf(first?.replyMessageId ?? '')})`,
+    );
+    // In the channel: the two cards and a notice under each; nothing posted anew, no DM.
+    const channelPosts = h.discord.calls.filter(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200,
+    );
+    expect(
+      channelPosts.map((post) => (body(post).message_reference as { message_id: string }).message_id),
+    ).toEqual(expect.arrayContaining([target.id, target.id, first?.replyMessageId, second?.replyMessageId]));
+    expect(channelPosts).toHaveLength(4);
+    expect(h.discord.calls.some((c) => c.path === '/users/@me/channels')).toBe(false);
+  });
+
+  it('links every take’s reply in the private answer', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const target = bobsMessage(h, { content: 'three kites' });
+    const submit = await submitForm(h, target.id, { takes: ['3'] });
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    const cards = cardsReplyingTo(h, target.id);
+    expect(cards).toHaveLength(3);
+    expect(body(pointer).content).toBe(
+      cards
+        .map(
+          (card, index) =>
+            `Job #${index + 1} is on its way, as a reply to the message: ${messageLinkOf(card.id)}`,
+        )
+        .join('\n'),
+    );
+  });
+
+  it('on a model that takes one image, uses the message’s first and names the others in the private answer', async () => {
+    harness = await startHarness({
+      env: { VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' },
+    });
+    const h = harness;
+    const images = [
+      h.discord.addAttachment(referencePng(), 'first.png', 'image/png'),
+      h.discord.addAttachment(referencePng(), 'second.png', 'image/png'),
+    ];
+    const target = bobsMessage(h, { content: 'a kite', attachments: images });
+    const { token } = makeVideoOn(h, target.id);
+    // The veo model takes three: the form offers one more.
+    expect((await formShown(h, token)).components[4]?.component).toMatchObject({ max_values: 1 });
+    const submit = h.discord.submitModal(token, { model: ['sora-2'] });
+    const create = await until(() => providerCreates(h)[0]);
+    // sora-2 takes its one image as a file.
+    expect(create.multipart?.fileCounts.input_reference).toBe(1);
+    const pointer = await h.discord.waitForCall(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`${submit.token}/messages/@original`),
+    );
+    expect(String(body(pointer).content).split('\n')[1]).toBe(
+      'Images left out (Sora 2 takes 1): second.png.',
+    );
+    const job = await until(async () => (await h.bot.store.byState(['delivered']))[0]);
+    expect(job.referenceImages.map((image) => image.name)).toEqual(['first.png']);
+  });
+
+  it('refuses, privately and at no cost: a message’s images on a model that takes none, and uploads that do not fit', async () => {
+    harness = await startHarness({
+      env: {
+        VIDEO_MODELS_JSON: JSON.stringify([
+          { id: 'text-only', seconds: [5], sizes: ['1280x720'], maxReferenceImages: 0 },
+        ]),
+        VIDEO_MODELS: 'veo-3.1-fast-generate-preview,sora-2,text-only',
+      },
+    });
+    const h = harness;
+    const image = h.discord.addAttachment(referencePng(), 'kite.png', 'image/png');
+    const target = bobsMessage(h, { content: 'a kite', attachments: [image] });
+    const none = await submitForm(h, target.id, { model: ['text-only'] });
+    expect(await ephemeralReply(h, none.token)).toBe(
+      'text-only takes no reference images, and that message carries 1. Choose a model that takes images.',
+    );
+    const upload = h.discord.addAttachment(referencePng(), 'more.png', 'image/png');
+    const tooMany = await submitForm(h, target.id, { model: ['sora-2'], images: [upload] });
+    expect(await ephemeralReply(h, tooMany.token)).toBe(
+      'Too many reference images for Sora 2 (it takes 1 at most): 1 from that message and 1 uploaded. Upload fewer, or choose a model that takes more.',
+    );
+    const { token } = makeVideoOn(h, target.id, 'zh-TW');
+    await formShown(h, token);
+    const zh = h.discord.submitModal(token, { model: ['text-only'] });
+    expect(await ephemeralReply(h, zh.token)).toBe(
+      'text-only 不使用參考圖片，而該訊息附有 1 張圖片。請選擇能使用圖片的模型。',
+    );
+    // Refused from what Discord said: nothing downloaded, sent or written.
+    expect(h.discord.cdnFetches).toEqual([]);
+    await noJobsAndNoProviderCall(h);
   });
 });

@@ -13,6 +13,7 @@ import {
   otherChannelId,
   otherGuildId,
   otherMember,
+  resolvedMember,
   startHarness,
   until,
 } from './harness.ts';
@@ -236,12 +237,7 @@ describe('/video-history', () => {
       memberRoles: ['444444444444444444'],
       name: 'video-history',
       options: [{ name: 'user', type: ApplicationCommandOptionType.User, value: member.id }],
-      resolved: {
-        users: { [member.id]: { id: member.id, username: 'alice', discriminator: '0', avatar: null } },
-        members: {
-          [member.id]: { roles: [], joined_at: new Date(0).toISOString(), permissions: '0', flags: 0 },
-        },
-      },
+      resolved: resolvedMember,
     }).token;
     expect(jobIds((await reply(harness, token)).data)).toEqual([1]);
   });
@@ -296,16 +292,16 @@ describe('/video-history', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
     expect(lines[0]).toBe(
-      'Job,Created (UTC),State,Model,Size,Seconds,Prompt,Failure,Error message,Provider video ID,Message link,state_code,failure_code',
+      'Job,Created (UTC),State,Model,Size,Seconds,Prompt,Failure,Error message,Provider video ID,Message link,state_code,failure_code,Origin,From job,Origin link,Take,Reference images,origin_code',
     );
     expect(lines).toHaveLength(8);
     // A formula-looking prompt stays text in a spreadsheet: it is prefixed with a quote.
     expect(lines[1]).toMatch(
-      /^7,20\d\d-.*,Done,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:.*,delivered,$/,
+      /^7,20\d\d-.*,Done,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:.*,delivered,,\/video,,,,0,command$/,
     );
     expect(lines.join('\n')).not.toMatch(/,=cmd/);
     expect(lines[2]).toContain(',**bold** @everyone 5,');
-    expect(lines[2]).toMatch(/,Failed,.*,failed,$/);
+    expect(lines[2]).toMatch(/,Failed,.*,failed,,\/video,,,,0,command$/);
     expect((await harness.bot.context.moderation.auditLog(guildId, 5))[0]).toMatchObject({
       actorId: moderator.id,
       action: 'history.export',
@@ -326,7 +322,7 @@ describe('/video-admin', () => {
   it('shows and sets quotas; the change applies to the next /video and is audited', async () => {
     harness = await startHarness({ video: { pollsToComplete: 500 } });
     const shown = await reply(harness, admin(harness, 'quota').token);
-    expect(shown.data.content).toContain('Videos in progress per member: 2 (default)');
+    expect(shown.data.content).toContain('Videos in progress per member: 4 (default)');
     const set = await reply(
       harness,
       admin(harness, 'quota', [{ name: 'in_flight', type: ApplicationCommandOptionType.Integer, value: 1 }])
@@ -755,13 +751,13 @@ describe('in the member’s language', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
     expect(lines[0]).toBe(
-      '任务编号,创建时间（UTC）,状态,模型,尺寸,时长（秒）,提示词,失败原因,错误信息,服务商视频 ID,消息链接,state_code,failure_code',
+      '任务编号,创建时间（UTC）,状态,模型,尺寸,时长（秒）,提示词,失败原因,错误信息,服务商视频 ID,消息链接,state_code,failure_code,来源,来源任务,来源链接,版本,参考图数,origin_code',
     );
     // The same words as the history and /video-admin usage; the codes stay as stored.
     expect(lines[1]).toMatch(
-      /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down$/,
+      /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down,\/视频,,,,0,command$/,
     );
-    expect(lines[2]).toMatch(/^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,$/);
+    expect(lines[2]).toMatch(/^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,,\/视频,,,,0,command$/);
   });
 
   it.each([

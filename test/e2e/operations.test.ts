@@ -309,7 +309,14 @@ describe('the job log', () => {
     expect(visible).not.toContain('grandmas-secret-garden');
     // Both are still there for whoever turns on debug.
     expect(lines(h).some((line) => line.level === debug && line.prompt === secretPrompt)).toBe(true);
-    expect(lines(h).some((line) => line.level === debug && line.referenceName === secretName)).toBe(true);
+    expect(
+      lines(h).some(
+        (line) =>
+          line.level === debug &&
+          Array.isArray(line.referenceNames) &&
+          line.referenceNames.includes(secretName),
+      ),
+    ).toBe(true);
     expect(lines(h).some((line) => line.level === debug && line.reason === echo.error.message)).toBe(true);
   });
 

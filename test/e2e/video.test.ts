@@ -124,7 +124,7 @@ describe('/video end to end', () => {
     expect(job).toMatchObject({
       state: 'delivered',
       userId: member.id,
-      referenceName: 'lion.png',
+      referenceImages: [{ url: image.url, name: 'lion.png', size: '320x180' }],
       charged: true,
     });
     expect(discord.originalMessage(token)?.attachments[0]?.filename).toBe(job && videoFileName(job));
@@ -502,7 +502,7 @@ describe('reference images are decoded before anything is spent', () => {
     expect(sent?.contentType).toBe('image/png');
     // The model takes any size: the card says nothing of fitting.
     expect(JSON.stringify(harness.discord.originalMessage(token)?.embeds)).not.toContain('fitted');
-    expect(await delivered(harness)).toMatchObject({ referenceSize: '320x180' });
+    expect((await delivered(harness)).referenceImages).toMatchObject([{ name: 'lion.png', size: '320x180' }]);
   });
 
   it('sends the image fitted to the video size to a model that requires it, the card says so, and Regenerate does the same', async () => {
@@ -514,7 +514,7 @@ describe('reference images are decoded before anything is spent', () => {
     const card = JSON.stringify(harness.discord.originalMessage(token)?.embeds);
     expect(card).toContain(`lion.png\\n${fitted}`);
     const job = await delivered(harness);
-    expect(job).toMatchObject({ referenceSize: '320x180', size: '1280x720' });
+    expect(job).toMatchObject({ referenceImages: [{ name: 'lion.png', size: '320x180' }], size: '1280x720' });
 
     const regen = await clickRegenerate(harness, job);
     await harness.discord.waitForCall(isUpload(regen.token), 15_000);

@@ -164,6 +164,8 @@ interface Match {
   path?: RegExp;
   /** Only calls that upload files (true), or only calls that do not (false). */
   withFiles?: boolean;
+  /** Only calls whose JSON body this accepts (which of several posts to one route). */
+  json?: (json: unknown) => boolean;
 }
 
 interface Rule {
@@ -332,6 +334,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const botUserId = options.botUserId ?? applicationId;
   const guilds = options.guilds ?? [{ id: '100000000000000001', channels: [{ id: '200000000000000001' }] }];
   const calls: RecordedCall[] = [];
+  /** The attachment ids the CDN was asked for, in order (a download of a member's image). */
+  const cdnFetches: string[] = [];
   const messages = new Map<string, FakeMessage>();
   const tokens = new Map<string, TokenState>();
   const rules: Rule[] = [];
@@ -745,7 +749,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     }
     const id = messageId === '@original' ? state.originalMessageId : messageId;
     const message = id ? messages.get(id) : undefined;
-    if (!message || message.deleted) return unknownMessage(response);
+    // By id, a webhook reaches only its own messages: the interaction's follow-ups and response.
+    const foreign = messageId !== '@original' && message?.interactionToken !== token;
+    if (!message || message.deleted || foreign) return unknownMessage(response);
     if (call.method === 'GET') return json(response, 200, toApiMessage(message));
     if (call.method === 'DELETE') {
       deleteMessage(message);
@@ -1279,7 +1285,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       (rule) =>
         (!rule.match.method || rule.match.method === call.method) &&
         (!rule.match.path || rule.match.path.test(call.path)) &&
-        (rule.match.withFiles === undefined || rule.match.withFiles === call.files.length > 0),
+        (rule.match.withFiles === undefined || rule.match.withFiles === call.files.length > 0) &&
+        (!rule.match.json || rule.match.json(call.json)),
     );
     const rule = rules[index];
     if (!rule) return undefined;
@@ -1292,6 +1299,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       const url = new URL(request.url ?? '/', 'http://fake');
       const attachment = /^\/attachments\/(\d+)\/[^/]+$/.exec(url.pathname);
       if (attachment) {
+        cdnFetches.push(attachment[1] ?? '');
         const upload = uploads.get(attachment[1] ?? '');
         // What Discord's CDN answers once a signed attachment link has expired.
         if (!upload || expiredUploads.has(attachment[1] ?? ''))
@@ -1685,6 +1693,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     applicationId,
     botUserId,
     calls,
+    cdnFetches,
     messages,
     commands,
 

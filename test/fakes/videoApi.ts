@@ -35,7 +35,9 @@ export interface RecordedRequest {
   json?: unknown;
   multipart?: {
     fields: Record<string, string>;
+    /** The last file of each name; `fileCounts` says how many came under it. */
     files: Record<string, { filename: string; contentType: string; bytes: Buffer }>;
+    fileCounts: Record<string, number>;
   };
   raw: Buffer;
   /** When the request arrived (ms). */
@@ -164,6 +166,38 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 /** `/client/{label}/…`: a request through `urlFor(label)`. */
 const clientPrefix = /^\/client\/([\w-]+)(\/.*)$/;
 
+/** The gateway's veo route takes `input_reference` as 1 to 3 image URLs (the seed's `string[]`). */
+export const maxUrlReferences = 3;
+
+const isImageUrl = (value: unknown) => typeof value === 'string' && /^(https?:\/\/|data:image\/)/.test(value);
+
+/**
+ * What the gateway answers a create whose `input_reference` its route cannot take, as the seed
+ * describes them: the veo route an array of 1-3 image URLs; the official contract one file
+ * (multipart) or one object (`{image_url}` or `{file_id}`), never an array. Null when it is fine.
+ */
+function referenceRefusal(model: string, recorded: RecordedRequest): string | null {
+  if (recorded.multipart) {
+    const files = recorded.multipart.fileCounts.input_reference ?? 0;
+    return files > 1 ? `input_reference takes a single file, not ${files}` : null;
+  }
+  const reference = (recorded.json as { input_reference?: unknown } | undefined)?.input_reference;
+  if (reference === undefined) return null;
+  const veoRoute = model.startsWith('veo');
+  if (Array.isArray(reference)) {
+    if (!veoRoute) return "Invalid type for 'input_reference': expected an object, but got an array instead.";
+    if (reference.length < 1 || reference.length > maxUrlReferences) {
+      return `input_reference takes 1 to ${maxUrlReferences} image URLs, not ${reference.length}`;
+    }
+    return reference.every(isImageUrl) ? null : 'input_reference must be an array of image URLs';
+  }
+  if (veoRoute) return "Invalid type for 'input_reference': expected an array of image URLs.";
+  const object = reference as { image_url?: unknown; file_id?: unknown } | null;
+  return object && (isImageUrl(object.image_url) || typeof object.file_id === 'string')
+    ? null
+    : "Invalid 'input_reference': expected {image_url} or {file_id}.";
+}
+
 async function record(request: IncomingMessage): Promise<RecordedRequest> {
   const url = new URL(request.url ?? '/', 'http://fake');
   const raw = await readBody(request);
@@ -194,16 +228,19 @@ async function record(request: IncomingMessage): Promise<RecordedRequest> {
     }).formData();
     const fields: Record<string, string> = {};
     const files: Record<string, { filename: string; contentType: string; bytes: Buffer }> = {};
+    const fileCounts: Record<string, number> = {};
     for (const [name, value] of form) {
       if (typeof value === 'string') fields[name] = value;
-      else
+      else {
         files[name] = {
           filename: value.name,
           contentType: value.type,
           bytes: Buffer.from(await value.arrayBuffer()),
         };
+        fileCounts[name] = (fileCounts[name] ?? 0) + 1;
+      }
     }
-    recorded.multipart = { fields, files };
+    recorded.multipart = { fields, files, fileCounts };
   }
   return recorded;
 }
@@ -536,16 +573,8 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
         openAiError('Your request was blocked by our moderation system.', 'moderation_blocked'),
       );
     }
-    if (Array.isArray(fields.input_reference) && model.startsWith('sora')) {
-      return send(
-        response,
-        400,
-        openAiError(
-          "Invalid type for 'input_reference': expected an object, but got an array instead.",
-          null,
-        ),
-      );
-    }
+    const refused = referenceRefusal(model, recorded);
+    if (refused) return send(response, 400, openAiError(refused, null));
     const job = createJob({
       model,
       prompt,

@@ -8,6 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMediaStore, type Job } from '../../src/jobs/index.ts';
+import { loadReferenceImage, saveReferenceImage } from '../../src/jobs/referenceImages.ts';
 
 const hour = 3_600_000;
 const key = '0123456789abcdef0123456789abcdef';
@@ -60,6 +61,8 @@ describe('pruning the media folder', () => {
     const own = [
       `reelbot-1-${key}.mp4`,
       `reelbot-1-${key}-reference.img`,
+      `reelbot-1-${key}-reference-1.img`,
+      `reelbot-1-${key}-reference-3.img.part`,
       `reelbot-2-${key}.mp4.part`,
       'reelbot-3.mp4',
       'reelbot-3-reference.img',
@@ -155,5 +158,25 @@ describe('downloading a kept video', () => {
     expect(first).toEqual(second);
     expect(first.ok && readFileSync(first.path).equals(video)).toBe(true);
     expect(readdirSync(dir)).toEqual([`reelbot-7-${key}.mp4`]);
+  });
+});
+
+describe('kept reference images', () => {
+  it('keeps each image of a job under its number, and still reads image 1 kept by a version with one image per job', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelbot-references-'));
+    const job = { id: 7, mediaKey: key };
+    await saveReferenceImage(dir, job, new Uint8Array([1, 1]), 1);
+    await saveReferenceImage(dir, job, new Uint8Array([3, 3, 3]), 3);
+    expect(existsSync(join(dir, `reelbot-7-${key}-reference-3.img`))).toBe(true);
+    expect(await loadReferenceImage(dir, job, 1)).toEqual(new Uint8Array([1, 1]));
+    expect(await loadReferenceImage(dir, job, 2)).toBeNull();
+    expect(await loadReferenceImage(dir, job, 3)).toEqual(new Uint8Array([3, 3, 3]));
+    // Another job's key never reads this job's files.
+    expect(await loadReferenceImage(dir, { id: 7, mediaKey: 'f'.repeat(32) }, 1)).toBeNull();
+
+    const older = await mkdtemp(join(tmpdir(), 'reelbot-references-'));
+    await writeFile(join(older, `reelbot-7-${key}-reference.img`), new Uint8Array([9]));
+    expect(await loadReferenceImage(older, job, 1)).toEqual(new Uint8Array([9]));
+    expect(await loadReferenceImage(older, job, 2)).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { providerErrorText, quotaText } from '../../src/discord/replies.ts';
-import { cancelJob, submitJob } from '../../src/jobs/index.ts';
+import { cancelJob, submitJob, submitTakes } from '../../src/jobs/index.ts';
 import { countJobs, generous, newJob, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -132,6 +132,41 @@ describe('submitting a job', () => {
     expect(quotaText('zh-CN', refused.refusal)).toContain('8 秒的视频');
     expect(await rows(w)).toBe(0);
     expect(posts(w)).toHaveLength(0);
+  });
+
+  it("sends a request's takes together, or refuses them whole on the server's seconds, saying how many fit", async () => {
+    w = await world();
+    const deps = {
+      store: w.store,
+      submissions: w.submissions,
+      client: w.client,
+      defaults: { inFlightPerUser: 10, jobsPerUserPerDay: 10, secondsPerGuildPerDay: 20 },
+      now: w.time.now,
+    };
+    const sent = await submitTakes(deps, newJob({ seconds: 4 }), 2);
+    expect(sent.ok && sent.takes.map((take) => [take.ok, take.job.state, take.job.takeIndex])).toEqual([
+      [true, 'queued', 1],
+      [true, 'queued', 2],
+    ]);
+    expect(posts(w)).toHaveLength(2);
+    // 8 of 20 seconds used: three takes of 6 s (18 s) do not fit, two would.
+    const refused = await submitTakes(deps, newJob({ seconds: 6 }), 3);
+    if (refused.ok) throw new Error('expected a quota refusal');
+    expect(refused.refusal).toMatchObject({ limit: 'guild_seconds', takes: { requested: 3, fits: 2 } });
+    expect(quotaText('en-US', refused.refusal)).toBe(
+      'This server has 12 of its 20 video seconds left for today, not enough for these 3 takes. Only 2 would fit now: set takes to 2, or wait.',
+    );
+    expect(quotaText('zh-TW', refused.refusal)).toBe(
+      '這個伺服器今天的 20 秒影片額度只剩 12 秒，不夠這 3 個版本。現在只放得下 2 個：請把份數設為 2，或稍後再試。',
+    );
+    // Four takes of 6 s are more than the whole day's 20: never, whatever the wait.
+    const never = await submitTakes(deps, newJob({ seconds: 6 }), 4);
+    if (never.ok) throw new Error('expected a quota refusal');
+    expect(quotaText('en-US', never.refusal)).toBe(
+      "4 takes of 6 s are more than this server's whole daily allowance of 20 video seconds. Only 2 would fit now: set takes to 2, or wait.",
+    );
+    expect(await rows(w)).toBe(2);
+    expect(posts(w)).toHaveLength(2);
   });
 
   it("applies a guild's own quota overrides", async () => {

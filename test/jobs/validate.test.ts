@@ -54,3 +54,38 @@ describe('prompts that show nothing count as empty', () => {
     });
   });
 });
+
+describe('takes and reference images, checked before anything is spent', () => {
+  it('takes 1 to 4 takes, 1 when none is given', () => {
+    const takesOf = (takes?: number | null) => validateVideoOptions({ prompt: 'a lion', takes }, catalogue);
+    const accepted = (takes?: number | null) => {
+      const result = takesOf(takes);
+      return result.ok ? result.value.takes : null;
+    };
+    expect([accepted(), accepted(null), accepted(4)]).toEqual([1, 1, 4]);
+    for (const takes of [0, 5, 2.5, -1]) {
+      expect(takesOf(takes)).toEqual({ ok: false, problem: 'bad_takes', takes, max: 4 });
+    }
+  });
+
+  it('takes as many images as the model takes, and refuses one more', () => {
+    const { catalogue: withSora } = buildCatalogue({
+      enabledIds: ['veo-3.1-fast-generate-preview', 'sora-2'],
+      custom: [],
+      defaultModelId: 'veo-3.1-fast-generate-preview',
+    });
+    if (!withSora) throw new Error('no catalogue');
+    const images = (model: string, referenceImages: number) =>
+      validateVideoOptions({ prompt: 'a lion', model, referenceImages }, withSora);
+    expect(images('veo-3.1-fast-generate-preview', 3).ok).toBe(true);
+    expect(images('veo-3.1-fast-generate-preview', 4)).toEqual({
+      ok: false,
+      problem: 'too_many_references',
+      model: 'veo-3.1-fast-generate-preview',
+      count: 4,
+      max: 3,
+    });
+    expect(images('sora-2', 1).ok).toBe(true);
+    expect(images('sora-2', 2)).toMatchObject({ ok: false, problem: 'too_many_references', max: 1 });
+  });
+});

@@ -6,6 +6,7 @@ import {
   longestRequestMs,
   ProviderError,
   readAll,
+  tooManyReferencesCode,
   type VideoClient,
 } from '../../src/provider/index.ts';
 import { normaliseVideo } from '../../src/provider/schemas.ts';
@@ -124,8 +125,51 @@ describe('video API client, each gateway variant end to end', () => {
 
   it('sends the veo reference image as a URL array, with seconds as an integer', async () => {
     const { fake, client } = await setup();
-    await client.create({ ...veo, reference: { url: 'https://cdn.example/ref.png' } });
+    await client.create({ ...veo, references: [{ url: 'https://cdn.example/ref.png' }] });
     expect(fake.requests[0]?.json).toEqual({ ...veo, input_reference: ['https://cdn.example/ref.png'] });
+  });
+
+  it('sends up to three veo reference images as one URL array, in order', async () => {
+    const { fake, client } = await setup();
+    const urls = ['https://cdn.example/a.png', 'https://cdn.example/b.jpg', 'data:image/png;base64,AAAA'];
+    const created = await client.create({ ...veo, references: urls.map((url) => ({ url })) });
+    expect(fake.requests[0]?.json).toEqual({ ...veo, input_reference: urls });
+    expect(fake.jobs.get(created.id)?.reference).toEqual(urls);
+  });
+
+  it.each([
+    { model: 'sora-2', size: '720x1280', seconds: 8, count: 2, max: 1 },
+    { model: 'veo-3.1-fast-generate-preview', size: '1280x720', seconds: 6, count: 4, max: 3 },
+  ])(
+    'refuses $count reference images for $model (it takes $max) without calling the provider',
+    async ({ count, max, ...request }) => {
+      const { fake, client } = await setup();
+      const references = Array.from({ length: count }, (_, index) => ({
+        url: `https://cdn.example/${index}.png`,
+        bytes: new Uint8Array([1]),
+        contentType: 'image/png',
+      }));
+      const error = await expectError(client.create({ ...request, prompt: 'p', references }));
+      expect(error).toMatchObject({ kind: 'invalid_request', code: tooManyReferencesCode });
+      expect(error.message).toBe(`${request.model} takes at most ${max} reference images, not ${count}`);
+      expect(fake.requests).toHaveLength(0);
+    },
+  );
+
+  it('takes the fake gateway at its word: the veo route refuses more than three URLs, or none, or an object', async () => {
+    const { fake } = await setup();
+    const send = (input_reference: unknown) =>
+      fetch(`${fake.url}/videos`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer test-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ ...veo, input_reference }),
+      });
+    const four = ['a', 'b', 'c', 'd'].map((name) => `https://cdn.example/${name}.png`);
+    expect((await send(four)).status).toBe(400);
+    expect((await send([])).status).toBe(400);
+    expect((await send({ image_url: 'https://cdn.example/a.png' })).status).toBe(400);
+    expect((await send(['not a url'])).status).toBe(400);
+    expect((await send(four.slice(0, 3))).status).toBe(200);
   });
 
   it('uploads the sora reference image as a multipart file cropped to the video size', async () => {
@@ -139,7 +183,9 @@ describe('video API client, each gateway variant end to end', () => {
       prompt: 'p',
       seconds: 8,
       size: '720x1280',
-      reference: { url: 'https://x/ref.png', bytes: square, contentType: 'image/png', fileName: 'ref.png' },
+      references: [
+        { url: 'https://x/ref.png', bytes: square, contentType: 'image/png', fileName: 'ref.png' },
+      ],
     });
     const multipart = fake.requests[0]?.multipart;
     expect(multipart?.fields).toMatchObject({ model: 'sora-2', prompt: 'p', seconds: '8', size: '720x1280' });
@@ -213,12 +259,14 @@ describe('video API client, each gateway variant end to end', () => {
         prompt: 'p',
         seconds: 8,
         size: '720x1280',
-        reference: {
-          url: 'https://x/ref.png',
-          bytes: corrupt,
-          contentType: 'image/png',
-          fileName: 'ref.png',
-        },
+        references: [
+          {
+            url: 'https://x/ref.png',
+            bytes: corrupt,
+            contentType: 'image/png',
+            fileName: 'ref.png',
+          },
+        ],
       }),
     );
     expect(error.kind).toBe('invalid_request');

@@ -1,7 +1,7 @@
 // The jobs table's columns, shared by both implementations: one name per field of Job, the
 // booleans each database spells differently, and how a patch becomes the assignments of one UPDATE.
 import { type JobState, pollingStates } from '../states.ts';
-import type { Job, JobPatch, NewJob } from './contract.ts';
+import type { Job, JobOrigin, JobPatch, NewJob } from './contract.ts';
 
 export const jobColumns: Record<keyof Job, string> = {
   id: 'id',
@@ -21,10 +21,17 @@ export const jobColumns: Record<keyof Job, string> = {
   prompt: 'prompt',
   seconds: 'seconds',
   size: 'size',
-  referenceUrl: 'reference_url',
-  referenceName: 'reference_name',
-  referenceSize: 'reference_size',
+  referenceImages: 'reference_images',
   remixOfJobId: 'remix_of_job_id',
+  originKind: 'origin_kind',
+  originJobId: 'origin_job_id',
+  originChannelId: 'origin_channel_id',
+  originMessageId: 'origin_message_id',
+  originAuthorId: 'origin_author_id',
+  originAuthorName: 'origin_author_name',
+  requestId: 'request_id',
+  takeIndex: 'take_index',
+  takeCount: 'take_count',
   state: 'state',
   progress: 'progress',
   reportsProgress: 'reports_progress',
@@ -57,6 +64,12 @@ export const booleanJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>([
   'charged',
   'madeBeforeMediaKeys',
 ]);
+
+/**
+ * Kept as JSON: TEXT in SQLite, JSONB in PostgreSQL (which hands it back parsed). A list of a
+ * job's own, read and written whole, so a child table would buy nothing but a join.
+ */
+export const jsonJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>(['referenceImages']);
 
 /** `column AS "field"` for every field: rows come back already shaped like a Job. */
 export const jobSelectList = Object.entries(jobColumns)
@@ -93,12 +106,44 @@ export function patchAssignments(
   return assignments;
 }
 
+/** Which take of a request a new row is: the first (index 1) learns the request's id once inserted. */
+export interface Take {
+  index: number;
+  count: number;
+  /** The first take's id, for the takes after it. */
+  requestId: number | null;
+}
+
+const aloneTake: Take = { index: 1, count: 1, requestId: null };
+
+/** The origin columns of a new job: a later take comes from its request's first take. */
+function originColumns(origin: JobOrigin | undefined, take: Take): Partial<Job> {
+  if (take.index > 1) return { originKind: 'take', originJobId: take.requestId };
+  if (!origin || origin.kind === 'command') return { originKind: 'command' };
+  if (origin.kind === 'message') {
+    return {
+      originKind: 'message',
+      originChannelId: origin.channelId,
+      originMessageId: origin.messageId,
+      originAuthorId: origin.authorId,
+      originAuthorName: origin.authorName,
+    };
+  }
+  return {
+    originKind: origin.kind,
+    originJobId: origin.jobId,
+    originChannelId: origin.channelId,
+    originMessageId: origin.messageId,
+  };
+}
+
 /** What the INSERT of a new `submitting` job assigns: the request, its defaults and its media key. */
 export function newJobAssignments(
   job: NewJob,
   mediaKey: string,
   at: number,
   toDatabase: (field: keyof Job, value: unknown) => unknown,
+  take: Take = aloneTake,
 ): Assignment[] {
   const row: Partial<Job> = {
     guildId: job.guildId,
@@ -115,10 +160,12 @@ export function newJobAssignments(
     prompt: job.prompt,
     seconds: job.seconds,
     size: job.size,
-    referenceUrl: job.referenceUrl ?? null,
-    referenceName: job.referenceName ?? null,
-    referenceSize: job.referenceSize ?? null,
+    referenceImages: job.referenceImages ?? [],
     remixOfJobId: job.remixOfJobId ?? null,
+    ...originColumns(job.origin, take),
+    requestId: take.requestId,
+    takeIndex: take.index,
+    takeCount: take.count,
     firstCardPendingUntil: job.firstCardPendingUntil ?? null,
     mediaKey,
     state: 'submitting',

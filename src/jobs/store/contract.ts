@@ -26,11 +26,24 @@ export interface Job {
   prompt: string;
   seconds: number;
   size: string;
-  referenceUrl: string | null;
-  referenceName: string | null;
-  /** The member's image as decoded (WIDTHxHEIGHT), to say when it was fitted to the video's size. */
-  referenceSize: string | null;
+  /** The member's reference images, in the order given (none, or 1 to 3). */
+  referenceImages: JobReferenceImage[];
   remixOfJobId: number | null;
+  /** How the job came to be: a command, a message, a Regenerate or Remix of a job, a later take. */
+  originKind: OriginKind;
+  /** The job it was made from: Regenerate's or Remix's job, or a take's request (its first take). */
+  originJobId: number | null;
+  /** Where it came from in Discord: the member's message, or the card of the job it was made from. */
+  originChannelId: string | null;
+  originMessageId: string | null;
+  /** Who wrote the message it was made from (kind `message`), and their name then, shown escaped. */
+  originAuthorId: string | null;
+  originAuthorName: string | null;
+  /** The first take's job id, on every take of a request of several; null for a job asked alone. */
+  requestId: number | null;
+  /** This job is take `takeIndex` (from 1) of `takeCount` made from one request. */
+  takeIndex: number;
+  takeCount: number;
   state: JobState;
   progress: number;
   reportsProgress: boolean;
@@ -79,12 +92,29 @@ export interface NewJob {
   prompt: string;
   seconds: number;
   size: string;
-  referenceUrl?: string | null;
-  referenceName?: string | null;
-  referenceSize?: string | null;
+  referenceImages?: JobReferenceImage[];
   remixOfJobId?: number | null;
+  origin?: JobOrigin;
   firstCardPendingUntil?: number | null;
 }
+
+/** A reference image as the job keeps it: where Discord had it, its file name, its decoded size. */
+export interface JobReferenceImage {
+  url: string;
+  name: string;
+  /** WIDTHxHEIGHT as decoded, to say when it was fitted to the video's size; null when unknown. */
+  size: string | null;
+}
+
+export const originKinds = ['command', 'message', 'regenerate', 'remix', 'take'] as const;
+export type OriginKind = (typeof originKinds)[number];
+
+/** Where a new job comes from (a take's request is filled in by the store). */
+export type JobOrigin =
+  | { kind: 'command' }
+  | { kind: 'message'; channelId: string; messageId: string; authorId: string; authorName: string }
+  /** `channelId`/`messageId`: the card of the job it was made from, where the button was clicked. */
+  | { kind: 'regenerate' | 'remix'; jobId: number; channelId: string | null; messageId: string | null };
 
 /** Columns a transition or poll may write, besides state. */
 export type JobPatch = Partial<
@@ -112,6 +142,8 @@ export type JobPatch = Partial<
     | 'interactionToken'
     | 'ephemeral'
     | 'firstCardPendingUntil'
+    | 'originChannelId'
+    | 'originMessageId'
   >
 >;
 
@@ -138,11 +170,16 @@ export interface QuotaLimits {
 
 export type QuotaRefusal =
   /** Frees up when one of the member's running jobs ends, which no clock can say. */
-  | { limit: 'in_flight'; max: number; frees: 'when_a_running_job_ends' }
-  | { limit: 'user_daily'; max: number; freesAt: number }
-  | { limit: 'guild_seconds'; max: number; used: number; freesAt: number }
-  /** The video alone is longer than the whole daily allowance: waiting will never help. */
-  | { limit: 'guild_seconds_never'; max: number; seconds: number };
+  (
+    | { limit: 'in_flight'; max: number; frees: 'when_a_running_job_ends' }
+    | { limit: 'user_daily'; max: number; freesAt: number }
+    | { limit: 'guild_seconds'; max: number; used: number; freesAt: number }
+    /** The video alone is longer than the whole daily allowance: waiting will never help. */
+    | { limit: 'guild_seconds_never'; max: number; seconds: number }
+  ) & {
+    /** A request of several takes, refused whole: how many were asked for, and how many would fit now. */
+    takes?: { requested: number; fits: number };
+  };
 
 export interface GuildSettings {
   guildId: string;
@@ -199,8 +236,11 @@ export interface JobRows {
 
 /** Spend limits, checked in the same transaction that inserts a job (./quotas.ts). */
 export interface Quotas {
-  /** Which limit a new job would hit now, if any (a cheap pre-check before acknowledging). */
-  quotaRefusal(job: NewJob, limits: QuotaLimits): Promise<QuotaRefusal | null>;
+  /**
+   * Which limit a new job (or `takes` jobs of these settings) would hit now, if any: a cheap
+   * pre-check before acknowledging.
+   */
+  quotaRefusal(job: NewJob, limits: QuotaLimits, takes?: number): Promise<QuotaRefusal | null>;
   /**
    * Inserts a `submitting` row, or refuses (leaving nothing behind) when a quota is hit. Two
    * processes inserting for one guild at once are serialised: the limit is never overshot.
@@ -209,6 +249,16 @@ export interface Quotas {
     job: NewJob,
     limits: QuotaLimits,
   ): Promise<{ ok: true; job: Job } | { ok: false; refusal: QuotaRefusal }>;
+  /**
+   * Inserts `takes` rows of one request in one transaction, or none when they do not all fit (the
+   * refusal says how many would). Each is take i of `takes`; with several, each has the first's id
+   * as `requestId`, and those after the first have origin `take` of the first.
+   */
+  insertTakesWithinQuota(
+    job: NewJob,
+    takes: number,
+    limits: QuotaLimits,
+  ): Promise<{ ok: true; jobs: Job[] } | { ok: false; refusal: QuotaRefusal }>;
 }
 
 /**
@@ -283,6 +333,8 @@ export interface ModerationRows {
 export interface History {
   /** A member's jobs in a guild, newest first, by keyset: stable while jobs arrive. */
   history(query: HistoryQuery): Promise<Job[]>;
+  /** The guild's jobs made from any of `jobIds` (their `originJobId`), oldest first, at most `limit`. */
+  madeFrom(guildId: string, jobIds: readonly number[], limit: number): Promise<Job[]>;
   /** Jobs by state and charged seconds generated in a guild since `since`. */
   guildCounts(
     guildId: string,

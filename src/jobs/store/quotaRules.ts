@@ -1,7 +1,7 @@
 // The spend limits, decided the same way on both databases: each implementation answers these
 // few questions about its rows (inside the transaction that may insert the job), and this module
 // decides whether the job fits and, when not, when it would.
-import type { NewJob, QuotaLimits, QuotaRefusal } from './contract.ts';
+import type { NewJob, QuotaLimits, QuotaRefusal, Quotas } from './contract.ts';
 
 export const dayMs = 24 * 60 * 60 * 1000;
 
@@ -19,42 +19,78 @@ export interface QuotaReader {
   chargedOldestFirst(guildId: string, since: number): AsyncIterable<{ createdAt: number; seconds: number }>;
 }
 
-/** Which limit `job` would hit at `at`, or null when it fits. */
+/** Which limit `takes` jobs like `job` would hit at `at`, or null when they all fit. */
 export async function quotaRefusal(
   reader: QuotaReader,
   job: NewJob,
   limits: QuotaLimits,
   at: number,
+  takes = 1,
 ): Promise<QuotaRefusal | null> {
   const since = at - dayMs;
-  if ((await reader.inFlight(job.guildId, job.userId)) >= limits.inFlightPerUser) {
+  const inFlight = await reader.inFlight(job.guildId, job.userId);
+  const chargedJobs = await reader.chargedJobsSince(job.guildId, job.userId, since);
+  const usedSeconds = await reader.chargedSecondsSince(job.guildId, since);
+  const fits = Math.max(
+    0,
+    Math.min(
+      limits.inFlightPerUser - inFlight,
+      limits.jobsPerUserPerDay - chargedJobs,
+      Math.floor((limits.secondsPerGuildPerDay - usedSeconds) / job.seconds),
+      takes,
+    ),
+  );
+  if (fits >= takes) return null;
+  const refusal = await firstLimitHit(reader, job, limits, at, takes, { inFlight, chargedJobs, usedSeconds });
+  return takes > 1 ? { ...refusal, takes: { requested: takes, fits } } : refusal;
+}
+
+/** The first limit (in-flight, then the member's day, then the server's seconds) that `takes` jobs break. */
+async function firstLimitHit(
+  reader: QuotaReader,
+  job: NewJob,
+  limits: QuotaLimits,
+  at: number,
+  takes: number,
+  counts: { inFlight: number; chargedJobs: number; usedSeconds: number },
+): Promise<QuotaRefusal> {
+  const since = at - dayMs;
+  if (counts.inFlight + takes > limits.inFlightPerUser) {
     return { limit: 'in_flight', max: limits.inFlightPerUser, frees: 'when_a_running_job_ends' };
   }
-
-  if ((await reader.chargedJobsSince(job.guildId, job.userId, since)) >= limits.jobsPerUserPerDay) {
-    // Frees up when the oldest job that keeps the count at the limit leaves the 24-hour window.
+  if (counts.chargedJobs + takes > limits.jobsPerUserPerDay) {
+    // Frees up when the oldest job that keeps the count too high for the request leaves the window.
     const oldest = await reader.nthNewestChargedAt(
       job.guildId,
       job.userId,
       since,
-      limits.jobsPerUserPerDay - 1,
+      Math.max(0, limits.jobsPerUserPerDay - takes),
     );
     return { limit: 'user_daily', max: limits.jobsPerUserPerDay, freesAt: (oldest ?? at) + dayMs };
   }
-
-  if (job.seconds > limits.secondsPerGuildPerDay) {
-    return { limit: 'guild_seconds_never', max: limits.secondsPerGuildPerDay, seconds: job.seconds };
+  const seconds = job.seconds * takes;
+  if (seconds > limits.secondsPerGuildPerDay) {
+    return { limit: 'guild_seconds_never', max: limits.secondsPerGuildPerDay, seconds };
   }
-  const used = await reader.chargedSecondsSince(job.guildId, since);
-  if (used + job.seconds <= limits.secondsPerGuildPerDay) return null;
   // Frees up once enough of the oldest jobs leave the window. The request fits the allowance on
   // its own, so enough rows to free it always exist.
-  let remaining = used;
+  let remaining = counts.usedSeconds;
   let freesAt = at;
   for await (const row of reader.chargedOldestFirst(job.guildId, since)) {
     remaining -= row.seconds;
     freesAt = row.createdAt + dayMs;
-    if (remaining + job.seconds <= limits.secondsPerGuildPerDay) break;
+    if (remaining + seconds <= limits.secondsPerGuildPerDay) break;
   }
-  return { limit: 'guild_seconds', max: limits.secondsPerGuildPerDay, used, freesAt };
+  return { limit: 'guild_seconds', max: limits.secondsPerGuildPerDay, used: counts.usedSeconds, freesAt };
+}
+
+/** `insertWithinQuota`: a request of one take. */
+export function insertingOne(insertTakes: Quotas['insertTakesWithinQuota']): Quotas['insertWithinQuota'] {
+  return async (job, limits) => {
+    const inserted = await insertTakes(job, 1, limits);
+    if (!inserted.ok) return inserted;
+    const [first] = inserted.jobs;
+    if (!first) throw new Error('an insert of one take returned no row');
+    return { ok: true, job: first };
+  };
 }

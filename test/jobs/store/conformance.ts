@@ -78,6 +78,89 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(await store.get(9_999)).toBeUndefined();
       });
 
+      it('keeps a job’s reference images in order, and where it came from', async () => {
+        const store = await open();
+        const images = [
+          { url: 'https://cdn.example/a.png', name: 'a.png', size: '640x480' },
+          { url: 'https://cdn.example/b.png', name: 'b “quoted”.png', size: null },
+          { url: 'https://cdn.example/c.png', name: '猫.webp', size: '1x1' },
+        ];
+        const plain = await inserted(store);
+        expect(plain).toMatchObject({
+          referenceImages: [],
+          originKind: 'command',
+          originJobId: null,
+          originChannelId: null,
+          originMessageId: null,
+          originAuthorId: null,
+          originAuthorName: null,
+          requestId: null,
+          takeIndex: 1,
+          takeCount: 1,
+        });
+        const fromMessage = await inserted(store, {
+          referenceImages: images,
+          origin: { kind: 'message', channelId: 'c9', messageId: 'm9', authorId: 'u9', authorName: 'Zoë' },
+        });
+        expect(fromMessage).toMatchObject({
+          referenceImages: images,
+          originKind: 'message',
+          originChannelId: 'c9',
+          originMessageId: 'm9',
+          originAuthorId: 'u9',
+          originAuthorName: 'Zoë',
+          originJobId: null,
+        });
+        const again = await inserted(store, {
+          origin: { kind: 'regenerate', jobId: plain.id, channelId: 'c1', messageId: 'm1' },
+        });
+        expect(again).toMatchObject({
+          originKind: 'regenerate',
+          originJobId: plain.id,
+          originChannelId: 'c1',
+          originMessageId: 'm1',
+        });
+        expect(await store.get(fromMessage.id)).toEqual(fromMessage);
+        const linked = await store.update(again.id, { originChannelId: 'c2', originMessageId: 'm2' });
+        expect(linked).toMatchObject({ originChannelId: 'c2', originMessageId: 'm2' });
+      });
+
+      it('inserts the takes of one request together, each naming the first', async () => {
+        const store = await open();
+        const before = await inserted(store);
+        const result = await store.insertTakesWithinQuota(
+          newJob({ referenceImages: [{ url: 'https://cdn.example/a.png', name: 'a.png', size: null }] }),
+          3,
+          generous,
+        );
+        if (!result.ok) throw new Error('refused');
+        const [first, second, third] = result.jobs;
+        expect(result.jobs.map((job) => job.id)).toEqual([before.id + 1, before.id + 2, before.id + 3]);
+        expect(first).toMatchObject({
+          takeIndex: 1,
+          takeCount: 3,
+          requestId: first?.id,
+          originKind: 'command',
+        });
+        for (const [index, take] of [second, third].entries()) {
+          expect(take).toMatchObject({
+            takeIndex: index + 2,
+            takeCount: 3,
+            requestId: first?.id,
+            originKind: 'take',
+            originJobId: first?.id,
+            state: 'submitting',
+            referenceImages: [{ url: 'https://cdn.example/a.png', name: 'a.png', size: null }],
+          });
+          expect(take?.mediaKey).not.toBe(first?.mediaKey);
+        }
+        expect(await store.get(first?.id ?? 0)).toEqual(first);
+        const single = await store.insertTakesWithinQuota(newJob(), 1, generous);
+        expect(single.ok && single.jobs.map((job) => [job.takeIndex, job.takeCount, job.requestId])).toEqual([
+          [1, 1, null],
+        ]);
+      });
+
       it('moves a job along the state machine, writing the patch and the time of the change', async () => {
         const store = await open();
         const job = await inserted(store);
@@ -234,6 +317,50 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(await store.insertWithinQuota(newJob({ seconds: 21 }), roomy)).toEqual({
           ok: false,
           refusal: { limit: 'guild_seconds_never', max: 20, seconds: 21 },
+        });
+      });
+
+      it('refuses a request of takes whole when they do not all fit, saying how many would', async () => {
+        const store = await open();
+        const roomy = { inFlightPerUser: 4, jobsPerUserPerDay: 10, secondsPerGuildPerDay: 100 };
+        await inserted(store, { seconds: 4 }, roomy);
+        const inFlight = { limit: 'in_flight', max: 4, frees: 'when_a_running_job_ends' };
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), roomy, 4)).toEqual({
+          ...inFlight,
+          takes: { requested: 4, fits: 3 },
+        });
+        expect(await store.insertTakesWithinQuota(newJob({ seconds: 4 }), 4, roomy)).toEqual({
+          ok: false,
+          refusal: { ...inFlight, takes: { requested: 4, fits: 3 } },
+        });
+        expect(await store.byState(['submitting'])).toHaveLength(1);
+        // The server's seconds: 3 takes of 8 s fit in 100 - 4 = 96; 4 of 25 s do not, 3 would.
+        expect(await store.quotaRefusal(newJob({ seconds: 8 }), roomy, 3)).toBeNull();
+        expect(
+          await store.quotaRefusal(newJob({ seconds: 25 }), { ...roomy, inFlightPerUser: 10 }, 4),
+        ).toEqual({
+          limit: 'guild_seconds',
+          max: 100,
+          used: 4,
+          freesAt: time.now() + dayMs,
+          takes: { requested: 4, fits: 3 },
+        });
+        // Longer in all than the whole allowance: never, whatever the wait.
+        expect(
+          await store.quotaRefusal(
+            newJob({ seconds: 30 }),
+            { ...roomy, inFlightPerUser: 10, secondsPerGuildPerDay: 90 },
+            4,
+          ),
+        ).toMatchObject({ limit: 'guild_seconds_never', seconds: 120, takes: { requested: 4, fits: 2 } });
+        const three = await store.insertTakesWithinQuota(newJob({ seconds: 4 }), 3, roomy);
+        expect(three.ok && three.jobs).toHaveLength(3);
+        // The member's day: 4 of 10 used, so 2 takes fit, 3 would not... once 6 more are in.
+        const daily = { ...roomy, inFlightPerUser: 100, jobsPerUserPerDay: 6 };
+        expect(await store.quotaRefusal(newJob({ seconds: 4 }), daily, 3)).toMatchObject({
+          limit: 'user_daily',
+          max: 6,
+          takes: { requested: 3, fits: 2 },
         });
       });
 
@@ -444,6 +571,30 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         );
         expect((await history({ guildId: 'g1', userId: 'u2' })).map((j) => j.userId)).toEqual(['u2']);
         expect((await history({ guildId: 'g2', userId: 'u1' })).map((j) => j.guildId)).toEqual(['g2']);
+      });
+
+      it('finds the jobs made from given jobs, in the guild only, oldest first', async () => {
+        const store = await open();
+        const root = await inserted(store);
+        const regenerated = await inserted(store, {
+          origin: { kind: 'regenerate', jobId: root.id, channelId: null, messageId: null },
+        });
+        const takes = await store.insertTakesWithinQuota(
+          newJob({ origin: { kind: 'remix', jobId: regenerated.id, channelId: null, messageId: null } }),
+          2,
+          generous,
+        );
+        await inserted(store, {
+          guildId: 'g2',
+          origin: { kind: 'regenerate', jobId: root.id, channelId: null, messageId: null },
+        });
+        const ids = async (from: number[]) => (await store.madeFrom('g1', from, 10)).map((job) => job.id);
+        expect(await ids([root.id])).toEqual([regenerated.id]);
+        const [firstTake, secondTake] = takes.ok ? takes.jobs : [];
+        expect(await ids([regenerated.id])).toEqual([firstTake?.id]);
+        expect(await ids([root.id, firstTake?.id ?? 0])).toEqual([regenerated.id, secondTake?.id]);
+        expect(await ids([])).toEqual([]);
+        expect(await store.madeFrom('g1', [root.id, firstTake?.id ?? 0], 1)).toHaveLength(1);
       });
 
       it('counts a guild’s jobs by state and the seconds charged', async () => {

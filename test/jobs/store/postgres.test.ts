@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { IllegalTransitionError } from '../../../src/jobs/states.ts';
 import type { JobStore, JobStoreOptions, JobTransition } from '../../../src/jobs/store/contract.ts';
 import { StoreUnavailableError } from '../../../src/jobs/store/contract.ts';
+import { createDatabase } from '../../../src/jobs/store/postgres/database.ts';
 import { openPostgresStore } from '../../../src/jobs/store/postgres/index.ts';
-import { latestPostgresVersion } from '../../../src/jobs/store/postgres/migrations.ts';
+import { latestPostgresVersion, migratePostgres } from '../../../src/jobs/store/postgres/migrations.ts';
 import { DatabaseSettingError } from '../../../src/jobs/store/settingError.ts';
 import { asSuperuser, freshDatabase } from '../../support/database.ts';
 import { freePort, type PostgresServer, startPostgresServer } from '../../support/postgresServer.ts';
@@ -69,8 +70,8 @@ describe('PostgreSQL migrations', () => {
       db.url,
       'SELECT version, applied_at FROM schema_migrations',
     );
-    expect(applied.map((row) => row.version)).toEqual([1]);
-    expect(latestPostgresVersion).toBe(1);
+    expect(applied.map((row) => row.version)).toEqual([1, 2]);
+    expect(latestPostgresVersion).toBe(2);
 
     const tables = await sql<{ tablename: string }>(
       db.url,
@@ -118,7 +119,13 @@ describe('PostgreSQL migrations', () => {
       delivery_claimed_by: 'text',
       delivery_claim_expires_at: 'bigint',
       first_card_pending_until: 'bigint',
+      reference_images: 'jsonb',
+      origin_kind: 'text',
+      origin_job_id: 'bigint',
+      request_id: 'bigint',
+      take_index: 'integer',
     });
+    expect(columns).not.toHaveProperty('reference_url');
 
     const inserted = await first.insertWithinQuota(newJob({ prompt: 'kept' }), generous);
     await first.close();
@@ -130,12 +137,43 @@ describe('PostgreSQL migrations', () => {
   it('migrates once when several processes start on an empty database together', async () => {
     const db = await database();
     const stores = await Promise.all([db.open(), db.open(), db.open()]);
-    expect(await sql(db.url, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+    expect(await sql(db.url, 'SELECT version FROM schema_migrations ORDER BY version')).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     for (const store of stores) {
       const inserted = await store.insertWithinQuota(newJob(), generous);
       expect(inserted.ok).toBe(true);
     }
     expect(await sql(db.url, 'SELECT COUNT(*)::int AS n FROM jobs')).toEqual([{ n: 3 }]);
+  });
+
+  it('upgrades a database left at version 1: its one reference image becomes a list, a remix has its origin', async () => {
+    const db = await database();
+    const old = createDatabase(db.url);
+    await migratePostgres(old, Date.now, 1);
+    await sql(
+      db.url,
+      `INSERT INTO jobs (id, guild_id, channel_id, user_id, model, prompt, seconds, size, state, media_key,
+         created_at, updated_at, reference_url, reference_name, reference_size, remix_of_job_id)
+       VALUES (1, 'g1', 'c1', 'u1', 'veo-3.1-fast-generate-preview', 'kept', 6, '1280x720', 'delivered',
+         md5('1'), 1, 1, 'https://cdn.example/lion.png', 'lion.png', '640x480', NULL),
+              (2, 'g1', 'c1', 'u1', 'sora-2', 'again', 4, '1280x720', 'queued', md5('2'), 2, 2,
+         NULL, NULL, NULL, 1)`,
+    );
+    await old.close();
+    const store = await db.open();
+    expect(await store.get(1)).toMatchObject({
+      prompt: 'kept',
+      referenceImages: [{ url: 'https://cdn.example/lion.png', name: 'lion.png', size: '640x480' }],
+      originKind: 'command',
+      originJobId: null,
+      takeIndex: 1,
+      takeCount: 1,
+      requestId: null,
+    });
+    expect(await store.get(2)).toMatchObject({ referenceImages: [], originKind: 'remix', originJobId: 1 });
+    expect((await store.madeFrom('g1', [1], 10)).map((job) => job.id)).toEqual([2]);
   });
 
   it('refuses a database from a newer reelbot, in one sentence', async () => {

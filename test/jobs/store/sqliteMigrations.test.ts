@@ -47,7 +47,7 @@ describe('the sqlite file', () => {
     const path = tempDbPath();
     await (await openSqliteStore(path)).close();
     expect(sqliteUserVersion(path)).toBe(latestVersion);
-    expect(latestVersion).toBe(8);
+    expect(latestVersion).toBe(9);
     const db = new BetterSqlite3(path, { readonly: true });
     const indexes = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]
@@ -63,9 +63,17 @@ describe('the sqlite file', () => {
         'delivery_claimed_by',
         'delivery_claim_expires_at',
         'first_card_pending_until',
+        'reference_images',
+        'origin_kind',
+        'origin_job_id',
+        'request_id',
+        'take_index',
+        'take_count',
       ]),
     );
     expect(columns).not.toContain('claimed_at');
+    expect(columns).not.toContain('reference_url');
+    expect(indexes).toContain('jobs_by_origin');
     db.close();
   });
 
@@ -134,6 +142,42 @@ describe('the sqlite file', () => {
     // Due at once, for any instance; the wait the provider asked for stays.
     expect((await store.claimDue(10, 60_000)).map((job) => job.id)).toEqual([1]);
     expect((await store.get(2))?.nextPollAt).toBe(time.now() + 90_000);
+    await store.close();
+  });
+
+  it('reads the one reference image of a job made before version 9 as a list, and a remix as made from its job', async () => {
+    const path = leftAt(8, {
+      state: 'delivered',
+      reference_url: 'https://cdn.example/lion.png',
+      reference_name: 'lion.png',
+      reference_size: '640x480',
+      media_key: 'k'.repeat(32),
+    });
+    const old = new BetterSqlite3(path);
+    old
+      .prepare(
+        `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at,
+           media_key, remix_of_job_id, reference_url)
+         VALUES ('g1', 'c1', 'u1', 'sora-2', 'again', 4, '1280x720', 'queued', 2, 2, ?, 1, 'https://cdn.example/x.png')`,
+      )
+      .run('r'.repeat(32));
+    old.close();
+    const store = await openSqliteStore(path);
+    expect(await store.get(1)).toMatchObject({
+      referenceImages: [{ url: 'https://cdn.example/lion.png', name: 'lion.png', size: '640x480' }],
+      originKind: 'command',
+      originJobId: null,
+      requestId: null,
+      takeIndex: 1,
+      takeCount: 1,
+    });
+    // A name the older version did not keep reads as the one its Regenerate gave it.
+    expect(await store.get(2)).toMatchObject({
+      referenceImages: [{ url: 'https://cdn.example/x.png', name: 'reference.png', size: null }],
+      originKind: 'remix',
+      originJobId: 1,
+    });
+    expect((await store.madeFrom('g1', [1], 10)).map((job) => job.id)).toEqual([2]);
     await store.close();
   });
 

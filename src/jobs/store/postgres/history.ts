@@ -34,6 +34,15 @@ export function createHistory(database: Database): History {
       return backwards ? jobs.reverse() : jobs;
     },
 
+    madeFrom: async (guildId, jobIds, limit) =>
+      jobIds.length === 0
+        ? []
+        : database.query<Job>(
+            `SELECT ${jobSelectList} FROM jobs WHERE origin_job_id = ANY($1::bigint[]) AND guild_id = $2
+             ORDER BY id LIMIT $3`,
+            [[...jobIds], guildId, limit],
+          ),
+
     async guildCounts(guildId, since) {
       const rows = await database.query<{ state: JobState; n: number; s: number }>(
         `SELECT state, COUNT(*) AS n, ${chargedSeconds} AS s

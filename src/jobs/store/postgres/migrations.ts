@@ -99,6 +99,25 @@ export const postgresMigrations: readonly string[] = [
      value TEXT NOT NULL,
      updated_at BIGINT NOT NULL
    );`,
+  // 2: SQLite's version 9: reference images as a JSON list (JSONB here), a job made before reading
+  // as its one image; where each job came from, and which take of its request it is.
+  `ALTER TABLE jobs ADD COLUMN reference_images JSONB NOT NULL DEFAULT '[]';
+   UPDATE jobs SET reference_images = jsonb_build_array(jsonb_build_object(
+       'url', reference_url, 'name', COALESCE(reference_name, 'reference.png'), 'size', reference_size))
+     WHERE reference_url IS NOT NULL;
+   ALTER TABLE jobs DROP COLUMN reference_url, DROP COLUMN reference_name, DROP COLUMN reference_size;
+   ALTER TABLE jobs
+     ADD COLUMN origin_kind TEXT NOT NULL DEFAULT 'command',
+     ADD COLUMN origin_job_id BIGINT REFERENCES jobs (id),
+     ADD COLUMN origin_channel_id TEXT,
+     ADD COLUMN origin_message_id TEXT,
+     ADD COLUMN origin_author_id TEXT,
+     ADD COLUMN origin_author_name TEXT,
+     ADD COLUMN request_id BIGINT,
+     ADD COLUMN take_index INTEGER NOT NULL DEFAULT 1,
+     ADD COLUMN take_count INTEGER NOT NULL DEFAULT 1;
+   UPDATE jobs SET origin_kind = 'remix', origin_job_id = remix_of_job_id WHERE remix_of_job_id IS NOT NULL;
+   CREATE INDEX jobs_by_origin ON jobs (origin_job_id) WHERE origin_job_id IS NOT NULL;`,
 ];
 
 export const latestPostgresVersion = postgresMigrations.length;

@@ -5,9 +5,9 @@
 // exist yet.)
 import { newMediaKey } from '../../keptFiles.ts';
 import { inFlightStates } from '../../states.ts';
-import { jobSelectList, newJobAssignments } from '../columns.ts';
+import { jobSelectList, newJobAssignments, type Take } from '../columns.ts';
 import type { Job, NewJob, Quotas } from '../contract.ts';
-import { type QuotaReader, quotaRefusal } from '../quotaRules.ts';
+import { insertingOne, type QuotaReader, quotaRefusal } from '../quotaRules.ts';
 import type { Database, Queryable } from './database.ts';
 import { asStored } from './rows.ts';
 
@@ -50,8 +50,8 @@ function quotaReader(db: Queryable): QuotaReader {
   };
 }
 
-async function insertJob(db: Queryable, job: NewJob, at: number): Promise<Job> {
-  const assignments = newJobAssignments(job, newMediaKey(), at, asStored);
+async function insertJob(db: Queryable, job: NewJob, at: number, take?: Take): Promise<Job> {
+  const assignments = newJobAssignments(job, newMediaKey(), at, asStored, take);
   const [inserted] = await db.query<Job>(
     `INSERT INTO jobs (${assignments.map((assignment) => assignment.column).join(', ')})
      VALUES (${assignments.map((_, index) => `$${index + 1}`).join(', ')})
@@ -62,16 +62,32 @@ async function insertJob(db: Queryable, job: NewJob, at: number): Promise<Job> {
   return inserted;
 }
 
-export function createQuotas(database: Database, now: () => number): Quotas {
-  return {
-    quotaRefusal: (job, limits) => quotaRefusal(quotaReader(database), job, limits, now()),
+/** The rows of one request: the first, then the others naming it; the first names itself too. */
+async function insertTakes(db: Queryable, job: NewJob, count: number, at: number): Promise<Job[]> {
+  const first = await insertJob(db, job, at, { index: 1, count, requestId: null });
+  if (count === 1) return [first];
+  const [named] = await db.query<Job>(
+    `UPDATE jobs SET request_id = id WHERE id = $1 RETURNING ${jobSelectList}`,
+    [first.id],
+  );
+  const jobs = [named ?? first];
+  for (let index = 2; index <= count; index++) {
+    jobs.push(await insertJob(db, job, at, { index, count, requestId: first.id }));
+  }
+  return jobs;
+}
 
-    insertWithinQuota: (job, limits) =>
-      database.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [job.guildId]);
-        const at = now();
-        const refusal = await quotaRefusal(quotaReader(tx), job, limits, at);
-        return refusal ? { ok: false, refusal } : { ok: true, job: await insertJob(tx, job, at) };
-      }),
+export function createQuotas(database: Database, now: () => number): Quotas {
+  const insertTakesWithinQuota: Quotas['insertTakesWithinQuota'] = (job, takes, limits) =>
+    database.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [job.guildId]);
+      const at = now();
+      const refusal = await quotaRefusal(quotaReader(tx), job, limits, at, takes);
+      return refusal ? { ok: false, refusal } : { ok: true, jobs: await insertTakes(tx, job, takes, at) };
+    });
+  return {
+    quotaRefusal: (job, limits, takes) => quotaRefusal(quotaReader(database), job, limits, now(), takes),
+    insertTakesWithinQuota,
+    insertWithinQuota: insertingOne(insertTakesWithinQuota),
   };
 }

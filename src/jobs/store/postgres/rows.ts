@@ -1,12 +1,16 @@
 // Job rows on PostgreSQL: read already shaped like a Job (BOOLEAN and BIGINT come back as
 // booleans and numbers), and a patch written as one UPDATE.
 import type { JobState } from '../../states.ts';
-import { jobSelectList, patchAssignments } from '../columns.ts';
+import { jobSelectList, jsonJobFields, patchAssignments } from '../columns.ts';
 import type { Job, JobPatch } from '../contract.ts';
 import type { Queryable } from './database.ts';
 
-/** PostgreSQL keeps each field as the type the bot uses: nothing to convert. */
-export const asStored = (_field: keyof Job, value: unknown): unknown => value;
+/**
+ * PostgreSQL keeps each field as the type the bot uses; only JSONB is sent as its text (node-postgres
+ * would send a JavaScript array as a PostgreSQL array), and comes back parsed.
+ */
+export const asStored = (field: keyof Job, value: unknown): unknown =>
+  jsonJobFields.has(field) ? JSON.stringify(value) : value;
 
 export async function selectJob(db: Queryable, id: number, lock = false): Promise<Job | undefined> {
   const [job] = await db.query<Job>(

@@ -31,6 +31,17 @@ export function sqliteHistory(sql: SqliteDatabase): Synchronous<History> {
       return backwards ? jobs.reverse() : jobs;
     },
 
+    madeFrom(guildId, jobIds, limit) {
+      if (jobIds.length === 0) return [];
+      const rows = sql
+        .prepare(
+          `SELECT ${jobSelectList} FROM jobs WHERE origin_job_id IN (${jobIds.map(() => '?').join(', ')})
+           AND guild_id = ? ORDER BY id LIMIT ?`,
+        )
+        .all(...jobIds, guildId, limit) as Row[];
+      return rows.map(toJob);
+    },
+
     guildCounts(guildId, since) {
       const rows = sql
         .prepare(

@@ -114,6 +114,29 @@ export const migrations: readonly string[] = [
    UPDATE jobs SET claimed_by = 'before-leases#0', claim_expires_at = claimed_at, next_poll_at = claimed_at
      WHERE claimed_at IS NOT NULL AND state IN ('queued', 'in_progress');
    ALTER TABLE jobs DROP COLUMN claimed_at;`,
+  // 9: several reference images per job, as a JSON list of {url, name, size} (a list read and
+  // written whole with its job: a child table would only add a join); a job made before reads as
+  // its one image. Every job records where it came from (a command, a message, a Regenerate or
+  // Remix of a job, a later take of a request) and which take of its request it is. A Regenerate
+  // made before this version cannot be told from a command: it reads as one.
+  `ALTER TABLE jobs ADD COLUMN reference_images TEXT NOT NULL DEFAULT '[]';
+   UPDATE jobs SET reference_images = json_array(json_object(
+       'url', reference_url, 'name', COALESCE(reference_name, 'reference.png'), 'size', reference_size))
+     WHERE reference_url IS NOT NULL;
+   ALTER TABLE jobs DROP COLUMN reference_url;
+   ALTER TABLE jobs DROP COLUMN reference_name;
+   ALTER TABLE jobs DROP COLUMN reference_size;
+   ALTER TABLE jobs ADD COLUMN origin_kind TEXT NOT NULL DEFAULT 'command';
+   ALTER TABLE jobs ADD COLUMN origin_job_id INTEGER REFERENCES jobs(id);
+   ALTER TABLE jobs ADD COLUMN origin_channel_id TEXT;
+   ALTER TABLE jobs ADD COLUMN origin_message_id TEXT;
+   ALTER TABLE jobs ADD COLUMN origin_author_id TEXT;
+   ALTER TABLE jobs ADD COLUMN origin_author_name TEXT;
+   ALTER TABLE jobs ADD COLUMN request_id INTEGER;
+   ALTER TABLE jobs ADD COLUMN take_index INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE jobs ADD COLUMN take_count INTEGER NOT NULL DEFAULT 1;
+   UPDATE jobs SET origin_kind = 'remix', origin_job_id = remix_of_job_id WHERE remix_of_job_id IS NOT NULL;
+   CREATE INDEX jobs_by_origin ON jobs (origin_job_id) WHERE origin_job_id IS NOT NULL;`,
 ];
 
 export const latestVersion = migrations.length;

@@ -2,10 +2,11 @@
 // inserted in the same transaction that found it fits, holding the write lock throughout.
 import { newMediaKey } from '../../keptFiles.ts';
 import { inFlightStates } from '../../states.ts';
+import { newJobAssignments, type Take } from '../columns.ts';
 import type { Job, NewJob, Quotas } from '../contract.ts';
-import { type QuotaReader, quotaRefusal } from '../quotaRules.ts';
+import { insertingOne, type QuotaReader, quotaRefusal } from '../quotaRules.ts';
 import type { SqliteDatabase } from './database.ts';
-import { mustReadJob } from './rows.ts';
+import { mustReadJob, toSqlite } from './rows.ts';
 
 const inFlightList = inFlightStates.map((state) => `'${state}'`).join(', ');
 
@@ -58,55 +59,43 @@ function sqliteQuotaReader(sql: SqliteDatabase): QuotaReader {
   };
 }
 
-function insertJob(sql: SqliteDatabase, job: NewJob): Job {
-  const at = sql.now();
+function insertJob(sql: SqliteDatabase, job: NewJob, at: number, take?: Take): Job {
+  const assignments = newJobAssignments(job, newMediaKey(), at, toSqlite, take);
   const result = sql
     .prepare(
-      `INSERT INTO jobs (guild_id, channel_id, user_id, application_id, interaction_id, interaction_token,
-         interaction_created_at, ephemeral, attachment_size_limit, locale, model, prompt, seconds, size,
-         reference_url, reference_name, reference_size, remix_of_job_id, first_card_pending_until, media_key,
-         state, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitting', ?, ?)`,
+      `INSERT INTO jobs (${assignments.map((assignment) => assignment.column).join(', ')})
+       VALUES (${assignments.map(() => '?').join(', ')})`,
     )
-    .run(
-      job.guildId,
-      job.channelId,
-      job.userId,
-      job.applicationId ?? null,
-      job.interactionId ?? null,
-      job.interactionToken ?? null,
-      job.interactionCreatedAt ?? null,
-      job.ephemeral ? 1 : 0,
-      job.attachmentSizeLimit ?? null,
-      job.locale ?? 'en-US',
-      job.model,
-      job.prompt,
-      job.seconds,
-      job.size,
-      job.referenceUrl ?? null,
-      job.referenceName ?? null,
-      job.referenceSize ?? null,
-      job.remixOfJobId ?? null,
-      job.firstCardPendingUntil ?? null,
-      newMediaKey(),
-      at,
-      at,
-    );
+    .run(...assignments.map((assignment) => assignment.value));
   return mustReadJob(sql, Number(result.lastInsertRowid));
+}
+
+/** The rows of one request: the first, then the others naming it; the first names itself too. */
+function insertTakes(sql: SqliteDatabase, job: NewJob, count: number): Job[] {
+  const at = sql.now();
+  const first = insertJob(sql, job, at, { index: 1, count, requestId: null });
+  if (count === 1) return [first];
+  sql.prepare('UPDATE jobs SET request_id = id WHERE id = ?').run(first.id);
+  const rest = Array.from({ length: count - 1 }, (_, i) =>
+    insertJob(sql, job, at, { index: i + 2, count, requestId: first.id }),
+  );
+  return [mustReadJob(sql, first.id), ...rest];
 }
 
 export function sqliteQuotas(sql: SqliteDatabase): Quotas {
   const reader = sqliteQuotaReader(sql);
+  // The write lock from the first count to the insert: a second process inserting for the same
+  // guild waits, then counts these jobs too.
+  const insertTakesWithinQuota: Quotas['insertTakesWithinQuota'] = (job, takes, limits) =>
+    sql.exclusive('write', async () => {
+      const refusal = await quotaRefusal(reader, job, limits, sql.now(), takes);
+      return refusal ? { ok: false, refusal } : { ok: true, jobs: insertTakes(sql, job, takes) };
+    });
   return {
     // One read transaction: the rule's counts all come from one snapshot.
-    quotaRefusal: (job, limits) => sql.exclusive('read', () => quotaRefusal(reader, job, limits, sql.now())),
-
-    // The write lock from the first count to the insert: a second process inserting for the same
-    // guild waits, then counts this job too.
-    insertWithinQuota: (job, limits) =>
-      sql.exclusive('write', async () => {
-        const refusal = await quotaRefusal(reader, job, limits, sql.now());
-        return refusal ? { ok: false, refusal } : { ok: true, job: insertJob(sql, job) };
-      }),
+    quotaRefusal: (job, limits, takes) =>
+      sql.exclusive('read', () => quotaRefusal(reader, job, limits, sql.now(), takes)),
+    insertTakesWithinQuota,
+    insertWithinQuota: insertingOne(insertTakesWithinQuota),
   };
 }
