@@ -213,12 +213,18 @@ export async function startJobs(
     if (index === 0) {
       shown = firstCard = await showCard(interaction, context, take, where);
     } else {
-      // Each later take links to the first take's card.
+      // Each later take links to the first take's card: a nicety, so a store that cannot be reached
+      // now must not end this loop (the router would tell the member to try again, and pay twice).
       const job = firstCard
-        ? await context.store.update(take.job.id, {
-            originChannelId: take.job.channelId,
-            originMessageId: firstCard,
-          })
+        ? await context.store
+            .update(take.job.id, { originChannelId: take.job.channelId, originMessageId: firstCard })
+            .catch((error: unknown) => {
+              context.logger.warn(
+                { err: error, jobId: take.job.id },
+                'could not link the take to the first card',
+              );
+              return take.job;
+            })
         : take.job;
       shown = await showCard(interaction, context, { ...take, job }, where);
     }
