@@ -678,10 +678,14 @@ describe('Make a video: several images, takes, and the message the job came from
     expect(cardText(h, second?.replyMessageId ?? null)).toContain(
       `Take 2 of 2 · first take: [job #1](${messageLinkOf(first?.replyMessageId ?? '')})`,
     );
-    // In the channel: the two cards and a notice under each; nothing posted anew, no DM.
-    const channelPosts = h.discord.calls.filter(
-      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200,
-    );
+    // In the channel: the two cards and a notice under each; nothing posted anew, no DM. A notice
+    // follows its job's delivered mark, so the last one may still be on its way.
+    const postedInChannel = () =>
+      h.discord.calls.filter(
+        (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages` && c.status === 200,
+      );
+    await until(() => postedInChannel().length >= 4);
+    const channelPosts = postedInChannel();
     expect(
       channelPosts.map((post) => (body(post).message_reference as { message_id: string }).message_id),
     ).toEqual(expect.arrayContaining([target.id, target.id, first?.replyMessageId, second?.replyMessageId]));
