@@ -1,6 +1,6 @@
 // One tracker benchmark run: a fresh fake provider, P tracker processes (bench/tracker/worker.ts)
-// on one database, the figures of the run. The processes submit first; tracking starts in all
-// of them at once, when every one has submitted.
+// on one database, the figures of the run. Tracking starts in all of them at once, on "go", when
+// the jobs are in the database and every process is ready.
 import { type BenchProcess, start, startProvider } from '../processes.ts';
 import type { BenchPostgres } from '../support/postgres.ts';
 import { type ProviderJob, trackerFigures, type WorkerReport } from './figures.ts';
@@ -29,12 +29,12 @@ export async function trackerRun(options: TrackerRunOptions): Promise<Record<str
         provider.url,
         ...(databaseUrl ? ['--database', databaseUrl] : []),
         '--process',
-        `${index}/${processes}`,
+        String(index),
       ],
       { input: true },
     ),
   );
-  await Promise.all(workers.map(parse)); // each has submitted its share
+  await Promise.all(workers.map(parse)); // ready, and the jobs are in
   const cpuBefore = await postgres?.cpuSeconds();
   for (const worker of workers) worker.send('go');
   const reports = (await Promise.all(workers.map(parse))) as WorkerReport[];

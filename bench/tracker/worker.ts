@@ -1,11 +1,13 @@
-// One tracker process of a tracker benchmark run: submits its share of the N jobs to the bench
-// provider, says so, waits for "go" on stdin (every process of the run has submitted by then),
-// tracks jobs with one polling strategy until all N are done, and prints what it saw as one JSON
-// line (bench/tracker/figures.ts turns the lines of a run's processes into its figures).
+// One tracker process of a tracker benchmark run. Process 0 creates the run's N jobs at the bench
+// provider and writes their rows, queued, as submissions would have (bench/support/jobRows.ts:
+// through the store, 10,000 submissions take PostgreSQL a minute on two cores, and the jobs would
+// age, or the tracker wait behind the submissions, before anything is measured). Every process
+// then says it is ready, and on "go" tracks until all N are done, printing what it saw as one JSON
+// line (bench/tracker/figures.ts makes the run's figures of the lines).
 //
-//   worker.ts <strategy> <count> <provider url> [--database <postgres url | sqlite file>] [--process k/P]
+//   worker.ts <strategy> <count> <provider url> [--database <postgres url | sqlite file>] [--process k]
 //
-// Process k of P submits jobs k, k+P, k+2P...; every process tracks any due job (claims share them).
+// Every process tracks any due job: the claims share them out.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,20 +17,22 @@ import pino from 'pino';
 import {
   createSubmissions,
   createTracker,
+  defaultPollPolicy,
   type JobStore,
   openStore,
-  submitJob,
 } from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
-import type { ClaimSpan, WorkerReport } from './figures.ts';
+import { insertJobRows, type JobRow, storeSettings } from '../support/jobRows.ts';
+import type { ClaimSpan, PollSpan, WorkerReport } from './figures.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { database: { type: 'string' }, process: { type: 'string', default: '0/1' } },
+  options: { database: { type: 'string' }, process: { type: 'string', default: '0' } },
 });
 const [strategy = 'reelbot', countText = '1000', baseUrl = ''] = positionals;
 const count = Number(countText);
-const [index, processes] = (values.process ?? '0/1').split('/').map(Number) as [number, number];
+/** Which process of the run this is: process 0 writes the jobs. */
+const index = Number(values.process);
 const fixed: Record<string, number> = { 'fixed-2s': 2_000, 'fixed-10s': 10_000 };
 
 /**
@@ -73,19 +77,14 @@ const catalogue = buildCatalogue({
 }).catalogue;
 if (!catalogue) throw new Error('catalogue');
 const database = values.database ?? join(mkdtempSync(join(tmpdir(), 'reelbot-bench-')), 'bench.db');
-const postgres = /^postgres(ql)?:/.test(database);
 const claims: ClaimSpan[] = [];
-const opened = await openStore(
-  { databasePath: postgres ? '' : database, databaseUrl: postgres ? database : undefined },
-  { instance: `bench-${index}` },
-);
+const opened = await openStore(storeSettings(database), { instance: `bench-${index}` });
 const store = recordingClaims(opened, claims);
 const submissions = createSubmissions();
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue, timeoutMs: 30_000 });
 const logger = pino({ level: 'silent' });
 const detected: [remoteId: string, at: number][] = [];
-/** How late each poll went out after it was due: large values mean the strategy saturated the loop. */
-const pollLagMs: number[] = [];
+const polls: PollSpan[] = [];
 
 const interval = fixed[strategy];
 const tracker = createTracker({
@@ -95,44 +94,45 @@ const tracker = createTracker({
   logger,
   concurrency: 8,
   nextDelay: interval ? () => interval : undefined,
-  onPoll: ({ dueAt, sentAt }) => pollLagMs.push(Math.max(0, sentAt - dueAt)),
+  onPoll: ({ jobId, dueAt, sentAt }) => polls.push([jobId, dueAt, sentAt]),
 });
 tracker.on('completed', (job) => {
   if (job.remoteId) detected.push([job.remoteId, Date.now()]);
 });
 
-const limits = {
-  inFlightPerUser: 1_000_000,
-  jobsPerUserPerDay: 1_000_000,
-  secondsPerGuildPerDay: 1_000_000_000,
-};
-const submitStarted = Date.now();
-const queue = Array.from({ length: count }, (_, job) => job).filter((job) => job % processes === index);
-await Promise.all(
-  Array.from({ length: 32 }, async () => {
-    for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-      const result = await submitJob(
-        { store, submissions, client, defaults: limits, onQueued: () => tracker.poke() },
-        {
-          guildId: String(100 + (job % 100)),
-          channelId: '1',
-          userId: String(1_000 + job),
+/** Creates the run's jobs at the provider, 64 at a time, and writes their rows as a submission would. */
+async function seed(): Promise<void> {
+  const rows: JobRow[] = [];
+  for (let first = 0; first < count; first += 64) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(64, count - first) }, async (_, offset) => {
+        const job = first + offset;
+        const createdAt = Date.now();
+        const video = await client.create({
           model: 'veo-3.1-fast-generate-preview',
           prompt: `bench job ${job}`,
           seconds: 8,
           size: '1280x720',
-        },
-      );
-      if (!result.ok) throw new Error(`submit failed: ${JSON.stringify(result)}`);
-    }
-  }),
-);
-const submitMs = Date.now() - submitStarted;
-process.stdout.write(`${JSON.stringify({ submitted: true, submitMs })}\n`);
-const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-await input.next(); // "go"
+        });
+        return {
+          guildId: String(100 + (job % 100)),
+          userId: String(1_000 + job),
+          state: 'queued' as const,
+          remoteId: video.id,
+          progress: video.progress,
+          createdAt,
+          nextPollAt: Date.now() + defaultPollPolicy.firstPollMs,
+          claimedBy: null,
+          claimExpiresAt: null,
+        };
+      }),
+    );
+    rows.push(...batch);
+  }
+  await insertJobRows(database, rows);
+}
 
-if (process.env.BENCH_MEMORY) {
+function reportMemory(): void {
   const report = (label: string) => {
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1048576);
@@ -140,7 +140,7 @@ if (process.env.BENCH_MEMORY) {
       `${label}: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} maxRss ${Math.round(process.resourceUsage().maxRSS / 1024)}\n`,
     );
   };
-  report('after submit');
+  report('before tracking');
   setInterval(() => report('tracking'), 5_000).unref();
 }
 
@@ -150,6 +150,14 @@ async function allDone(): Promise<boolean> {
   return (counts.completed ?? 0) + (counts.failed ?? 0) >= count;
 }
 
+const seedStarted = Date.now();
+if (index === 0) await seed();
+const seedMs = Date.now() - seedStarted;
+process.stdout.write(`${JSON.stringify({ ready: true, seedMs })}\n`);
+const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+await input.next(); // "go": every process is ready
+if (process.env.BENCH_MEMORY) reportMemory();
+
 const cpuBefore = process.cpuUsage();
 await tracker.start();
 const deadline = Date.now() + 15 * 60_000;
@@ -158,14 +166,15 @@ await tracker.stop();
 const cpu = process.cpuUsage(cpuBefore);
 
 const report: WorkerReport = {
-  submitMs,
-  pollLagMs,
+  seedMs,
+  polls,
   detected,
   claims,
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 };
-process.stdout.write(`${JSON.stringify(report)}\n`);
+// A pipe takes a long line in several writes: exit only once it has all of it.
+await new Promise((resolve) => process.stdout.write(`${JSON.stringify(report)}\n`, resolve));
 await store.close();
 await client.close();
 process.exit(0);

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { type ClaimSpan, jobsClaimedByTwoAtOnce, type WorkerReport } from '../../bench/tracker/figures.ts';
 
 const report = (claims: ClaimSpan[]): WorkerReport => ({
-  submitMs: 0,
-  pollLagMs: [],
+  seedMs: 0,
+  polls: [],
   detected: [],
   claims,
   cpuSeconds: 0,
