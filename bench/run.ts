@@ -1,99 +1,156 @@
-// `npm run bench [name...]`: runs the benchmarks and prints their figures. Never asserts wall time.
-import { type ChildProcess, spawn } from 'node:child_process';
+// `npm run bench [name...]`: runs the benchmarks (all of them, or the ones named) and prints their
+// figures. Never asserts wall time. PostgreSQL benchmarks start a throwaway server of their own.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { productionFlags, runOnce, start, startProvider } from './processes.ts';
+import { type BenchPostgres, startBenchPostgres } from './support/postgres.ts';
+import { trackerRun } from './tracker/runs.ts';
 
-const here = import.meta.dirname;
-/** The V8 flags `npm start` runs the bot with, so figures are the production ones (BENCH_NODE_FLAGS overrides). */
-const productionFlags = (process.env.BENCH_NODE_FLAGS ?? '--optimize-for-size').split(' ').filter(Boolean);
-const nodeArgs = [...productionFlags, '--experimental-strip-types', '--disable-warning=ExperimentalWarning'];
+const numbers = (text: string) => text.split(',').filter(Boolean).map(Number);
+const trackerCounts = numbers(process.env.BENCH_COUNTS ?? '1000,10000');
+/** The fixed-interval baselines run at these counts only (at 10,000 they tell nothing new: see the README). */
+const baselineCounts = numbers(process.env.BENCH_BASELINE_COUNTS ?? '1000');
+const strategies = (process.env.BENCH_STRATEGIES ?? 'reelbot,fixed-10s,fixed-2s').split(',');
+const postgresCount = Number(process.env.BENCH_POSTGRES_COUNT ?? 10_000);
 
-function start(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+async function withPostgres(work: (postgres: BenchPostgres) => Promise<void>): Promise<void> {
+  const postgres = await startBenchPostgres();
+  try {
+    await work(postgres);
+  } finally {
+    await postgres.stop();
+  }
 }
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout ?? process.stdin });
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`benchmark process exited with ${code}`)));
-  });
+/** SQLite runs of the reelbot strategy by count, so PostgreSQL's are compared within one run. */
+const sqliteReelbot = new Map<number, { requestsPerJob: number }>();
+
+async function sqliteTracker(strategy: string, count: number): Promise<{ requestsPerJob: number }> {
+  const result = (await trackerRun({ strategy, count })) as { requestsPerJob: number };
+  if (strategy === 'reelbot') sqliteReelbot.set(count, result);
+  console.log(JSON.stringify(result));
+  return result;
 }
 
-async function run(script: string, args: string[]): Promise<unknown> {
-  const child = start(script, args);
-  const line = await firstLine(child);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return JSON.parse(line);
-}
-
-async function tracker(): Promise<void> {
-  const counts = (process.env.BENCH_COUNTS ?? '1000,10000').split(',').map(Number);
-  const strategies = (process.env.BENCH_STRATEGIES ?? 'reelbot,fixed-10s,fixed-2s').split(',');
-  console.log('\n## tracker: provider requests per job and completion detection latency');
+function describeTrackerJobs(): void {
   console.log(`node flags: ${productionFlags.join(' ') || '(none)'}`);
   console.log(
     `jobs last ${process.env.BENCH_MIN_DURATION_MS ?? 30_000}–${process.env.BENCH_MAX_DURATION_MS ?? 150_000} ms; 70% linear progress, 20% no progress, 10% stall`,
   );
-  for (const count of counts) {
+}
+
+async function tracker(): Promise<void> {
+  console.log('\n## tracker: provider requests per job and completion detection latency (SQLite)');
+  describeTrackerJobs();
+  for (const count of trackerCounts) {
     const results: Record<string, { requestsPerJob: number }> = {};
     for (const strategy of strategies) {
-      const provider = start('tracker/fakeProvider.ts');
-      const { port } = JSON.parse(await firstLine(provider)) as { port: number };
-      const result = (await run('tracker/worker.ts', [
-        strategy,
-        String(count),
-        `http://127.0.0.1:${port}/v1`,
-      ])) as {
-        requestsPerJob: number;
-      };
-      provider.kill('SIGTERM');
-      results[strategy] = result;
-      console.log(JSON.stringify(result));
+      if (strategy !== 'reelbot' && !baselineCounts.includes(count)) continue;
+      results[strategy] = await sqliteTracker(strategy, count);
     }
     const ours = results.reelbot?.requestsPerJob;
-    const ten = results['fixed-10s']?.requestsPerJob;
-    const two = results['fixed-2s']?.requestsPerJob;
-    if (ours && ten)
-      console.log(`N=${count}: requests per job, reelbot / fixed-10s = ${(ours / ten).toFixed(2)}`);
-    if (ours && two)
-      console.log(`N=${count}: requests per job, reelbot / fixed-2s = ${(ours / two).toFixed(2)}`);
+    for (const baseline of ['fixed-10s', 'fixed-2s']) {
+      const theirs = results[baseline]?.requestsPerJob;
+      if (ours && theirs)
+        console.log(`N=${count}: requests per job, reelbot / ${baseline} = ${(ours / theirs).toFixed(2)}`);
+    }
   }
 }
 
-async function resume(): Promise<void> {
-  const count = process.env.BENCH_RESUME_COUNT ?? '10000';
-  console.log(`\n## resume: ${count} in-flight jobs after a crash, process start to first poll`);
-  const provider = start('tracker/fakeProvider.ts', [], {
-    BENCH_MIN_DURATION_MS: '600000',
-    BENCH_MAX_DURATION_MS: '900000',
+async function trackerPostgres(): Promise<void> {
+  console.log(
+    `\n## tracker-postgres: ${postgresCount} jobs on PostgreSQL, one process and two processes sharing them`,
+  );
+  describeTrackerJobs();
+  const baseline = sqliteReelbot.get(postgresCount) ?? (await sqliteTracker('reelbot', postgresCount));
+  await withPostgres(async (postgres) => {
+    for (const processes of [1, 2]) {
+      const databaseUrl = await postgres.database(`tracker_${processes}`);
+      const result = (await trackerRun({
+        strategy: 'reelbot',
+        count: postgresCount,
+        processes,
+        databaseUrl,
+        postgres,
+      })) as { requestsPerJob: number };
+      console.log(JSON.stringify(result));
+      console.log(
+        `N=${postgresCount}: requests per job, PostgreSQL with ${processes} process${processes > 1 ? 'es' : ''} / SQLite = ${(result.requestsPerJob / baseline.requestsPerJob).toFixed(2)}`,
+      );
+    }
   });
-  const { port } = JSON.parse(await firstLine(provider)) as { port: number };
-  const db = join(mkdtempSync(join(tmpdir(), 'reelbot-resume-')), 'resume.db');
-  const url = `http://127.0.0.1:${port}/v1`;
-  const prepare = start('tracker/resume.ts', ['prepare', db, count, url]);
-  await new Promise((resolve) => prepare.once('exit', resolve));
-  console.log(JSON.stringify(await run('tracker/resume.ts', ['resume', db, count, url])));
-  provider.kill('SIGTERM');
+}
+
+const resumeCount = process.env.BENCH_RESUME_COUNT ?? '10000';
+
+/** Leaves `resumeCount` in-flight jobs in `database` as a crash would, then times the restarted process. */
+async function resumeOn(database: string): Promise<void> {
+  const provider = await startProvider({ BENCH_MIN_DURATION_MS: '600000', BENCH_MAX_DURATION_MS: '900000' });
+  const prepare = start('tracker/resume.ts', ['prepare', database, resumeCount, provider.url]);
+  const code = await prepare.exited;
+  if (code !== 0) throw new Error(`resume.ts prepare exited with ${code}`);
+  console.log(
+    JSON.stringify(await runOnce('tracker/resume.ts', ['resume', database, resumeCount, provider.url])),
+  );
+  await provider.stop();
+}
+
+async function resume(): Promise<void> {
+  console.log(
+    `\n## resume: ${resumeCount} in-flight jobs after a crash, process start to first poll (SQLite)`,
+  );
+  await resumeOn(join(mkdtempSync(join(tmpdir(), 'reelbot-resume-')), 'resume.db'));
+}
+
+async function resumePostgres(): Promise<void> {
+  console.log(`\n## resume-postgres: the same on PostgreSQL`);
+  await withPostgres(async (postgres) => resumeOn(await postgres.database('resume')));
+}
+
+const historyJobs = process.env.BENCH_HISTORY_JOBS ?? '100000';
+
+async function historyOn(database?: string): Promise<void> {
+  const child = start('history/history.ts', [historyJobs, ...(database ? ['--database', database] : [])]);
+  for (;;) {
+    const line = await child.nextLine().catch(() => undefined);
+    if (line === undefined) break;
+    console.log(line);
+  }
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`history.ts exited with ${code}`);
 }
 
 async function history(): Promise<void> {
-  console.log('\n## history: /video-history page with 100,000 jobs in the database');
-  const child = start('history/history.ts', [process.env.BENCH_HISTORY_JOBS ?? '100000']);
-  const lines = createInterface({ input: child.stdout ?? process.stdin });
-  for await (const line of lines) console.log(line);
+  console.log('\n## history: /video-history page with 100,000 jobs in the database (SQLite)');
+  await historyOn();
+}
+
+async function historyPostgres(): Promise<void> {
+  console.log('\n## history-postgres: the same on PostgreSQL');
+  await withPostgres(async (postgres) => historyOn(await postgres.database('history')));
 }
 
 async function burst(): Promise<void> {
   console.log('\n## burst: 200 /video from 50 members within one second (bot in its own process)');
-  console.log(JSON.stringify(await run('discord/burst.ts', [])));
+  console.log(JSON.stringify(await runOnce('discord/burst.ts')));
 }
 
-const benchmarks: Record<string, () => Promise<void>> = { history, burst, tracker, resume };
-const wanted = process.argv.slice(2).filter((name) => name in benchmarks);
-for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) await benchmarks[name]?.();
+const benchmarks: Record<string, () => Promise<void>> = {
+  history,
+  'history-postgres': historyPostgres,
+  burst,
+  tracker,
+  'tracker-postgres': trackerPostgres,
+  resume,
+  'resume-postgres': resumePostgres,
+};
+const named = process.argv.slice(2);
+const unknown = named.filter((name) => !(name in benchmarks));
+if (unknown.length > 0) {
+  console.error(
+    `no benchmark named ${unknown.join(', ')}: choose from ${Object.keys(benchmarks).join(', ')}`,
+  );
+  process.exit(2);
+}
+for (const name of named.length > 0 ? named : Object.keys(benchmarks)) await benchmarks[name]?.();

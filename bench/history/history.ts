@@ -1,41 +1,74 @@
-// History page latency with 100,000 jobs in the database: the store query a /video-history page runs.
+// History page latency with 100,000 jobs in the database: the store queries a /video-history page
+// runs, on SQLite, or on PostgreSQL with `--database <url>`.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { historyPage } from '../../commands/history.ts';
 import type { BotContext } from '../../src/discord/context.ts';
 import { historyCsv, renderHistory } from '../../src/discord/renderHistory.ts';
-import { openSqliteStore } from '../../src/jobs/index.ts';
+import { openStore } from '../../src/jobs/index.ts';
 import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
 
-const total = Number(process.argv[2] ?? 100_000);
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { database: { type: 'string' } },
+});
+const total = Number(positionals[0] ?? 100_000);
+/** A PostgreSQL URL, or else a fresh SQLite file. */
+const databaseUrl = values.database;
 const path = join(mkdtempSync(join(tmpdir(), 'reelbot-history-')), 'history.db');
-const store = await openSqliteStore(path, {});
-// The rows go in straight through SQLite: the store inserts one job per transaction, through its quotas.
-const rows = openSqliteFile(path);
+// Opening the store creates the schema.
+const store = await openStore({ databasePath: path, databaseUrl }, {});
+// The rows go in straight through the database: the store inserts one job per transaction, through
+// its quotas. 20 guilds × 500 members; member 1 of guild 1 is a heavy user with ~1% of all jobs.
 const states = ['delivered', 'delivered', 'delivered', 'failed', 'canceled', 'in_progress'];
 const start = Date.now() - total * 1_000;
-const insert = rows.prepare(
-  `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at)
-   VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?)`,
-);
-rows.transaction(() => {
-  for (let index = 0; index < total; index++) {
-    // 20 guilds × 500 members; member 1 of guild 1 is a heavy user with ~1% of all jobs.
-    const heavy = index % 100 === 0;
-    const guild = heavy ? '1' : String(1 + (index % 20));
-    const user = heavy ? '1' : String(1 + (index % 500));
-    insert.run(
-      guild,
-      user,
-      `prompt number ${index}`,
-      states[index % states.length],
-      start + index * 1_000,
-      start + index * 1_000,
-    );
-  }
-})();
-rows.close();
+
+function seedSqlite(): void {
+  const rows = openSqliteFile(path);
+  const insert = rows.prepare(
+    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at)
+     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', ?, 6, '1280x720', ?, ?, ?)`,
+  );
+  rows.transaction(() => {
+    for (let index = 0; index < total; index++) {
+      const heavy = index % 100 === 0;
+      const guild = heavy ? '1' : String(1 + (index % 20));
+      const user = heavy ? '1' : String(1 + (index % 500));
+      insert.run(
+        guild,
+        user,
+        `prompt number ${index}`,
+        states[index % states.length],
+        start + index * 1_000,
+        start + index * 1_000,
+      );
+    }
+  })();
+  rows.close();
+}
+
+/** The same rows as seedSqlite's, then ANALYZE: the statistics autovacuum keeps on a live database. */
+async function seedPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(
+    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, created_at, updated_at, media_key)
+     SELECT CASE WHEN i % 100 = 0 THEN '1' ELSE (1 + i % 20)::text END, '1',
+            CASE WHEN i % 100 = 0 THEN '1' ELSE (1 + i % 500)::text END,
+            'veo-3.1-fast-generate-preview', 'prompt number ' || i, 6, '1280x720',
+            ($1::text[])[1 + i % cardinality($1::text[])], $2 + i * 1000, $2 + i * 1000, md5(i::text)
+     FROM generate_series(0, $3::bigint - 1) AS i`,
+    [states, start, total],
+  );
+  await client.query('ANALYZE jobs');
+  await client.end();
+}
+
+if (databaseUrl) await seedPostgres(databaseUrl);
+else seedSqlite();
 
 const context = { store } as unknown as BotContext; // historyPage reads only the store
 async function time(label: string, run: () => unknown, rounds = 200): Promise<void> {

@@ -1,12 +1,14 @@
 // Restart benchmark: `prepare` leaves N in-flight jobs in a database as a crashed process would
 // (claimed by an earlier run of the same instance, leased a minute ahead); `resume` is the restarted
-// process, timing its start to the first poll.
+// process, timing its start to the first poll. The database is an SQLite file or a PostgreSQL URL.
+//
+//   resume.ts prepare|resume <sqlite file | postgres url> <count> <provider url>
 import pino from 'pino';
-import { createSubmissions, createTracker, openSqliteStore } from '../../src/jobs/index.ts';
-import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
+import { createSubmissions, createTracker, openStore } from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient, type VideoClient } from '../../src/provider/index.ts';
+import { insertJobRows, storeSettings } from '../support/jobRows.ts';
 
-const [mode = 'resume', dbPath = '', countText = '10000', baseUrl = ''] = process.argv.slice(2);
+const [mode = 'resume', database = '', countText = '10000', baseUrl = ''] = process.argv.slice(2);
 const count = Number(countText);
 const catalogue = buildCatalogue({
   enabledIds: [],
@@ -17,16 +19,8 @@ if (!catalogue) throw new Error('catalogue');
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue });
 
 if (mode === 'prepare') {
-  // Opening the store creates the schema; the rows go in straight through SQLite, as the crashed run left them.
-  await (await openSqliteStore(dbPath, {})).close();
-  const rows = openSqliteFile(dbPath);
-  const at = Date.now();
-  const insert = rows.prepare(
-    `INSERT INTO jobs (guild_id, channel_id, user_id, model, prompt, seconds, size, state, remote_id, progress,
-       reports_progress, created_at, updated_at, next_poll_at, claimed_by, claim_expires_at, media_key)
-     VALUES (?, '1', ?, 'veo-3.1-fast-generate-preview', 'resume', 8, '1280x720', 'in_progress', ?, 10, 1, ?, ?, ?,
-       'main#crashed', ?, lower(hex(randomblob(16))))`,
-  );
+  // Opening the store creates the schema; the rows go in straight through the database.
+  await (await openStore(storeSettings(database), {})).close();
   const ids: string[] = [];
   for (let index = 0; index < count; index += 64) {
     const batch = await Promise.all(
@@ -41,12 +35,22 @@ if (mode === 'prepare') {
     );
     ids.push(...batch.map((video) => video.id));
   }
-  rows.transaction(() => {
-    ids.forEach((id, index) => {
-      insert.run(String(100 + (index % 100)), String(index), id, at, at, at + 60_000, at + 60_000);
-    });
-  })();
-  rows.close();
+  const at = Date.now();
+  // As the crashed run left them: in progress, claimed by an earlier run of this instance for another minute.
+  await insertJobRows(
+    database,
+    ids.map((remoteId, index) => ({
+      guildId: String(100 + (index % 100)),
+      userId: String(index),
+      state: 'in_progress',
+      remoteId,
+      progress: 10,
+      createdAt: at,
+      nextPollAt: at + 60_000,
+      claimedBy: 'main#crashed',
+      claimExpiresAt: at + 60_000,
+    })),
+  );
 } else {
   const processStart = performance.timeOrigin;
   let firstPollAt = 0;
@@ -60,7 +64,7 @@ if (mode === 'prepare') {
       });
     },
   };
-  const store = await openSqliteStore(dbPath, {});
+  const store = await openStore(storeSettings(database), {});
   const tracker = createTracker({
     store,
     submissions: createSubmissions(),

@@ -1,15 +1,74 @@
-// One tracker benchmark run in its own process: submit N jobs to the bench provider, track them
-// to completion with one polling strategy, print the figures as one JSON line.
+// One tracker process of a tracker benchmark run. Process 0 creates the run's N jobs at the bench
+// provider and writes their rows, queued, as submissions would have (bench/support/jobRows.ts:
+// through the store, 10,000 submissions take PostgreSQL a minute on two cores, and the jobs would
+// age, or the tracker wait behind the submissions, before anything is measured). Every process
+// then says it is ready, and on "go" tracks until all N are done, printing what it saw as one JSON
+// line (bench/tracker/figures.ts makes the run's figures of the lines).
+//
+//   worker.ts <strategy> <count> <provider url> [--database <postgres url | sqlite file>] [--process k]
+//
+// Every process tracks any due job: the claims share them out.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { createSubmissions, createTracker, openSqliteStore, submitJob } from '../../src/jobs/index.ts';
+import {
+  createSubmissions,
+  createTracker,
+  defaultPollPolicy,
+  type JobStore,
+  openStore,
+} from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
+import { insertJobRows, type JobRow, storeSettings } from '../support/jobRows.ts';
+import type { ClaimSpan, PollSpan, WorkerReport } from './figures.ts';
 
-const [strategy = 'reelbot', countText = '1000', baseUrl = ''] = process.argv.slice(2);
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { database: { type: 'string' }, process: { type: 'string', default: '0' } },
+});
+const [strategy = 'reelbot', countText = '1000', baseUrl = ''] = positionals;
 const count = Number(countText);
+/** Which process of the run this is: process 0 writes the jobs. */
+const index = Number(values.process);
 const fixed: Record<string, number> = { 'fixed-2s': 2_000, 'fixed-10s': 10_000 };
+
+/**
+ * The store, recording every poll claim this process holds: from just before the claim was asked
+ * for to just after the poll's write (any write of a claimed job ends its claim). Each span covers
+ * the claim as the database held it, so two processes' spans of one job that never overlap mean
+ * the job was never claimed by both at once.
+ */
+function recordingClaims(store: JobStore, spans: ClaimSpan[]): JobStore {
+  const open = new Map<number, ClaimSpan>();
+  const released = <T>(id: number, write: Promise<T>): Promise<T> =>
+    write.then((result) => {
+      const span = open.get(id);
+      if (span) span[2] = Date.now();
+      open.delete(id);
+      return result;
+    });
+  return {
+    ...store,
+    async claimDue(limit, leaseMs, skip) {
+      const asked = Date.now();
+      const jobs = await store.claimDue(limit, leaseMs, skip);
+      for (const job of jobs) {
+        const span: ClaimSpan = [job.id, asked, null];
+        spans.push(span);
+        open.set(job.id, span);
+      }
+      return jobs;
+    },
+    update: (id, patch) => released(id, store.update(id, patch)),
+    updateWhile: (id, states, patch) => released(id, store.updateWhile(id, states, patch)),
+    transition: (id, to, patch, note) => released(id, store.transition(id, to, patch, note)),
+    tryTransition: (id, to, patch, from, note) =>
+      released(id, store.tryTransition(id, to, patch, from, note)),
+  };
+}
 
 const catalogue = buildCatalogue({
   enabledIds: [],
@@ -17,14 +76,15 @@ const catalogue = buildCatalogue({
   defaultModelId: 'veo-3.1-fast-generate-preview',
 }).catalogue;
 if (!catalogue) throw new Error('catalogue');
-const dir = mkdtempSync(join(tmpdir(), 'reelbot-bench-'));
-const store = await openSqliteStore(join(dir, 'bench.db'), {});
+const database = values.database ?? join(mkdtempSync(join(tmpdir(), 'reelbot-bench-')), 'bench.db');
+const claims: ClaimSpan[] = [];
+const opened = await openStore(storeSettings(database), { instance: `bench-${index}` });
+const store = recordingClaims(opened, claims);
 const submissions = createSubmissions();
 const client = createVideoClient({ baseUrl, apiKey: 'bench', catalogue, timeoutMs: 30_000 });
 const logger = pino({ level: 'silent' });
-const detectedAt = new Map<string, number>();
-/** How late each poll went out after it was due: large values mean the strategy saturated the loop. */
-const pollLagMs: number[] = [];
+const detected: [remoteId: string, at: number][] = [];
+const polls: PollSpan[] = [];
 
 const interval = fixed[strategy];
 const tracker = createTracker({
@@ -34,40 +94,45 @@ const tracker = createTracker({
   logger,
   concurrency: 8,
   nextDelay: interval ? () => interval : undefined,
-  onPoll: ({ dueAt, sentAt }) => pollLagMs.push(Math.max(0, sentAt - dueAt)),
+  onPoll: ({ jobId, dueAt, sentAt }) => polls.push([jobId, dueAt, sentAt]),
 });
 tracker.on('completed', (job) => {
-  if (job.remoteId) detectedAt.set(job.remoteId, Date.now());
+  if (job.remoteId) detected.push([job.remoteId, Date.now()]);
 });
 
-const limits = {
-  inFlightPerUser: 1_000_000,
-  jobsPerUserPerDay: 1_000_000,
-  secondsPerGuildPerDay: 1_000_000_000,
-};
-const submitStarted = Date.now();
-const queue = Array.from({ length: count }, (_, index) => index);
-await Promise.all(
-  Array.from({ length: 32 }, async () => {
-    for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
-      const result = await submitJob(
-        { store, submissions, client, defaults: limits, onQueued: () => tracker.poke() },
-        {
-          guildId: String(100 + (index % 100)),
-          channelId: '1',
-          userId: String(1_000 + index),
+/** Creates the run's jobs at the provider, 64 at a time, and writes their rows as a submission would. */
+async function seed(): Promise<void> {
+  const rows: JobRow[] = [];
+  for (let first = 0; first < count; first += 64) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(64, count - first) }, async (_, offset) => {
+        const job = first + offset;
+        const createdAt = Date.now();
+        const video = await client.create({
           model: 'veo-3.1-fast-generate-preview',
-          prompt: `bench job ${index}`,
+          prompt: `bench job ${job}`,
           seconds: 8,
           size: '1280x720',
-        },
-      );
-      if (!result.ok) throw new Error(`submit failed: ${JSON.stringify(result)}`);
-    }
-  }),
-);
-const submitMs = Date.now() - submitStarted;
-if (process.env.BENCH_MEMORY) {
+        });
+        return {
+          guildId: String(100 + (job % 100)),
+          userId: String(1_000 + job),
+          state: 'queued' as const,
+          remoteId: video.id,
+          progress: video.progress,
+          createdAt,
+          nextPollAt: Date.now() + defaultPollPolicy.firstPollMs,
+          claimedBy: null,
+          claimExpiresAt: null,
+        };
+      }),
+    );
+    rows.push(...batch);
+  }
+  await insertJobRows(database, rows);
+}
+
+function reportMemory(): void {
   const report = (label: string) => {
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1048576);
@@ -75,70 +140,41 @@ if (process.env.BENCH_MEMORY) {
       `${label}: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} maxRss ${Math.round(process.resourceUsage().maxRSS / 1024)}\n`,
     );
   };
-  report('after submit');
+  report('before tracking');
   setInterval(() => report('tracking'), 5_000).unref();
 }
+
+/** Every job of the run has completed (whichever process saw it). */
+async function allDone(): Promise<boolean> {
+  const counts = await opened.countsByState();
+  return (counts.completed ?? 0) + (counts.failed ?? 0) >= count;
+}
+
+const seedStarted = Date.now();
+if (index === 0) await seed();
+const seedMs = Date.now() - seedStarted;
+process.stdout.write(`${JSON.stringify({ ready: true, seedMs })}\n`);
+const input = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+await input.next(); // "go": every process is ready
+if (process.env.BENCH_MEMORY) reportMemory();
+
 const cpuBefore = process.cpuUsage();
 await tracker.start();
-
 const deadline = Date.now() + 15 * 60_000;
-while (detectedAt.size < count && Date.now() < deadline)
-  await new Promise((resolve) => setTimeout(resolve, 500));
+while (Date.now() < deadline && !(await allDone())) await new Promise((resolve) => setTimeout(resolve, 500));
 await tracker.stop();
 const cpu = process.cpuUsage(cpuBefore);
 
-const stats = (await (await fetch(new URL('/stats', baseUrl))).json()) as {
-  id: string;
-  kind: string;
-  polls: number;
-  completedAt: number;
-}[];
-const byKind = new Map<string, { polls: number[]; latency: number[] }>();
-for (const job of stats) {
-  const entry = byKind.get(job.kind) ?? { polls: [], latency: [] };
-  entry.polls.push(job.polls);
-  const detected = detectedAt.get(job.id);
-  if (detected !== undefined) entry.latency.push(detected - job.completedAt);
-  byKind.set(job.kind, entry);
-}
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+const report: WorkerReport = {
+  seedMs,
+  polls,
+  detected,
+  claims,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
 };
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
-const totalPolls = stats.reduce((sum, job) => sum + job.polls, 0);
-const kinds = Object.fromEntries(
-  [...byKind].map(([kind, entry]) => [
-    kind,
-    {
-      jobs: entry.polls.length,
-      requestsPerJob: Number(mean(entry.polls).toFixed(2)),
-      detectionMedianMs: Math.round(quantile(entry.latency, 0.5)),
-      detectionP90Ms: Math.round(quantile(entry.latency, 0.9)),
-      undetected: entry.polls.length - entry.latency.length,
-    },
-  ]),
-);
-process.stdout.write(
-  `${JSON.stringify({
-    strategy,
-    count,
-    submitMs,
-    requestsPerJob: Number((totalPolls / count).toFixed(2)),
-    // With 8 polls in flight at once, a dense fixed schedule can outrun the loop: then its polls
-    // go out late, and its detection latency says more about the queue than about the schedule.
-    pollLagMeanMs: Math.round(mean(pollLagMs)),
-    pollLagP90Ms: Math.round(quantile(pollLagMs, 0.9)),
-    kinds,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    // Per poll, a sparse schedule pays more (one wake-up and one claim per poll, where a fixed
-    // interval batches them): the total says what the process actually spent.
-    cpuSecondsTotal: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
-    cpuSecondsPer1000Polls: Number(
-      (((cpu.user + cpu.system) / 1e6 / Math.max(1, totalPolls)) * 1000).toFixed(3),
-    ),
-  })}\n`,
-);
+// A pipe takes a long line in several writes: exit only once it has all of it.
+await new Promise((resolve) => process.stdout.write(`${JSON.stringify(report)}\n`, resolve));
 await store.close();
 await client.close();
 process.exit(0);
