@@ -29,6 +29,13 @@ export interface CopyCounts {
   blockedMembers: number;
   auditEntries: number;
   sharedValues: number;
+  styles: number;
+  channelSettings: number;
+  blockedWords: number;
+  promptRefusals: number;
+  webhookDeliveries: number;
+  webhookPending: number;
+  generationSamples: number;
 }
 
 /** How one table is read from SQLite and written to PostgreSQL. */
@@ -85,6 +92,73 @@ const tableCopies: TableCopy[] = [
     counted: 'auditEntries',
   },
   { table: 'key_values', columns: ['key', 'value', 'updated_at'], orderBy: 'key', counted: 'sharedValues' },
+  {
+    table: 'guild_styles',
+    columns: [
+      'guild_id',
+      'name_key',
+      'name',
+      'text',
+      'placement',
+      'model',
+      'size',
+      'seconds',
+      'created_by',
+      'created_at',
+    ],
+    orderBy: 'guild_id, name_key',
+    counted: 'styles',
+  },
+  {
+    table: 'channel_settings',
+    columns: [
+      'guild_id',
+      'channel_id',
+      'model',
+      'size',
+      'seconds',
+      'style_name',
+      'threads',
+      'max_seconds',
+      'max_takes',
+      'updated_at',
+    ],
+    orderBy: 'guild_id, channel_id',
+    convert: (column, value) => (column === 'threads' && value !== null ? value === 1 : value),
+    counted: 'channelSettings',
+  },
+  {
+    table: 'blocked_words',
+    columns: ['guild_id', 'word_key', 'word', 'created_by', 'created_at'],
+    orderBy: 'guild_id, word_key',
+    counted: 'blockedWords',
+  },
+  {
+    table: 'prompt_refusals',
+    columns: ['id', 'guild_id', 'user_id', 'reason', 'created_at'],
+    orderBy: 'id',
+    identity: 'id',
+    counted: 'promptRefusals',
+  },
+  {
+    table: 'webhook_deliveries',
+    columns: ['webhook_id', 'received_at'],
+    orderBy: 'webhook_id',
+    counted: 'webhookDeliveries',
+  },
+  {
+    table: 'webhook_pending',
+    columns: ['remote_id', 'event', 'received_at'],
+    orderBy: 'remote_id',
+    counted: 'webhookPending',
+  },
+  {
+    table: 'generation_samples',
+    columns: ['id', 'model', 'seconds', 'size', 'duration_ms', 'finished_at'],
+    orderBy: 'id',
+    identity: 'id',
+    counted: 'generationSamples',
+  },
 ];
 
 /** Rows per INSERT: 500 jobs bind about 22,000 values, well under PostgreSQL's 65,535. */
@@ -189,6 +263,13 @@ export async function copySqliteToPostgres(
         blockedMembers: 0,
         auditEntries: 0,
         sharedValues: 0,
+        styles: 0,
+        channelSettings: 0,
+        blockedWords: 0,
+        promptRefusals: 0,
+        webhookDeliveries: 0,
+        webhookPending: 0,
+        generationSamples: 0,
       };
       for (const copy of tableCopies) counts[copy.counted] = await copyTable(sqlite, tx, copy);
       return counts;
@@ -209,7 +290,7 @@ const plural = (count: number, one: string, many: string) => `${count} ${count =
 
 export function describeCopy(counts: CopyCounts, sqlitePath: string): string {
   return [
-    `Copied ${plural(counts.jobs, 'job', 'jobs')}, ${plural(counts.guildSettings, "server's settings", "servers' settings")}, ${plural(counts.blockedMembers, 'blocked member', 'blocked members')}, ${plural(counts.auditEntries, 'audit log entry', 'audit log entries')} and ${plural(counts.sharedValues, 'shared value', 'shared values')} from ${sqlitePath} into PostgreSQL (DATABASE_URL).`,
+    `Copied ${plural(counts.jobs, 'job', 'jobs')}, ${plural(counts.guildSettings, "server's settings", "servers' settings")}, ${plural(counts.blockedMembers, 'blocked member', 'blocked members')}, ${plural(counts.auditEntries, 'audit log entry', 'audit log entries')}, ${plural(counts.sharedValues, 'shared value', 'shared values')}, ${plural(counts.styles, 'style', 'styles')}, ${plural(counts.channelSettings, "channel's settings", "channels' settings")}, ${plural(counts.blockedWords, 'blocked word', 'blocked words')}, ${plural(counts.promptRefusals, 'refused prompt', 'refused prompts')}, ${plural(counts.webhookDeliveries + counts.webhookPending, 'webhook record', 'webhook records')} and ${plural(counts.generationSamples, 'generation time', 'generation times')} from ${sqlitePath} into PostgreSQL (DATABASE_URL).`,
     `Set DATABASE_URL for every process from now on; ${sqlitePath} was only read, and can be kept as a backup.`,
   ].join('\n');
 }

@@ -58,6 +58,14 @@ export function jobFixture(overrides: Partial<Job> = {}): Job {
     mediaKey: '0123456789abcdef0123456789abcdef',
     madeBeforeMediaKeys: false,
     firstCardPendingUntil: null,
+    threadId: null,
+    styleName: null,
+    styleText: null,
+    stylePlacement: null,
+    defaultsApplied: [],
+    removedAt: null,
+    removedBy: null,
+    removedByRole: null,
     ...overrides,
   };
 }

@@ -55,6 +55,14 @@ export const jobColumns: Record<keyof Job, string> = {
   mediaKey: 'media_key',
   madeBeforeMediaKeys: 'made_before_media_keys',
   firstCardPendingUntil: 'first_card_pending_until',
+  threadId: 'thread_id',
+  styleName: 'style_name',
+  styleText: 'style_text',
+  stylePlacement: 'style_placement',
+  defaultsApplied: 'defaults_applied',
+  removedAt: 'removed_at',
+  removedBy: 'removed_by',
+  removedByRole: 'removed_by_role',
 };
 
 /** Kept as 0/1 in SQLite, as BOOLEAN in PostgreSQL. */
@@ -69,7 +77,10 @@ export const booleanJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>([
  * Kept as JSON: TEXT in SQLite, JSONB in PostgreSQL (which hands it back parsed). A list of a
  * job's own, read and written whole, so a child table would buy nothing but a join.
  */
-export const jsonJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>(['referenceImages']);
+export const jsonJobFields: ReadonlySet<keyof Job> = new Set<keyof Job>([
+  'referenceImages',
+  'defaultsApplied',
+]);
 
 /** `column AS "field"` for every field: rows come back already shaped like a Job. */
 export const jobSelectList = Object.entries(jobColumns)
@@ -167,6 +178,11 @@ export function newJobAssignments(
     takeIndex: take.index,
     takeCount: take.count,
     firstCardPendingUntil: job.firstCardPendingUntil ?? null,
+    threadId: job.threadId ?? null,
+    styleName: job.style?.name ?? null,
+    styleText: job.style?.text ?? null,
+    stylePlacement: job.style?.placement ?? null,
+    defaultsApplied: job.defaultsApplied ?? [],
     mediaKey,
     state: 'submitting',
     createdAt: at,

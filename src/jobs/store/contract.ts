@@ -75,6 +75,34 @@ export interface Job {
    * once the first card is shown (or given up on).
    */
   firstCardPendingUntil: number | null;
+  /**
+   * The thread this job's card and results go to (a thread opened on its card, or inherited from
+   * the job it was made from); null for the channel itself.
+   */
+  threadId: string | null;
+  /** The server style it was made with, as it was then: its name, its text and where the text went. */
+  styleName: string | null;
+  styleText: string | null;
+  stylePlacement: StylePlacement | null;
+  /** Which of its settings came from the channel's defaults rather than the member. */
+  defaultsApplied: DefaultedSetting[];
+  /** When and by whom its delivered video was removed; null while it stands. */
+  removedAt: number | null;
+  removedBy: string | null;
+  removedByRole: RemoverRole | null;
+}
+
+/** Where a style's text goes: before the member's prompt or after it. */
+export type StylePlacement = 'before' | 'after';
+export const defaultedSettings = ['model', 'size', 'seconds', 'style'] as const;
+export type DefaultedSetting = (typeof defaultedSettings)[number];
+export type RemoverRole = 'requester' | 'moderator';
+
+/** The style a new job is made with, copied into the row (a later change of the style does not touch it). */
+export interface AppliedStyle {
+  name: string;
+  text: string;
+  placement: StylePlacement;
 }
 
 export interface NewJob {
@@ -96,6 +124,9 @@ export interface NewJob {
   remixOfJobId?: number | null;
   origin?: JobOrigin;
   firstCardPendingUntil?: number | null;
+  threadId?: string | null;
+  style?: AppliedStyle | null;
+  defaultsApplied?: DefaultedSetting[];
 }
 
 /** A reference image as the job keeps it: where Discord had it, its file name, its decoded size. */
@@ -144,6 +175,10 @@ export type JobPatch = Partial<
     | 'firstCardPendingUntil'
     | 'originChannelId'
     | 'originMessageId'
+    | 'threadId'
+    | 'removedAt'
+    | 'removedBy'
+    | 'removedByRole'
   >
 >;
 
@@ -310,6 +345,36 @@ export interface Settings {
   ): Promise<GuildSettings>;
 }
 
+/**
+ * A channel's own settings: defaults for what a member leaves out, caps on what they may ask, and
+ * whether every /video there opens a thread. Null means "not set" (the server's rules apply).
+ */
+export interface ChannelSettings {
+  guildId: string;
+  channelId: string;
+  model: string | null;
+  size: string | null;
+  seconds: number | null;
+  styleName: string | null;
+  threads: boolean | null;
+  maxSeconds: number | null;
+  maxTakes: number | null;
+}
+
+/** Per-channel settings (./channels.ts). */
+export interface ChannelSettingsRows {
+  /** The channel's settings, or all null when never written. */
+  channelSettings(guildId: string, channelId: string): Promise<ChannelSettings>;
+  /** Writes the fields `patch` names (null clears one), keeping the others. */
+  updateChannelSettings(
+    guildId: string,
+    channelId: string,
+    patch: Partial<Omit<ChannelSettings, 'guildId' | 'channelId'>>,
+  ): Promise<ChannelSettings>;
+  /** The guild's channels with any setting, by channel id. */
+  channelSettingsList(guildId: string): Promise<ChannelSettings[]>;
+}
+
 /** Blocked members and the audit log (./moderation.ts). */
 export interface ModerationRows {
   isBlocked(guildId: string, userId: string): Promise<boolean>;
@@ -354,7 +419,15 @@ export interface SharedValues {
   writeValue(key: string, value: string): Promise<void>;
 }
 
-export interface JobStore extends JobRows, Quotas, Claims, Settings, ModerationRows, History, SharedValues {
+export interface JobStore
+  extends JobRows,
+    Quotas,
+    Claims,
+    Settings,
+    ChannelSettingsRows,
+    ModerationRows,
+    History,
+    SharedValues {
   readonly kind: 'sqlite' | 'postgres';
   /** Who this store's claims name: `<instance>#<random per start>`. */
   readonly holder: string;

@@ -254,6 +254,47 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         ]);
         expect(await store.byState(['delivered'])).toEqual([]);
       });
+      it("keeps a job's thread, style, defaults and removal apart from its prompt", async () => {
+        const store = await open();
+        const plain = await inserted(store);
+        expect(plain).toMatchObject({
+          threadId: null,
+          styleName: null,
+          styleText: null,
+          stylePlacement: null,
+          defaultsApplied: [],
+          removedAt: null,
+          removedBy: null,
+          removedByRole: null,
+        });
+        const styled = await inserted(store, {
+          prompt: 'a lion',
+          threadId: 't1',
+          style: { name: 'Noir', text: 'in black and white', placement: 'before' },
+          defaultsApplied: ['size', 'style'],
+        });
+        expect(styled).toMatchObject({
+          prompt: 'a lion',
+          threadId: 't1',
+          styleName: 'Noir',
+          styleText: 'in black and white',
+          stylePlacement: 'before',
+          defaultsApplied: ['size', 'style'],
+        });
+        const removed = await store.update(plain.id, {
+          threadId: 't2',
+          removedAt: time.now(),
+          removedBy: 'u9',
+          removedByRole: 'moderator',
+        });
+        expect(removed).toMatchObject({
+          threadId: 't2',
+          removedAt: time.now(),
+          removedBy: 'u9',
+          removedByRole: 'moderator',
+        });
+        expect(await store.get(plain.id)).toEqual(removed);
+      });
     });
 
     describe('quotas', () => {
@@ -659,6 +700,40 @@ export function describeStoreConformance(under: StoreUnderTest): void {
           moderatorRoleId: 'r1',
         });
         expect((await store.guildSettings('g2')).inFlightPerUser).toBeNull();
+      });
+
+      it('keeps per-channel settings per guild, merging partial updates and clearing with null', async () => {
+        const store = await open();
+        const unset = {
+          guildId: 'g1',
+          channelId: 'c1',
+          model: null,
+          size: null,
+          seconds: null,
+          styleName: null,
+          threads: null,
+          maxSeconds: null,
+          maxTakes: null,
+        };
+        expect(await store.channelSettings('g1', 'c1')).toEqual(unset);
+        await store.updateChannelSettings('g1', 'c1', { size: '720x1280', threads: true });
+        await store.updateChannelSettings('g1', 'c1', { maxSeconds: 4, maxTakes: 1, styleName: 'Noir' });
+        expect(await store.updateChannelSettings('g1', 'c1', { threads: false, size: null })).toEqual({
+          ...unset,
+          styleName: 'Noir',
+          threads: false,
+          maxSeconds: 4,
+          maxTakes: 1,
+        });
+        await store.updateChannelSettings('g1', 'c0', { seconds: 8 });
+        await store.updateChannelSettings('g2', 'c1', { model: 'sora-2' });
+        expect(
+          (await store.channelSettingsList('g1')).map((channel) => [channel.channelId, channel.seconds]),
+        ).toEqual([
+          ['c0', 8],
+          ['c1', null],
+        ]);
+        expect(await store.channelSettings('g2', 'c1')).toEqual({ ...unset, guildId: 'g2', model: 'sora-2' });
       });
 
       it('blocks and unblocks members per guild, saying whether anything changed', async () => {

@@ -33,12 +33,14 @@ function sqliteFile(): string {
        progress, reports_progress, error_kind, error_code, error_message, video_url, video_expires_at,
        media_path, media_bytes, charged, created_at, updated_at, completed_at, delivered_at, next_poll_at,
        poll_attempts, progress_changed_at, delivery_attempts, fallback_channel_id, media_key,
-       made_before_media_keys, first_card_pending_until, claimed_by, claim_expires_at)
+       made_before_media_keys, first_card_pending_until, claimed_by, claim_expires_at, thread_id, style_name,
+       style_text, style_placement, defaults_applied, removed_at, removed_by, removed_by_role)
      VALUES (@id, @remote, 'g1', 'c1', 'u1', 'app', 'i1', 'tok', @at, 'm1', @flag, 26214400, 'zh-TW',
        'veo-3.1-fast-generate-preview', @prompt, 8, '1280x720', @references, @remix, @originKind, @remix,
        @originChannel, @originMessage, @originAuthor, @originAuthorName, @request, @takeIndex, @takeCount, @state, @progress, @flag, @errorKind, NULL, NULL, 'https://v.example/1.mp4',
        @at + 3600000, 'data/media/x.mp4', 1048576, @charged, @at, @at + 1, @at + 2, NULL, @nextPoll, 3,
-       @at + 4, 1, 'c9', @key, @flag, @firstCard, @claimedBy, @claimExpires)`,
+       @at + 4, 1, 'c9', @key, @flag, @firstCard, @claimedBy, @claimExpires, @thread, @styleName, @styleText,
+       @stylePlacement, @defaults, @removedAt, @removedBy, @removedByRole)`,
   );
   const job = {
     at: t0,
@@ -63,6 +65,14 @@ function sqliteFile(): string {
     firstCard: null,
     claimedBy: null,
     claimExpires: null,
+    thread: 't1',
+    styleName: 'Noir',
+    styleText: 'in black and white',
+    stylePlacement: 'after',
+    defaults: '["size","style"]',
+    removedAt: t0 + 5,
+    removedBy: 'u9',
+    removedByRole: 'moderator',
   };
   insertJob.run({ ...job, id: 1, remote: 'r1', prompt: 'a lion', state: 'delivered', key: 'a'.repeat(32) });
   insertJob.run({
@@ -89,6 +99,14 @@ function sqliteFile(): string {
     firstCard: t0 + 9_000,
     claimedBy: 'old-host#0123456789ab',
     claimExpires: t0 + 60_000,
+    thread: null,
+    styleName: null,
+    styleText: null,
+    stylePlacement: null,
+    defaults: '[]',
+    removedAt: null,
+    removedBy: null,
+    removedByRole: null,
   });
   insertJob.run({
     ...job,
@@ -114,6 +132,28 @@ function sqliteFile(): string {
   db.prepare("INSERT INTO key_values (key, value, updated_at) VALUES ('provider_pause_until', '123', ?)").run(
     t0,
   );
+  db.prepare(
+    `INSERT INTO guild_styles (guild_id, name_key, name, text, placement, model, size, seconds, created_by, created_at)
+     VALUES ('g1', 'noir', 'Noir', 'in black and white', 'after', NULL, '720x1280', 4, 'u1', ?)`,
+  ).run(t0);
+  db.prepare(
+    `INSERT INTO channel_settings (guild_id, channel_id, model, size, seconds, style_name, threads, max_seconds,
+       max_takes, updated_at) VALUES ('g1', 'c1', NULL, '720x1280', NULL, 'Noir', 1, 4, 1, ?)`,
+  ).run(t0);
+  db.prepare(
+    `INSERT INTO blocked_words (guild_id, word_key, word, created_by, created_at) VALUES ('g1', 'block', 'Block', 'u1', ?)`,
+  ).run(t0);
+  db.prepare(
+    `INSERT INTO prompt_refusals (id, guild_id, user_id, reason, created_at) VALUES (4, 'g1', 'u7', 'blocked_word', ?)`,
+  ).run(t0);
+  db.prepare('INSERT INTO webhook_deliveries (webhook_id, received_at) VALUES (?, ?)').run('msg_1', t0);
+  db.prepare(
+    "INSERT INTO webhook_pending (remote_id, event, received_at) VALUES ('r9', 'video.completed', ?)",
+  ).run(t0);
+  db.prepare(
+    `INSERT INTO generation_samples (id, model, seconds, size, duration_ms, finished_at)
+     VALUES (3, 'veo-3.1-fast-generate-preview', 8, '1280x720', 61000, ?)`,
+  ).run(t0);
   db.close();
   return path;
 }
@@ -148,6 +188,13 @@ describe('npm run migrate-to-postgres', () => {
       blockedMembers: 1,
       auditEntries: 2,
       sharedValues: 1,
+      styles: 1,
+      channelSettings: 1,
+      blockedWords: 1,
+      promptRefusals: 1,
+      webhookDeliveries: 1,
+      webhookPending: 1,
+      generationSamples: 1,
     });
 
     const store = await openPostgresStore(target.url, { now: () => t0 + 10_000 });
@@ -207,6 +254,14 @@ describe('npm run migrate-to-postgres', () => {
       mediaKey: 'a'.repeat(32),
       madeBeforeMediaKeys: true,
       firstCardPendingUntil: null,
+      threadId: 't1',
+      styleName: 'Noir',
+      styleText: 'in black and white',
+      stylePlacement: 'after',
+      defaultsApplied: ['size', 'style'],
+      removedAt: t0 + 5,
+      removedBy: 'u9',
+      removedByRole: 'moderator',
     });
     expect(await store.get(2)).toMatchObject({
       remixOfJobId: 1,
@@ -224,6 +279,35 @@ describe('npm run migrate-to-postgres', () => {
       firstCardPendingUntil: t0 + 9_000,
     });
     expect(await store.get(5)).toMatchObject({ state: 'failed', errorKind: 'moderation', remoteId: null });
+    expect(await store.get(2)).toMatchObject({ threadId: null, defaultsApplied: [], removedAt: null });
+    expect(await store.channelSettings('g1', 'c1')).toEqual({
+      guildId: 'g1',
+      channelId: 'c1',
+      model: null,
+      size: '720x1280',
+      seconds: null,
+      styleName: 'Noir',
+      threads: true,
+      maxSeconds: 4,
+      maxTakes: 1,
+    });
+    expect(
+      await rowsOf(
+        target.url,
+        `SELECT (SELECT name FROM guild_styles) AS style, (SELECT word FROM blocked_words) AS word,
+           (SELECT id FROM prompt_refusals) AS refusal, (SELECT webhook_id FROM webhook_deliveries) AS webhook,
+           (SELECT event FROM webhook_pending) AS pending, (SELECT duration_ms FROM generation_samples) AS sample`,
+      ),
+    ).toEqual([
+      {
+        style: 'Noir',
+        word: 'Block',
+        refusal: '4',
+        webhook: 'msg_1',
+        pending: 'video.completed',
+        sample: '61000',
+      },
+    ]);
     expect(await store.get(3)).toBeUndefined();
     // The SQLite bot's leases are not carried over: nothing holds them once it is stopped.
     expect(await rowsOf(target.url, 'SELECT claimed_by, claim_expires_at FROM jobs WHERE id = 2')).toEqual([
@@ -257,7 +341,7 @@ describe('npm run migrate-to-postgres', () => {
     const again = copySqliteToPostgres(sqliteFile(), target.url);
     await expect(again).rejects.toBeInstanceOf(CopyError);
     await expect(again).rejects.toThrow(
-      "DATABASE_URL's database is not empty (3 rows in jobs, 1 rows in guild_settings, 1 rows in blocked_members, 2 rows in audit_log, 1 rows in key_values): the copy goes only into an empty database, and nothing was copied",
+      "DATABASE_URL's database is not empty (3 rows in jobs, 1 rows in guild_settings, 1 rows in blocked_members, 2 rows in audit_log, 1 rows in key_values, 1 rows in guild_styles, 1 rows in channel_settings, 1 rows in blocked_words, 1 rows in prompt_refusals, 1 rows in webhook_deliveries, 1 rows in webhook_pending, 1 rows in generation_samples): the copy goes only into an empty database, and nothing was copied",
     );
     expect(await rowsOf(target.url, 'SELECT COUNT(*)::int AS n FROM jobs')).toEqual([{ n: 3 }]);
   });
@@ -307,7 +391,7 @@ describe('npm run migrate-to-postgres', () => {
     const path = sqliteFile();
     const copied = await run({ DATABASE_PATH: path, DATABASE_URL: target.url });
     expect(copied.stdout.trim().split('\n')).toEqual([
-      `Copied 3 jobs, 1 server's settings, 1 blocked member, 2 audit log entries and 1 shared value from ${path} into PostgreSQL (DATABASE_URL).`,
+      `Copied 3 jobs, 1 server's settings, 1 blocked member, 2 audit log entries, 1 shared value, 1 style, 1 channel's settings, 1 blocked word, 1 refused prompt, 2 webhook records and 1 generation time from ${path} into PostgreSQL (DATABASE_URL).`,
       `Set DATABASE_URL for every process from now on; ${path} was only read, and can be kept as a backup.`,
     ]);
 

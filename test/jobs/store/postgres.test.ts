@@ -70,8 +70,8 @@ describe('PostgreSQL migrations', () => {
       db.url,
       'SELECT version, applied_at FROM schema_migrations',
     );
-    expect(applied.map((row) => row.version)).toEqual([1, 2]);
-    expect(latestPostgresVersion).toBe(2);
+    expect(applied.map((row) => row.version)).toEqual([1, 2, 3]);
+    expect(latestPostgresVersion).toBe(3);
 
     const tables = await sql<{ tablename: string }>(
       db.url,
@@ -80,10 +80,17 @@ describe('PostgreSQL migrations', () => {
     expect(tables.map((row) => row.tablename)).toEqual([
       'audit_log',
       'blocked_members',
+      'blocked_words',
+      'channel_settings',
+      'generation_samples',
       'guild_settings',
+      'guild_styles',
       'jobs',
       'key_values',
+      'prompt_refusals',
       'schema_migrations',
+      'webhook_deliveries',
+      'webhook_pending',
     ]);
     const indexes = Object.fromEntries(
       (
@@ -140,6 +147,7 @@ describe('PostgreSQL migrations', () => {
     expect(await sql(db.url, 'SELECT version FROM schema_migrations ORDER BY version')).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
     for (const store of stores) {
       const inserted = await store.insertWithinQuota(newJob(), generous);

@@ -47,7 +47,7 @@ describe('the sqlite file', () => {
     const path = tempDbPath();
     await (await openSqliteStore(path)).close();
     expect(sqliteUserVersion(path)).toBe(latestVersion);
-    expect(latestVersion).toBe(9);
+    expect(latestVersion).toBe(10);
     const db = new BetterSqlite3(path, { readonly: true });
     const indexes = (
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]

@@ -3,6 +3,7 @@
 // are serialised per guild, and every state change is one transaction.
 import { randomBytes } from 'node:crypto';
 import type { JobStore, JobStoreOptions } from '../contract.ts';
+import { createChannelSettings } from './channels.ts';
 import { createClaims } from './claims.ts';
 import { createDatabase } from './database.ts';
 import { createHistory } from './history.ts';
@@ -46,6 +47,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createQuotas(database, now),
     ...createClaims(database, now, holder),
     ...createSettings(database, now),
+    ...createChannelSettings(database, now),
     ...createModerationRows(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),

@@ -2,6 +2,7 @@
 // processes on one host through WAL, the write lock and leases.
 import { randomBytes } from 'node:crypto';
 import type { JobStore, JobStoreOptions, Quotas } from '../contract.ts';
+import { sqliteChannels } from './channels.ts';
 import { sqliteClaims } from './claims.ts';
 import { openSqliteFile, sqliteDatabase } from './database.ts';
 import { sqliteHistory } from './history.ts';
@@ -28,6 +29,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteJobRows(sql, options.onTransition),
     ...sqliteClaims(sql, { holder, instancePrefix }),
     ...sqliteSettings(sql),
+    ...sqliteChannels(sql),
     ...sqliteModeration(sql),
     ...sqliteHistory(sql),
     ...sqliteValues(sql),

@@ -137,6 +137,82 @@ export const migrations: readonly string[] = [
    ALTER TABLE jobs ADD COLUMN take_count INTEGER NOT NULL DEFAULT 1;
    UPDATE jobs SET origin_kind = 'remix', origin_job_id = remix_of_job_id WHERE remix_of_job_id IS NOT NULL;
    CREATE INDEX jobs_by_origin ON jobs (origin_job_id) WHERE origin_job_id IS NOT NULL;`,
+  // 10: a team's workspace and a moderator's tools, and completion detection. Each job keeps the
+  // thread its results go to, the server style it was made with (apart from the member's prompt),
+  // which channel defaults filled it in, and who removed its video. A server's styles, its blocked
+  // words (kept normalised, and as typed for the list), its refused prompts (counted, never
+  // kept), and per-channel defaults, caps and thread setting. Provider webhooks: the ids already
+  // applied (a replay is refused, also after a restart) and events for a video id not stored yet.
+  // Generation times of finished jobs, per model, duration and size, for the learned schedule.
+  `ALTER TABLE jobs ADD COLUMN thread_id TEXT;
+   ALTER TABLE jobs ADD COLUMN style_name TEXT;
+   ALTER TABLE jobs ADD COLUMN style_text TEXT;
+   ALTER TABLE jobs ADD COLUMN style_placement TEXT;
+   ALTER TABLE jobs ADD COLUMN defaults_applied TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE jobs ADD COLUMN removed_at INTEGER;
+   ALTER TABLE jobs ADD COLUMN removed_by TEXT;
+   ALTER TABLE jobs ADD COLUMN removed_by_role TEXT;
+   CREATE TABLE guild_styles (
+     guild_id TEXT NOT NULL,
+     name_key TEXT NOT NULL,
+     name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     placement TEXT NOT NULL,
+     model TEXT,
+     size TEXT,
+     seconds INTEGER,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (guild_id, name_key)
+   );
+   CREATE TABLE channel_settings (
+     guild_id TEXT NOT NULL,
+     channel_id TEXT NOT NULL,
+     model TEXT,
+     size TEXT,
+     seconds INTEGER,
+     style_name TEXT,
+     threads INTEGER,
+     max_seconds INTEGER,
+     max_takes INTEGER,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (guild_id, channel_id)
+   );
+   CREATE TABLE blocked_words (
+     guild_id TEXT NOT NULL,
+     word_key TEXT NOT NULL,
+     word TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (guild_id, word_key)
+   );
+   CREATE TABLE prompt_refusals (
+     id INTEGER PRIMARY KEY,
+     guild_id TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX prompt_refusals_by_guild_time ON prompt_refusals (guild_id, created_at);
+   CREATE TABLE webhook_deliveries (
+     webhook_id TEXT PRIMARY KEY,
+     received_at INTEGER NOT NULL
+   );
+   CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (received_at);
+   CREATE TABLE webhook_pending (
+     remote_id TEXT PRIMARY KEY,
+     event TEXT NOT NULL,
+     received_at INTEGER NOT NULL
+   );
+   CREATE TABLE generation_samples (
+     id INTEGER PRIMARY KEY,
+     model TEXT NOT NULL,
+     seconds INTEGER NOT NULL,
+     size TEXT NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     finished_at INTEGER NOT NULL
+   );
+   CREATE INDEX generation_samples_by_kind ON generation_samples (model, seconds, size, id DESC);`,
 ];
 
 export const latestVersion = migrations.length;
