@@ -50,7 +50,8 @@ export const enUS = {
   'error.job_not_found': 'That video job no longer exists.',
   'error.remix_unsupported': '{model} cannot remix videos. Use Regenerate instead.',
   'error.not_finished': 'This job has already finished.',
-  'error.internal': 'Something went wrong on our side. Nothing was charged; please try again.',
+  'error.internal':
+    'Something went wrong on our side. Before trying again, look in /video-history: your video may already be on its way.',
 
   'failure.moderation': 'The video provider blocked this prompt or image under its content rules.',
   'failure.invalid_request': 'The video provider rejected the request: {message}',
