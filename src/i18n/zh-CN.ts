@@ -43,7 +43,7 @@ export const zhCN = {
   'error.job_not_found': '该视频任务已不存在。',
   'error.remix_unsupported': '{model} 不支持改编视频，请使用“重新生成”。',
   'error.not_finished': '该任务已经结束。',
-  'error.internal': '机器人出了点问题。重试之前请先查看 /video-history：你的视频可能已在生成中。',
+  'error.internal': '机器人出了点问题。重试之前请先查看 /视频记录：你的视频可能已在生成中。',
 
   'failure.moderation': '视频服务商依据其内容规则拦截了此提示词或图片。',
   'failure.invalid_request': '视频服务商拒绝了请求：{message}',

@@ -46,7 +46,7 @@ export const zhTW = {
   'error.job_not_found': '這個影片任務已不存在。',
   'error.remix_unsupported': '{model} 不支援改編影片，請使用「重新產生」。',
   'error.not_finished': '這個任務已經結束。',
-  'error.internal': '機器人發生問題。再試一次之前請先查看 /video-history：你的影片可能已在生成中。',
+  'error.internal': '機器人發生問題。再試一次之前請先查看 /影片紀錄：你的影片可能已在生成中。',
 
   'failure.moderation': '影片供應商依其內容規範攔截了這個提示詞或圖片。',
   'failure.invalid_request': '影片供應商拒絕了請求：{message}',
