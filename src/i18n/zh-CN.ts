@@ -100,6 +100,28 @@ export const zhCN = {
   'button.cancel': '取消',
   'button.regenerate': '重新生成',
   'button.remix': '改编',
+  // Threads and Remove (issue 12): the card's buttons, their refusals, the removed card.
+  'button.open_thread': '开启子区',
+  'button.remove': '删除',
+  'thread.opened': '已开启子区：{thread}。此视频的重新生成、改编和新的生成结果将发到那里。',
+  'thread.already': '此视频已有子区：{thread}。',
+  'thread.in_thread': '此卡片已在子区中，无法在子区里再开启子区。',
+  'thread.not_card': '只能在此任务当前的卡片上开启子区。',
+  'thread.missing_permissions':
+    '无法在此开启子区：我在此频道缺少“{permissions}”权限。请联系服务器的管理人员授予。',
+  'thread.failed': 'Discord 不允许我在此卡片上开启子区，请稍后再试。',
+  'thread.card_posted': '你的新视频在子区中：{card}。',
+  'thread.card_not_posted': '你的视频正在生成，但其卡片未能发出。请稍后查看 {thread}。',
+  'permission.create_public_threads': '创建公开子区',
+  'permission.send_messages_in_threads': '在子区中发送消息',
+  'remove.not_delivered': '只能删除已送达的视频。',
+  'remove.already': '此视频已被删除。',
+  'remove.done': '视频已删除，其文件和链接均已失效。',
+  'render.removed_by_requester': '🗑️ 视频已被请求者删除。',
+  'render.removed_by_moderator': '🗑️ 视频已被版主删除。',
+  'history.removed_by_requester': '已被请求者删除',
+  'history.removed_by_moderator': '已被版主删除',
+  'csv.removed': '已删除',
   'modal.remix_title': '改编此视频',
   'modal.remix_prompt': '想要改变什么？',
 
@@ -269,6 +291,14 @@ export const zhCN = {
   'admin.moderator_role_everyone':
     '@everyone 不能作为版主身份组：否则每位成员都会成为版主。请选择只有版主拥有的身份组。',
   'admin.channel_wrong_type': '{channel} 不是可以聊天的频道，请选择文字、公告、论坛或语音频道。',
+  // Threads per channel (issue 12).
+  'command.admin.threads': '让频道中的每个 /视频 自动开启子区（或停止）',
+  'command.admin.threads.mode': '开启或关闭',
+  'command.admin.threads.on': '开启',
+  'command.admin.threads.off': '关闭',
+  'admin.threads_on': '{channel} 中的每个 /视频 现在都会开启自己的子区。',
+  'admin.threads_off': '{channel} 中的 /视频 不再自动开启子区。',
+  'admin.threads_wrong_type': '{channel} 无法在消息上开启子区，请选择文字或公告频道。',
   'failure_kind.moderation': '内容规则拦截',
   'failure_kind.invalid_request': '请求被拒',
   'failure_kind.provider_down': '服务商故障',
@@ -290,6 +320,9 @@ export const zhCN = {
   'audit.member.block': '封禁了 {target}',
   'audit.member.unblock': '解封了 {target}',
   'audit.job.cancel': '取消了任务 {target}',
+  // Threads and Remove (issue 12).
+  'audit.channel.threads': '设置了 {target} 的子区',
+  'audit.job.remove': '删除了任务 {target} 的视频',
   'audit.history.export': '导出了 {target} 的记录',
   'audit.history.view': '查看了 {target} 的记录',
 } as const satisfies Record<MessageKey, string>;

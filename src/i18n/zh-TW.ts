@@ -103,6 +103,28 @@ export const zhTW = {
   'button.cancel': '取消',
   'button.regenerate': '重新產生',
   'button.remix': '改編',
+  // Threads and Remove (issue 12): the card's buttons, their refusals, the removed card.
+  'button.open_thread': '建立討論串',
+  'button.remove': '移除',
+  'thread.opened': '已建立討論串：{thread}。此影片的重新產生、改編和新的產生結果將發到那裡。',
+  'thread.already': '此影片已有討論串：{thread}。',
+  'thread.in_thread': '此卡片已在討論串中，無法在討論串裡再建立討論串。',
+  'thread.not_card': '只能在此任務目前的卡片上建立討論串。',
+  'thread.missing_permissions':
+    '無法在此建立討論串：我在此頻道缺少「{permissions}」權限。請聯絡伺服器的管理人員授予。',
+  'thread.failed': 'Discord 不允許我在此卡片上建立討論串，請稍後再試。',
+  'thread.card_posted': '你的新影片在討論串中：{card}。',
+  'thread.card_not_posted': '你的影片正在產生，但其卡片未能發出。請稍後查看 {thread}。',
+  'permission.create_public_threads': '建立公開討論串',
+  'permission.send_messages_in_threads': '在討論串中傳送訊息',
+  'remove.not_delivered': '只能移除已送達的影片。',
+  'remove.already': '此影片已被移除。',
+  'remove.done': '影片已移除，其檔案和連結均已失效。',
+  'render.removed_by_requester': '🗑️ 影片已被請求者移除。',
+  'render.removed_by_moderator': '🗑️ 影片已被版主移除。',
+  'history.removed_by_requester': '已被請求者移除',
+  'history.removed_by_moderator': '已被版主移除',
+  'csv.removed': '已移除',
   'modal.remix_title': '改編這部影片',
   'modal.remix_prompt': '想要改變什麼？',
 
@@ -272,6 +294,14 @@ export const zhTW = {
   'admin.moderator_role_everyone':
     '@everyone 不能作為版主身分組：否則每位成員都會成為版主。請選擇只有版主擁有的身分組。',
   'admin.channel_wrong_type': '{channel} 不是可以聊天的頻道，請選擇文字、公告、論壇或語音頻道。',
+  // Threads per channel (issue 12).
+  'command.admin.threads': '讓頻道中的每個 /影片 自動建立討論串（或停止）',
+  'command.admin.threads.mode': '開啟或關閉',
+  'command.admin.threads.on': '開啟',
+  'command.admin.threads.off': '關閉',
+  'admin.threads_on': '{channel} 中的每個 /影片 現在都會建立自己的討論串。',
+  'admin.threads_off': '{channel} 中的 /影片 不再自動建立討論串。',
+  'admin.threads_wrong_type': '{channel} 無法在訊息上建立討論串，請選擇文字或公告頻道。',
   'failure_kind.moderation': '違反內容規範',
   'failure_kind.invalid_request': '請求遭拒',
   'failure_kind.provider_down': '供應商故障',
@@ -293,6 +323,9 @@ export const zhTW = {
   'audit.member.block': '封鎖了 {target}',
   'audit.member.unblock': '將 {target} 解除封鎖',
   'audit.job.cancel': '取消了任務 {target}',
+  // Threads and Remove (issue 12).
+  'audit.channel.threads': '設定了 {target} 的討論串',
+  'audit.job.remove': '移除了任務 {target} 的影片',
   'audit.history.export': '匯出了 {target} 的紀錄',
   'audit.history.view': '檢視了 {target} 的紀錄',
 } as const satisfies Record<MessageKey, string>;
