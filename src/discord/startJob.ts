@@ -305,7 +305,9 @@ async function pointAtThreadCards(
   const links = cards.map((card) => card.link).filter((link): link is string => link !== null);
   const text =
     links.length > 0
-      ? t(locale, 'thread.card_posted', { card: links.join(t(locale, 'list.separator')) })
+      ? t(locale, lost ? 'thread.card_in_channel' : 'thread.card_posted', {
+          card: links.join(t(locale, 'list.separator')),
+        })
       : t(locale, 'thread.card_not_posted', { thread: channelMention(place.threadId) });
   await tellPrivately(interaction, text).catch((error: unknown) => {
     context.logger.warn({ err: error }, 'could not point the member at the cards');

@@ -124,6 +124,7 @@ export const enUS = {
     'I cannot open a thread here: I am missing the {permissions} permission in this channel. Ask a server admin to grant it.',
   'thread.failed': 'Discord did not let me open a thread on this card. Try again later.',
   'thread.card_posted': 'Your new video is in the thread: {card}.',
+  'thread.card_in_channel': 'The thread is gone, so your new video is here in the channel: {card}.',
   'thread.card_not_posted':
     'Your video is on its way, but its card could not be posted. Check {thread} later.',
   'permission.create_public_threads': 'Create Public Threads',

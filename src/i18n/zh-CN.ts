@@ -111,6 +111,7 @@ export const zhCN = {
     '无法在此开启子区：我在此频道缺少“{permissions}”权限。请联系服务器的管理人员授予。',
   'thread.failed': 'Discord 不允许我在此卡片上开启子区，请稍后再试。',
   'thread.card_posted': '你的新视频在子区中：{card}。',
+  'thread.card_in_channel': '子区已不存在，因此你的新视频发在频道中：{card}。',
   'thread.card_not_posted': '你的视频正在生成，但其卡片未能发出。请稍后查看 {thread}。',
   'permission.create_public_threads': '创建公开子区',
   'permission.send_messages_in_threads': '在子区中发送消息',

@@ -114,6 +114,7 @@ export const zhTW = {
     '無法在此建立討論串：我在此頻道缺少「{permissions}」權限。請聯絡伺服器的管理人員授予。',
   'thread.failed': 'Discord 不允許我在此卡片上建立討論串，請稍後再試。',
   'thread.card_posted': '你的新影片在討論串中：{card}。',
+  'thread.card_in_channel': '討論串已不存在，因此你的新影片發在頻道中：{card}。',
   'thread.card_not_posted': '你的影片正在產生，但其卡片未能發出。請稍後查看 {thread}。',
   'permission.create_public_threads': '建立公開討論串',
   'permission.send_messages_in_threads': '在討論串中傳送訊息',

@@ -86,7 +86,12 @@ describe('renderJob', () => {
         row.components.map((b) => ('label' in b ? b.label : undefined)),
       );
     expect(labels(job({ state: 'queued' }), true)).toEqual(['Cancel', 'Open a thread']);
-    expect(labels(job({ state: 'delivered' }), true)).toEqual(['Regenerate', 'Remix', 'Open a thread', 'Remove']);
+    expect(labels(job({ state: 'delivered' }), true)).toEqual([
+      'Regenerate',
+      'Remix',
+      'Open a thread',
+      'Remove',
+    ]);
     expect(labels(job({ state: 'delivered' }), false)).toEqual(['Regenerate', 'Open a thread', 'Remove']);
     expect(labels(job({ state: 'failed' }), true)).toEqual(['Regenerate', 'Open a thread']);
     expect(labels(job({ state: 'delivering' }), true)).toEqual([]);
@@ -100,7 +105,13 @@ describe('renderJob', () => {
     const threadId = '900000000000000001';
     expect(labels(job({ state: 'queued', threadId }))).toEqual(['Cancel']);
     expect(labels(job({ state: 'delivered', threadId }))).toEqual(['Regenerate', 'Remix', 'Remove']);
-    const removed = job({ state: 'delivered', threadId, removedAt: now, removedBy: '42', removedByRole: 'moderator' });
+    const removed = job({
+      state: 'delivered',
+      threadId,
+      removedAt: now,
+      removedBy: '42',
+      removedByRole: 'moderator',
+    });
     expect(labels(removed)).toEqual(['Regenerate']);
     const link = {
       kind: 'link' as const,
@@ -114,7 +125,10 @@ describe('renderJob', () => {
     expect(card.embeds[0]?.description).toContain('Video removed by a moderator.');
     expect(card.embeds[0]?.description).not.toContain('bot.example');
     expect(card.embeds[0]?.image).toBeUndefined();
-    const byRequester = renderJob({ ...removed, removedByRole: 'requester' }, 'zh-CN', { now, supportsRemix: true });
+    const byRequester = renderJob({ ...removed, removedByRole: 'requester' }, 'zh-CN', {
+      now,
+      supportsRemix: true,
+    });
     expect(byRequester.embeds[0]?.description).toContain('视频已被请求者删除。');
   });
 
