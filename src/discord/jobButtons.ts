@@ -313,7 +313,13 @@ async function remove(interaction: ButtonInteraction, context: BotContext, job: 
   await interaction.deferUpdate();
   const role = job.userId === interaction.user.id ? 'requester' : 'moderator';
   const removed = await removeVideo(
-    { store: context.store, mediaDir: context.config.media.dir, now: context.now },
+    {
+      store: context.store,
+      mediaDir: context.config.media.dir,
+      now: context.now,
+      client: context.videoClient,
+      logger: context.logger,
+    },
     job,
     { userId: interaction.user.id, role },
   );

@@ -124,8 +124,12 @@ describe('Remove', () => {
     const after = await fetch(link);
     expect(after.status).toBe(410);
     expect(await after.text()).toBe('This video was removed.\n');
-    // Nothing was fetched again from the provider to serve it.
+    // Nothing was fetched again from the provider to serve it, and the provider's copy was deleted.
     expect(existsSync(keptVideoPath(h.bot.context.config.media.dir, job))).toBe(false);
+    await until(() =>
+      h.video.requests.some((r) => r.method === 'DELETE' && r.path === `/v1/videos/${job.remoteId}`),
+    );
+    expect(h.video.jobs.has(job.remoteId ?? '')).toBe(false);
     expect(await ephemeralReply(h, token)).toBe('The video was removed. Its file and links are gone.');
   });
 
