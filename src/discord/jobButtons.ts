@@ -183,14 +183,14 @@ function madeFrom(interaction: JobInteraction, job: Job, kind: 'regenerate' | 'r
  */
 function placeFor(job: Job): CardPlace | undefined {
   if (!job.threadId) return undefined;
-  // The card the thread is on (the job that opened it), or the job's own card in the thread.
-  const channelReplyTo = job.threadId === job.replyMessageId ? job.replyMessageId : job.originMessageId;
   return {
     kind: 'thread',
     threadId: job.threadId,
     channelId: job.channelId,
     sourceJobId: job.id,
-    channelReplyTo,
+    // Should the thread be gone, the card replies in the channel to the card the thread was
+    // started from: a thread started from a message has that message's id.
+    channelReplyTo: job.threadId,
   };
 }
 

@@ -20,7 +20,7 @@ import { startThreadOn } from './openThread.ts';
 import { requireAllowedToGenerate } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
-import { cardChannelId } from './threads.ts';
+import { cardChannelId, missingThreadPermissions } from './threads.ts';
 
 /**
  * How long other processes keep off a new job's card while this one draws it: the first card is one
@@ -325,11 +325,14 @@ async function openThreadOnFirstCard(
   job: Job,
   cardId: string,
 ): Promise<CardPlace | null> {
-  const started = await startThreadOn(interaction.client.rest, {
-    channelId: job.channelId,
-    messageId: cardId,
-    prompt: job.prompt,
-  });
+  // Without both permissions a thread would only half work: the cards stay in the channel.
+  const started = missingThreadPermissions(interaction.appPermissions, interaction.locale)
+    ? ({ ok: false, reason: 'permissions' } as const)
+    : await startThreadOn(interaction.client.rest, {
+        channelId: job.channelId,
+        messageId: cardId,
+        prompt: job.prompt,
+      });
   if (!started.ok) {
     context.logger.info(
       { jobId: job.id, reason: started.reason },

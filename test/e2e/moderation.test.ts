@@ -757,7 +757,9 @@ describe('in the member’s language', () => {
     expect(lines[1]).toMatch(
       /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down,\/视频,,,,0,command,,,$/,
     );
-    expect(lines[2]).toMatch(/^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,,\/视频,,,,0,command,,,$/);
+    expect(lines[2]).toMatch(
+      /^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,,\/视频,,,,0,command,,,$/,
+    );
   });
 
   it.each([

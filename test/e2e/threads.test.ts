@@ -17,6 +17,7 @@ import {
   member,
   moderator,
   moderatorPermissions,
+  otherGuildId,
   otherMember,
   prompt,
   providerCreates,
@@ -224,6 +225,47 @@ describe('Open a thread', () => {
     expect((await row(h, 2)).threadId).toBeNull();
   });
 
+  it('posts a Remix of a job in the thread there too', async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const h = harness;
+    h.command({ options: [prompt('a boat')] });
+    const { threadId } = await openThreadOnFirstJob(h);
+    const submit = h.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: await jobButtonId(h, 'remix-modal', 1),
+      fields: { prompt: 'the same boat at night' },
+    });
+    expect(await privateAnswer(h, submit.token, 'Your')).toContain(`/${threadId}/`);
+    const remix = await deliveredJob(h, 2);
+    expect(remix).toMatchObject({
+      threadId,
+      originKind: 'remix',
+      remixOfJobId: 1,
+      prompt: 'the same boat at night',
+    });
+    expect(h.discord.messages.get(remix.replyMessageId ?? '')?.channelId).toBe(threadId);
+  });
+
+  it('answers a click from another server as for a job that does not exist, with nothing started', async () => {
+    harness = await startHarness();
+    const h = harness;
+    h.command({ options: [prompt('a boat')] });
+    const job = await deliveredJob(h, 1);
+    const foreign = h.discord.sendButton({
+      guildId: otherGuildId,
+      channelId: '222222222222222224',
+      user: member,
+      memberPermissions: moderatorPermissions,
+      customId: await jobButtonId(h, 'thread', 1),
+      messageId: cardMessageId(h, job),
+    });
+    expect(await ephemeralReply(h, foreign.token)).toBe('That video job no longer exists.');
+    expect(h.discord.calls.some((c) => c.path.endsWith('/threads'))).toBe(false);
+    expect((await row(h, 1)).threadId).toBeNull();
+  });
+
   it.each([
     { flag: PermissionFlagsBits.CreatePublicThreads, name: 'Create Public Threads' },
     { flag: PermissionFlagsBits.SendMessagesInThreads, name: 'Send Messages in Threads' },
@@ -282,6 +324,21 @@ describe('/video-admin threads', () => {
     await deliveredJob(h, 3);
     expect(h.discord.calls.filter((c) => c.path.endsWith('/threads'))).toHaveLength(1);
     expect((await row(h, 3)).threadId).toBeNull();
+  });
+
+  it('leaves the cards in the channel when the bot may not post in threads there', async () => {
+    harness = await startHarness();
+    const h = harness;
+    await h.bot.store.updateChannelSettings(guildId, channelId, { threads: true });
+    h.discord.setBotPermissions(
+      channelId,
+      defaultBotPermissions & ~PermissionFlagsBits.SendMessagesInThreads,
+    );
+    h.command({ options: [prompt('a boat')] });
+    const job = await deliveredJob(h, 1);
+    expect(job.threadId).toBeNull();
+    expect(h.discord.calls.some((c) => c.path.endsWith('/threads'))).toBe(false);
+    expect(h.discord.messages.get(cardMessageId(h, job))?.attachments).toHaveLength(1);
   });
 
   it('is refused to a member without Manage Server, and changes nothing', async () => {
