@@ -243,7 +243,8 @@ async function openThread(interaction: ButtonInteraction, context: BotContext, j
   if (job.threadId)
     return void (await refuse(t(locale, 'thread.already', { thread: channelMention(job.threadId) })));
   const card = interaction.message;
-  if (interaction.channel?.isThread() || card.channelId !== interaction.channelId) {
+  // Discord starts no thread inside a thread (50024): a card of a /video used in one has none.
+  if (interaction.channel?.isThread()) {
     return void (await refuse(t(locale, 'thread.in_thread')));
   }
   if (job.replyMessageId !== null && job.replyMessageId !== card.id) {

@@ -225,6 +225,26 @@ describe('Open a thread', () => {
     expect((await row(h, 2)).threadId).toBeNull();
   });
 
+  it('refuses a thread on the card of a /video used inside a thread', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const inThread = '222222222222222290';
+    h.discord.createThread({ guildId, id: inThread, parentId: channelId });
+    await until(() => h.bot.client.channels.cache.has(inThread));
+    h.command({
+      channelId: inThread,
+      channelType: ChannelType.PublicThread,
+      parentId: channelId,
+      options: [prompt('a boat')],
+    });
+    await deliveredJob(h, 1);
+    const { token } = await click(h, 'thread', 1, { inThread });
+    expect(await ephemeralReply(h, token)).toBe(
+      'This card is already in a thread: a thread cannot be opened inside another.',
+    );
+    expect(h.discord.calls.some((c) => c.path.endsWith('/threads'))).toBe(false);
+  });
+
   it('posts a Remix of a job in the thread there too', async () => {
     harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
     const h = harness;
