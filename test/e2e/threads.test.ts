@@ -409,6 +409,24 @@ describe('a thread gone later', () => {
     expect(providerCreates(h)).toHaveLength(2);
   });
 
+  it('archived and locked by a moderator: the next Regenerate posts its card in the channel (160005)', async () => {
+    harness = await startHarness();
+    const h = harness;
+    h.command({ options: [prompt('a boat')] });
+    const { threadId } = await openThreadOnFirstJob(h);
+    h.discord.archiveThread(threadId, { locked: true });
+    await click(h, 'regen', 1);
+    const refused = await h.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/channels/${threadId}/messages`,
+    );
+    expect(refused.status).toBe(403);
+    const second = await deliveredJob(h, 2);
+    expect(second.threadId).toBeNull();
+    expect(h.discord.messages.get(second.replyMessageId ?? '')).toMatchObject({ channelId });
+    expect((await row(h, 1)).threadId).toBeNull();
+    expect(h.discord.thread(threadId)).toMatchObject({ archived: true, locked: true });
+  });
+
   it('archived while a job in it runs: its result goes to the channel, with the video', async () => {
     harness = await startHarness({ video: { pollsToComplete: 1_000 } });
     const h = harness;
