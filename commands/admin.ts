@@ -19,7 +19,7 @@ import type { BotContext } from '../src/discord/context.ts';
 import { fitLines, maxContentLength, textWithList } from '../src/discord/fitContent.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
 import { failureKindName } from '../src/discord/replies.ts';
-import { listText, type MessageKey, t } from '../src/i18n/index.ts';
+import { listText, localisations, type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
   cancelRequest,
@@ -107,8 +107,35 @@ export function data() {
       ),
     )
     .addSubcommand((sub) => named(sub, 'usage', ['用量', '用量'], 'command.admin.usage'))
-    .addSubcommand((sub) => named(sub, 'audit', ['操作日志', '操作紀錄'], 'command.admin.audit'));
+    .addSubcommand((sub) => named(sub, 'audit', ['操作日志', '操作紀錄'], 'command.admin.audit'))
+    .addSubcommand((sub) =>
+      named(sub, 'threads', ['子区', '討論串'], 'command.admin.threads')
+        .addStringOption((o) =>
+          named(o, 'mode', ['模式', '模式'], 'command.admin.threads.mode')
+            .setRequired(true)
+            .addChoices(
+              ...(
+                [
+                  ['on', 'command.admin.threads.on'],
+                  ['off', 'command.admin.threads.off'],
+                ] as const
+              ).map(([mode, key]) => ({
+                name: t('en-US', key),
+                name_localizations: localisations(key),
+                value: mode,
+              })),
+            ),
+        )
+        .addChannelOption((o) =>
+          named(o, 'channel', ['频道', '頻道'], 'command.admin.channel').addChannelTypes(
+            ...threadableChannelTypes,
+          ),
+        ),
+    );
 }
+
+/** Channels whose messages threads are started from (a forum's posts are threads already). */
+const threadableChannelTypes = [ChannelType.GuildText, ChannelType.GuildAnnouncement] as const;
 
 type Handler = (
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
@@ -336,6 +363,8 @@ const auditActions: Record<
   'member.block': { key: 'audit.member.block', target: userMention },
   'member.unblock': { key: 'audit.member.unblock', target: userMention },
   'job.cancel': { key: 'audit.job.cancel', target: (id) => `#${id}` },
+  'channel.threads': { key: 'audit.channel.threads', target: channelMention },
+  'job.remove': { key: 'audit.job.remove', target: (id) => `#${id}` },
   'history.export': { key: 'audit.history.export', target: userMention },
   'history.view': { key: 'audit.history.view', target: userMention },
 };
@@ -362,6 +391,27 @@ const audit: Handler = async (interaction, context) => {
   return [`**${t(interaction.locale, 'admin.audit_title')}**`, ...lines].join('\n');
 };
 
+/** `/video-admin threads on|off [channel]`: whether every /video in the channel opens its own thread. */
+const threads: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const given = interaction.options.getChannel('channel');
+  const channel = given ?? interaction.channel;
+  const channelId = given?.id ?? interaction.channelId;
+  if (!channel || !(threadableChannelTypes as readonly ChannelType[]).includes(channel.type)) {
+    return t(locale, 'admin.threads_wrong_type', { channel: channelMention(channelId) });
+  }
+  const on = interaction.options.getString('mode', true) === 'on';
+  await context.store.updateChannelSettings(interaction.guildId, channelId, { threads: on });
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'channel.threads',
+    target: channelId,
+    details: { threads: on ? 'on' : 'off' },
+  });
+  return t(locale, on ? 'admin.threads_on' : 'admin.threads_off', { channel: channelMention(channelId) });
+};
+
 const handlers: Record<string, Handler> = {
   quota,
   channels,
@@ -373,6 +423,7 @@ const handlers: Record<string, Handler> = {
   cancel,
   usage,
   audit,
+  threads,
 };
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {

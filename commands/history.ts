@@ -81,6 +81,8 @@ export async function historyPage(
 function videoLink(context: BotContext) {
   const now = context.now();
   return (job: Job) => {
+    // A removed video is offered nowhere again, not even by the provider's link.
+    if (job.removedAt !== null) return null;
     const own = job.mediaPath && existsSync(job.mediaPath) ? context.publicLink(job) : null;
     if (own) return own.url;
     return job.videoUrl && job.videoExpiresAt !== null && job.videoExpiresAt > now ? job.videoUrl : null;

@@ -170,7 +170,14 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     interaction,
     context,
     { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
-    { takes: request.takes, origin: { kind: 'command' }, references },
+    {
+      takes: request.takes,
+      origin: { kind: 'command' },
+      references,
+      // `/video-admin threads on` here: the first card opens its thread at once.
+      openThread:
+        (await context.store.channelSettings(interaction.guildId, interaction.channelId)).threads === true,
+    },
   );
 }
 

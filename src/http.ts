@@ -151,6 +151,8 @@ async function handleRequest(
     }
     const reference = referenceIndex(link.kind);
     if (reference !== null) return serveReference(response, deps.mediaDir, job, reference);
+    // Removed by its requester or a moderator: gone for good, never fetched again from the provider.
+    if (job.removedAt !== null) return text(response, 410, 'This video was removed.\n');
     if (!job.mediaPath) return text(response, 404, 'The video is gone.\n');
     const path = await keptHere(deps, job);
     if (path === 'unavailable')

@@ -2,7 +2,7 @@
 // handlers re-check the clicker's permissions and the job's guild.
 import { type Job, jobTag } from '../jobs/index.ts';
 
-export const jobActions = ['cancel', 'regen', 'remix', 'remix-modal'] as const;
+export const jobActions = ['cancel', 'regen', 'remix', 'remix-modal', 'thread', 'remove'] as const;
 export type JobAction = (typeof jobActions)[number];
 
 const prefix = 'reelbot';

@@ -1,7 +1,9 @@
-// The buttons on a job's message (Cancel, Regenerate, Remix) and the remix modal.
+// The buttons on a job's message (Cancel, Regenerate, Remix, Open a thread, Remove) and the remix modal.
 import {
   ActionRowBuilder,
   type ButtonInteraction,
+  channelMention,
+  MessageFlags,
   ModalBuilder,
   type ModalSubmitInteraction,
   TextInputBuilder,
@@ -17,6 +19,7 @@ import {
   type JobReferenceImage,
   maxPromptLength,
   maxReferenceBytes,
+  removeVideo,
 } from '../jobs/index.ts';
 import { loadReferenceImage } from '../jobs/referenceImages.ts';
 import type { ModelSpec } from '../provider/index.ts';
@@ -25,10 +28,12 @@ import type { ButtonHandler, ModalHandler } from './commandContract.ts';
 import type { BotContext } from './context.ts';
 import { customIdNamesJob, jobCustomId, parseJobCustomId, remixPromptField } from './customIds.ts';
 import { madeSinceJobStarted } from './messenger.ts';
+import { startThreadOn } from './openThread.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText } from './replies.ts';
-import { acknowledgeAfter, refusalToGenerate, startJobs } from './startJob.ts';
+import { acknowledgeAfter, type CardPlace, refusalToGenerate, startJobs } from './startJob.ts';
+import { missingThreadPermissions } from './threads.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
@@ -172,6 +177,23 @@ function madeFrom(interaction: JobInteraction, job: Job, kind: 'regenerate' | 'r
   };
 }
 
+/**
+ * Where the cards of a job made from `job` go: the thread it is in (opened on its card, or
+ * inherited), or the interaction's reply in the channel.
+ */
+function placeFor(job: Job): CardPlace | undefined {
+  if (!job.threadId) return undefined;
+  return {
+    kind: 'thread',
+    threadId: job.threadId,
+    channelId: job.channelId,
+    sourceJobId: job.id,
+    // Should the thread be gone, the card replies in the channel to the card the thread was
+    // started from: a thread started from a message has that message's id.
+    channelReplyTo: job.threadId,
+  };
+}
+
 async function regenerate(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
   const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
   // A row kept from before prompts were checked for visible text is not sent again as it is.
@@ -184,24 +206,144 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
     return;
   }
   const model = context.catalogue.find(job.model);
+  const place = placeFor(job);
+  // A card in a thread is the bot's own message there: the member's reply only points at it.
+  const ephemeral = place !== undefined;
   let references: CheckedImage[] = [];
   if (job.referenceImages.length > 0 && model) {
     const reused = await acknowledgeAfter(
       interaction,
       reuseReferences(job, model, context, interaction.locale),
       deadline,
+      { ephemeral },
     );
     if (!reused) return;
     references = reused.images;
   } else {
-    await interaction.deferReply();
+    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   }
   await startJobs(
     interaction,
     context,
     { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size },
     { origin: madeFrom(interaction, job, 'regenerate'), references },
+    place,
   );
+}
+
+/**
+ * Open a thread: a public thread on the job's card, named from its prompt, whose id the row keeps,
+ * so what is made from the job (and from those made from it) is posted there. Re-checked on the
+ * row: not in a thread already, the card is the job's current one and not itself in a thread, and
+ * the bot has both thread permissions here.
+ */
+async function openThread(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  const locale = interaction.locale;
+  const refuse = (text: string) => interaction.reply(ephemeralText(text));
+  if (job.threadId)
+    return void (await refuse(t(locale, 'thread.already', { thread: channelMention(job.threadId) })));
+  const card = interaction.message;
+  // Discord starts no thread inside a thread (50024): a card of a /video used in one has none.
+  if (interaction.channel?.isThread()) {
+    return void (await refuse(t(locale, 'thread.in_thread')));
+  }
+  if (job.replyMessageId !== null && job.replyMessageId !== card.id) {
+    return void (await refuse(t(locale, 'thread.not_card')));
+  }
+  const missing = missingThreadPermissions(interaction.appPermissions, locale);
+  if (missing) return void (await refuse(missing));
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const started = await startThreadOn(interaction.client.rest, {
+    channelId: interaction.channelId,
+    messageId: card.id,
+    prompt: job.prompt,
+  });
+  if (!started.ok) {
+    if (started.reason === 'failed') {
+      context.logger.warn({ err: started.error, jobId: job.id }, 'could not open a thread on the card');
+    }
+    const text =
+      started.reason === 'permissions'
+        ? (missingThreadPermissions(null, locale) ?? t(locale, 'thread.failed'))
+        : t(locale, 'thread.failed');
+    await interaction.editReply({ content: text, allowedMentions: { parse: [] } });
+    return;
+  }
+  const opened = await context.store.update(job.id, {
+    threadId: started.threadId,
+    ...(job.replyMessageId === null ? { replyMessageId: card.id } : {}),
+  });
+  context.logger.info({ jobId: job.id }, 'opened a thread on the card');
+  // The card drops its Open a thread button (only the buttons change: the video and link stay).
+  await context.notifier
+    .serially(job.id, async () => {
+      const current = (await context.store.get(job.id)) ?? opened;
+      const payload = renderJob(current, current.locale, {
+        ...context.renderContext(current),
+        now: context.now(),
+      });
+      await context.messenger.edit(current, { components: payload.components });
+    })
+    .catch((error: unknown) => {
+      context.logger.warn(
+        { err: error, jobId: job.id },
+        'could not redraw the card after opening its thread',
+      );
+    });
+  await interaction.editReply({
+    content: t(locale, 'thread.opened', { thread: channelMention(started.threadId) }),
+    allowedMentions: { parse: [] },
+  });
+}
+
+/**
+ * Remove: the delivered video leaves its card (an edit with no attachments), the card says who
+ * removed it, the kept file goes (and with it the bot's links), the row and the audit log say so.
+ * For the requester and moderators only (authorisedJob); the prompt stays, and Regenerate with it.
+ */
+async function remove(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
+  const locale = interaction.locale;
+  if (job.removedAt !== null) {
+    await interaction.reply(ephemeralText(t(locale, 'remove.already')));
+    return;
+  }
+  if (job.state !== 'delivered') {
+    await interaction.reply(ephemeralText(t(locale, 'remove.not_delivered')));
+    return;
+  }
+  await interaction.deferUpdate();
+  const role = job.userId === interaction.user.id ? 'requester' : 'moderator';
+  const removed = await removeVideo(
+    {
+      store: context.store,
+      mediaDir: context.config.media.dir,
+      now: context.now,
+      client: context.videoClient,
+      logger: context.logger,
+    },
+    job,
+    { userId: interaction.user.id, role },
+  );
+  if (!removed) {
+    await interaction.followUp(ephemeralText(t(locale, 'remove.already')));
+    return;
+  }
+  await context.moderation.audit({
+    guildId: removed.guildId,
+    actorId: interaction.user.id,
+    action: 'job.remove',
+    target: String(removed.id),
+    details: { role },
+  });
+  context.logger.info({ jobId: removed.id, role }, 'video removed');
+  const payload = renderJob(removed, removed.locale, {
+    ...context.renderContext(removed),
+    now: context.now(),
+  });
+  await context.notifier.serially(removed.id, () =>
+    interaction.editReply({ ...toReplyOptions(payload), attachments: [] }),
+  );
+  await interaction.followUp(ephemeralText(t(locale, 'remove.done')));
 }
 
 async function askRemixPrompt(interaction: ButtonInteraction, context: BotContext, job: Job): Promise<void> {
@@ -236,6 +378,8 @@ async function handleJobButton(interaction: ButtonInteraction, context: BotConte
   if (action === 'cancel') return cancel(interaction, context, job);
   if (action === 'regen') return regenerate(interaction, context, job);
   if (action === 'remix') return askRemixPrompt(interaction, context, job);
+  if (action === 'thread') return openThread(interaction, context, job);
+  if (action === 'remove') return remove(interaction, context, job);
 }
 
 async function handleRemixModal(interaction: ModalSubmitInteraction, context: BotContext): Promise<void> {
@@ -258,7 +402,8 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
     await interaction.reply(ephemeralText(refusal));
     return;
   }
-  await interaction.deferReply();
+  const place = placeFor(job);
+  await interaction.deferReply(place ? { flags: MessageFlags.Ephemeral } : {});
   await startJobs(
     interaction,
     context,
@@ -271,10 +416,11 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
       remixOfRemoteId: job.remoteId,
     },
     { origin: madeFrom(interaction, job, 'remix') },
+    place,
   );
 }
 
-/** Cancel, Regenerate and Remix on a job's card, drawn by renderJob. */
+/** Cancel, Regenerate, Remix, Open a thread and Remove on a job's card, drawn by renderJob. */
 export const jobButtons: ButtonHandler = {
   matches: (customId) => {
     const action = parseJobCustomId(customId)?.action;

@@ -18,6 +18,7 @@ import { t } from '../i18n/index.ts';
 import { firstCardPending, type Job, type JobStore, jobTag } from '../jobs/index.ts';
 import { timerMs } from '../timers.ts';
 import { jobCustomId, numberedJobCustomId } from './customIds.ts';
+import { cardChannelId, cardInThread } from './threads.ts';
 
 /** Discord kills interaction tokens after 15 minutes; stop using them a minute early. */
 export const tokenLifetimeMs = 14 * 60_000;
@@ -50,6 +51,14 @@ export interface JobMessenger {
    * found again by the next edit. Null when the bot may not post there.
    */
   reply(job: Job, targetMessageId: string, body: JobMessageBody): Promise<APIMessage | null>;
+  /**
+   * Posts the job's first card as the bot's message in the job's thread (its `threadId`), exactly
+   * once as `reply` is, and makes it the job's message. A thread that is gone (deleted, archived
+   * and locked, or closed to the bot) takes nothing with it: the row stops pointing at it and the
+   * card is posted in the channel instead, replying to `channelReplyTo` when given. Null when the
+   * bot may post in neither.
+   */
+  postInThread(job: Job, body: JobMessageBody, channelReplyTo: string | null): Promise<APIMessage | null>;
   /** A separate short message: edits never ping, so endings are announced with one. */
   notify(job: Job, body: JobMessageBody): Promise<void>;
   /**
@@ -147,6 +156,9 @@ const unusable = new Set<number>([
   RESTJSONErrorCodes.MissingAccess,
   RESTJSONErrorCodes.MissingPermissions,
   RESTJSONErrorCodes.CannotSendMessagesToThisUser,
+  // A thread archived (a card in it cannot be edited) or archived and locked (nothing is posted).
+  RESTJSONErrorCodes.InvalidActionOnArchivedThread,
+  RESTJSONErrorCodes.ThreadLocked,
 ]);
 
 function isUnusable(error: unknown): boolean {
@@ -257,6 +269,51 @@ export function createMessenger(deps: {
       }) as Promise<APIMessage>;
     });
     if (posted) {
+      await store.update(job.id, {
+        replyMessageId: posted.id,
+        ephemeral: false,
+        fallbackChannelId: null,
+        // The card is now a message of the channel: the job no longer lives in a thread.
+        ...(job.threadId ? { threadId: null } : {}),
+      });
+    }
+    return posted;
+  }
+
+  /**
+   * The job's card was in a thread that no longer takes it (archived, locked or deleted): the row
+   * stops pointing at the thread and at the card, so what follows goes to the channel.
+   */
+  async function leaveThread(job: Job): Promise<Job> {
+    logger.info({ jobId: job.id }, "the job's thread is gone; its results go to the channel");
+    return store.update(job.id, { threadId: null, replyMessageId: null, fallbackChannelId: null });
+  }
+
+  /** Posts the job's first card in `channelId`, once (its nonce), optionally replying to a message there. */
+  async function postCard(
+    job: Job,
+    channelId: string,
+    body: JobMessageBody,
+    replyTo: string | null,
+  ): Promise<APIMessage | null> {
+    // Written before the post: a restart that finds no card id looks for the card there.
+    await store.update(job.id, { fallbackChannelId: channelId });
+    const posted = await attempt(
+      job,
+      'new_message',
+      () =>
+        rest.post(Routes.channelMessages(channelId), {
+          body: {
+            ...body,
+            ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+            // discord.js repeats a post that timed out: Discord answers the repeat with the first.
+            nonce: cardNonce(job),
+            enforce_nonce: true,
+            allowed_mentions: { parse: [], users: [], replied_user: false },
+          },
+        }) as Promise<APIMessage>,
+    );
+    if (posted) {
       await store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
     }
     return posted;
@@ -311,44 +368,36 @@ export function createMessenger(deps: {
         });
         if (sent) return 'webhook';
       }
-      if (!job.ephemeral && job.replyMessageId) {
-        const sent = await attempt(job, 'channel', () => {
+      let current = job;
+      if (!current.ephemeral && current.replyMessageId) {
+        const sent = await attempt(current, 'channel', () => {
           const upload = via(files);
-          return upload.rest.patch(Routes.channelMessage(job.channelId, job.replyMessageId ?? ''), {
-            body,
-            files,
-            signal: upload.signal,
-          });
+          return upload.rest.patch(
+            Routes.channelMessage(cardChannelId(current), current.replyMessageId ?? ''),
+            {
+              body,
+              files,
+              signal: upload.signal,
+            },
+          );
         });
         if (sent) return 'channel';
+        if (cardInThread(current)) current = await leaveThread(current);
       }
       if (!final) return null;
-      if (await postInChannel(job, body, files)) return 'new_message';
-      return (await sendFinalDm(job, body, files)) ? 'dm' : null;
+      if (await postInChannel(current, body, files)) return 'new_message';
+      return (await sendFinalDm(current, body, files)) ? 'dm' : null;
     },
 
-    async reply(job, targetMessageId, body) {
-      // Written before the post: a restart that finds no card id looks for the card in the channel.
-      await store.update(job.id, { fallbackChannelId: job.channelId });
-      const posted = await attempt(
-        job,
-        'new_message',
-        () =>
-          rest.post(Routes.channelMessages(job.channelId), {
-            body: {
-              ...body,
-              message_reference: { message_id: targetMessageId, fail_if_not_exists: false },
-              // discord.js repeats a post that timed out: Discord answers the repeat with the first.
-              nonce: cardNonce(job),
-              enforce_nonce: true,
-              allowed_mentions: { parse: [], users: [], replied_user: false },
-            },
-          }) as Promise<APIMessage>,
-      );
-      if (posted) {
-        await store.update(job.id, { replyMessageId: posted.id, ephemeral: false, fallbackChannelId: null });
+    reply: (job, targetMessageId, body) => postCard(job, job.channelId, body, targetMessageId),
+
+    async postInThread(job, body, channelReplyTo) {
+      if (job.threadId) {
+        const posted = await postCard(job, job.threadId, body, null);
+        if (posted) return posted;
       }
-      return posted;
+      const inChannel = job.threadId ? await leaveThread(job) : job;
+      return postCard(inChannel, inChannel.channelId, body, channelReplyTo);
     },
 
     async notify(job, body) {
@@ -357,9 +406,16 @@ export function createMessenger(deps: {
           ? { message_reference: { message_id: job.replyMessageId, fail_if_not_exists: false } }
           : {};
       const sent = await attempt(job, 'new_message', () =>
-        rest.post(Routes.channelMessages(job.channelId), { body: { ...body, ...reference } }),
+        rest.post(Routes.channelMessages(cardChannelId(job)), { body: { ...body, ...reference } }),
       );
       if (sent) return;
+      // A thread gone since the card was posted: the channel still hears of it.
+      if (cardInThread(job)) {
+        const inChannel = await attempt(job, 'new_message', () =>
+          rest.post(Routes.channelMessages(job.channelId), { body }),
+        );
+        if (inChannel) return;
+      }
       if (tokenAlive(job, now())) {
         const followed = await attempt(job, 'webhook', () =>
           rest.post(Routes.webhook(job.applicationId ?? '', job.interactionToken ?? ''), {
@@ -388,7 +444,9 @@ export function createMessenger(deps: {
           job,
           'channel',
           () =>
-            rest.get(Routes.channelMessage(job.channelId, job.replyMessageId ?? '')) as Promise<APIMessage>,
+            rest.get(
+              Routes.channelMessage(cardChannelId(job), job.replyMessageId ?? ''),
+            ) as Promise<APIMessage>,
         );
       }
       return null;
@@ -413,7 +471,8 @@ export function createMessenger(deps: {
     const channelId = job.fallbackChannelId;
     if (!channelId) return null;
     const self = await ownUserId();
-    const inDm = channelId !== job.channelId;
+    // The job's channel, or its thread (where its card was posted): anywhere else is the DM.
+    const inDm = channelId !== job.channelId && channelId !== job.threadId;
     const recent = await attempt(
       job,
       inDm ? 'dm' : 'new_message',
@@ -429,8 +488,15 @@ export function createMessenger(deps: {
         madeSinceJobStarted(message.id, job) &&
         matches(message, inDm),
     );
-    if (found && found.channel_id === job.channelId) {
-      await store.update(job.id, { replyMessageId: found.id, ephemeral: false, fallbackChannelId: null });
+    if (found && !inDm) {
+      // A card found in the channel while the job lived in a thread: it lives in the channel now.
+      const leftThread = job.threadId && found.channel_id === job.channelId && found.id !== job.threadId;
+      await store.update(job.id, {
+        replyMessageId: found.id,
+        ephemeral: false,
+        fallbackChannelId: null,
+        ...(leftThread ? { threadId: null } : {}),
+      });
     }
     return found ?? null;
   }
@@ -445,7 +511,9 @@ export function createMessenger(deps: {
    * the token edits it whatever the row lacks.
    */
   async function withRecoveredCard(job: Job): Promise<Job> {
-    if (job.replyMessageId || job.ephemeral || job.fallbackChannelId !== job.channelId) return job;
+    const postedWhere = job.fallbackChannelId;
+    if (job.replyMessageId || job.ephemeral || !postedWhere) return job;
+    if (postedWhere !== job.channelId && postedWhere !== job.threadId) return job;
     if (!isFollowUpCard(job) && tokenAlive(job, now())) return job;
     const found = await findOwnMessage(
       job,
@@ -453,7 +521,7 @@ export function createMessenger(deps: {
     );
     if (found) {
       logger.info({ jobId: job.id }, "found the job's card its row had lost; editing it");
-      return { ...job, replyMessageId: found.id, ephemeral: false, fallbackChannelId: null };
+      return (await store.get(job.id)) ?? { ...job, replyMessageId: found.id, fallbackChannelId: null };
     }
     if (firstCardPending(job, now())) return job;
     return store.update(job.id, { fallbackChannelId: null });

@@ -211,7 +211,7 @@ function buttons(
   context: RenderContext,
 ): APIActionRowComponent<APIButtonComponent>[] {
   const button = (
-    action: 'cancel' | 'regen' | 'remix',
+    action: 'cancel' | 'regen' | 'remix' | 'thread' | 'remove',
     key: MessageKey,
     style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
   ): APIButtonComponent => ({
@@ -220,17 +220,35 @@ function buttons(
     label: t(locale, key),
     style,
   });
+  // A job already in a thread (opened on its card, or made in one) offers no other.
+  const thread = job.threadId ? [] : [button('thread', 'button.open_thread', ButtonStyle.Secondary)];
   if (!isFinal(job.state) && job.state !== 'completed' && job.state !== 'delivering') {
     return [
-      { type: ComponentType.ActionRow, components: [button('cancel', 'button.cancel', ButtonStyle.Danger)] },
+      {
+        type: ComponentType.ActionRow,
+        components: [button('cancel', 'button.cancel', ButtonStyle.Danger), ...thread],
+      },
     ];
   }
   if (!isFinal(job.state)) return [];
   const row: APIButtonComponent[] = [button('regen', 'button.regenerate', ButtonStyle.Secondary)];
-  if (job.state === 'delivered' && context.supportsRemix && job.remoteId) {
+  // A removed video is not offered again: no Remix of it, nothing left to remove.
+  const shown = job.state === 'delivered' && job.removedAt === null;
+  if (shown && context.supportsRemix && job.remoteId) {
     row.push(button('remix', 'button.remix', ButtonStyle.Primary));
   }
+  row.push(...thread);
+  if (shown) row.push(button('remove', 'button.remove', ButtonStyle.Danger));
   return [{ type: ComponentType.ActionRow, components: row }];
+}
+
+/** Who removed the job's video, as the card's line, or null while it stands. */
+export function removedText(job: Job, locale: string): string | null {
+  if (job.removedAt === null) return null;
+  return t(
+    locale,
+    job.removedByRole === 'moderator' ? 'render.removed_by_moderator' : 'render.removed_by_requester',
+  );
 }
 
 /** Each reference image's name, and whether it was fitted (cropped and scaled) to the video's size. */
@@ -299,7 +317,9 @@ export function originText(job: Job, locale: string): string | null {
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
   if (job.state === 'failed') lines.push(failureText(job, locale));
-  const delivery = deliveryText(job, locale, context);
+  const removed = removedText(job, locale);
+  // A removed video's card keeps no link to it.
+  const delivery = removed ?? deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
   for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
 
@@ -334,6 +354,7 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
     });
   }
   if (
+    job.removedAt === null &&
     (context.delivery?.kind === 'link' || context.delivery?.kind === 'unlinked') &&
     context.delivery.thumbnailName
   ) {

@@ -15,6 +15,7 @@ import type { Job, JobChain, JobState, OriginKind } from '../jobs/index.ts';
 import { historyCustomId } from './customIds.ts';
 import { escapeUntrusted, originLink, originText, stateIcons, takeText } from './render.ts';
 import { failureKindName } from './replies.ts';
+import { cardChannelId } from './threads.ts';
 
 export const historyPageSize = 5;
 
@@ -45,14 +46,25 @@ export interface HistoryView {
   videoLink: (job: Job) => string | null;
 }
 
-/** The job's message in Discord, when it has one. */
+/** The job's message in Discord (in its thread, for a job made in one), when it has one. */
 function jobMessageLink(job: Job): string | null {
-  return job.replyMessageId ? messageLink(job.channelId, job.replyMessageId, job.guildId) : null;
+  return job.replyMessageId ? messageLink(cardChannelId(job), job.replyMessageId, job.guildId) : null;
+}
+
+/** "removed by a moderator" / "removed by the requester", or null while the video stands. */
+export function removedNote(job: Job, locale: string): string | null {
+  if (job.removedAt === null) return null;
+  return t(
+    locale,
+    job.removedByRole === 'moderator' ? 'history.removed_by_moderator' : 'history.removed_by_requester',
+  );
 }
 
 function entry(job: Job, locale: string, view: HistoryView): string {
   const when = time(Math.floor(job.createdAt / 1000), TimestampStyles.RelativeTime);
-  const state = `${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`;
+  const state = [`${stateIcons[job.state]} ${t(locale, `state.${job.state}`)}`, removedNote(job, locale)]
+    .filter(Boolean)
+    .join(' · ');
   const jump = jobMessageLink(job);
   const video = view.videoLink(job);
   const links = [
@@ -231,6 +243,10 @@ export const csvColumns: readonly CsvColumn[] = [
   localised('csv.take', (job) => (job.takeCount > 1 ? `${job.takeIndex}/${job.takeCount}` : null)),
   localised('csv.reference_images', (job) => job.referenceImages.length),
   fixed('origin_code', (job) => job.originKind),
+  // Issue 12: a removed video (who removed it, localised, and when); empty while it stands.
+  localised('csv.removed', removedNote),
+  fixed('removed_at', (job) => (job.removedAt === null ? null : new Date(job.removedAt).toISOString())),
+  fixed('removed_by_role', (job) => job.removedByRole),
 ];
 
 /**

@@ -2,7 +2,7 @@
 // cards: the interaction's reply (and, for later takes, follow-up messages), or (Make a video) the
 // bot's own replies to the member's message. Also the checks every path into a job makes before
 // anything is spent (/video, Regenerate, Remix, a video from a message).
-import { MessageFlags, messageLink, type RepliableInteraction } from 'discord.js';
+import { channelMention, MessageFlags, messageLink, type RepliableInteraction } from 'discord.js';
 import { t } from '../i18n/index.ts';
 import {
   effectiveLimits,
@@ -16,9 +16,11 @@ import {
 import { saveReferenceImage } from '../jobs/referenceImages.ts';
 import type { CheckedImage } from './checkedReference.ts';
 import type { BotContext } from './context.ts';
+import { startThreadOn } from './openThread.ts';
 import { requireAllowedToGenerate } from './permissions.ts';
 import { ephemeralText, renderJob, toReplyOptions, withSimulatedLabel } from './render.ts';
 import { providerErrorText, quotaText } from './replies.ts';
+import { cardChannelId, missingThreadPermissions } from './threads.ts';
 
 /**
  * How long other processes keep off a new job's card while this one draws it: the first card is one
@@ -44,6 +46,11 @@ export interface StartOptions {
   origin?: JobOrigin;
   /** The reference images, checked for the model (checkAttachedImages), in order. */
   references?: readonly CheckedImage[];
+  /**
+   * Open a thread on the first take's card at once (a channel with `/video-admin threads on`):
+   * the later takes' cards go in it, as will Regenerate and Remix of them.
+   */
+  openThread?: boolean;
 }
 
 /**
@@ -61,11 +68,28 @@ export type CardPlace =
       messageId: string;
       /** What the member's ephemeral reply says once the cards are posted (or could not be). */
       pointer: (cards: readonly PostedCard[]) => string;
+    }
+  | {
+      /**
+       * The thread of the job it was made from (Regenerate, Remix): each card is the bot's own
+       * message in the thread, and the interaction's (ephemeral) reply points at it. A thread
+       * gone meanwhile takes nothing with it: the card goes to the channel, as a reply to
+       * `channelReplyTo`, and the job made from no longer points at the thread.
+       */
+      kind: 'thread';
+      threadId: string;
+      /** The thread's parent: the jobs' channel. */
+      channelId: string;
+      /** The job whose thread it is, and its card in the channel. */
+      sourceJobId: number;
+      channelReplyTo: string | null;
     };
 
 /** A take's card as the member's private answer points at it: its link, or null when it was not posted. */
 export interface PostedCard {
   job: Job;
+  /** The channel (or thread) the card is in. */
+  channelId: string;
   link: string | null;
 }
 
@@ -207,17 +231,28 @@ export async function startJobs(
   );
   const cards: PostedCard[] = [];
   let firstCard: string | null = null;
+  /** Where later takes go: a thread opened on the first card (the channel's setting) changes it. */
+  let laterPlace = place;
   for (const [index, take] of takes.entries()) {
-    const where = takeCard(place, index);
+    const where = takeCard(index === 0 ? place : laterPlace, index);
     let shown: string | null;
     if (index === 0) {
       shown = firstCard = await showCard(interaction, context, take, where);
+      if (shown && options.openThread && place.kind === 'interaction_reply') {
+        laterPlace = (await openThreadOnFirstCard(interaction, context, take.job, shown)) ?? place;
+      }
     } else {
       // Each later take links to the first take's card: a nicety, so a store that cannot be reached
       // now must not end this loop (the router would tell the member to try again, and pay twice).
+      const inThread = laterPlace.kind === 'thread' ? laterPlace.threadId : null;
       const job = firstCard
         ? await context.store
-            .update(take.job.id, { originChannelId: take.job.channelId, originMessageId: firstCard })
+            .update(take.job.id, {
+              originChannelId: cards[0]?.channelId ?? take.job.channelId,
+              originMessageId: firstCard,
+              // Posted by the bot in the thread: the interaction's token never edits that card.
+              ...(inThread ? { threadId: inThread, interactionToken: null } : {}),
+            })
             .catch((error: unknown) => {
               context.logger.warn(
                 { err: error, jobId: take.job.id },
@@ -228,13 +263,108 @@ export async function startJobs(
         : take.job;
       shown = await showCard(interaction, context, { ...take, job }, where);
     }
-    cards.push({ job: take.job, link: shown && messageLink(take.job.channelId, shown, take.job.guildId) });
+    const posted = shown ? await context.store.get(take.job.id).catch(() => undefined) : undefined;
+    const channel = posted && posted.replyMessageId === shown ? cardChannelId(posted) : take.job.channelId;
+    cards.push({
+      job: posted ?? take.job,
+      channelId: channel,
+      link: shown && messageLink(channel, shown, take.job.guildId),
+    });
   }
   if (place.kind === 'message_reply') {
     await tellPrivately(interaction, place.pointer(cards)).catch((error: unknown) => {
       context.logger.warn({ err: error, jobId: first?.job.id }, 'could not point the member at the cards');
     });
   }
+  if (place.kind === 'thread') await pointAtThreadCards(interaction, context, place, cards);
+}
+
+/**
+ * After the cards of a request made from a job in a thread: the job made from stops pointing at
+ * a thread that took no card (gone since), and the member's private reply points at the cards.
+ */
+async function pointAtThreadCards(
+  interaction: RepliableInteraction,
+  context: BotContext,
+  place: Extract<CardPlace, { kind: 'thread' }>,
+  cards: readonly PostedCard[],
+): Promise<void> {
+  const locale = interaction.locale;
+  const lost = cards.some((card) => card.link && card.job.threadId !== place.threadId);
+  if (lost) {
+    const source = await context.store.get(place.sourceJobId).catch(() => undefined);
+    if (source?.threadId === place.threadId) {
+      await context.store.update(source.id, { threadId: null }).catch((error: unknown) => {
+        context.logger.warn(
+          { err: error, jobId: source.id },
+          'could not unlink the job from its lost thread',
+        );
+      });
+    }
+  }
+  const links = cards.map((card) => card.link).filter((link): link is string => link !== null);
+  const text =
+    links.length > 0
+      ? t(locale, lost ? 'thread.card_in_channel' : 'thread.card_posted', {
+          card: links.join(t(locale, 'list.separator')),
+        })
+      : t(locale, 'thread.card_not_posted', { thread: channelMention(place.threadId) });
+  await tellPrivately(interaction, text).catch((error: unknown) => {
+    context.logger.warn({ err: error }, 'could not point the member at the cards');
+  });
+}
+
+/**
+ * The channel makes every /video open its thread: one is started on the first take's card, named
+ * from the prompt, and written to its row. The later takes' place, or null when no thread could
+ * be opened (the bot lacks the permission, say): the cards then stay in the channel.
+ */
+async function openThreadOnFirstCard(
+  interaction: RepliableInteraction,
+  context: BotContext,
+  job: Job,
+  cardId: string,
+): Promise<CardPlace | null> {
+  // Without both permissions a thread would only half work: the cards stay in the channel.
+  const started = missingThreadPermissions(interaction.appPermissions, interaction.locale)
+    ? ({ ok: false, reason: 'permissions' } as const)
+    : await startThreadOn(interaction.client.rest, {
+        channelId: job.channelId,
+        messageId: cardId,
+        prompt: job.prompt,
+      });
+  if (!started.ok) {
+    context.logger.info(
+      { jobId: job.id, reason: started.reason },
+      "could not open the channel's thread on the card; the cards stay in the channel",
+    );
+    return null;
+  }
+  const updated = await context.store.update(job.id, { threadId: started.threadId });
+  context.logger.info({ jobId: job.id }, 'opened a thread on the card');
+  // The card drops its Open a thread button, in the job's edit chain.
+  await context.notifier
+    .serially(job.id, async () => {
+      const current = (await context.store.get(job.id)) ?? updated;
+      const payload = renderJob(current, current.locale, {
+        ...context.renderContext(current),
+        now: context.now(),
+      });
+      await interaction.editReply({ components: payload.components });
+    })
+    .catch((error: unknown) => {
+      context.logger.warn(
+        { err: error, jobId: job.id },
+        'could not redraw the card after opening its thread',
+      );
+    });
+  return {
+    kind: 'thread',
+    threadId: started.threadId,
+    channelId: job.channelId,
+    sourceJobId: job.id,
+    channelReplyTo: cardId,
+  };
 }
 
 /** Who asks, where, and the interaction whose token and messages the jobs' cards use. */
@@ -244,7 +374,9 @@ function identity(
 ): Omit<SubmitRequest, keyof JobSettings | 'referenceImages'> {
   return {
     guildId: interaction.guildId ?? '',
-    channelId: interaction.channelId ?? '',
+    // A job made in a thread belongs to the thread's channel; its card is in the thread.
+    channelId: place.kind === 'thread' ? place.channelId : (interaction.channelId ?? ''),
+    threadId: place.kind === 'thread' ? place.threadId : null,
     userId: interaction.user.id,
     applicationId: interaction.applicationId,
     interactionId: interaction.id,
@@ -279,11 +411,12 @@ async function keepReferences(
  * Where one take's first card goes: the interaction's (deferred) reply, a follow-up message of the
  * interaction, or the bot's own reply to the member's message `replyTo`.
  */
-type TakeCard = 'reply' | 'follow_up' | { replyTo: string };
+type TakeCard = 'reply' | 'follow_up' | { replyTo: string } | { inThread: string | null };
 
 /** Where take `index` (from 0) of a request shows its card. */
 function takeCard(place: CardPlace, index: number): TakeCard {
   if (place.kind === 'message_reply') return { replyTo: place.messageId };
+  if (place.kind === 'thread') return { inThread: place.channelReplyTo };
   return index === 0 ? 'reply' : 'follow_up';
 }
 
@@ -327,7 +460,10 @@ async function showCard(
         });
         return;
       }
-      const card = await context.messenger.reply(current, where.replyTo, payload);
+      const card =
+        'replyTo' in where
+          ? await context.messenger.reply(current, where.replyTo, payload)
+          : await context.messenger.postInThread(current, payload, where.inThread);
       if (!card) throw new Error('Discord did not let the bot post the card in the channel');
       await context.store.update(job.id, { firstCardPendingUntil: null });
       shownId = card.id;

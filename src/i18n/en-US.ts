@@ -114,6 +114,30 @@ export const enUS = {
   'button.cancel': 'Cancel',
   'button.regenerate': 'Regenerate',
   'button.remix': 'Remix',
+  // Threads and Remove (issue 12): the card's buttons, their refusals, the removed card.
+  'button.open_thread': 'Open a thread',
+  'button.remove': 'Remove',
+  'thread.opened': 'Thread opened: {thread}. Regenerate, Remix and new takes of this video now go there.',
+  'thread.already': 'This video already has a thread: {thread}.',
+  'thread.in_thread': 'This card is already in a thread: a thread cannot be opened inside another.',
+  'thread.not_card': 'A thread can only be opened on the current card of this job.',
+  'thread.missing_permissions':
+    'I cannot open a thread here: I am missing the {permissions} permission in this channel. Ask a server admin to grant it.',
+  'thread.failed': 'Discord did not let me open a thread on this card. Try again later.',
+  'thread.card_posted': 'Your new video is in the thread: {card}.',
+  'thread.card_in_channel': 'The thread is gone, so your new video is here in the channel: {card}.',
+  'thread.card_not_posted':
+    'Your video is on its way, but its card could not be posted. Check {thread} later.',
+  'permission.create_public_threads': 'Create Public Threads',
+  'permission.send_messages_in_threads': 'Send Messages in Threads',
+  'remove.not_delivered': 'Only a delivered video can be removed.',
+  'remove.already': 'This video was already removed.',
+  'remove.done': 'The video was removed. Its file and links are gone.',
+  'render.removed_by_requester': '🗑️ Video removed by the requester.',
+  'render.removed_by_moderator': '🗑️ Video removed by a moderator.',
+  'history.removed_by_requester': 'removed by the requester',
+  'history.removed_by_moderator': 'removed by a moderator',
+  'csv.removed': 'Removed',
   'modal.remix_title': 'Remix this video',
   'modal.remix_prompt': 'What should change?',
 
@@ -288,6 +312,15 @@ export const enUS = {
     '@everyone cannot be the moderator role: every member would become a moderator. Choose a role only moderators have.',
   'admin.channel_wrong_type':
     '{channel} is not a channel members chat in. Choose a text, announcement, forum or voice channel.',
+  // Threads per channel (issue 12).
+  'command.admin.threads': 'Make every /video in a channel open its own thread (or stop)',
+  'command.admin.threads.mode': 'On or off',
+  'command.admin.threads.on': 'on',
+  'command.admin.threads.off': 'off',
+  'admin.threads_on': 'Every /video in {channel} now opens its own thread.',
+  'admin.threads_off': '/video in {channel} no longer opens a thread by itself.',
+  'admin.threads_wrong_type':
+    '{channel} cannot have threads opened on its messages. Choose a text or announcement channel.',
   'failure_kind.moderation': 'content rules',
   'failure_kind.invalid_request': 'request rejected',
   'failure_kind.provider_down': 'provider down',
@@ -309,6 +342,9 @@ export const enUS = {
   'audit.member.block': 'blocked {target}',
   'audit.member.unblock': 'unblocked {target}',
   'audit.job.cancel': 'canceled job {target}',
+  // Threads and Remove (issue 12).
+  'audit.channel.threads': 'set threads for {target}',
+  'audit.job.remove': 'removed the video of job {target}',
   'audit.history.export': 'exported the history of {target}',
   'audit.history.view': 'viewed the history of {target}',
 } as const;

@@ -77,6 +77,9 @@ export function recordingMessenger(edit: JobMessenger['edit']): JobMessenger {
     async reply() {
       return null;
     },
+    async postInThread() {
+      return null;
+    },
     async notify() {},
     async fetch() {
       return null;

@@ -85,11 +85,51 @@ describe('renderJob', () => {
       renderJob(j, 'en-US', { now, supportsRemix }).components.flatMap((row) =>
         row.components.map((b) => ('label' in b ? b.label : undefined)),
       );
-    expect(labels(job({ state: 'queued' }), true)).toEqual(['Cancel']);
-    expect(labels(job({ state: 'delivered' }), true)).toEqual(['Regenerate', 'Remix']);
-    expect(labels(job({ state: 'delivered' }), false)).toEqual(['Regenerate']);
-    expect(labels(job({ state: 'failed' }), true)).toEqual(['Regenerate']);
+    expect(labels(job({ state: 'queued' }), true)).toEqual(['Cancel', 'Open a thread']);
+    expect(labels(job({ state: 'delivered' }), true)).toEqual([
+      'Regenerate',
+      'Remix',
+      'Open a thread',
+      'Remove',
+    ]);
+    expect(labels(job({ state: 'delivered' }), false)).toEqual(['Regenerate', 'Open a thread', 'Remove']);
+    expect(labels(job({ state: 'failed' }), true)).toEqual(['Regenerate', 'Open a thread']);
     expect(labels(job({ state: 'delivering' }), true)).toEqual([]);
+  });
+
+  it('offers no Open a thread on a job in a thread, and neither the video nor Remix nor Remove once removed', () => {
+    const labels = (j: Job) =>
+      renderJob(j, 'en-US', { now, supportsRemix: true }).components.flatMap((row) =>
+        row.components.map((b) => ('label' in b ? b.label : undefined)),
+      );
+    const threadId = '900000000000000001';
+    expect(labels(job({ state: 'queued', threadId }))).toEqual(['Cancel']);
+    expect(labels(job({ state: 'delivered', threadId }))).toEqual(['Regenerate', 'Remix', 'Remove']);
+    const removed = job({
+      state: 'delivered',
+      threadId,
+      removedAt: now,
+      removedBy: '42',
+      removedByRole: 'moderator',
+    });
+    expect(labels(removed)).toEqual(['Regenerate']);
+    const link = {
+      kind: 'link' as const,
+      url: 'https://bot.example/media/1.mp4',
+      reason: 'too_large' as const,
+      sizeLimit: 10,
+      linkExpiresAt: null,
+      thumbnailName: 't.webp',
+    };
+    const card = renderJob(removed, 'en-US', { now, supportsRemix: true, delivery: link });
+    expect(card.embeds[0]?.description).toContain('Video removed by a moderator.');
+    expect(card.embeds[0]?.description).not.toContain('bot.example');
+    expect(card.embeds[0]?.image).toBeUndefined();
+    const byRequester = renderJob({ ...removed, removedByRole: 'requester' }, 'zh-CN', {
+      now,
+      supportsRemix: true,
+    });
+    expect(byRequester.embeds[0]?.description).toContain('视频已被请求者删除。');
   });
 
   it('explains a link delivery and when the link expires', () => {
