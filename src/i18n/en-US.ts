@@ -231,9 +231,9 @@ export const enUS = {
   'command.admin.blocked_words.list': 'Show the blocked words',
   'command.admin.blocked_words.word':
     'The word or phrase (case, accents and spacing between letters do not matter)',
-  'admin.word_added': 'Blocked: ||{word}||. Prompts that contain it are refused from now on.',
-  'admin.word_already': '||{word}|| was already blocked.',
-  'admin.word_removed': '||{word}|| is no longer blocked.',
+  'admin.word_added': 'Blocked: {word}. Prompts that contain it are refused from now on.',
+  'admin.word_already': '{word} was already blocked.',
+  'admin.word_removed': '{word} is no longer blocked.',
   'admin.word_not_blocked': 'That word was not blocked.',
   'admin.word_too_long': 'A blocked word or phrase may be at most {max} characters long.',
   'admin.word_nothing_to_match': 'That has no letter or digit, so there is nothing to block.',
