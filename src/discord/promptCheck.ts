@@ -17,14 +17,8 @@ export async function blockedPromptRefusal(
 ): Promise<string | null> {
   const guildId = interaction.guildId;
   if (!guildId) return null;
-  const words = await context.store.blockedWords(guildId);
-  if (
-    !containsBlockedWord(
-      prompt,
-      words.map((entry) => entry.word),
-    )
-  )
-    return null;
+  const words = (await context.store.blockedWords(guildId)).map((entry) => entry.word);
+  if (!containsBlockedWord(prompt, words)) return null;
   await context.store.recordRefusal(guildId, interaction.user.id, 'blocked_word');
   context.logger.info({ guildId, reason: 'blocked_word' }, 'prompt refused');
   return t(interaction.locale, 'error.prompt_blocked');
