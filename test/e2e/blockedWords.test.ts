@@ -76,6 +76,20 @@ async function adminReply(h: Harness, token: string): Promise<string> {
   return data.content;
 }
 
+/** /video-admin `subcommand` (usage, audit) in `guild`, by a moderator: its ephemeral answer. */
+const adminSubcommand = (h: Harness, subcommand: string, guild = guildId) =>
+  adminReply(
+    h,
+    h.discord.sendCommand({
+      guildId: guild,
+      channelId: guild === guildId ? channelId : otherGuildChannel,
+      user: moderator,
+      memberPermissions: moderatorPermissions,
+      name: 'video-admin',
+      options: [{ name: subcommand, type: ApplicationCommandOptionType.Subcommand, options: [] }],
+    }).token,
+  );
+
 const blockWord = async (h: Harness, word: string, input: { guild?: string } = {}) =>
   adminReply(h, wordsCommand(h, 'add', word, input).token);
 
@@ -132,17 +146,7 @@ describe('blocked words in /video', () => {
     await until(() => providerCreates(h).length === 1);
     expect(providerCreates(harness)[0]?.json).toMatchObject({ prompt: 'a krakenless calm sea' });
 
-    const usage = await adminReply(
-      harness,
-      harness.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        name: 'video-admin',
-        options: [{ name: 'usage', type: ApplicationCommandOptionType.Subcommand, options: [] }],
-      }).token,
-    );
+    const usage = await adminSubcommand(harness, 'usage');
     // Once for the last 24 hours, once for the last 7 days.
     expect(usage.match(/^Prompts refused for blocked words: 4$/gm)).toHaveLength(2);
   });
@@ -170,17 +174,7 @@ describe('blocked words in /video', () => {
     expect(await refusalRows(harness)).toEqual([
       { guild_id: otherGuildId, user_id: member.id, reason: 'blocked_word' },
     ]);
-    const usageElsewhere = await adminReply(
-      harness,
-      harness.discord.sendCommand({
-        guildId: otherGuildId,
-        channelId: otherGuildChannel,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        name: 'video-admin',
-        options: [{ name: 'usage', type: ApplicationCommandOptionType.Subcommand, options: [] }],
-      }).token,
-    );
+    const usageElsewhere = await adminSubcommand(harness, 'usage', otherGuildId);
     expect(usageElsewhere).toContain('Prompts refused for blocked words: 1');
   });
 
@@ -301,17 +295,7 @@ describe('/video-admin blocked-words', () => {
       { action: 'blocked_word.add', target: '**sea** @everyone', actor_id: moderator.id },
       { action: 'blocked_word.remove', target: 'kraken', actor_id: moderator.id },
     ]);
-    const log = await adminReply(
-      h,
-      h.discord.sendCommand({
-        guildId,
-        channelId,
-        user: moderator,
-        memberPermissions: moderatorPermissions,
-        name: 'video-admin',
-        options: [{ name: 'audit', type: ApplicationCommandOptionType.Subcommand, options: [] }],
-      }).token,
-    );
+    const log = await adminSubcommand(h, 'audit');
     expect(log).toContain(`<@${moderator.id}> unblocked the word ||kraken||`);
     expect(log).toContain(`<@${moderator.id}> blocked the word ||\\*\\*sea\\*\\* @\u200beveryone||`);
     expect(log).not.toContain('@everyone');
