@@ -299,6 +299,18 @@ describe('/video-admin blocked-words', () => {
     expect(log).toContain(`<@${moderator.id}> unblocked the word ||kraken||`);
     expect(log).toContain(`<@${moderator.id}> blocked the word ||\\*\\*sea\\*\\* @\u200beveryone||`);
     expect(log).not.toContain('@everyone');
+
+    // A server's list has a size limit: the 201st word is refused, and nothing is written.
+    for (let index = 1; index < 200; index++)
+      await h.bot.store.addBlockedWord(guildId, `word${index}`, moderator.id);
+    expect(await reply('add', 'one more')).toBe(
+      'This server already blocks 200 words. Remove one before adding another.',
+    );
+    expect(await h.bot.store.blockedWords(guildId)).toHaveLength(200);
+    // The list still fits one Discord message, saying how many it left out.
+    const full = await reply('list');
+    expect(full.length).toBeLessThanOrEqual(2_000);
+    expect(full).toMatch(/^\*\*Blocked words \(200\)\*\*\n\|\|\\\*\\\*sea.*, and \d+ more$/s);
   });
 
   it('answers a zh-CN admin in Chinese, and refuses members without Manage Server', async () => {
