@@ -9,6 +9,8 @@ import {
   PermissionFlagsBits,
   roleMention,
   SlashCommandBuilder,
+  type SlashCommandStringOption,
+  type SlashCommandSubcommandGroupBuilder,
   TimestampStyles,
   time,
   userMention,
@@ -22,9 +24,12 @@ import { failureKindName } from '../src/discord/replies.ts';
 import { listText, localisations, type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
+  blockedWordProblem,
   cancelRequest,
   effectiveLimits,
   type JobState,
+  maxBlockedWordLength,
+  maxBlockedWords,
   type UsageSummary,
 } from '../src/jobs/index.ts';
 
@@ -131,7 +136,24 @@ export function data() {
             ...threadableChannelTypes,
           ),
         ),
-    );
+    )
+    .addSubcommandGroup((group) => blockedWordsGroup(group));
+}
+
+/** /video-admin blocked-words add|remove|list. */
+function blockedWordsGroup(group: SlashCommandSubcommandGroupBuilder) {
+  const word = (option: SlashCommandStringOption) =>
+    named(option, 'word', ['词语', '詞語'], 'command.admin.blocked_words.word')
+      .setRequired(true)
+      .setMaxLength(maxBlockedWordLength);
+  return named(group, 'blocked-words', ['屏蔽词', '封鎖詞'], 'command.admin.blocked_words')
+    .addSubcommand((sub) =>
+      named(sub, 'add', ['添加', '新增'], 'command.admin.blocked_words.add').addStringOption(word),
+    )
+    .addSubcommand((sub) =>
+      named(sub, 'remove', ['移除', '移除'], 'command.admin.blocked_words.remove').addStringOption(word),
+    )
+    .addSubcommand((sub) => named(sub, 'list', ['列表', '清單'], 'command.admin.blocked_words.list'));
 }
 
 /** Channels whose messages threads are started from (a forum's posts are threads already). */
@@ -325,6 +347,7 @@ function usageBlock(summary: UsageSummary, locale: string): string {
     t(locale, 'admin.usage_states', { states }),
     t(locale, 'admin.usage_top', { members }),
     t(locale, 'admin.usage_failures', { reasons }),
+    t(locale, 'admin.usage_refusals', { count: summary.refusals }),
   ].join('\n');
 }
 
@@ -344,13 +367,70 @@ const usage: Handler = async (interaction, context) => {
   ].join('\n');
 };
 
+/** A blocked word as moderators read it: escaped, under a spoiler (they need not read it to scroll past). */
+const shownWord = (word: string) => `||${escapeUntrusted(word, maxBlockedWordLength)}||`;
+
+const addBlockedWord: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const word = interaction.options.getString('word', true).trim();
+  const problem = blockedWordProblem(word);
+  if (problem === 'too_long') return t(locale, 'admin.word_too_long', { max: maxBlockedWordLength });
+  if (problem) return t(locale, 'admin.word_nothing_to_match');
+  const words = await context.store.blockedWords(interaction.guildId);
+  if (words.length >= maxBlockedWords) return t(locale, 'admin.words_full', { max: maxBlockedWords });
+  const added = await context.store.addBlockedWord(interaction.guildId, word, interaction.user.id);
+  if (!added) return t(locale, 'admin.word_already', { word: shownWord(word) });
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'blocked_word.add',
+    target: word,
+  });
+  return t(locale, 'admin.word_added', { word: shownWord(word) });
+};
+
+const removeBlockedWord: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const removed = await context.store.removeBlockedWord(
+    interaction.guildId,
+    interaction.options.getString('word', true).trim(),
+  );
+  if (removed === null) return t(locale, 'admin.word_not_blocked');
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'blocked_word.remove',
+    target: removed,
+  });
+  return t(locale, 'admin.word_removed', { word: shownWord(removed) });
+};
+
+const listBlockedWords: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const words = await context.store.blockedWords(interaction.guildId);
+  if (words.length === 0) return t(locale, 'admin.words_empty');
+  return textWithList(
+    locale,
+    'admin.words_list',
+    'words',
+    words.map((entry) => shownWord(entry.word)),
+    { vars: { count: words.length }, separator: t(locale, 'list.separator') },
+  );
+};
+
 /**
  * What each recorded action says, as a template with its target ({target}: a stored id, shown
  * as a mention), and the template for the same action without a target, where there is one.
  */
 const auditActions: Record<
   string,
-  { key: MessageKey; untargeted?: MessageKey; target: (id: string) => string }
+  {
+    key: MessageKey;
+    untargeted?: MessageKey;
+    target: (id: string) => string;
+    /** The target is text (a blocked word), which `target` escapes itself, not a stored id. */
+    text?: true;
+  }
 > = {
   'quota.set': { key: 'audit.quota.set', target: () => '' },
   'channel.allow': { key: 'audit.channel.allow', target: channelMention },
@@ -367,13 +447,15 @@ const auditActions: Record<
   'job.remove': { key: 'audit.job.remove', target: (id) => `#${id}` },
   'history.export': { key: 'audit.history.export', target: userMention },
   'history.view': { key: 'audit.history.view', target: userMention },
+  'blocked_word.add': { key: 'audit.blocked_word.add', target: shownWord, text: true },
+  'blocked_word.remove': { key: 'audit.blocked_word.remove', target: shownWord, text: true },
 };
 
 function auditLine(entry: AuditEntry, locale: string): string {
   const known = auditActions[entry.action];
   const target = !entry.target
     ? ''
-    : known && /^\d+$/.test(entry.target)
+    : known && (known.text || /^\d+$/.test(entry.target))
       ? known.target(entry.target)
       : escapeUntrusted(entry.target, 40);
   const action = !known
@@ -424,6 +506,9 @@ const handlers: Record<string, Handler> = {
   usage,
   audit,
   threads,
+  'blocked-words add': addBlockedWord,
+  'blocked-words remove': removeBlockedWord,
+  'blocked-words list': listBlockedWords,
 };
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -437,8 +522,9 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(t(locale, 'admin.not_admin')));
     return;
   }
+  const group = interaction.options.getSubcommandGroup(false);
   const subcommand = interaction.options.getSubcommand(true);
-  const handler = handlers[subcommand];
+  const handler = handlers[group ? `${group} ${subcommand}` : subcommand];
   if (!handler) return;
   // Canceling waits its turn behind any edit of the job's card: acknowledge within Discord's 3 seconds first.
   const slow = subcommand === 'cancel';

@@ -32,6 +32,7 @@ import type { BotContext } from '../src/discord/context.ts';
 import { makeVideoFields, makeVideoModalId, parseMakeVideoModalId } from '../src/discord/customIds.ts';
 import type { MessageDraft } from '../src/discord/messageDrafts.ts';
 import { promptFromMessage } from '../src/discord/messagePrompt.ts';
+import { blockedPromptRefusal } from '../src/discord/promptCheck.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
 import { notAnImageText, problemText } from '../src/discord/replies.ts';
 import {
@@ -240,7 +241,11 @@ async function opening(
   prompt: string,
 ): Promise<{ refusal: string } | { images: AttachedImage[] }> {
   const locale = interaction.locale;
-  const where = channelRefusal(interaction, locale) ?? (await generateRefusal(interaction, context));
+  const where =
+    channelRefusal(interaction, locale) ??
+    // The message's text is the form's prompt: a blocked word in it is refused before the form opens.
+    (hasVisibleText(prompt) ? await blockedPromptRefusal(interaction, context, prompt) : null) ??
+    (await generateRefusal(interaction, context));
   if (where) return { refusal: where };
   const attached = imagesOf(interaction.targetMessage.attachments.values(), locale, (fileName) =>
     t(locale, 'make.attachment_not_image', { name: escapeUntrusted(fileName, 100) }),
@@ -422,6 +427,9 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
   // Counts and rights first (cheap); the message and the images' bytes behind the acknowledgement if need be.
   const images = imagesOfForm(interaction, request.model, draft, locale);
   if ('refusal' in images) return refuse(images.refusal);
+  // The prompt as sent (the member may have edited the message's text) meets the blocked words.
+  const blocked = await blockedPromptRefusal(interaction, context, request.prompt);
+  if (blocked) return refuse(blocked);
   const refusal = await refusalToGenerate(interaction, context, {
     model: request.model.id,
     seconds: request.seconds,

@@ -17,6 +17,7 @@ import {
 import type { SlashCommand } from '../src/discord/commandContract.ts';
 import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
+import { blockedPromptRefusal } from '../src/discord/promptCheck.ts';
 import { ephemeralText } from '../src/discord/render.ts';
 import { problemText } from '../src/discord/replies.ts';
 import { acknowledgeAfter, refusalToGenerate, startJobs } from '../src/discord/startJob.ts';
@@ -129,6 +130,8 @@ async function precheck(
   const request = validated.value;
   const refusal =
     images.map((image) => attachmentRefusal(image, locale)).find((text) => text !== null) ??
+    // The server's blocked words before anything counts the member's quota.
+    (await blockedPromptRefusal(interaction, context, request.prompt)) ??
     (await refusalToGenerate(interaction, context, {
       model: request.model.id,
       seconds: request.seconds,

@@ -19,6 +19,7 @@ import {
   createSubmissions,
   createTracker,
   defaultPollPolicy,
+  effectiveLimits,
   type Job,
   logTransitions,
   openStore,
@@ -246,6 +247,8 @@ export async function startBot(options: BotOptions) {
     referenceMustMatchSize: catalogue.find(job.model)?.referenceMustMatchSize ?? false,
     simulated: config.video.simulated,
   });
+  const secondsPerDay = async (guildId: string) =>
+    effectiveLimits(config.quotas, await store.guildSettings(guildId)).secondsPerGuildPerDay;
   const retryTimers = new Set<NodeJS.Timeout>();
   const delivery = createDelivery({
     store,
@@ -278,6 +281,7 @@ export async function startBot(options: BotOptions) {
     delivery,
     logger,
     renderContext,
+    secondsPerDay,
     now,
     minEditIntervalMs: options.minEditIntervalMs,
   });
@@ -306,6 +310,7 @@ export async function startBot(options: BotOptions) {
     checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs ?? 2_000,
     fetchAttachment,
     renderContext,
+    secondsPerDay,
     publicLink,
     referenceLink,
     modelUnavailable,

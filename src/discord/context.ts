@@ -37,6 +37,8 @@ export interface BotContext {
   /** Downloads a member's attachment from Discord's CDN, capped at `maxBytes`. */
   fetchAttachment: (url: string, maxBytes: number) => Promise<Uint8Array>;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
+  /** The server's video seconds per 24 hours (its setting, or the operator's default). */
+  secondsPerDay: (guildId: string) => Promise<number>;
   /** The bot's own signed link to a job's kept video; null without PUBLIC_URL or a kept copy. */
   publicLink: (job: Job) => { url: string; expiresAt: number } | null;
   /** The bot's own signed link to a job's kept reference image `index` (from 1); null without PUBLIC_URL. */

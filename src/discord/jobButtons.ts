@@ -30,6 +30,7 @@ import { customIdNamesJob, jobCustomId, parseJobCustomId, remixPromptField } fro
 import { madeSinceJobStarted } from './messenger.ts';
 import { startThreadOn } from './openThread.ts';
 import { requireAllowedToGenerate, requireRequesterOrModerator } from './permissions.ts';
+import { blockedPromptRefusal } from './promptCheck.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText } from './replies.ts';
 import { acknowledgeAfter, type CardPlace, refusalToGenerate, startJobs } from './startJob.ts';
@@ -198,8 +199,10 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   const deadline = performance.now() + context.checkBeforeAcknowledgeMs;
   // A row kept from before prompts were checked for visible text is not sent again as it is.
   const checked = checkPrompt(job.prompt);
+  // A word blocked since the job was made refuses its prompt too.
   const refusal = checked.ok
-    ? await generateRefusal(interaction, context, job)
+    ? ((await blockedPromptRefusal(interaction, context, job.prompt)) ??
+      (await generateRefusal(interaction, context, job)))
     : problemText(interaction.locale, checked);
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
@@ -397,7 +400,9 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
     return;
   }
   const prompt = checked.prompt;
-  const refusal = await generateRefusal(interaction, context, job);
+  const refusal =
+    (await blockedPromptRefusal(interaction, context, prompt)) ??
+    (await generateRefusal(interaction, context, job));
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;

@@ -27,6 +27,8 @@ export interface NotifierOptions {
   delivery: JobDelivery;
   logger: Logger;
   renderContext: (job: Job) => Omit<RenderContext, 'now' | 'delivery'>;
+  /** The server's video seconds per 24 hours, for the cost line of a running card. */
+  secondsPerDay?: (guildId: string) => Promise<number>;
   now?: () => number;
   /** At most one progress edit per message in this window. */
   minEditIntervalMs?: number;
@@ -151,9 +153,10 @@ export function createNotifier(options: NotifierOptions) {
         // Re-read inside the chain: a cancel or the end may have landed while this edit waited.
         const fresh = await store.get(jobId);
         if (!fresh || !showsProgress(fresh)) return;
+        const guildSecondsPerDay = await options.secondsPerDay?.(fresh.guildId);
         await messenger.edit(
           fresh,
-          renderJob(fresh, fresh.locale, { ...options.renderContext(fresh), now: now() }),
+          renderJob(fresh, fresh.locale, { ...options.renderContext(fresh), guildSecondsPerDay, now: now() }),
         );
       }).finally(() => {
         inFlight--;

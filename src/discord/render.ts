@@ -51,6 +51,8 @@ export interface RenderContext {
   simulated?: boolean;
   /** The job's model takes a reference image only of the video's size: another one is fitted to it. */
   referenceMustMatchSize?: boolean;
+  /** The server's video seconds per 24 hours: a running job's card says what it costs of them. */
+  guildSecondsPerDay?: number;
 }
 
 export interface MessagePayload {
@@ -313,6 +315,13 @@ export function originText(job: Job, locale: string): string | null {
   }
 }
 
+/** What a running job costs of the server's daily seconds ("8 s of the server's 600 s today"). */
+function costText(job: Job, locale: string, context: RenderContext): string | null {
+  const running = job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';
+  if (!running || context.guildSecondsPerDay === undefined) return null;
+  return t(locale, 'render.cost', { seconds: job.seconds, max: context.guildSecondsPerDay });
+}
+
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
@@ -322,6 +331,8 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   const delivery = removed ?? deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
   for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
+  const cost = costText(job, locale, context);
+  if (cost) lines.push(`-# ${cost}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,

@@ -443,7 +443,12 @@ async function showCard(
       const current = (await context.store.get(job.id)) ?? job;
       const refusedTake = !take.ok && current.state === 'failed';
       if (!isRunning(current) && !refusedTake) return;
-      const payload = renderJob(current, locale, { ...context.renderContext(current), now: context.now() });
+      const guildSecondsPerDay = await context.secondsPerDay(current.guildId);
+      const payload = renderJob(current, locale, {
+        ...context.renderContext(current),
+        guildSecondsPerDay,
+        now: context.now(),
+      });
       if (where === 'reply') {
         shownId = (await interaction.editReply(toReplyOptions(payload))).id;
         await context.store.update(job.id, { replyMessageId: shownId, firstCardPendingUntil: null });

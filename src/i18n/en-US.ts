@@ -42,6 +42,16 @@ export const enUS = {
     'This server has used {used} of its {max} video seconds for today. More are available {when}.',
   'error.quota_guild_seconds_never':
     "A video of {seconds} seconds is longer than this server's whole daily allowance of {max} video seconds. Choose a shorter duration.",
+  // /video-quota, and what a running job costs on its card.
+  'command.quota.description': "See what you have left: videos in progress, your day, the server's seconds",
+  'quota.title': 'What you have left',
+  'quota.in_flight': 'Videos in progress: {count} of {max}',
+  'quota.in_flight_full': 'A new one can start when one of them ends.',
+  'quota.today': 'Your videos in the last 24 hours: {count} of {max}',
+  'quota.today_frees': 'Your oldest of them stops counting {when}.',
+  'quota.server': "This server's video seconds in the last 24 hours: {used} s used of {max} s, {left} s left",
+  'quota.server_frees': '{seconds} s come back {when}.',
+  'render.cost': "{seconds} s of the server's {max} s today",
   'error.guild_only': 'This command works in servers only.',
   'error.restarting': 'reelbot is restarting. Please try again in a moment.',
   'error.not_requester': 'Only the member who asked for this video, or a moderator, can do that.',
@@ -239,6 +249,27 @@ export const enUS = {
   'list.detail': '{item} ({detail})',
   'admin.audit_title': 'Recent moderator and admin actions',
   'admin.audit_empty': 'No actions recorded yet.',
+  // Blocked words: the admin's list, the neutral refusal, the refusals counted in usage.
+  'command.admin.blocked_words': 'Words and phrases refused in prompts on this server',
+  'command.admin.blocked_words.add': 'Refuse prompts that contain a word or phrase',
+  'command.admin.blocked_words.remove': 'Stop refusing a word or phrase',
+  'command.admin.blocked_words.list': 'Show the blocked words',
+  'command.admin.blocked_words.word':
+    'The word or phrase (case, accents and spacing between letters do not matter)',
+  'admin.word_added': 'Blocked: {word}. Prompts that contain it are refused from now on.',
+  'admin.word_already': '{word} was already blocked.',
+  'admin.word_removed': '{word} is no longer blocked.',
+  'admin.word_not_blocked': 'That word was not blocked.',
+  'admin.word_too_long': 'A blocked word or phrase may be at most {max} characters long.',
+  'admin.word_nothing_to_match': 'That has no letter or digit, so there is nothing to block.',
+  'admin.words_full': 'This server already blocks {max} words. Remove one before adding another.',
+  'admin.words_list': '**Blocked words ({count})**\n{words}',
+  'admin.words_empty': 'No words are blocked on this server.',
+  'admin.usage_refusals': 'Prompts refused for blocked words: {count}',
+  'audit.blocked_word.add': 'blocked the word {target}',
+  'audit.blocked_word.remove': 'unblocked the word {target}',
+  'error.prompt_blocked':
+    "This prompt can't be used in this server: it contains a word the moderators have blocked. Nothing was charged.",
 
   'error.reference_gone':
     'The reference image of this video is no longer available, so it cannot be made again with it. Use /video and attach the image again.',

@@ -1,5 +1,6 @@
 // The jobs room's public surface.
 
+export * from './blockedWords.ts';
 export * from './cancel.ts';
 export * from './chain.ts';
 export * from './failures.ts';

@@ -8,6 +8,8 @@ export interface UsageSummary {
   seconds: number;
   topMembers: { userId: string; jobs: number; seconds: number }[];
   failureReasons: { kind: string; jobs: number }[];
+  /** Prompts refused for the server's blocked words. */
+  refusals: number;
 }
 
 export function createModeration(store: JobStore) {
@@ -20,13 +22,14 @@ export function createModeration(store: JobStore) {
     auditLog: store.auditLog.bind(store),
 
     async usage(guildId: string, since: number): Promise<UsageSummary> {
-      const [{ byState, seconds }, topMembers, failureReasons] = await Promise.all([
+      const [{ byState, seconds }, topMembers, failureReasons, refusals] = await Promise.all([
         store.guildCounts(guildId, since),
         store.topMembers(guildId, since),
         store.failureReasons(guildId, since),
+        store.refusalCount(guildId, since),
       ]);
       const jobs = Object.values(byState).reduce((sum, n) => sum + (n ?? 0), 0);
-      return { jobs, byState, seconds, topMembers, failureReasons };
+      return { jobs, byState, seconds, topMembers, failureReasons, refusals };
     },
   };
 }

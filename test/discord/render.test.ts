@@ -178,6 +178,29 @@ describe('renderJob', () => {
     expect(zh.embeds[0]?.description).toContain('上传上限');
   });
 
+  it("says what a running job costs of the server's daily seconds, and nothing once it has ended", () => {
+    const context = { now, supportsRemix: false, guildSecondsPerDay: 600 };
+    for (const state of ['submitting', 'queued', 'in_progress'] as const) {
+      const card = renderJob(job({ state, seconds: 8 }), 'en-US', context);
+      expect(card.embeds[0]?.description).toContain("\n-# 8 s of the server's 600 s today");
+    }
+    expect(renderJob(job({ seconds: 8 }), 'zh-CN', context).embeds[0]?.description).toContain(
+      '-# 占本服务器今天 600 秒中的 8 秒',
+    );
+    expect(renderJob(job({ seconds: 8 }), 'zh-TW', context).embeds[0]?.description).toContain(
+      '-# 佔這個伺服器今天 600 秒中的 8 秒',
+    );
+    for (const state of ['delivered', 'failed', 'canceled', 'completed'] as const) {
+      expect(renderJob(job({ state, seconds: 8 }), 'en-US', context).embeds[0]?.description).not.toContain(
+        "server's 600 s",
+      );
+    }
+    // Without the server's allowance (drawn where it was not read), no cost line at all.
+    expect(
+      renderJob(job({ seconds: 8 }), 'en-US', { now, supportsRemix: false }).embeds[0]?.description,
+    ).not.toContain("of the server's");
+  });
+
   it("labels every state of a simulated job in the member's language", () => {
     for (const state of jobStates) {
       const en = renderJob(job({ state }), 'en-US', { now, supportsRemix: false, simulated: true });

@@ -415,6 +415,7 @@ describe('Make a video: registration', () => {
       'video',
       'Make a video',
       'video-history',
+      'video-quota',
       'video-admin',
     ]);
     expect(harness.discord.calls.filter((c) => c.method === 'PUT')).toHaveLength(1);
@@ -428,7 +429,7 @@ describe('Make a video: registration', () => {
       ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/register.ts'],
       { env, cwd: new URL('../..', import.meta.url).pathname },
     );
-    expect(stdout).toBe('Registered 4 command(s) for every server (global: may take a while to appear).\n');
+    expect(stdout).toBe('Registered 5 command(s) for every server (global: may take a while to appear).\n');
     const puts = harness.discord.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(1);
     expect(puts[0]?.json).toEqual(expect.arrayContaining([expect.objectContaining(makeAVideo)]));

@@ -804,7 +804,7 @@ describe('in the member’s language', () => {
       }
       for (const child of option.options ?? []) check(child, `${path}${option.name} `);
     };
-    for (const name of ['video', 'video-admin', 'video-history']) {
+    for (const name of ['video', 'video-admin', 'video-history', 'video-quota']) {
       const command = registered.find((c) => c.name === name);
       expect(command).toBeDefined();
       if (command) check(command, '/');

@@ -150,7 +150,7 @@ describe('SHARDS=2 through npm start', () => {
     );
     expect(registrations).toHaveLength(1);
     expect(linesOf(manager, 'slash commands registered')).toEqual([
-      expect.objectContaining({ process: 'shard manager', count: 4 }),
+      expect.objectContaining({ process: 'shard manager', count: 5 }),
     ]);
     expect(discord.identifiedShards().sort()).toEqual([
       [0, 2],

@@ -216,6 +216,25 @@ export type QuotaRefusal =
     takes?: { requested: number; fits: number };
   };
 
+/**
+ * What a member has used of the limits now (rolling 24 hours), for /video-quota: the figures the
+ * quota rules count, and when the oldest of them leaves the window.
+ */
+export interface QuotaUsage {
+  /** When the figures were read. */
+  at: number;
+  /** The member's jobs in this guild submitting or waiting on the provider. */
+  inFlight: number;
+  /** The member's charged jobs in this guild in the last 24 hours. */
+  jobsToday: number;
+  /** When the member's oldest of those leaves the window (their count drops); null when none. */
+  nextJobFreesAt: number | null;
+  /** Charged seconds of the whole guild in the last 24 hours. */
+  guildSeconds: number;
+  /** When the guild's oldest charged job leaves the window, and the seconds it gives back; null when none. */
+  nextSecondsFree: { at: number; seconds: number } | null;
+}
+
 export interface GuildSettings {
   guildId: string;
   inFlightPerUser: number | null;
@@ -276,6 +295,8 @@ export interface Quotas {
    * pre-check before acknowledging.
    */
   quotaRefusal(job: NewJob, limits: QuotaLimits, takes?: number): Promise<QuotaRefusal | null>;
+  /** The member's figures against the limits now, read in one snapshot (/video-quota). */
+  quotaUsage(guildId: string, userId: string): Promise<QuotaUsage>;
   /**
    * Inserts a `submitting` row, or refuses (leaving nothing behind) when a quota is hit. Two
    * processes inserting for one guild at once are serialised: the limit is never overshot.
@@ -394,6 +415,31 @@ export interface ModerationRows {
   auditLog(guildId: string, limit: number, beforeId?: number): Promise<AuditEntry[]>;
 }
 
+/** A word a server refuses in prompts, as an admin gave it. */
+export interface BlockedWord {
+  word: string;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** A server's blocked words and the prompts refused for them (./words.ts). */
+export interface WordLists {
+  /** The guild's blocked words, in the order they were added. */
+  blockedWords(guildId: string): Promise<BlockedWord[]>;
+  /**
+   * Adds `word`, kept under its normalised form (`word_key`, blockedWordKey): false when a word of
+   * that form is already on the guild's list. Throws a RangeError for a word with nothing to match
+   * (check it with blockedWordProblem first).
+   */
+  addBlockedWord(guildId: string, word: string, actorId: string): Promise<boolean>;
+  /** Removes the word of `word`'s normalised form: the word as it was added, or null when none was. */
+  removeBlockedWord(guildId: string, word: string): Promise<string | null>;
+  /** Records that a member's prompt was refused (`reason`, e.g. 'blocked_word'); the prompt is not kept. */
+  recordRefusal(guildId: string, userId: string, reason: string): Promise<void>;
+  /** Prompts refused in the guild since `since`. */
+  refusalCount(guildId: string, since: number): Promise<number>;
+}
+
 /** What members, moderators, metrics and admins read (./history.ts). */
 export interface History {
   /** A member's jobs in a guild, newest first, by keyset: stable while jobs arrive. */
@@ -426,6 +472,7 @@ export interface JobStore
     Settings,
     ChannelSettingsRows,
     ModerationRows,
+    WordLists,
     History,
     SharedValues {
   readonly kind: 'sqlite' | 'postgres';

@@ -1,7 +1,7 @@
 // The spend limits, decided the same way on both databases: each implementation answers these
 // few questions about its rows (inside the transaction that may insert the job), and this module
 // decides whether the job fits and, when not, when it would.
-import type { NewJob, QuotaLimits, QuotaRefusal, Quotas } from './contract.ts';
+import type { NewJob, QuotaLimits, QuotaRefusal, Quotas, QuotaUsage } from './contract.ts';
 
 export const dayMs = 24 * 60 * 60 * 1000;
 
@@ -82,6 +82,37 @@ async function firstLimitHit(
     if (remaining + seconds <= limits.secondsPerGuildPerDay) break;
   }
   return { limit: 'guild_seconds', max: limits.secondsPerGuildPerDay, used: counts.usedSeconds, freesAt };
+}
+
+/** The member's figures at `at`, as the rule above counts them, and when the oldest leave the window. */
+export async function quotaUsage(
+  reader: QuotaReader,
+  guildId: string,
+  userId: string,
+  at: number,
+): Promise<QuotaUsage> {
+  const since = at - dayMs;
+  const inFlight = await reader.inFlight(guildId, userId);
+  const jobsToday = await reader.chargedJobsSince(guildId, userId, since);
+  const oldestJob =
+    jobsToday > 0 ? await reader.nthNewestChargedAt(guildId, userId, since, jobsToday - 1) : null;
+  const guildSeconds = await reader.chargedSecondsSince(guildId, since);
+  // The oldest job, with the takes made in the same moment (they leave the window together).
+  let freesAt: number | null = null;
+  let freed = 0;
+  for await (const row of reader.chargedOldestFirst(guildId, since)) {
+    if (freesAt !== null && row.createdAt + dayMs !== freesAt) break;
+    freesAt = row.createdAt + dayMs;
+    freed += row.seconds;
+  }
+  return {
+    at,
+    inFlight,
+    jobsToday,
+    nextJobFreesAt: oldestJob === null ? null : oldestJob + dayMs,
+    guildSeconds,
+    nextSecondsFree: freesAt === null ? null : { at: freesAt, seconds: freed },
+  };
 }
 
 /** `insertWithinQuota`: a request of one take. */

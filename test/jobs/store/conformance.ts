@@ -416,6 +416,55 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(results.filter((result) => result.ok)).toHaveLength(3);
         expect(await first.byState(['submitting'])).toHaveLength(3);
       });
+
+      it("reads a member's figures: in flight, charged today, the guild's seconds, and when the oldest leave", async () => {
+        const store = await open();
+        const empty = await store.quotaUsage('g1', 'u1');
+        expect(empty).toEqual({
+          at: time.now(),
+          inFlight: 0,
+          jobsToday: 0,
+          nextJobFreesAt: null,
+          guildSeconds: 0,
+          nextSecondsFree: null,
+        });
+        const firstAt = time.now();
+        // Two takes of 4 s made in one moment, then a finished 8 s job, another member's 6 s, an uncharged one.
+        const takes = await store.insertTakesWithinQuota(newJob({ seconds: 4 }), 2, generous);
+        expect(takes.ok).toBe(true);
+        time.advance(60_000);
+        const done = await inserted(store, { seconds: 8 });
+        await store.transition(done.id, 'failed');
+        time.advance(60_000);
+        await inserted(store, { seconds: 6, userId: 'u2' });
+        const free = await inserted(store, { seconds: 8 });
+        await store.transition(free.id, 'canceled', { charged: false });
+        // Another guild's job counts nowhere here.
+        await inserted(store, { seconds: 8, guildId: 'g2' });
+        expect(await store.quotaUsage('g1', 'u1')).toEqual({
+          at: time.now(),
+          inFlight: 2,
+          jobsToday: 3,
+          nextJobFreesAt: firstAt + dayMs,
+          guildSeconds: 22,
+          nextSecondsFree: { at: firstAt + dayMs, seconds: 8 },
+        });
+        expect(await store.quotaUsage('g1', 'u2')).toMatchObject({
+          inFlight: 1,
+          jobsToday: 1,
+          nextJobFreesAt: firstAt + 120_000 + dayMs,
+          guildSeconds: 22,
+        });
+        // The two takes leave the window: the member's oldest is now the 8 s job.
+        time.advance(dayMs - 120_000 + 1);
+        expect(await store.quotaUsage('g1', 'u1')).toMatchObject({
+          inFlight: 2,
+          jobsToday: 1,
+          nextJobFreesAt: firstAt + 60_000 + dayMs,
+          guildSeconds: 14,
+          nextSecondsFree: { at: firstAt + 60_000 + dayMs, seconds: 8 },
+        });
+      });
     });
 
     describe('poll claims', () => {
@@ -773,6 +822,41 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(JSON.parse(newest[0]?.details ?? 'null')).toEqual({ inFlightPerUser: 2 });
         const older = await store.auditLog('g1', 10, newest.at(-1)?.id);
         expect(older.map((entry) => entry.action)).toEqual(['act.2', 'act.1', 'act.0']);
+      });
+
+      it('keeps blocked words per guild by their normalised form, in the order added', async () => {
+        const store = await open();
+        expect(await store.blockedWords('g1')).toEqual([]);
+        expect(await store.addBlockedWord('g1', 'Block', 'mod')).toBe(true);
+        time.advance(1_000);
+        // The same word in another form is already there; another guild keeps its own list.
+        expect(await store.addBlockedWord('g1', 'ｂ.Ｌ.ö.c.k', 'mod2')).toBe(false);
+        expect(await store.addBlockedWord('g1', '坏 词', 'mod2')).toBe(true);
+        expect(await store.addBlockedWord('g2', 'block', 'other')).toBe(true);
+        expect(await store.blockedWords('g1')).toEqual([
+          { word: 'Block', createdBy: 'mod', createdAt: time.now() - 1_000 },
+          { word: '坏 词', createdBy: 'mod2', createdAt: time.now() },
+        ]);
+        await expect(store.addBlockedWord('g1', '...', 'mod')).rejects.toThrow(RangeError);
+        // Removed by any of its forms, saying what was removed; only in its own guild.
+        expect(await store.removeBlockedWord('g1', 'BLOCK')).toBe('Block');
+        expect(await store.removeBlockedWord('g1', 'block')).toBeNull();
+        expect(await store.removeBlockedWord('g1', '...')).toBeNull();
+        expect((await store.blockedWords('g1')).map((entry) => entry.word)).toEqual(['坏 词']);
+        expect((await store.blockedWords('g2')).map((entry) => entry.word)).toEqual(['block']);
+      });
+
+      it('counts refused prompts per guild since a time', async () => {
+        const store = await open();
+        const start = time.now();
+        await store.recordRefusal('g1', 'u1', 'blocked_word');
+        time.advance(1_000);
+        await store.recordRefusal('g1', 'u2', 'blocked_word');
+        await store.recordRefusal('g2', 'u1', 'blocked_word');
+        expect(await store.refusalCount('g1', start - 1)).toBe(2);
+        expect(await store.refusalCount('g1', start)).toBe(1);
+        expect(await store.refusalCount('g2', start - 1)).toBe(1);
+        expect(await store.refusalCount('g3', start - 1)).toBe(0);
       });
 
       it('keeps small values, overwritten by the last write', async () => {

@@ -14,6 +14,7 @@ import { notPostgresUrl, openFailure, postgresUrl } from './openFailure.ts';
 import { createQuotas } from './quotas.ts';
 import { createSettings } from './settings.ts';
 import { createSharedValues } from './values.ts';
+import { createWordLists } from './words.ts';
 
 export interface PostgresStoreOptions extends JobStoreOptions {
   /** Connections this process keeps open at most (DATABASE_POOL_SIZE). */
@@ -49,6 +50,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createSettings(database, now),
     ...createChannelSettings(database, now),
     ...createModerationRows(database, now),
+    ...createWordLists(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),
     isAvailable: () => database.isAvailable(),

@@ -7,7 +7,7 @@ import { newMediaKey } from '../../keptFiles.ts';
 import { inFlightStates } from '../../states.ts';
 import { jobSelectList, newJobAssignments, type Take } from '../columns.ts';
 import type { Job, NewJob, Quotas } from '../contract.ts';
-import { insertingOne, type QuotaReader, quotaRefusal } from '../quotaRules.ts';
+import { insertingOne, type QuotaReader, quotaRefusal, quotaUsage } from '../quotaRules.ts';
 import type { Database, Queryable } from './database.ts';
 import { asStored } from './rows.ts';
 
@@ -87,6 +87,12 @@ export function createQuotas(database: Database, now: () => number): Quotas {
     });
   return {
     quotaRefusal: (job, limits, takes) => quotaRefusal(quotaReader(database), job, limits, now(), takes),
+    // One REPEATABLE READ snapshot: the counts agree with each other while jobs arrive.
+    quotaUsage: (guildId, userId) =>
+      database.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        return quotaUsage(quotaReader(tx), guildId, userId, now());
+      }),
     insertTakesWithinQuota,
     insertWithinQuota: insertingOne(insertTakesWithinQuota),
   };

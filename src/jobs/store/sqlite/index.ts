@@ -12,6 +12,7 @@ import { sqliteModeration } from './moderation.ts';
 import { sqliteQuotas } from './quotas.ts';
 import { sqliteSettings } from './settings.ts';
 import { sqliteValues } from './values.ts';
+import { sqliteWords } from './words.ts';
 
 /** Opens (creating and migrating when needed) the store on the file at `path`. */
 export async function openSqliteStore(path: string, options: JobStoreOptions = {}): Promise<JobStore> {
@@ -31,6 +32,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteSettings(sql),
     ...sqliteChannels(sql),
     ...sqliteModeration(sql),
+    ...sqliteWords(sql),
     ...sqliteHistory(sql),
     ...sqliteValues(sql),
     close: () => connection.close(),

@@ -4,7 +4,7 @@ import { newMediaKey } from '../../keptFiles.ts';
 import { inFlightStates } from '../../states.ts';
 import { newJobAssignments, type Take } from '../columns.ts';
 import type { Job, NewJob, Quotas } from '../contract.ts';
-import { insertingOne, type QuotaReader, quotaRefusal } from '../quotaRules.ts';
+import { insertingOne, type QuotaReader, quotaRefusal, quotaUsage } from '../quotaRules.ts';
 import type { SqliteDatabase } from './database.ts';
 import { mustReadJob, toSqlite } from './rows.ts';
 
@@ -95,6 +95,8 @@ export function sqliteQuotas(sql: SqliteDatabase): Quotas {
     // One read transaction: the rule's counts all come from one snapshot.
     quotaRefusal: (job, limits, takes) =>
       sql.exclusive('read', () => quotaRefusal(reader, job, limits, sql.now(), takes)),
+    quotaUsage: (guildId, userId) =>
+      sql.exclusive('read', () => quotaUsage(reader, guildId, userId, sql.now())),
     insertTakesWithinQuota,
     insertWithinQuota: insertingOne(insertTakesWithinQuota),
   };
