@@ -14,6 +14,7 @@ import { notPostgresUrl, openFailure, postgresUrl } from './openFailure.ts';
 import { createQuotas } from './quotas.ts';
 import { createSettings } from './settings.ts';
 import { createSharedValues } from './values.ts';
+import { createWebhooks } from './webhooks.ts';
 
 export interface PostgresStoreOptions extends JobStoreOptions {
   /** Connections this process keeps open at most (DATABASE_POOL_SIZE). */
@@ -51,6 +52,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createModerationRows(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),
+    ...createWebhooks(database, now),
     isAvailable: () => database.isAvailable(),
     close: () => database.close(),
   };

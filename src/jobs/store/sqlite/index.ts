@@ -12,6 +12,7 @@ import { sqliteModeration } from './moderation.ts';
 import { sqliteQuotas } from './quotas.ts';
 import { sqliteSettings } from './settings.ts';
 import { sqliteValues } from './values.ts';
+import { sqliteWebhooks } from './webhooks.ts';
 
 /** Opens (creating and migrating when needed) the store on the file at `path`. */
 export async function openSqliteStore(path: string, options: JobStoreOptions = {}): Promise<JobStore> {
@@ -33,6 +34,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteModeration(sql),
     ...sqliteHistory(sql),
     ...sqliteValues(sql),
+    ...sqliteWebhooks(sql),
     close: () => connection.close(),
   });
   return {
