@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { minVideoBytes } from './jobs/videoCheck.ts';
+import { webhookPath } from './jobs/webhooks.ts';
 import { httpPortOf, type ProcessRole, readProcessRole, shardPlanProblems } from './processRole.ts';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 import { maxTimerMs } from './timers.ts';
@@ -328,9 +329,6 @@ export interface WebhookConfig {
   /** Webhooks count as arriving for this long after the last verified one. */
   liveMs: number;
 }
-
-/** Where providers send events: the bot's own HTTP endpoint. */
-export const webhookPath = '/webhooks/video';
 
 export type ConfigResult =
   | { ok: true; config: Config }

@@ -17,3 +17,4 @@ export * from './submissions.ts';
 export * from './submit.ts';
 export * from './tracker.ts';
 export * from './validate.ts';
+export * from './webhooks.ts';
