@@ -93,13 +93,14 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
   const { store, logger } = deps;
   const now = deps.now ?? Date.now;
 
-  /** Makes the job polled now; true when there is one waiting on the provider. */
-  async function pollNow(videoId: string, at: number): Promise<boolean> {
-    const jobId = await store.pollRemoteNow(videoId, at);
-    if (jobId === null) return false;
-    deps.onDue?.(jobId);
-    logger.info({ jobId, videoId }, 'provider webhook: polling the job now');
-    return true;
+  /** Makes the job polled now: whether a job has this video, and whether it still waited. */
+  async function pollNow(videoId: string, at: number): Promise<'polling' | 'ended' | 'unknown'> {
+    const found = await store.pollRemoteNow(videoId, at);
+    if (!found) return 'unknown';
+    if (!found.polled) return 'ended';
+    deps.onDue?.(found.jobId);
+    logger.info({ jobId: found.jobId, videoId }, 'provider webhook: polling the job now');
+    return 'polling';
   }
 
   return async (body, headers) => {
@@ -124,13 +125,16 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
       );
       return json(200, { status: 'ignored' });
     }
-    if (await pollNow(event.videoId, at)) return json(200, { status: 'polling' });
+    const first = await pollNow(event.videoId, at);
+    // A job that ended already: a late or repeated event, nothing to do.
+    if (first !== 'unknown') return json(200, { status: first });
     await store.keepPendingEvent({ remoteId: event.videoId, event: event.type ?? '', receivedAt: at });
     // Submit may have stored the id after the look above and before the event was kept: look again
     // (submit looks for a kept event after storing the id, so one of the two always sees the other).
-    if (await pollNow(event.videoId, at)) {
+    const again = await pollNow(event.videoId, at);
+    if (again !== 'unknown') {
       await store.takePendingEvent(event.videoId);
-      return json(200, { status: 'polling' });
+      return json(200, { status: again });
     }
     logger.info(
       { webhookId: event.webhookId, videoId: event.videoId, type: event.type },
@@ -146,7 +150,7 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
  */
 export async function applyPendingEvent(store: JobStore, remoteId: string, at: number): Promise<boolean> {
   if (!(await store.takePendingEvent(remoteId))) return false;
-  return (await store.pollRemoteNow(remoteId, at)) !== null;
+  return (await store.pollRemoteNow(remoteId, at))?.polled ?? false;
 }
 
 /** Forgets applied delivery ids past any replay window and events no job ever claimed. */

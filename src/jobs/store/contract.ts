@@ -437,10 +437,10 @@ export interface Webhooks {
   recordWebhookDelivery(webhookId: string, at: number): Promise<boolean>;
   /**
    * Makes the job with provider id `remoteId` due for a poll at `at`, when it is still waiting on
-   * the provider (a write of nextPollAt: it ends any poll claim). Its id, or null when no such job
-   * waits (unknown, not stored yet, or already finished).
+   * the provider (a write of nextPollAt: it ends any poll claim). Null when no job has that id (not
+   * stored yet, or not ours); `polled` false when its job no longer waits (it already ended).
    */
-  pollRemoteNow(remoteId: string, at: number): Promise<number | null>;
+  pollRemoteNow(remoteId: string, at: number): Promise<{ jobId: number; polled: boolean } | null>;
   /** Keeps an event for a provider id no job has yet; a later event for the same id replaces it. */
   keepPendingEvent(event: PendingWebhookEvent): Promise<void>;
   /** Removes and returns the event kept for `remoteId`, if any. */

@@ -815,14 +815,21 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         const [claimed] = await store.claimDue(10, leaseMs, []);
         expect(claimed).toBeUndefined();
         time.advance(1_000);
-        expect(await store.pollRemoteNow('video_wait', time.now())).toBe(waiting.id);
+        expect(await store.pollRemoteNow('video_wait', time.now())).toEqual({
+          jobId: waiting.id,
+          polled: true,
+        });
         expect((await store.get(waiting.id))?.nextPollAt).toBe(time.now());
         expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([waiting.id]);
 
         const done = await queued(store, 'video_done', time.now() + 60_000, { userId: 'u2' });
         await store.transition(done.id, 'completed', { completedAt: time.now() });
-        expect(await store.pollRemoteNow('video_done', time.now())).toBeNull();
-        expect((await store.get(done.id))?.state).toBe('completed');
+        const before = await store.get(done.id);
+        expect(await store.pollRemoteNow('video_done', time.now())).toEqual({
+          jobId: done.id,
+          polled: false,
+        });
+        expect(await store.get(done.id)).toEqual(before);
         expect(await store.pollRemoteNow('video_unknown', time.now())).toBeNull();
       });
 

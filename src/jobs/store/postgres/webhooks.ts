@@ -16,12 +16,15 @@ export function createWebhooks(database: Database, now: () => number): Webhooks 
     },
 
     async pollRemoteNow(remoteId, at) {
-      const [row] = await database.query<{ id: number }>(
-        `UPDATE jobs SET next_poll_at = $1, updated_at = $2
-         WHERE remote_id = $3 AND state IN (${pollingStateList}) RETURNING id`,
+      const [row] = await database.query<{ id: number; polled: boolean }>(
+        `WITH polled AS (
+           UPDATE jobs SET next_poll_at = $1, updated_at = $2
+           WHERE remote_id = $3 AND state IN (${pollingStateList}) RETURNING id
+         )
+         SELECT id, EXISTS (SELECT 1 FROM polled) AS polled FROM jobs WHERE remote_id = $3`,
         [at, now(), remoteId],
       );
-      return row ? Number(row.id) : null;
+      return row ? { jobId: Number(row.id), polled: row.polled } : null;
     },
 
     async keepPendingEvent({ remoteId, event, receivedAt }) {

@@ -15,15 +15,19 @@ export function sqliteWebhooks(sql: SqliteDatabase): Synchronous<Webhooks> {
       return inserted.changes === 1;
     },
 
-    pollRemoteNow(remoteId, at) {
-      const row = sql
-        .prepare(
-          `UPDATE jobs SET next_poll_at = ?, updated_at = ?
-           WHERE remote_id = ? AND state IN (${pollingStateList}) RETURNING id`,
-        )
-        .get(at, sql.now(), remoteId) as { id: number } | undefined;
-      return row?.id ?? null;
-    },
+    pollRemoteNow: (remoteId, at) =>
+      sql.transaction(() => {
+        const job = sql.prepare('SELECT id FROM jobs WHERE remote_id = ?').get(remoteId) as
+          | { id: number }
+          | undefined;
+        if (!job) return null;
+        const polled = sql
+          .prepare(
+            `UPDATE jobs SET next_poll_at = ?, updated_at = ? WHERE id = ? AND state IN (${pollingStateList})`,
+          )
+          .run(at, sql.now(), job.id).changes;
+        return { jobId: job.id, polled: polled === 1 };
+      }),
 
     keepPendingEvent({ remoteId, event, receivedAt }) {
       sql
