@@ -126,6 +126,7 @@ async function serveWebhook(
   request: IncomingMessage,
   response: ServerResponse,
   receive: WebhookReceiver,
+  metrics: Metrics,
 ): Promise<void> {
   if (request.method !== 'POST') {
     response.setHeader('allow', 'POST');
@@ -134,10 +135,12 @@ async function serveWebhook(
   const declared = Number(request.headers['content-length'] ?? 0);
   const body = declared > maxWebhookBytes ? null : await readBody(request, maxWebhookBytes);
   if (!body) {
+    metrics.providerWebhooks.inc({ outcome: 'too_large' });
     response.setHeader('connection', 'close');
     return text(response, 413, 'too large\n');
   }
   const answer = await receive(body, request.headers);
+  metrics.providerWebhooks.inc({ outcome: answer.outcome });
   return text(response, answer.status, answer.body, 'application/json');
 }
 
@@ -179,7 +182,8 @@ async function handleRequest(
   if (url.pathname === '/metrics') {
     return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
   }
-  if (url.pathname === webhookPath && deps.webhooks) return serveWebhook(request, response, deps.webhooks);
+  if (url.pathname === webhookPath && deps.webhooks)
+    return serveWebhook(request, response, deps.webhooks, deps.metrics);
   if (url.pathname.startsWith('/media/')) {
     const link = verifyMediaLink(url, deps.mediaSecret, now());
     const job = link ? await deps.store.get(link.job.id) : undefined;

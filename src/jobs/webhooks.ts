@@ -70,6 +70,8 @@ export function createWebhookState(
 export interface WebhookAnswer {
   status: number;
   body: string;
+  /** What became of the event, for the metrics. */
+  outcome: 'polling' | 'ended' | 'ignored' | 'duplicate' | 'kept' | 'refused';
 }
 
 export interface WebhookReceiverDeps {
@@ -84,9 +86,10 @@ export interface WebhookReceiverDeps {
 
 export type WebhookReceiver = (body: Buffer, headers: IncomingHttpHeaders) => Promise<WebhookAnswer>;
 
-const json = (status: number, body: Record<string, unknown>): WebhookAnswer => ({
+const answer = (status: number, outcome: WebhookAnswer['outcome'], extra: Record<string, unknown> = {}) => ({
   status,
-  body: JSON.stringify(body),
+  outcome,
+  body: JSON.stringify(outcome === 'refused' ? { error: 'invalid webhook', ...extra } : { status: outcome }),
 });
 
 export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceiver {
@@ -108,14 +111,14 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
     // Nothing about an unverified request is trusted or written, not even its id.
     if (!verdict.ok) {
       logger.warn({ reason: verdict.reason }, 'provider webhook refused: not verified');
-      return json(400, { error: 'invalid webhook', reason: verdict.reason });
+      return answer(400, 'refused', { reason: verdict.reason });
     }
     const { event } = verdict;
     const at = now();
     if (!(await store.recordWebhookDelivery(event.webhookId, at))) {
       // A replay, or the provider retrying a delivery whose answer it lost: applied once already.
       logger.info({ webhookId: event.webhookId }, 'provider webhook already applied: ignored');
-      return json(200, { status: 'duplicate' });
+      return answer(200, 'duplicate');
     }
     await deps.state.noteEvent(at);
     if (!event.videoId) {
@@ -123,24 +126,24 @@ export function createWebhookReceiver(deps: WebhookReceiverDeps): WebhookReceive
         { webhookId: event.webhookId, type: event.type },
         'provider webhook names no video to poll',
       );
-      return json(200, { status: 'ignored' });
+      return answer(200, 'ignored');
     }
     const first = await pollNow(event.videoId, at);
     // A job that ended already: a late or repeated event, nothing to do.
-    if (first !== 'unknown') return json(200, { status: first });
+    if (first !== 'unknown') return answer(200, first);
     await store.keepPendingEvent({ remoteId: event.videoId, event: event.type ?? '', receivedAt: at });
     // Submit may have stored the id after the look above and before the event was kept: look again
     // (submit looks for a kept event after storing the id, so one of the two always sees the other).
     const again = await pollNow(event.videoId, at);
     if (again !== 'unknown') {
       await store.takePendingEvent(event.videoId);
-      return json(200, { status: again });
+      return answer(200, again);
     }
     logger.info(
       { webhookId: event.webhookId, videoId: event.videoId, type: event.type },
       'provider webhook for a video no job has yet: kept until its job is stored',
     );
-    return json(202, { status: 'kept' });
+    return answer(202, 'kept');
   };
 }
 

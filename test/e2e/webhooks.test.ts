@@ -133,6 +133,8 @@ describe('provider webhooks', () => {
     );
     expect(recorded.map((row) => row.id)).not.toContain('msg_refused_first');
     expect(h.logs.join('')).not.toContain(secret.slice('whsec_'.length));
+    const metrics = await (await fetch(webhookUrl(h).replace('/webhooks/video', '/metrics'))).text();
+    expect(metrics).toContain('reelbot_provider_webhooks_total{outcome="refused"} 4');
     // The refused ones burnt nothing: the genuine delivery of that id is still applied.
     expect((await postWebhook(url, unsigned)).status).toBe(200);
     await until(() => remote.polls === 1);
