@@ -144,6 +144,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   'tracker-postgres': trackerPostgres,
   resume,
   'resume-postgres': resumePostgres,
+  'tracker-webhooks': async () => (await import('./tracker/webhooks.ts')).trackerWebhooks(),
 };
 const named = process.argv.slice(2);
 const unknown = named.filter((name) => !(name in benchmarks));

@@ -18,6 +18,8 @@ import {
   createModeration,
   createSubmissions,
   createTracker,
+  createWebhookReceiver,
+  createWebhookState,
   defaultPollPolicy,
   effectiveLimits,
   type Job,
@@ -25,7 +27,9 @@ import {
   openStore,
   type PollPolicy,
   pollLeaseMs,
+  pruneWebhooks,
   settleWithin,
+  webhookPath,
 } from './jobs/index.ts';
 import type { Logger } from './log.ts';
 import { referenceKind, signMediaPath } from './mediaLinks.ts';
@@ -34,6 +38,7 @@ import {
   abandonBody,
   createSimulatedClient,
   createVideoClient,
+  createWebhookVerifier,
   longestRequestMs,
   ProviderError,
 } from './provider/index.ts';
@@ -156,9 +161,11 @@ export async function startBot(options: BotOptions) {
         catalogue,
         timeoutMs: config.video.timeoutMs,
         now,
+        callback: config.webhooks?.callback,
       });
   const videoClient = metrics.instrument(rawClient);
   const pollPolicy = options.pollPolicy ?? defaultPollPolicy;
+  const webhooks = config.webhooks ? createWebhookState(store, config.webhooks, now) : undefined;
   const tracker = createTracker({
     store,
     submissions,
@@ -169,6 +176,7 @@ export async function startBot(options: BotOptions) {
     maxAgeMs: config.jobs.maxAgeMinutes * 60_000,
     leaseMs: leases.pollMs,
     deliveryLeaseMs: leases.deliveryMs,
+    webhooks,
   });
   const media = createMediaStore({
     dir: config.media.dir,
@@ -305,6 +313,7 @@ export async function startBot(options: BotOptions) {
     logger,
     now,
     pollPolicy,
+    webhooks,
     accepting: () => accepting,
     // About 2 s of Discord's 3, leaving time for the acknowledgement to travel.
     checkBeforeAcknowledgeMs: options.checkBeforeAcknowledgeMs ?? 2_000,
@@ -357,17 +366,47 @@ export async function startBot(options: BotOptions) {
           mediaDir: config.media.dir,
           media,
           now,
+          webhooks:
+            config.webhooks && webhooks
+              ? createWebhookReceiver({
+                  store,
+                  verify: createWebhookVerifier(config.webhooks),
+                  state: webhooks,
+                  logger,
+                  now,
+                  // Without a tracker here, the row alone says the job is due: another process polls it.
+                  onDue: config.tracker ? (jobId) => tracker.pollNow(jobId) : undefined,
+                })
+              : undefined,
           ready: () => accepting && gatewayConnected(client) && store.isAvailable(),
         });
   if (http) logger.info({ address: http.address() }, 'HTTP endpoint listening');
+  if (http && config.webhooks) {
+    logger.info(
+      {
+        path: webhookPath,
+        events: config.webhooks.events,
+        idPath: config.webhooks.idPath.join('.'),
+        callbackField: config.webhooks.callback?.field,
+        safetyPollMs: config.webhooks.safetyPollMs,
+      },
+      'provider webhooks on: a verified event has its job polled at once',
+    );
+  }
 
   // TRACKER=false: this process takes interactions and submits jobs; another one polls and delivers.
   let pruneTimer: NodeJS.Timeout | undefined;
   if (config.tracker) {
     await tracker.start();
     // At start too: a bot restarted more often than hourly would otherwise never prune.
-    const prune = () =>
+    const prune = () => {
       void media.prune().catch((error: unknown) => logger.warn({ err: error }, 'pruning failed'));
+      if (config.webhooks) {
+        void pruneWebhooks(store, now()).catch((error: unknown) =>
+          logger.warn({ err: error }, 'pruning webhook deliveries failed'),
+        );
+      }
+    };
     prune();
     pruneTimer = setInterval(prune, 3_600_000);
     pruneTimer.unref();

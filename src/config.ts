@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { minVideoBytes } from './jobs/videoCheck.ts';
+import { webhookPath } from './jobs/webhooks.ts';
 import { httpPortOf, type ProcessRole, readProcessRole, shardPlanProblems } from './processRole.ts';
 import { buildCatalogue, type Catalogue, modelSpecSchema } from './provider/catalogue.ts';
 import { maxTimerMs } from './timers.ts';
@@ -101,6 +102,16 @@ const ranges = {
     max: 86_400_000,
     why: "milliseconds; a claim shorter than a second could lapse while it is being taken, and one longer than a day leaves a dead process's jobs waiting a day",
   },
+  safetyPollSeconds: {
+    min: 1,
+    max: 3_600,
+    why: 'seconds between two polls of a job while webhooks arrive; a lost webhook delays its job by about this much, and over an hour a job would outlive its polls',
+  },
+  liveMinutes: {
+    min: 1,
+    max: 1_440,
+    why: 'minutes since the last verified webhook during which webhooks count as arriving (polls stay sparse); past it, polling goes back to its own schedule',
+  },
   poolSize: {
     min: 1,
     max: 100,
@@ -157,6 +168,47 @@ const instanceName = optionalText.refine(
   'must be up to 100 letters, digits, dots, dashes or underscores (it names this process in the database)',
 );
 
+/** A Standard Webhooks secret as providers hand it out: `whsec_` and base64. Never quoted in an error. */
+const webhookSecret = optionalText.refine(
+  (value) => value === undefined || /^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(value),
+  'must be the signing secret the provider shows, whsec_ followed by base64 (at least 16 characters)',
+);
+
+/** A comma-separated list of webhook event types, such as video.completed,video.failed. */
+const eventList = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value) => value || fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((event) => event.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (events) => events.length > 0 && events.every((event) => /^[\w.:-]{1,100}$/.test(event)),
+      'must be event types separated by commas, such as video.completed,video.failed',
+    );
+
+const jsonPath = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((value) => value || fallback)
+    .refine(
+      (value) => /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+){0,7}$/.test(value),
+      'must be field names joined by dots, such as data.id',
+    )
+    .transform((value) => value.split('.'));
+
+const fieldName = optionalText.refine(
+  (value) => value === undefined || /^[A-Za-z0-9_]{1,64}$/.test(value),
+  'must be a request field name, such as callback_url',
+);
+
 const envSchema = z.object({
   DISCORD_TOKEN: required('the bot token from the Discord Developer Portal (Bot → Reset Token)'),
   DISCORD_API_URL: url('https://discord.com/api'),
@@ -206,6 +258,12 @@ const envSchema = z.object({
     .transform((value) => value?.replace(/\/+$/, '')),
   MEDIA_LINK_TTL_HOURS: integer(24, ranges.linkTtlHours),
   TRACKER: flag(true),
+  VIDEO_WEBHOOK_SECRET: webhookSecret,
+  VIDEO_WEBHOOK_EVENTS: eventList('video.completed,video.failed'),
+  VIDEO_WEBHOOK_ID_PATH: jsonPath('data.id'),
+  VIDEO_WEBHOOK_CALLBACK_FIELD: fieldName,
+  VIDEO_WEBHOOK_SAFETY_POLL_SECONDS: integer(60, ranges.safetyPollSeconds),
+  VIDEO_WEBHOOK_LIVE_MINUTES: integer(15, ranges.liveMinutes),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -246,10 +304,30 @@ export interface Config {
   log: { level: Env['LOG_LEVEL']; pretty: Env['LOG_PRETTY'] };
   /** The one bot process, the manager of shard processes (SHARDS), or one shard under it. */
   role: ProcessRole;
+  /**
+   * Provider webhooks (VIDEO_WEBHOOK_SECRET): POST /webhooks/video takes signed events as hints to
+   * poll a job now. Absent when off.
+   */
+  webhooks?: WebhookConfig;
   /** Whether this process runs the tracker loop, the restart and delivery sweeps and pruning (TRACKER). */
   tracker: boolean;
   /** Things the operator should know at start, though the bot can run (the simulated provider). */
   warnings: string[];
+}
+
+export interface WebhookConfig {
+  /** The Standard Webhooks signing secret (`whsec_…`). */
+  secret: string;
+  /** The event types that name a video to poll now (OpenAI's video.completed and video.failed by default). */
+  events: string[];
+  /** Where the video id is in the event's JSON, field by field (`data.id` → ['data', 'id']). */
+  idPath: string[];
+  /** Gateways that take a callback URL per create: the request field, and the URL sent in it. */
+  callback?: { field: string; url: string };
+  /** While webhooks arrive, each job is polled this often as a safety net. */
+  safetyPollMs: number;
+  /** Webhooks count as arriving for this long after the last verified one. */
+  liveMs: number;
 }
 
 export type ConfigResult =
@@ -308,6 +386,7 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       'PUBLIC_URL is set but HTTP_PORT is not: the links would point at an endpoint that is not running',
     );
   }
+  problems.push(...webhookProblems(env));
   const models = parseModels({
     VIDEO_MODELS: env.VIDEO_MODELS?.trim() || undefined,
     VIDEO_MODELS_JSON: env.VIDEO_MODELS_JSON?.trim() || undefined,
@@ -372,8 +451,46 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
       role,
       tracker: values.TRACKER,
+      webhooks: webhookConfig(values),
       warnings,
     },
+  };
+}
+
+/** The cross-field checks of the webhook settings, on the raw values. */
+function webhookProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const secret = Boolean(env.VIDEO_WEBHOOK_SECRET?.trim());
+  if (secret && !env.HTTP_PORT?.trim()) {
+    problems.push(
+      'VIDEO_WEBHOOK_SECRET is set but HTTP_PORT is not: webhooks arrive at the HTTP endpoint (POST /webhooks/video), which would not be running',
+    );
+  }
+  if (env.VIDEO_WEBHOOK_CALLBACK_FIELD?.trim()) {
+    if (!secret) {
+      problems.push(
+        'VIDEO_WEBHOOK_CALLBACK_FIELD is set but VIDEO_WEBHOOK_SECRET is not: the gateway would call back an endpoint that refuses every event',
+      );
+    }
+    if (!env.PUBLIC_URL?.trim()) {
+      problems.push(
+        'VIDEO_WEBHOOK_CALLBACK_FIELD is set but PUBLIC_URL is not: the callback URL sent with each create is PUBLIC_URL/webhooks/video',
+      );
+    }
+  }
+  return problems;
+}
+
+function webhookConfig(values: Env): WebhookConfig | undefined {
+  if (!values.VIDEO_WEBHOOK_SECRET) return undefined;
+  const field = values.VIDEO_WEBHOOK_CALLBACK_FIELD;
+  return {
+    secret: values.VIDEO_WEBHOOK_SECRET,
+    events: values.VIDEO_WEBHOOK_EVENTS,
+    idPath: values.VIDEO_WEBHOOK_ID_PATH,
+    callback: field && values.PUBLIC_URL ? { field, url: `${values.PUBLIC_URL}${webhookPath}` } : undefined,
+    safetyPollMs: values.VIDEO_WEBHOOK_SAFETY_POLL_SECONDS * 1_000,
+    liveMs: values.VIDEO_WEBHOOK_LIVE_MINUTES * 60_000,
   };
 }
 

@@ -13,6 +13,7 @@ import {
   sniffImageType,
 } from './jobs/index.ts';
 import { loadReferenceImage } from './jobs/referenceImages.ts';
+import { type WebhookReceiver, webhookPath } from './jobs/webhooks.ts';
 import { referenceIndex, verifyMediaLink } from './mediaLinks.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -27,6 +28,8 @@ export interface HttpDeps {
   mediaDir: string;
   /** Fetches a kept video this folder lacks (kept by a process on another host) while the provider has it. */
   media?: Pick<MediaStore, 'ensure'>;
+  /** POST /webhooks/video, when provider webhooks are on (VIDEO_WEBHOOK_SECRET). */
+  webhooks?: WebhookReceiver;
   /** Gateway connected and database open. */
   ready: () => boolean;
   now?: () => number;
@@ -104,6 +107,43 @@ async function serveReference(
   response.end(bytes);
 }
 
+/** No provider event comes near this; a larger body is refused before it is read whole. */
+const maxWebhookBytes = 256 * 1024;
+
+/** The body as it arrived (a signature covers these bytes), or null past `maxBytes`. */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function serveWebhook(
+  request: IncomingMessage,
+  response: ServerResponse,
+  receive: WebhookReceiver,
+  metrics: Metrics,
+): Promise<void> {
+  if (request.method !== 'POST') {
+    response.setHeader('allow', 'POST');
+    return text(response, 405, 'POST only\n');
+  }
+  const declared = Number(request.headers['content-length'] ?? 0);
+  const body = declared > maxWebhookBytes ? null : await readBody(request, maxWebhookBytes);
+  if (!body) {
+    metrics.providerWebhooks.inc({ outcome: 'too_large' });
+    response.setHeader('connection', 'close');
+    return text(response, 413, 'too large\n');
+  }
+  const answer = await receive(body, request.headers);
+  metrics.providerWebhooks.inc({ outcome: answer.outcome });
+  return text(response, answer.status, answer.body, 'application/json');
+}
+
 const isFile = (path: string) =>
   stat(path).then(
     (info) => info.isFile(),
@@ -142,6 +182,8 @@ async function handleRequest(
   if (url.pathname === '/metrics') {
     return text(response, 200, await deps.metrics.registry.metrics(), deps.metrics.registry.contentType);
   }
+  if (url.pathname === webhookPath && deps.webhooks)
+    return serveWebhook(request, response, deps.webhooks, deps.metrics);
   if (url.pathname.startsWith('/media/')) {
     const link = verifyMediaLink(url, deps.mediaSecret, now());
     const job = link ? await deps.store.get(link.job.id) : undefined;

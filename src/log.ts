@@ -19,6 +19,7 @@ export const redactedPaths = [
   'config.discord.token',
   'config.video.apiKey',
   'config.databaseUrl',
+  'config.webhooks.secret',
   'interactionToken',
   '*.interactionToken',
 ];

@@ -20,7 +20,12 @@ const rootLogger = createLogger({
   level: config.log.level,
   pretty: config.log.pretty,
   isTerminal: Boolean(process.stdout.isTTY),
-  secrets: [config.discord.token, config.video.apiKey, ...databasePassword(config.databaseUrl)],
+  secrets: [
+    config.discord.token,
+    config.video.apiKey,
+    ...databasePassword(config.databaseUrl),
+    ...(config.webhooks ? [config.webhooks.secret] : []),
+  ],
 });
 // Shard processes share the manager's output: each line says whose it is.
 const logger =

@@ -59,6 +59,12 @@ export function createMetrics(store: JobStore) {
     labelNames: ['global'],
     registers: [registry],
   });
+  const providerWebhooks = new Counter({
+    name: 'reelbot_provider_webhooks_total',
+    help: 'Provider webhook requests by answer (polling, ended, ignored, duplicate, kept, refused, too_large)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -69,6 +75,7 @@ export function createMetrics(store: JobStore) {
     providerErrors,
     discordEdits,
     discordRateLimits,
+    providerWebhooks,
 
     /** Counts every call and every failure of the video client, by operation and error kind. */
     instrument(client: VideoClient): VideoClient {

@@ -1,7 +1,15 @@
 // What command handlers are given: built once in src/main.ts, so handlers read no globals.
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import type { Job, JobStore, Moderation, PollPolicy, Submissions, Tracker } from '../jobs/index.ts';
+import type {
+  Job,
+  JobStore,
+  Moderation,
+  PollPolicy,
+  Submissions,
+  Tracker,
+  WebhookState,
+} from '../jobs/index.ts';
 import type { Catalogue, ProviderError, VideoClient } from '../provider/index.ts';
 import type { JobDelivery } from './delivery.ts';
 import type { MessageDrafts } from './messageDrafts.ts';
@@ -27,6 +35,8 @@ export interface BotContext {
   logger: Logger;
   now: () => number;
   pollPolicy: PollPolicy;
+  /** Provider webhooks, when on: whether they arrive (the first poll of a new job follows it). */
+  webhooks?: WebhookState;
   /** False while shutting down: new commands get a "restarting" reply. */
   accepting: () => boolean;
   /**

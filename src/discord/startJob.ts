@@ -195,6 +195,7 @@ export async function startJobs(
       policy: context.pollPolicy,
       onQueued: () => context.tracker.poke(),
       logger: context.logger,
+      webhooks: context.webhooks,
     },
     {
       ...settings,

@@ -19,3 +19,4 @@ export * from './submissions.ts';
 export * from './submit.ts';
 export * from './tracker.ts';
 export * from './validate.ts';
+export * from './webhooks.ts';

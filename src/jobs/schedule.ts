@@ -110,3 +110,25 @@ export function rateLimitPause(
   const escalated = Math.min(policy.maxPauseMs, asked * 2 ** Math.max(0, streak - 1));
   return Math.max(asked, escalated);
 }
+
+/** Whether a provider's webhooks are arriving, and how often each job is polled meanwhile. */
+export interface WebhookSchedule {
+  /** A verified webhook arrived recently (see `webhooksLive`): the provider tells us of each end. */
+  live: boolean;
+  /** The safety net's interval: a job whose webhook was lost is found about this long after it ended. */
+  safetyPollMs: number;
+}
+
+/** Webhooks count as arriving while the last verified one is younger than `liveMs`. */
+export function webhooksLive(lastEventAt: number | null, now: number, liveMs: number): boolean {
+  return lastEventAt !== null && now - lastEventAt >= 0 && now - lastEventAt < liveMs;
+}
+
+/**
+ * The wait before a job's next poll, given what the schedule would do (`scheduledMs`): while
+ * webhooks arrive, polling is only the safety net for a lost one, never denser than its interval;
+ * otherwise the schedule's own wait.
+ */
+export function withWebhooks(scheduledMs: number, webhooks: WebhookSchedule | undefined): number {
+  return webhooks?.live ? Math.max(scheduledMs, webhooks.safetyPollMs) : scheduledMs;
+}

@@ -10,10 +10,11 @@ import {
 } from '../provider/index.ts';
 import { failureFromError, failureFromRemote, providerErrorFromFailure } from './failures.ts';
 import { effectiveLimits } from './quotas.ts';
-import { defaultPollPolicy, type PollPolicy } from './schedule.ts';
+import { defaultPollPolicy, type PollPolicy, withWebhooks } from './schedule.ts';
 import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store/index.ts';
 import { writtenWhenBack } from './storeOutage.ts';
 import type { Submissions } from './submissions.ts';
+import { applyPendingEvent, type WebhookState } from './webhooks.ts';
 
 export interface SubmitDeps {
   store: JobStore;
@@ -26,6 +27,11 @@ export interface SubmitDeps {
   logger?: Logger;
   /** Called once the job is queued, to wake the tracker. */
   onQueued?: (job: Job) => void;
+  /**
+   * Provider webhooks (when on): while they arrive, the first poll is the safety net's, and an
+   * event that came before the create's answer was stored is applied once it is.
+   */
+  webhooks?: Pick<WebhookState, 'schedule'>;
 }
 
 /** What became of one job sent to the provider. */
@@ -153,6 +159,7 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
     };
   }
 
+  const firstPollMs = withWebhooks(policy.firstPollMs, await webhookSchedule(deps));
   const at = now();
   const queue = () =>
     store.tryTransition(
@@ -163,7 +170,7 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
         progress: remote.progress,
         reportsProgress: remote.reportsProgress,
         // Even a job the provider says is done goes through one poll, which reads its links.
-        nextPollAt: at + (remote.status === 'completed' ? 0 : policy.firstPollMs),
+        nextPollAt: at + (remote.status === 'completed' ? 0 : firstPollMs),
         // From now on other processes may poll it: the first card's bound counts from here.
         ...(request.firstCardWithinMs === undefined
           ? {}
@@ -175,8 +182,35 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
     async () => (await queue()) ?? (await queuedBefore(store, job.id, remote.id)),
   );
   if (!queued) return { ok: true, job: await recorded(() => withdraw(deps, job.id, remote.id)) };
+  if (deps.webhooks) await applyEarlyEvent(deps, remote.id);
   deps.onQueued?.(queued);
   return { ok: true, job: queued };
+}
+
+/** Whether webhooks arrive now; a store that cannot say is taken as no (the job's polls decide). */
+async function webhookSchedule(deps: SubmitDeps) {
+  return deps.webhooks?.schedule().catch((error: unknown) => {
+    deps.logger?.warn({ err: error }, 'could not read whether provider webhooks arrive');
+    return undefined;
+  });
+}
+
+/** Best effort: an early event that cannot be applied now is still found by the job's own polls. */
+async function applyEarlyEvent(deps: SubmitDeps, remoteId: string): Promise<void> {
+  const now = deps.now ?? Date.now;
+  try {
+    if (await applyPendingEvent(deps.store, remoteId, now())) {
+      deps.logger?.info(
+        { videoId: remoteId },
+        'provider webhook that came before the job was stored: polling now',
+      );
+    }
+  } catch (error) {
+    deps.logger?.warn(
+      { err: error, videoId: remoteId },
+      'could not apply a provider webhook kept for this job',
+    );
+  }
 }
 
 /**

@@ -19,11 +19,13 @@ import {
   type RateLimitPolicy,
   rateLimitPause,
   retryPollDelay,
+  withWebhooks,
 } from './schedule.ts';
 import { settleWithin } from './settle.ts';
 import { type JobState, pollingStates } from './states.ts';
 import { type Job, type JobStore, StoreUnavailableError } from './store/index.ts';
 import type { Submissions } from './submissions.ts';
+import type { WebhookState } from './webhooks.ts';
 
 export interface TrackerEvents {
   progress: [job: Job];
@@ -76,6 +78,8 @@ export interface TrackerOptions {
   nextDelay?: (job: PollSubject, now: number) => number;
   /** Told of every poll as it is sent. */
   onPoll?: (poll: PollSent) => void;
+  /** Provider webhooks (when on): while they arrive, polls are only a sparse safety net. */
+  webhooks?: Pick<WebhookState, 'schedule'>;
 }
 
 /**
@@ -147,6 +151,8 @@ export function createTracker(options: TrackerOptions) {
   const pending = new Set<Promise<void>>();
   /** Jobs whose poll is out, abandoned ones included until their request ends: never claimed again meanwhile. */
   const polling = new Set<number>();
+  /** Jobs whose poll was out when a webhook said they changed: polled again as soon as it ends. */
+  const pollAgain = new Set<number>();
   /** The store could not be reached: said once, when it went, and once when it came back. */
   let storeLost = false;
   /**
@@ -301,7 +307,7 @@ export function createTracker(options: TrackerOptions) {
       reportsProgress: remote.reportsProgress,
       progressChangedAt,
       pollAttempts: 0,
-      nextPollAt: at + nextDelay(subject, at),
+      nextPollAt: at + withWebhooks(nextDelay(subject, at), await options.webhooks?.schedule()),
     };
     const updated =
       remote.status === 'in_progress' && job.state === 'queued'
@@ -355,6 +361,12 @@ export function createTracker(options: TrackerOptions) {
       await pollOnce(job, job.remoteId);
     } finally {
       polling.delete(job.id);
+    }
+    // A webhook came while the poll was out: its answer may predate what the webhook announced.
+    if (pollAgain.delete(job.id)) {
+      await store.updateWhile(job.id, pollingStates, { nextPollAt: now() }).catch((error: unknown) => {
+        logger.warn({ err: error, jobId: job.id }, 'could not bring a poll forward after a webhook');
+      });
     }
   }
 
@@ -502,6 +514,15 @@ export function createTracker(options: TrackerOptions) {
 
     /** Wakes the loop after a submission added a job. */
     poke(): void {
+      wake(0);
+    },
+
+    /**
+     * A webhook made job `jobId` due now (its row says so): wakes the loop, or, when its poll is
+     * out right now, has it polled again as soon as that poll ends.
+     */
+    pollNow(jobId: number): void {
+      if (polling.has(jobId)) pollAgain.add(jobId);
       wake(0);
     },
 

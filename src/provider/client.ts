@@ -31,6 +31,11 @@ export interface VideoClientOptions {
   /** The clock an HTTP-date Retry-After is measured against. */
   now?: () => number;
   http?: Partial<HttpOptions>;
+  /**
+   * Gateways that take a callback URL per request (VIDEO_WEBHOOK_CALLBACK_FIELD): every create and
+   * remix carries `url` in the request field `field`, so the gateway signals the end there.
+   */
+  callback?: { field: string; url: string };
 }
 
 export interface VideoDownload {
@@ -71,6 +76,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
   const now = options.now ?? Date.now;
   const base = new URL(`${options.baseUrl.replace(/\/+$/, '')}/`);
   const auth = { authorization: `Bearer ${options.apiKey}` };
+  const callbackFields = options.callback ? { [options.callback.field]: options.callback.url } : {};
 
   const endpoint = (path: string, query?: Record<string, string | number | undefined>) => {
     const url = new URL(path.replace(/^\//, ''), base);
@@ -142,6 +148,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
           form.set('prompt', input.prompt);
           form.set('seconds', String(input.seconds));
           form.set('size', input.size);
+          for (const [field, value] of Object.entries(callbackFields)) form.set(field, value);
           form.set(
             'input_reference',
             new Blob([reference.bytes], { type: reference.contentType }),
@@ -161,6 +168,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
           seconds,
           size: input.size,
           ...(reference ? { input_reference: reference.value } : {}),
+          ...callbackFields,
         };
         return normaliseVideo(await postJson(endpoint('videos'), payload, idempotencyKey, input.model));
       },
@@ -243,7 +251,7 @@ export function createVideoClient(options: VideoClientOptions): VideoClient {
           normaliseVideo(
             await postJson(
               endpoint(`videos/${encodeURIComponent(id)}/remix`),
-              { prompt },
+              { prompt, ...callbackFields },
               idempotencyKey,
               null,
             ),

@@ -5,3 +5,4 @@ export { abandonBody, errorFromThrown, longestRequestMs, mayHaveBeenAccepted } f
 export { referenceUnreadableCode, tooManyReferencesCode } from './reference.ts';
 export { createSimulatedClient } from './simulated.ts';
 export * from './types.ts';
+export * from './webhooks.ts';

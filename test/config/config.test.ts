@@ -304,6 +304,68 @@ describe('configuration', () => {
     expect(lines[0]).toBe('reelbot cannot start: the configuration has problems.');
   });
 
+  describe('provider webhooks (VIDEO_WEBHOOK_*)', () => {
+    const secret = `whsec_${Buffer.from('config-test-webhook-secret').toString('base64')}`;
+    const withEndpoint = { HTTP_PORT: '8080', VIDEO_WEBHOOK_SECRET: secret };
+
+    it("is off without a secret, and on with OpenAI's events, id path and a one-minute safety net by default", () => {
+      expect(configOf({}).webhooks).toBeUndefined();
+      expect(configOf(withEndpoint).webhooks).toEqual({
+        secret,
+        events: ['video.completed', 'video.failed'],
+        idPath: ['data', 'id'],
+        callback: undefined,
+        safetyPollMs: 60_000,
+        liveMs: 15 * 60_000,
+      });
+    });
+
+    it("takes a gateway's event names, id path and callback field, sending PUBLIC_URL/webhooks/video", () => {
+      const config = configOf({
+        ...withEndpoint,
+        PUBLIC_URL: 'https://reelbot.example.com/',
+        VIDEO_WEBHOOK_EVENTS:
+          'video.generation.completed, video.generation.failed,video.generation.cancelled',
+        VIDEO_WEBHOOK_ID_PATH: 'data.id',
+        VIDEO_WEBHOOK_CALLBACK_FIELD: 'callback_url',
+        VIDEO_WEBHOOK_SAFETY_POLL_SECONDS: '30',
+        VIDEO_WEBHOOK_LIVE_MINUTES: '5',
+      });
+      expect(config.webhooks).toMatchObject({
+        events: ['video.generation.completed', 'video.generation.failed', 'video.generation.cancelled'],
+        callback: { field: 'callback_url', url: 'https://reelbot.example.com/webhooks/video' },
+        safetyPollMs: 30_000,
+        liveMs: 5 * 60_000,
+      });
+    });
+
+    it('refuses a malformed secret without quoting it, and settings that could never work together', () => {
+      const problems = (env: Record<string, string>) => {
+        const result = loadConfig({ ...minimal, ...env });
+        return result.ok ? [] : result.problems;
+      };
+      const malformed = problems({ HTTP_PORT: '8080', VIDEO_WEBHOOK_SECRET: 'not-a-whsec-value-1234' });
+      expect(malformed).toEqual([expect.stringMatching(/^VIDEO_WEBHOOK_SECRET must be the signing secret/)]);
+      expect(malformed.join('')).not.toContain('not-a-whsec-value-1234');
+      expect(problems({ VIDEO_WEBHOOK_SECRET: secret })).toEqual([
+        expect.stringMatching(/^VIDEO_WEBHOOK_SECRET is set but HTTP_PORT is not/),
+      ]);
+      expect(problems({ HTTP_PORT: '8080', VIDEO_WEBHOOK_CALLBACK_FIELD: 'callback_url' }).sort()).toEqual([
+        expect.stringMatching(/^VIDEO_WEBHOOK_CALLBACK_FIELD is set but PUBLIC_URL is not/),
+        expect.stringMatching(/^VIDEO_WEBHOOK_CALLBACK_FIELD is set but VIDEO_WEBHOOK_SECRET is not/),
+      ]);
+      expect(problems({ ...withEndpoint, VIDEO_WEBHOOK_ID_PATH: 'data..id' })).toEqual([
+        expect.stringMatching(/^VIDEO_WEBHOOK_ID_PATH must be field names joined by dots/),
+      ]);
+      expect(problems({ ...withEndpoint, VIDEO_WEBHOOK_EVENTS: 'video completed' })).toEqual([
+        expect.stringMatching(/^VIDEO_WEBHOOK_EVENTS must be event types separated by commas/),
+      ]);
+      expect(problems({ ...withEndpoint, VIDEO_WEBHOOK_SAFETY_POLL_SECONDS: '0' })).toEqual([
+        expect.stringMatching(/^VIDEO_WEBHOOK_SAFETY_POLL_SECONDS must be a whole number from 1 to 3600/),
+      ]);
+    });
+  });
+
   describe('the database (DATABASE_URL, DATABASE_POOL_SIZE, INSTANCE_NAME)', () => {
     const secretUrl = 'postgres://reelbot:Sup3r-S3cret-Pa55@db.example.com:5432/reelbot';
 

@@ -55,6 +55,30 @@ describe('logging', () => {
     expect(output).toContain('./data/reelbot.db');
   });
 
+  it('never writes the webhook signing secret, in the configuration or in free text', () => {
+    const { lines, destination } = capture();
+    const secret = `whsec_${Buffer.from('log-test-webhook-signing-secret').toString('base64')}`;
+    const result = loadConfig({
+      DISCORD_TOKEN: 'discord-token-value',
+      VIDEO_API_KEY: 'sk-video-secret-1234',
+      HTTP_PORT: '8080',
+      VIDEO_WEBHOOK_SECRET: secret,
+    });
+    if (!result.ok) throw new Error(result.problems.join('\n'));
+    // By path alone (no list of secrets), as the bot logs its configuration at start.
+    createLogger({ level: 'debug', destination }).debug(
+      { config: result.config },
+      'starting with configuration',
+    );
+    // And in free text, with the secret among those the bot hands the logger (src/main.ts).
+    createLogger({ level: 'debug', destination, secrets: [secret] }).warn(`verifying with ${secret} failed`);
+    const output = lines.join('');
+    expect(lines).toHaveLength(2);
+    expect(output).not.toContain(secret);
+    expect(output).not.toContain(secret.slice('whsec_'.length));
+    expect(output).toContain('video.completed');
+  });
+
   it("keeps an error's own fields and its cause chain, without the credentials among them", () => {
     const { lines, destination } = capture();
     const apiKey = 'sk-live-abcdef123456';

@@ -1,10 +1,11 @@
 // A fake OpenAI-compatible video API: a real HTTP server on 127.0.0.1 that speaks each gateway
 // variant, advances jobs per poll (or by time), serves a real MP4, and injects faults on demand.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 
 export type GatewayVariant = 'official' | 'hingnet' | 'result_url' | 'no_progress';
 
@@ -24,6 +25,75 @@ export interface FakeVideoApiOptions {
   redirectContentTo?: string;
   /** A gateway that never says when a finished video's content expires (no `expires_at`). */
   omitExpiresAt?: boolean;
+  /** Sends signed webhooks (Standard Webhooks) when a job finishes. */
+  webhooks?: FakeWebhookOptions;
+  /** Called with each job it creates before the create is answered (an event that outruns the answer). */
+  beforeCreateAnswer?: (job: FakeJob) => Promise<void> | void;
+}
+
+/** How the fake signals the end of a job, as OpenAI (configured per project) or a gateway (per create) does. */
+export interface FakeWebhookOptions {
+  /** The signing secret, `whsec_…`. */
+  secret: string;
+  /** Where every event goes (settable later: `api.webhooks.url`); unset, the create's callback URL. */
+  url?: string;
+  /** The create's field that carries a callback URL (OpenRouter: `callback_url`). */
+  callbackField?: string;
+  /** Event types: OpenAI's `video.completed` / `video.failed` by default. */
+  names?: { completed: string; failed: string };
+  /** Events to lose: they are recorded as lost and never sent. */
+  lose?: (job: FakeJob) => boolean;
+}
+
+/** One webhook the fake sent (or lost), with what the receiver answered. */
+export interface SentWebhook {
+  webhookId: string;
+  type: string;
+  videoId: string;
+  lost: boolean;
+  /** The receiver's answer; null when lost or unreachable. */
+  status: number | null;
+  answer: string;
+  url: string | null;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A signed event as a Standard Webhooks sender makes it: `{id, type, created_at, data: {id}}` and its three headers. */
+export function signedWebhook(
+  secret: string,
+  event: { type: string; videoId: string; webhookId?: string; timestamp?: Date; body?: string },
+): { body: string; headers: Record<string, string>; webhookId: string } {
+  const webhookId = event.webhookId ?? `msg_${randomUUID()}`;
+  const timestamp = event.timestamp ?? new Date();
+  const body =
+    event.body ??
+    JSON.stringify({
+      id: `evt_${randomBytes(8).toString('hex')}`,
+      object: 'event',
+      type: event.type,
+      created_at: Math.floor(timestamp.getTime() / 1000),
+      data: { id: event.videoId },
+    });
+  return {
+    body,
+    webhookId,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(webhookId, timestamp, body),
+    },
+  };
+}
+
+/** Posts a signed event to `url`; the receiver's status and body. */
+export async function postWebhook(
+  url: string,
+  signed: { body: string; headers: Record<string, string> },
+): Promise<{ status: number; answer: string }> {
+  const response = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+  return { status: response.status, answer: await response.text() };
 }
 
 export interface RecordedRequest {
@@ -122,6 +192,10 @@ export interface FakeJob {
   remixedFrom?: string;
   failure?: { code: string; message: string };
   forceComplete?: boolean;
+  /** The callback URL its create carried (in `webhooks.callbackField`). */
+  callbackUrl?: string;
+  /** Its end was signalled (or lost) already. */
+  announced?: boolean;
 }
 
 export interface FakeVideoApi {
@@ -147,6 +221,14 @@ export interface FakeVideoApi {
   retireModel(model: string, answer?: RetiredAnswer): void;
   completeJob(id: string): void;
   jobs: Map<string, FakeJob>;
+  /** The webhooks sent or lost so far, and where they go (`url` may be set once the receiver listens). */
+  webhooks: {
+    url?: string;
+    lose?: (job: FakeJob) => boolean;
+    sent: SentWebhook[];
+    /** Every send in flight has been answered. */
+    settled(): Promise<void>;
+  };
   /** Requests received and not yet answered, now and at most so far (a client's concurrency). */
   inFlight: number;
   maxInFlight: number;
@@ -349,6 +431,9 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
   const holds = new Set<() => void>();
   let counter = 0;
   let origin = '';
+  const webhookOptions = options.webhooks;
+  const endTimers = new Set<NodeJS.Timeout>();
+  const sending = new Set<Promise<void>>();
 
   const api: FakeVideoApi = {
     url: '',
@@ -357,6 +442,14 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     requests,
     variant: options.variant ?? 'official',
     jobs,
+    webhooks: {
+      url: webhookOptions?.url,
+      lose: webhookOptions?.lose,
+      sent: [],
+      settled: async () => {
+        await Promise.all([...sending]);
+      },
+    },
     inFlight: 0,
     maxInFlight: 0,
     fail(match, fault, times = 1) {
@@ -377,7 +470,9 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     },
     failJob(id, code, message) {
       const job = jobs.get(id);
-      if (job) job.failure = { code, message };
+      if (!job) return;
+      job.failure = { code, message };
+      announce(job);
     },
     retireModel(model, answer = 'model_not_found') {
       retired.set(model, answer);
@@ -387,13 +482,46 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
       if (!job) return;
       job.forceComplete = true;
       job.status = 'running';
+      announce(job);
     },
     close: async () => {
+      for (const timer of endTimers) clearTimeout(timer);
       for (const release of holds) release();
       for (const response of hanging) response.destroy();
       await closeServer(server);
     },
   };
+
+  /** Signals a job's end once, as the provider's webhook would: sent, or lost when `lose` says so. */
+  function announce(job: FakeJob): void {
+    if (!webhookOptions || job.announced) return;
+    job.announced = true;
+    const names = webhookOptions.names ?? { completed: 'video.completed', failed: 'video.failed' };
+    const type = job.failure ? names.failed : names.completed;
+    const signed = signedWebhook(webhookOptions.secret, { type, videoId: job.id });
+    const url = api.webhooks.url ?? job.callbackUrl ?? null;
+    const sent: SentWebhook = {
+      webhookId: signed.webhookId,
+      type,
+      videoId: job.id,
+      lost: Boolean(api.webhooks.lose?.(job)),
+      status: null,
+      answer: '',
+      url,
+      body: signed.body,
+      headers: signed.headers,
+    };
+    api.webhooks.sent.push(sent);
+    if (sent.lost || !url) return;
+    const delivery = postWebhook(url, signed)
+      .then(({ status, answer }) => {
+        sent.status = status;
+        sent.answer = answer;
+      })
+      .catch(() => undefined)
+      .finally(() => sending.delete(delivery));
+    sending.add(delivery);
+  }
 
   function progressOf(job: FakeJob): number {
     if (job.forceComplete) return 100;
@@ -513,7 +641,10 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     if (method === 'GET' && !tail) {
       job.polls++;
       if (job.status === 'queued') job.status = 'running';
-      return send(response, 200, view(job));
+      const answer = view(job);
+      // Finished by this very poll (jobs that end by poll count): the provider says so as well.
+      if (answer.status === 'completed' || answer.status === 'success') announce(job);
+      return send(response, 200, answer);
     }
     if (method === 'GET' && tail === '/content') {
       const done = !job.failure && progressOf(job) >= 100 && job.status !== 'queued';
@@ -549,7 +680,7 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
     return send(response, 404, openAiError('not found', 'not_found'));
   }
 
-  function createVideo(recorded: RecordedRequest, response: ServerResponse): void {
+  async function createVideo(recorded: RecordedRequest, response: ServerResponse): Promise<void> {
     const key = recorded.headers['idempotency-key'];
     const existing = typeof key === 'string' ? byIdempotencyKey.get(key) : undefined;
     const previous = existing ? jobs.get(existing) : undefined;
@@ -583,6 +714,16 @@ export async function startFakeVideoApi(options: FakeVideoApiOptions = {}): Prom
       reference,
     });
     if (typeof key === 'string') byIdempotencyKey.set(key, job.id);
+    const callback = fields[webhookOptions?.callbackField ?? 'callback_url'];
+    if (typeof callback === 'string') job.callbackUrl = callback;
+    if (options.completeAfterMs !== undefined && webhookOptions) {
+      const timer = setTimeout(() => {
+        endTimers.delete(timer);
+        if (jobs.has(job.id)) announce(job);
+      }, options.completeAfterMs);
+      endTimers.add(timer);
+    }
+    await options.beforeCreateAnswer?.(job);
     return send(response, 200, view(job));
   }
 

@@ -465,8 +465,39 @@ export interface SharedValues {
   writeValue(key: string, value: string): Promise<void>;
 }
 
+/** A provider's webhook event kept until the job it names has its provider id (the create's answer still on its way). */
+export interface PendingWebhookEvent {
+  remoteId: string;
+  /** The event's type as the provider named it (`video.completed`, ...). */
+  event: string;
+  receivedAt: number;
+}
+
+/**
+ * Provider webhooks (./webhooks.ts): which deliveries were applied (each `webhook-id` once, also
+ * across restarts and processes), events waiting for their job, and the one write an event may
+ * cause: its job is polled now. An event is a hint, never the result: the poll decides.
+ */
+export interface Webhooks {
+  /** Records delivery `webhookId` as applied at `at`; false when it already was (a replay). */
+  recordWebhookDelivery(webhookId: string, at: number): Promise<boolean>;
+  /**
+   * Makes the job with provider id `remoteId` due for a poll at `at`, when it is still waiting on
+   * the provider (a write of nextPollAt: it ends any poll claim). Null when no job has that id (not
+   * stored yet, or not ours); `polled` false when its job no longer waits (it already ended).
+   */
+  pollRemoteNow(remoteId: string, at: number): Promise<{ jobId: number; polled: boolean } | null>;
+  /** Keeps an event for a provider id no job has yet; a later event for the same id replaces it. */
+  keepPendingEvent(event: PendingWebhookEvent): Promise<void>;
+  /** Removes and returns the event kept for `remoteId`, if any. */
+  takePendingEvent(remoteId: string): Promise<PendingWebhookEvent | undefined>;
+  /** Forgets deliveries and pending events received before `before`; how many rows went. */
+  pruneWebhooks(before: number): Promise<number>;
+}
+
 export interface JobStore
   extends JobRows,
+    Webhooks,
     Quotas,
     Claims,
     Settings,

@@ -880,6 +880,90 @@ export function describeStoreConformance(under: StoreUnderTest): void {
       });
     });
 
+    describe('provider webhooks', () => {
+      it('applies each delivery id once, also from a second store on the same database', async () => {
+        const store = await open();
+        expect(await store.recordWebhookDelivery('msg_1', time.now())).toBe(true);
+        expect(await store.recordWebhookDelivery('msg_1', time.now())).toBe(false);
+        expect(await store.recordWebhookDelivery('msg_2', time.now())).toBe(true);
+        await store.close();
+        // Another process, or this one after a restart.
+        const again = await open({ instance: 'b' });
+        expect(await again.recordWebhookDelivery('msg_1', time.now())).toBe(false);
+        expect(await again.recordWebhookDelivery('msg_3', time.now())).toBe(true);
+      });
+
+      it('makes a waiting job due now by its provider id, and no finished or unknown one', async () => {
+        const store = await open();
+        const waiting = await queued(store, 'video_wait', time.now() + 60_000);
+        const [claimed] = await store.claimDue(10, leaseMs, []);
+        expect(claimed).toBeUndefined();
+        time.advance(1_000);
+        expect(await store.pollRemoteNow('video_wait', time.now())).toEqual({
+          jobId: waiting.id,
+          polled: true,
+        });
+        expect((await store.get(waiting.id))?.nextPollAt).toBe(time.now());
+        expect((await store.claimDue(10, leaseMs)).map((job) => job.id)).toEqual([waiting.id]);
+
+        const done = await queued(store, 'video_done', time.now() + 60_000, { userId: 'u2' });
+        await store.transition(done.id, 'completed', { completedAt: time.now() });
+        const before = await store.get(done.id);
+        expect(await store.pollRemoteNow('video_done', time.now())).toEqual({
+          jobId: done.id,
+          polled: false,
+        });
+        expect(await store.get(done.id)).toEqual(before);
+        expect(await store.pollRemoteNow('video_unknown', time.now())).toBeNull();
+      });
+
+      it('keeps an event until its job is stored, then hands it over once', async () => {
+        const store = await open();
+        expect(await store.takePendingEvent('video_early')).toBeUndefined();
+        await store.keepPendingEvent({
+          remoteId: 'video_early',
+          event: 'video.failed',
+          receivedAt: time.now(),
+        });
+        time.advance(10);
+        // A later event for the same video replaces it.
+        await store.keepPendingEvent({
+          remoteId: 'video_early',
+          event: 'video.completed',
+          receivedAt: time.now(),
+        });
+        expect(await store.takePendingEvent('video_early')).toEqual({
+          remoteId: 'video_early',
+          event: 'video.completed',
+          receivedAt: time.now(),
+        });
+        expect(await store.takePendingEvent('video_early')).toBeUndefined();
+      });
+
+      it('prunes deliveries and pending events received before a time, and nothing newer', async () => {
+        const store = await open();
+        await store.recordWebhookDelivery('msg_old', time.now());
+        await store.keepPendingEvent({
+          remoteId: 'video_old',
+          event: 'video.completed',
+          receivedAt: time.now(),
+        });
+        time.advance(60_000);
+        await store.recordWebhookDelivery('msg_new', time.now());
+        await store.keepPendingEvent({
+          remoteId: 'video_new',
+          event: 'video.completed',
+          receivedAt: time.now(),
+        });
+        expect(await store.pruneWebhooks(time.now())).toBe(2);
+        expect(await store.takePendingEvent('video_old')).toBeUndefined();
+        expect((await store.takePendingEvent('video_new'))?.remoteId).toBe('video_new');
+        // A pruned id is outside the signature's 5-minute window by then: it may be recorded again.
+        expect(await store.recordWebhookDelivery('msg_old', time.now())).toBe(true);
+        expect(await store.recordWebhookDelivery('msg_new', time.now())).toBe(false);
+      });
+    });
+
     describe('two processes on one database', () => {
       it('never hands one due job to both when they claim at once', async () => {
         const [first, second] = [await open({ instance: 'a' }), await open({ instance: 'b' })];

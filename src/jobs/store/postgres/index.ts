@@ -14,6 +14,7 @@ import { notPostgresUrl, openFailure, postgresUrl } from './openFailure.ts';
 import { createQuotas } from './quotas.ts';
 import { createSettings } from './settings.ts';
 import { createSharedValues } from './values.ts';
+import { createWebhooks } from './webhooks.ts';
 import { createWordLists } from './words.ts';
 
 export interface PostgresStoreOptions extends JobStoreOptions {
@@ -53,6 +54,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createWordLists(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),
+    ...createWebhooks(database, now),
     isAvailable: () => database.isAvailable(),
     close: () => database.close(),
   };

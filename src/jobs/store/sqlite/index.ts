@@ -12,6 +12,7 @@ import { sqliteModeration } from './moderation.ts';
 import { sqliteQuotas } from './quotas.ts';
 import { sqliteSettings } from './settings.ts';
 import { sqliteValues } from './values.ts';
+import { sqliteWebhooks } from './webhooks.ts';
 import { sqliteWords } from './words.ts';
 
 /** Opens (creating and migrating when needed) the store on the file at `path`. */
@@ -35,6 +36,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteWords(sql),
     ...sqliteHistory(sql),
     ...sqliteValues(sql),
+    ...sqliteWebhooks(sql),
     close: () => connection.close(),
   });
   return {
