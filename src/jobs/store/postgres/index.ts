@@ -13,6 +13,7 @@ import { createModerationRows } from './moderation.ts';
 import { notPostgresUrl, openFailure, postgresUrl } from './openFailure.ts';
 import { createQuotas } from './quotas.ts';
 import { createSettings } from './settings.ts';
+import { createStyles } from './styles.ts';
 import { createSharedValues } from './values.ts';
 
 export interface PostgresStoreOptions extends JobStoreOptions {
@@ -48,6 +49,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createClaims(database, now, holder),
     ...createSettings(database, now),
     ...createChannelSettings(database, now),
+    ...createStyles(database, now),
     ...createModerationRows(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),

@@ -11,6 +11,7 @@ import { migrate } from './migrations.ts';
 import { sqliteModeration } from './moderation.ts';
 import { sqliteQuotas } from './quotas.ts';
 import { sqliteSettings } from './settings.ts';
+import { sqliteStyles } from './styles.ts';
 import { sqliteValues } from './values.ts';
 
 /** Opens (creating and migrating when needed) the store on the file at `path`. */
@@ -30,6 +31,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteClaims(sql, { holder, instancePrefix }),
     ...sqliteSettings(sql),
     ...sqliteChannels(sql),
+    ...sqliteStyles(sql),
     ...sqliteModeration(sql),
     ...sqliteHistory(sql),
     ...sqliteValues(sql),
