@@ -9,6 +9,7 @@ export * from './media.ts';
 export * from './moderation.ts';
 export * from './quotas.ts';
 export * from './referenceCheck.ts';
+export * from './requestSettings.ts';
 export * from './schedule.ts';
 export * from './settle.ts';
 export * from './states.ts';
