@@ -15,6 +15,7 @@ import {
   type Job,
   type JobOrigin,
   type JobReferenceImage,
+  jobStyle,
   maxPromptLength,
   maxReferenceBytes,
 } from '../jobs/index.ts';
@@ -29,6 +30,7 @@ import { requireAllowedToGenerate, requireRequesterOrModerator } from './permiss
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText } from './replies.ts';
 import { acknowledgeAfter, refusalToGenerate, startJobs } from './startJob.ts';
+import { capRefusal } from './styledRequest.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
 
@@ -159,7 +161,10 @@ async function generateRefusal(
       max: model.maxReferenceImages,
     });
   }
-  return refusalToGenerate(interaction, context, job);
+  return (
+    (await capRefusal(interaction, context, { seconds: job.seconds, takes: 1 })) ??
+    refusalToGenerate(interaction, context, job)
+  );
 }
 
 /** Where a job made from the clicked card's job comes from: that job, and its card. */
@@ -199,7 +204,7 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   await startJobs(
     interaction,
     context,
-    { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size },
+    { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size, style: jobStyle(job) },
     { origin: madeFrom(interaction, job, 'regenerate'), references },
   );
 }
@@ -211,7 +216,9 @@ async function askRemixPrompt(interaction: ButtonInteraction, context: BotContex
     );
     return;
   }
-  const refusal = await requireAllowedToGenerate(interaction, context);
+  const refusal =
+    (await requireAllowedToGenerate(interaction, context)) ??
+    (await capRefusal(interaction, context, { seconds: job.seconds, takes: 1 }));
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;
@@ -269,6 +276,8 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
       size: job.size,
       remixOfJobId: job.id,
       remixOfRemoteId: job.remoteId,
+      // The new prompt goes with the job's style, as the first one did.
+      style: jobStyle(job),
     },
     { origin: madeFrom(interaction, job, 'remix') },
   );

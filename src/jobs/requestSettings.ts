@@ -89,6 +89,26 @@ export function checkStyle(
   if (!letterOrDigit.test(text) || [...text].length > maxStyleTextLength) {
     return { ok: false, problem: 'style_text_invalid', max: maxStyleTextLength };
   }
+  const settings = checkSettings(input, catalogue);
+  if (!settings.ok) return settings;
+  return { ok: true, style: { name, text, placement: input.placement ?? 'after', ...settings.settings } };
+}
+
+export type SettingsProblem = Extract<
+  StyleProblem,
+  { problem: 'style_unknown_model' | 'style_bad_duration' | 'style_bad_size' }
+>;
+
+/**
+ * A model, size and duration an admin gives a style or a channel's defaults: each one this
+ * deployment offers (a size or duration without a model: one that some offered model makes).
+ */
+export function checkSettings(
+  input: { model?: string | null; size?: string | null; seconds?: number | null },
+  catalogue: Catalogue,
+):
+  | { ok: true; settings: { model: string | null; size: string | null; seconds: number | null } }
+  | ({ ok: false } & SettingsProblem) {
   const modelId = input.model?.trim() || null;
   const model = modelId ? catalogue.find(modelId) : undefined;
   if (modelId && !model) {
@@ -114,10 +134,7 @@ export function checkStyle(
       allowed: [...new Set(makers.flatMap((m) => m.sizes))],
     };
   }
-  return {
-    ok: true,
-    style: { name, text, placement: input.placement ?? 'after', model: model?.id ?? null, size, seconds },
-  };
+  return { ok: true, settings: { model: model?.id ?? null, size, seconds } };
 }
 
 /** What the member gave (null or absent: nothing). */
