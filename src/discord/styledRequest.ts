@@ -1,7 +1,7 @@
 // A request as the channel and the server shape it: the member's options, the style they picked
 // (or the channel's), the channel's defaults, checked against the catalogue and the channel's caps
 // (src/jobs/requestSettings.ts decides; this reads the store and says it in the member's language).
-import { listText, t } from '../i18n/index.ts';
+import { listText, type MessageKey, t } from '../i18n/index.ts';
 import {
   type AppliedStyle,
   type CapProblem,
@@ -9,6 +9,7 @@ import {
   capProblem,
   type DefaultedSetting,
   resolveRequest,
+  type StylePlacement,
   type StyleProblem,
   styleSource,
   type ValidVideoRequest,
@@ -85,6 +86,12 @@ export function capText(locale: string, problem: CapProblem): string {
     ? t(locale, 'error.channel_max_seconds', { seconds: problem.seconds, max: problem.max })
     : t(locale, 'error.channel_max_takes', { takes: problem.takes, max: problem.max });
 }
+
+/** Where a style's text goes, as the admin and the CSV read it. */
+export const placementKeys: Record<StylePlacement, MessageKey> = {
+  before: 'admin.placement_before',
+  after: 'admin.placement_after',
+};
 
 /** Why an admin's style (or a channel's default) cannot be kept, in their language. */
 export function styleProblemText(locale: string, problem: StyleProblem): string {
