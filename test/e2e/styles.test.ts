@@ -185,7 +185,7 @@ describe('server styles', () => {
       { action: 'style.add', target: '**@everyone**' },
       { action: 'style.remove', target: 'Noir' },
     ]);
-    expect(await admin(h, ['audit'])).toContain('removed the style **Noir**');
+    expect(await admin(h, ['audit'])).toContain('removed the style Noir');
   });
 
   it("keeps each server's styles to itself: autocomplete and /video in another server see none of them", async () => {
