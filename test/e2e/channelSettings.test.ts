@@ -6,12 +6,14 @@ import type { RecordedCall } from '../fakes/discord.ts';
 import { countJobs } from '../jobs/helpers.ts';
 import { admin, channel, integer, text } from './adminCommands.ts';
 import {
+  cardMessageId,
   channelId,
   clickRegenerate,
   embedText,
   ephemeralReply,
   guildId,
   type Harness,
+  jobButtonId,
   member,
   otherChannelId,
   prompt,
@@ -184,6 +186,35 @@ describe("a channel's caps", () => {
     ).toBe(`Limits for <#${channelId}> removed.`);
     await clickRegenerate(h, job);
     await until(() => providerCreates(h).length === 2);
+  });
+
+  it("refuses Remix (button and an open modal) of a job longer than the channel's cap", async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const h = harness;
+    h.command({ options: [prompt('a boat'), duration(8)] });
+    const [job] = await delivered(h);
+    if (!job) throw new Error('no job');
+    await admin(h, ['channel-limits'], [channel(channelId), integer('max_duration', 4)]);
+    const refusal =
+      'Videos made in this channel last at most 4 s, and this one would last 8 s. Choose a shorter duration. Nothing was charged.';
+    const button = h.discord.sendButton({
+      guildId,
+      channelId,
+      user: member,
+      customId: await jobButtonId(h, 'remix', job.id),
+      messageId: cardMessageId(h, job),
+    });
+    expect(await ephemeralReply(h, button.token)).toBe(refusal);
+    const submit = h.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: await jobButtonId(h, 'remix-modal', job.id),
+      fields: { prompt: 'the same boat at night' },
+    });
+    expect(await ephemeralReply(h, submit.token)).toBe(refusal);
+    expect(h.video.requests.filter((r) => r.path.endsWith('/remix'))).toHaveLength(0);
+    expect(await countJobs(h.bot.store)).toBe(1);
   });
 
   it('refuses Make a video over the cap on takes', async () => {

@@ -14,6 +14,7 @@ import {
   guildId,
   type Harness,
   historyReply,
+  jobButtonId,
   member,
   otherGuildId,
   prompt,
@@ -132,6 +133,30 @@ describe('server styles', () => {
     expect(second.json).toMatchObject({ prompt: 'a train in black and white, hard shadows' });
     const [, again] = await delivered(h, 2);
     expect(again).toMatchObject({ prompt: 'a train', styleName: 'Noir', originKind: 'regenerate' });
+  });
+
+  it("sends a Remix's new prompt with the job's style, and keeps it on the new job", async () => {
+    harness = await startHarness({ env: { VIDEO_MODELS: 'sora-2', VIDEO_DEFAULT_MODEL: 'sora-2' } });
+    const h = harness;
+    await addNoir(h);
+    h.command({ options: [prompt('a boat'), text('style', 'Noir')] });
+    const [job] = await delivered(h);
+    if (!job) throw new Error('no job');
+    h.discord.sendModalSubmit({
+      guildId,
+      channelId,
+      user: member,
+      customId: await jobButtonId(h, 'remix-modal', job.id),
+      fields: { prompt: 'the same boat at night' },
+    });
+    const remix = await until(() => h.video.requests.find((r) => r.path.endsWith('/remix')));
+    expect(remix.json).toMatchObject({ prompt: 'the same boat at night in black and white, hard shadows' });
+    const [, remixed] = await delivered(h, 2);
+    expect(remixed).toMatchObject({
+      prompt: 'the same boat at night',
+      styleName: 'Noir',
+      originKind: 'remix',
+    });
   });
 
   it('refuses a style naming a model, size or duration this deployment does not offer, keeping nothing', async () => {
