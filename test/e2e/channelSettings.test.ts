@@ -2,9 +2,7 @@
 // request over them refused before anything is spent), set with /video-admin.
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../fakes/discord.ts';
 import { countJobs } from '../jobs/helpers.ts';
-import { admin, channel, integer, text } from './adminCommands.ts';
 import {
   cardMessageId,
   channelId,
@@ -21,21 +19,13 @@ import {
   startHarness,
   until,
 } from './harness.ts';
+import { admin, channel, delivered, integer, isCardEdit, text } from './settingsHelpers.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
-
-const isCardEdit = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && embedText(call).length > 0;
-
-const delivered = (h: Harness, count = 1) =>
-  until(async () => {
-    const rows = await h.bot.store.byState(['delivered']);
-    return rows.length >= count ? rows.sort((a, b) => a.id - b.id) : undefined;
-  });
 
 const duration = (value: number) => ({ name: 'duration', type: ApplicationCommandOptionType.Integer, value });
 const takes = (value: number) => ({ name: 'takes', type: ApplicationCommandOptionType.Integer, value });

@@ -2,9 +2,7 @@
 // provider with the prompt, shown by name on the card, kept apart from the prompt in the history.
 import { ApplicationCommandOptionType } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../fakes/discord.ts';
 import { countJobs } from '../jobs/helpers.ts';
-import { admin, autocompleteChoices, integer, text } from './adminCommands.ts';
 import {
   channelId,
   clickRegenerate,
@@ -22,6 +20,7 @@ import {
   startHarness,
   until,
 } from './harness.ts';
+import { admin, autocompleteChoices, delivered, integer, isCardEdit, text } from './settingsHelpers.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -37,15 +36,6 @@ const addNoir = (h: Harness, extra: ReturnType<typeof text | typeof integer>[] =
     ['style', 'add'],
     [text('name', 'Noir'), text('text', 'in black and white, hard shadows'), ...extra],
   );
-
-const delivered = (h: Harness, count = 1) =>
-  until(async () => {
-    const rows = await h.bot.store.byState(['delivered']);
-    return rows.length >= count ? rows.sort((a, b) => a.id - b.id) : undefined;
-  });
-
-const isCardEdit = (token: string) => (call: RecordedCall) =>
-  call.method === 'PATCH' && call.path.includes(token) && embedText(call).length > 0;
 
 describe('server styles', () => {
   it('sends the styled prompt to the provider, names the style on the card, and keeps prompt and style apart in the row, the history and the CSV', async () => {

@@ -7,6 +7,7 @@ import {
   styledPrompt,
   styleSource,
 } from '../../src/jobs/requestSettings.ts';
+import { unsetChannel } from '../../src/jobs/store/channelFields.ts';
 import type { ChannelSettings, ServerStyle } from '../../src/jobs/store/index.ts';
 import { buildCatalogue } from '../../src/provider/index.ts';
 
@@ -17,17 +18,7 @@ const { catalogue } = buildCatalogue({
 });
 if (!catalogue) throw new Error('no catalogue');
 
-const unset: ChannelSettings = {
-  guildId: 'g1',
-  channelId: 'c1',
-  model: null,
-  size: null,
-  seconds: null,
-  styleName: null,
-  threads: null,
-  maxSeconds: null,
-  maxTakes: null,
-};
+const unset: ChannelSettings = unsetChannel('g1', 'c1');
 
 const style = (fields: Partial<ServerStyle> = {}): ServerStyle => ({
   guildId: 'g1',

@@ -1,15 +1,18 @@
-// /video-admin's style and channel subcommands as an admin sends them, for the e2e tests of
-// server styles and channel settings.
+// For the e2e tests of server styles and channel settings: /video-admin's subcommands as an admin
+// sends them, autocomplete answers, and the jobs and cards they lead to.
 import { ApplicationCommandOptionType, ChannelType, InteractionResponseType } from 'discord.js';
+import type { RecordedCall } from '../fakes/discord.ts';
 import {
   body,
   channelId,
+  embedText,
   ephemeralReply,
   guildId,
   type Harness,
   moderator,
   moderatorPermissions,
   otherChannelId,
+  until,
 } from './harness.ts';
 
 type Option = { name: string; type: ApplicationCommandOptionType; value: unknown };
@@ -80,3 +83,14 @@ export async function autocompleteChoices(h: Harness, token: string): Promise<un
   }
   return (answer.data as { choices: unknown }).choices;
 }
+
+/** The delivered jobs, oldest first, once there are `count`. */
+export const delivered = (h: Harness, count = 1) =>
+  until(async () => {
+    const rows = await h.bot.store.byState(['delivered']);
+    return rows.length >= count ? rows.sort((a, b) => a.id - b.id) : undefined;
+  });
+
+/** An edit of the interaction's reply that draws a card. */
+export const isCardEdit = (token: string) => (call: RecordedCall) =>
+  call.method === 'PATCH' && call.path.includes(token) && embedText(call).length > 0;
