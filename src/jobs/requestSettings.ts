@@ -250,7 +250,13 @@ export function resolveRequest(
   const cap = channel.maxSeconds;
   if (spec && cap !== null && given(options.seconds) === null) {
     const chosen = seconds ?? defaultSeconds(spec);
-    if (chosen > cap) seconds = longestWithin(spec, cap) ?? seconds;
+    const within = chosen > cap ? longestWithin(spec, cap) : null;
+    if (within !== null) {
+      seconds = within;
+      // Brought under the cap, it is no longer the channel's default duration.
+      const index = defaultsApplied.indexOf('seconds');
+      if (index >= 0) defaultsApplied.splice(index, 1);
+    }
   }
   if (source?.from === 'channel') defaultsApplied.push('style');
   const style = source

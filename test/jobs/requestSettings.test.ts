@@ -176,6 +176,20 @@ describe('resolving a request', () => {
     expect(resolveRequest({}, { ...unset, maxSeconds: 4 }, null, catalogue).seconds).toBe(4);
     expect(resolveRequest({}, { ...unset, maxSeconds: 5 }, null, catalogue).seconds).toBe(4);
     expect(resolveRequest({ seconds: 8 }, { ...unset, maxSeconds: 4 }, null, catalogue).seconds).toBe(8);
+    // A channel's default over its own cap is brought under it, and is then not the default.
+    expect(resolveRequest({}, { ...unset, seconds: 8, maxSeconds: 4 }, null, catalogue)).toMatchObject({
+      seconds: 4,
+      defaultsApplied: [],
+    });
+    // So is the duration of a style the member picked: they did not type one.
+    expect(
+      resolveRequest(
+        {},
+        { ...unset, maxSeconds: 4 },
+        styleSource(style({ seconds: 8 }), undefined),
+        catalogue,
+      ).seconds,
+    ).toBe(4);
     // No duration of the model fits: left for the cap check to refuse.
     expect(resolveRequest({}, { ...unset, maxSeconds: 2 }, null, catalogue).seconds).toBeNull();
   });
