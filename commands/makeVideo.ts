@@ -158,9 +158,10 @@ function durationAndSizeChoices(catalogue: Catalogue): { seconds: number; size: 
 }
 
 /**
- * The form: at most 5 components (Discord's limit), each a Label around its field. Prompt, model,
- * duration and size (one select: a sixth field would not fit), takes and, when a model takes more
- * images than the message carries, an upload.
+ * The form: at most 5 components (Discord's limit), each a Label around its field. Prompt, model
+ * (in a server with styles: model and style, one select taking one of each), duration and size
+ * (one select: a sixth field would not fit), takes and, when a model takes more images than the
+ * message carries, an upload.
  */
 export function makeVideoForm(
   key: string,
