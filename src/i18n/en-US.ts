@@ -293,7 +293,7 @@ export const enUS = {
   'error.channel_max_seconds':
     'Videos made in this channel last at most {max} s, and this one would last {seconds} s. Choose a shorter duration. Nothing was charged.',
   'error.channel_max_takes':
-    'This channel makes at most {max} takes per request, not {takes}. Nothing was charged.',
+    'Takes per request in this channel: at most {max}, and this asks for {takes}. Nothing was charged.',
   'error.style_name_invalid':
     "A style's name is 1 to {max} characters on one line, with at least one letter or digit.",
   'error.style_text_invalid':

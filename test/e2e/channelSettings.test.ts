@@ -225,7 +225,7 @@ describe("a channel's caps", () => {
     await until(() => h.discord.modalShown(token));
     const submit = h.discord.submitModal(token, { takes: ['3'] });
     expect(await ephemeralReply(h, submit.token)).toBe(
-      'This channel makes at most 1 takes per request, not 3. Nothing was charged.',
+      'Takes per request in this channel: at most 1, and this asks for 3. Nothing was charged.',
     );
     expect(providerCreates(h)).toHaveLength(0);
     expect(await countJobs(h.bot.store)).toBe(0);
