@@ -1,15 +1,19 @@
 // /video-admin: quotas, allowed channels, the moderator role, blocks, canceling any job, usage, audit.
 import {
   ApplicationCommandType,
+  type AutocompleteInteraction,
   ChannelType,
   type ChatInputCommandInteraction,
   channelMention,
   InteractionContextType,
+  Locale,
   MessageFlags,
   PermissionFlagsBits,
   roleMention,
   SlashCommandBuilder,
+  type SlashCommandChannelOption,
   type SlashCommandStringOption,
+  type SlashCommandSubcommandBuilder,
   type SlashCommandSubcommandGroupBuilder,
   TimestampStyles,
   time,
@@ -21,17 +25,25 @@ import type { BotContext } from '../src/discord/context.ts';
 import { fitLines, maxContentLength, textWithList } from '../src/discord/fitContent.ts';
 import { ephemeralText, escapeUntrusted } from '../src/discord/render.ts';
 import { failureKindName } from '../src/discord/replies.ts';
+import { placementKeys, styleChoices, styleProblemText } from '../src/discord/styledRequest.ts';
 import { listText, localisations, type MessageKey, t } from '../src/i18n/index.ts';
 import {
   type AuditEntry,
   blockedWordProblem,
   cancelRequest,
+  checkSettings,
+  checkStyle,
   effectiveLimits,
   type JobState,
   maxBlockedWordLength,
   maxBlockedWords,
+  maxStyleNameLength,
+  maxStyleTextLength,
+  maxTakes,
+  type ServerStyle,
   type UsageSummary,
 } from '../src/jobs/index.ts';
+import type { Catalogue } from '../src/provider/index.ts';
 
 export const name = 'video-admin';
 
@@ -45,7 +57,10 @@ export const allowableChannelTypes = [
   ChannelType.GuildStageVoice,
 ] as const;
 
-export function data() {
+export function data(catalogue: Catalogue) {
+  const modelChoices = catalogue.offered
+    .slice(0, 25)
+    .map((model) => ({ name: model.label, value: model.id }));
   return named(new SlashCommandBuilder(), name, ['视频管理', '影片管理'], 'command.admin.description')
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
@@ -137,7 +152,115 @@ export function data() {
           ),
         ),
     )
-    .addSubcommandGroup((group) => blockedWordsGroup(group));
+    .addSubcommandGroup((group) => blockedWordsGroup(group))
+    .addSubcommandGroup((group) => styleGroup(group, modelChoices))
+    .addSubcommandGroup((group) => channelDefaultsGroup(group, modelChoices))
+    .addSubcommand(channelLimitsSubcommand);
+}
+
+// Server styles, channel defaults and per-channel caps (issue 12).
+
+type ModelChoice = { name: string; value: string };
+
+const channelOption = (o: SlashCommandChannelOption) =>
+  named(o, 'channel', ['频道', '頻道'], 'command.admin.channel')
+    .addChannelTypes(...allowableChannelTypes)
+    .setRequired(true);
+
+function styleGroup(group: SlashCommandSubcommandGroupBuilder, models: ModelChoice[]) {
+  return named(group, 'style', ['风格', '風格'], 'command.admin.style')
+    .addSubcommand((sub) =>
+      named(sub, 'add', ['添加', '新增'], 'command.admin.style.add')
+        .addStringOption((o) =>
+          named(o, 'name', ['名称', '名稱'], 'command.admin.style.name')
+            .setRequired(true)
+            .setMaxLength(maxStyleNameLength),
+        )
+        .addStringOption((o) =>
+          named(o, 'text', ['文字', '文字'], 'command.admin.style.text')
+            .setRequired(true)
+            .setMaxLength(maxStyleTextLength),
+        )
+        .addStringOption((o) =>
+          named(o, 'placement', ['位置', '位置'], 'command.admin.style.placement').addChoices(
+            ...(['before', 'after'] as const).map((placement) => ({
+              name: t(Locale.EnglishUS, placementKeys[placement]),
+              name_localizations: localisations(placementKeys[placement]),
+              value: placement,
+            })),
+          ),
+        )
+        .addStringOption((o) =>
+          named(o, 'model', ['模型', '模型'], 'command.admin.style.model').addChoices(...models),
+        )
+        .addStringOption((o) =>
+          named(o, 'size', ['尺寸', '尺寸'], 'command.admin.style.size').setMaxLength(20),
+        )
+        .addIntegerOption((o) =>
+          named(o, 'duration', ['时长', '長度'], 'command.admin.style.duration')
+            .setMinValue(1)
+            .setMaxValue(120),
+        ),
+    )
+    .addSubcommand((sub) =>
+      named(sub, 'remove', ['删除', '移除'], 'command.admin.style.remove').addStringOption((o) =>
+        named(o, 'name', ['名称', '名稱'], 'command.admin.style.name')
+          .setRequired(true)
+          .setMaxLength(maxStyleNameLength)
+          .setAutocomplete(true),
+      ),
+    )
+    .addSubcommand((sub) => named(sub, 'list', ['列表', '列表'], 'command.admin.style.list'));
+}
+
+function channelDefaultsGroup(group: SlashCommandSubcommandGroupBuilder, models: ModelChoice[]) {
+  return named(group, 'channel-defaults', ['频道默认', '頻道預設'], 'command.admin.channel_defaults')
+    .addSubcommand((sub) =>
+      named(sub, 'set', ['设置', '設定'], 'command.admin.channel_defaults.set')
+        .addChannelOption(channelOption)
+        .addStringOption((o) =>
+          named(o, 'model', ['模型', '模型'], 'command.admin.default_model').addChoices(...models),
+        )
+        .addStringOption((o) =>
+          named(o, 'size', ['尺寸', '尺寸'], 'command.admin.default_size').setMaxLength(20),
+        )
+        .addIntegerOption((o) =>
+          named(o, 'duration', ['时长', '長度'], 'command.admin.default_duration')
+            .setMinValue(1)
+            .setMaxValue(120),
+        )
+        .addStringOption((o) =>
+          named(o, 'style', ['风格', '風格'], 'command.admin.default_style')
+            .setMaxLength(maxStyleNameLength)
+            .setAutocomplete(true),
+        ),
+    )
+    .addSubcommand((sub) =>
+      named(sub, 'clear', ['清除', '清除'], 'command.admin.channel_defaults.clear').addChannelOption(
+        channelOption,
+      ),
+    )
+    .addSubcommand((sub) =>
+      named(sub, 'show', ['查看', '查看'], 'command.admin.channel_defaults.show').addChannelOption(
+        channelOption,
+      ),
+    );
+}
+
+function channelLimitsSubcommand(sub: SlashCommandSubcommandBuilder) {
+  return named(sub, 'channel-limits', ['频道限制', '頻道限制'], 'command.admin.channel_limits')
+    .addChannelOption(channelOption)
+    .addIntegerOption((o) =>
+      named(o, 'max_duration', ['最长时长', '最長長度'], 'command.admin.max_duration')
+        .setMinValue(1)
+        .setMaxValue(120),
+    )
+    .addIntegerOption((o) =>
+      named(o, 'max_takes', ['最多份数', '最多份數'], 'command.admin.max_takes')
+        .setMinValue(1)
+        .setMaxValue(maxTakes),
+    )
+    .addBooleanOption((o) => named(o, 'remove', ['移除', '移除'], 'command.admin.remove_limits'));
 }
 
 /** /video-admin blocked-words add|remove|list. */
@@ -449,6 +572,12 @@ const auditActions: Record<
   'history.view': { key: 'audit.history.view', target: userMention },
   'blocked_word.add': { key: 'audit.blocked_word.add', target: shownWord, text: true },
   'blocked_word.remove': { key: 'audit.blocked_word.remove', target: shownWord, text: true },
+  'style.add': { key: 'audit.style.add', target: (name) => escapeUntrusted(name, 40) },
+  'style.remove': { key: 'audit.style.remove', target: (name) => escapeUntrusted(name, 40) },
+  'channel_defaults.set': { key: 'audit.channel_defaults.set', target: channelMention },
+  'channel_defaults.clear': { key: 'audit.channel_defaults.clear', target: channelMention },
+  'channel_limits.set': { key: 'audit.channel_limits.set', target: channelMention },
+  'channel_limits.clear': { key: 'audit.channel_limits.clear', target: channelMention },
 };
 
 function auditLine(entry: AuditEntry, locale: string): string {
@@ -494,7 +623,240 @@ const threads: Handler = async (interaction, context) => {
   return t(locale, on ? 'admin.threads_on' : 'admin.threads_off', { channel: channelMention(channelId) });
 };
 
+const styleAdd: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const checked = checkStyle(
+    {
+      name: interaction.options.getString('name', true),
+      text: interaction.options.getString('text', true),
+      placement: interaction.options.getString('placement') === 'before' ? 'before' : 'after',
+      model: interaction.options.getString('model'),
+      size: interaction.options.getString('size'),
+      seconds: interaction.options.getInteger('duration'),
+    },
+    context.catalogue,
+  );
+  if (!checked.ok) return styleProblemText(locale, checked);
+  const style = checked.style;
+  const shown = `**${escapeUntrusted(style.name, maxStyleNameLength)}**`;
+  const added = await context.store.addStyle({
+    ...style,
+    guildId: interaction.guildId,
+    createdBy: interaction.user.id,
+  });
+  if (!added) return t(locale, 'admin.style_exists', { name: shown });
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'style.add',
+    target: style.name,
+    details: style,
+  });
+  return `${t(locale, 'admin.style_added', { name: shown })}\n${styleLine(style, locale)}`;
+};
+
+const styleRemove: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const wanted = interaction.options.getString('name', true);
+  const removed = await context.store.removeStyle(interaction.guildId, wanted);
+  if (!removed) {
+    return t(locale, 'admin.style_not_found', { name: `**${escapeUntrusted(wanted, maxStyleNameLength)}**` });
+  }
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'style.remove',
+    target: removed.name,
+  });
+  return t(locale, 'admin.style_removed', {
+    name: `**${escapeUntrusted(removed.name, maxStyleNameLength)}**`,
+  });
+};
+
+/** A style as the admin reads it: its name, where its text goes, the text, and its own settings. */
+function styleLine(
+  style: Pick<ServerStyle, 'name' | 'text' | 'placement' | 'model' | 'size' | 'seconds'>,
+  locale: string,
+): string {
+  const line = t(locale, 'admin.style_line', {
+    name: escapeUntrusted(style.name, maxStyleNameLength),
+    placement: t(locale, placementKeys[style.placement]),
+    text: escapeUntrusted(style.text, maxStyleTextLength),
+  });
+  const settings = [
+    style.model ? escapeUntrusted(style.model, 60) : null,
+    style.size ? style.size.replace('x', '×') : null,
+    style.seconds ? t(locale, 'render.duration_value', { seconds: style.seconds }) : null,
+  ].filter(Boolean);
+  return settings.length > 0
+    ? `${line}\n-# ${t(locale, 'admin.style_uses', { settings: settings.join(' · ') })}`
+    : line;
+}
+
+const styleList: Handler = async (interaction, context) => {
+  const styles = await context.store.styles(interaction.guildId);
+  if (styles.length === 0) return t(interaction.locale, 'admin.styles_empty');
+  return [
+    `**${t(interaction.locale, 'admin.styles_title')}**`,
+    ...styles.map((style) => styleLine(style, interaction.locale)),
+  ].join('\n');
+};
+
+/** A channel's defaults and limits, each "not set" when the server's rules apply. */
+async function channelSettingsText(
+  context: BotContext,
+  guildId: string,
+  channelId: string,
+  locale: string,
+): Promise<string> {
+  const settings = await context.store.channelSettings(guildId, channelId);
+  const unset = t(locale, 'admin.not_set');
+  const seconds = (value: number | null) =>
+    value === null ? unset : t(locale, 'render.duration_value', { seconds: value });
+  let style = unset;
+  if (settings.styleName !== null) {
+    const name = `**${escapeUntrusted(settings.styleName, maxStyleNameLength)}**`;
+    const exists = await context.store.style(guildId, settings.styleName);
+    style = exists ? name : t(locale, 'admin.style_gone', { name });
+  }
+  return [
+    `**${t(locale, 'admin.channel_settings_title', { channel: channelMention(channelId) })}**`,
+    t(locale, 'admin.channel_model', { value: settings.model ? escapeUntrusted(settings.model, 60) : unset }),
+    t(locale, 'admin.channel_size', { value: settings.size ? settings.size.replace('x', '×') : unset }),
+    t(locale, 'admin.channel_seconds', { value: seconds(settings.seconds) }),
+    t(locale, 'admin.channel_style', { value: style }),
+    t(locale, 'admin.channel_max_seconds', { value: seconds(settings.maxSeconds) }),
+    t(locale, 'admin.channel_max_takes', { value: settings.maxTakes ?? unset }),
+  ].join('\n');
+}
+
+const channelDefaultsSet: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const channel = interaction.options.getChannel('channel', true);
+  const checked = checkSettings(
+    {
+      model: interaction.options.getString('model'),
+      size: interaction.options.getString('size'),
+      seconds: interaction.options.getInteger('duration'),
+    },
+    context.catalogue,
+  );
+  if (!checked.ok) return styleProblemText(locale, checked);
+  const wantedStyle = interaction.options.getString('style');
+  const style = wantedStyle ? await context.store.style(interaction.guildId, wantedStyle) : undefined;
+  if (wantedStyle && !style) {
+    return t(locale, 'admin.style_not_found', {
+      name: `**${escapeUntrusted(wantedStyle, maxStyleNameLength)}**`,
+    });
+  }
+  // Only what was given changes; a channel's defaults are cleared with `clear`.
+  const patch = Object.fromEntries(
+    Object.entries({ ...checked.settings, styleName: style?.name ?? null }).filter(
+      ([, value]) => value !== null,
+    ),
+  );
+  if (Object.keys(patch).length > 0) {
+    await context.store.updateChannelSettings(interaction.guildId, channel.id, patch);
+    await context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action: 'channel_defaults.set',
+      target: channel.id,
+      details: patch,
+    });
+  }
+  const done =
+    Object.keys(patch).length > 0
+      ? t(locale, 'admin.channel_defaults_saved', { channel: channelMention(channel.id) })
+      : '';
+  return [done, await channelSettingsText(context, interaction.guildId, channel.id, locale)]
+    .filter(Boolean)
+    .join('\n');
+};
+
+const channelDefaultsClear: Handler = async (interaction, context) => {
+  const channel = interaction.options.getChannel('channel', true);
+  await context.store.updateChannelSettings(interaction.guildId, channel.id, {
+    model: null,
+    size: null,
+    seconds: null,
+    styleName: null,
+  });
+  await context.moderation.audit({
+    guildId: interaction.guildId,
+    actorId: interaction.user.id,
+    action: 'channel_defaults.clear',
+    target: channel.id,
+  });
+  return t(interaction.locale, 'admin.channel_defaults_cleared', { channel: channelMention(channel.id) });
+};
+
+const channelDefaultsShow: Handler = (interaction, context) =>
+  channelSettingsText(
+    context,
+    interaction.guildId,
+    interaction.options.getChannel('channel', true).id,
+    interaction.locale,
+  );
+
+const channelLimits: Handler = async (interaction, context) => {
+  const locale = interaction.locale;
+  const channel = interaction.options.getChannel('channel', true);
+  const audit = (action: string, details?: unknown) =>
+    context.moderation.audit({
+      guildId: interaction.guildId,
+      actorId: interaction.user.id,
+      action,
+      target: channel.id,
+      details,
+    });
+  if (interaction.options.getBoolean('remove')) {
+    await context.store.updateChannelSettings(interaction.guildId, channel.id, {
+      maxSeconds: null,
+      maxTakes: null,
+    });
+    await audit('channel_limits.clear');
+    return t(locale, 'admin.channel_limits_cleared', { channel: channelMention(channel.id) });
+  }
+  const patch = Object.fromEntries(
+    Object.entries({
+      maxSeconds: interaction.options.getInteger('max_duration'),
+      maxTakes: interaction.options.getInteger('max_takes'),
+    }).filter(([, value]) => value !== null),
+  );
+  const changing = Object.keys(patch).length > 0;
+  if (changing) {
+    await context.store.updateChannelSettings(interaction.guildId, channel.id, patch);
+    await audit('channel_limits.set', patch);
+  }
+  const done = changing
+    ? t(locale, 'admin.channel_limits_saved', { channel: channelMention(channel.id) })
+    : '';
+  return [done, await channelSettingsText(context, interaction.guildId, channel.id, locale)]
+    .filter(Boolean)
+    .join('\n');
+};
+
+/** Autocomplete of this server's styles (style remove, channel-defaults set). */
+export async function autocomplete(interaction: AutocompleteInteraction, context: BotContext): Promise<void> {
+  // Only admins see the command's lists; another member gets nothing.
+  const admin = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+  const focused = interaction.options.getFocused(true);
+  const choices =
+    admin && (focused.name === 'name' || focused.name === 'style')
+      ? await styleChoices(context, interaction.guildId, String(focused.value))
+      : [];
+  await interaction.respond(choices);
+}
+
 const handlers: Record<string, Handler> = {
+  'style add': styleAdd,
+  'style remove': styleRemove,
+  'style list': styleList,
+  'channel-defaults set': channelDefaultsSet,
+  'channel-defaults clear': channelDefaultsClear,
+  'channel-defaults show': channelDefaultsShow,
+  'channel-limits': channelLimits,
   quota,
   channels,
   'allow-channel': changeChannel(true),
@@ -538,4 +900,10 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   await interaction.reply({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }
 
-export const command: SlashCommand = { type: ApplicationCommandType.ChatInput, name, data, execute };
+export const command: SlashCommand = {
+  type: ApplicationCommandType.ChatInput,
+  name,
+  data,
+  execute,
+  autocomplete,
+};

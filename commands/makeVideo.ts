@@ -42,8 +42,9 @@ import {
   refusalToGenerate,
   startJobs,
 } from '../src/discord/startJob.ts';
+import { type SettledRequest, settleRequest } from '../src/discord/styledRequest.ts';
 import { listText, t } from '../src/i18n/index.ts';
-import { hasVisibleText, maxPromptLength, maxTakes, validateVideoOptions } from '../src/jobs/index.ts';
+import { hasVisibleText, maxPromptLength, maxTakes } from '../src/jobs/index.ts';
 import type { Catalogue, ModelSpec } from '../src/provider/index.ts';
 import { sizeLabel } from './video.ts';
 
@@ -158,13 +159,14 @@ function durationAndSizeChoices(catalogue: Catalogue): { seconds: number; size: 
 }
 
 /**
- * The form: at most 5 components (Discord's limit), each a Label around its field. Prompt, model,
- * duration and size (one select: a sixth field would not fit), takes and, when a model takes more
- * images than the message carries, an upload.
+ * The form: at most 5 components (Discord's limit), each a Label around its field. Prompt, model
+ * (in a server with styles: model and style, one select taking one of each), duration and size
+ * (one select: a sixth field would not fit), takes and, when a model takes more images than the
+ * message carries, an upload.
  */
 export function makeVideoForm(
   key: string,
-  content: { prompt: string; author: string; uploadSlots: number },
+  content: { prompt: string; author: string; uploadSlots: number; styles?: readonly string[] },
   catalogue: Catalogue,
   locale: string,
 ): ModalBuilder {
@@ -179,6 +181,11 @@ export function makeVideoForm(
     label: model.label.slice(0, 100),
     value: model.id,
     default: model.id === catalogue.defaultModel.id,
+  }));
+  // A server with styles: the model select offers them too (one of each), as a sixth field would not fit.
+  const styles = (content.styles ?? []).slice(0, maxOptions - models.length).map((style) => ({
+    label: t(locale, 'make.style_option', { name: style }).slice(0, 100),
+    value: styleChoiceValue(style),
   }));
   const durationsAndSizes = durationAndSizeChoices(catalogue).map(({ seconds, size }) => ({
     label: `${t(locale, 'render.duration_value', { seconds })} · ${sizeLabel(size, locale)}`.slice(0, 100),
@@ -202,9 +209,19 @@ export function makeVideoForm(
         .setLabel(t(locale, 'make.prompt'))
         .setDescription(t(locale, 'make.prompt_hint', { author: content.author.slice(0, 32) }).slice(0, 100))
         .setTextInputComponent(prompt),
-      new LabelBuilder()
-        .setLabel(t(locale, 'make.model'))
-        .setStringSelectMenuComponent(select(makeVideoFields.model).addOptions(models)),
+      styles.length === 0
+        ? new LabelBuilder()
+            .setLabel(t(locale, 'make.model'))
+            .setStringSelectMenuComponent(select(makeVideoFields.model).addOptions(models))
+        : new LabelBuilder()
+            .setLabel(t(locale, 'make.model_and_style'))
+            .setDescription(t(locale, 'make.model_and_style_hint').slice(0, 100))
+            .setStringSelectMenuComponent(
+              select(makeVideoFields.model)
+                .setMinValues(0)
+                .setMaxValues(2)
+                .addOptions(...models, ...styles),
+            ),
       new LabelBuilder()
         .setLabel(t(locale, 'make.duration_and_size'))
         .setStringSelectMenuComponent(select(makeVideoFields.durationAndSize).addOptions(durationsAndSizes)),
@@ -283,30 +300,45 @@ async function execute(
     images: opened.images,
   });
   const uploadSlots = Math.max(0, mostImagesTaken(context.catalogue) - opened.images.length);
+  const styles = (await context.store.styles(interaction.guildId)).map((style) => style.name);
   await interaction.showModal(
     makeVideoForm(
       interaction.id,
-      { prompt, author: authorName(interaction), uploadSlots },
+      { prompt, author: authorName(interaction), uploadSlots, styles },
       context.catalogue,
       locale,
     ),
   );
 }
 
-/** The form's choices; a select left alone is the model's default (one take). */
-function chosenOptions(interaction: ModalSubmitInteraction, catalogue: Catalogue) {
+const stylePrefix = 'style:';
+const styleChoiceValue = (name: string) => `${stylePrefix}${name}`;
+
+/**
+ * The form's choices, with the style picked (or the channel's) and the channel's defaults and
+ * caps; a select left alone is the default (one take). The model-and-style select gives at most
+ * one of each.
+ */
+async function chosenOptions(
+  interaction: ModalSubmitInteraction,
+  context: BotContext,
+): Promise<{ refusal: string } | SettledRequest> {
   const fields = interaction.fields;
   const first = (customId: string) => fields.getStringSelectValues(customId)[0] ?? null;
+  const picked = fields.getStringSelectValues(makeVideoFields.model);
+  const isStyle = (value: string) => value.startsWith(stylePrefix) && !context.catalogue.find(value);
+  const models = picked.filter((value) => !isStyle(value));
+  const styles = picked.filter(isStyle).map((value) => value.slice(stylePrefix.length));
+  if (models.length > 1 || styles.length > 1)
+    return { refusal: t(interaction.locale, 'error.make_one_each') };
   const takes = first(makeVideoFields.takes);
-  return validateVideoOptions(
-    {
-      prompt: fields.getTextInputValue(makeVideoFields.prompt),
-      model: first(makeVideoFields.model),
-      ...parseDurationAndSize(first(makeVideoFields.durationAndSize)),
-      takes: takes === null ? null : Number(takes),
-    },
-    catalogue,
-  );
+  return settleRequest(interaction, context, {
+    prompt: fields.getTextInputValue(makeVideoFields.prompt),
+    model: models[0] ?? null,
+    ...parseDurationAndSize(first(makeVideoFields.durationAndSize)),
+    takes: takes === null ? null : Number(takes),
+    style: styles[0] ?? null,
+  });
 }
 
 /** The files the member added in the form (none when the form had no upload field). */
@@ -421,9 +453,9 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
   ) {
     return refuse(t(locale, 'make.form_expired'));
   }
-  const validated = chosenOptions(interaction, context.catalogue);
-  if (!validated.ok) return refuse(problemText(locale, validated));
-  const request = validated.value;
+  const settled = await chosenOptions(interaction, context);
+  if ('refusal' in settled) return refuse(settled.refusal);
+  const { request, style, defaultsApplied } = settled;
   // Counts and rights first (cheap); the message and the images' bytes behind the acknowledgement if need be.
   const images = imagesOfForm(interaction, request.model, draft, locale);
   if ('refusal' in images) return refuse(images.refusal);
@@ -446,7 +478,14 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
   await startJobs(
     interaction,
     context,
-    { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
+    {
+      model: request.model.id,
+      prompt: request.prompt,
+      seconds: request.seconds,
+      size: request.size,
+      style,
+      defaultsApplied,
+    },
     {
       takes: request.takes,
       origin: {

@@ -19,15 +19,10 @@ import { named } from '../src/discord/commandText.ts';
 import type { BotContext } from '../src/discord/context.ts';
 import { blockedPromptRefusal } from '../src/discord/promptCheck.ts';
 import { ephemeralText } from '../src/discord/render.ts';
-import { problemText } from '../src/discord/replies.ts';
 import { acknowledgeAfter, refusalToGenerate, startJobs } from '../src/discord/startJob.ts';
+import { type SettledRequest, settleRequest, styleChoices } from '../src/discord/styledRequest.ts';
 import { t } from '../src/i18n/index.ts';
-import {
-  maxPromptLength,
-  maxTakes,
-  type ValidVideoRequest,
-  validateVideoOptions,
-} from '../src/jobs/index.ts';
+import { maxPromptLength, maxStyleNameLength, maxTakes } from '../src/jobs/index.ts';
 import type { Catalogue } from '../src/provider/index.ts';
 
 export const name = 'video';
@@ -76,6 +71,11 @@ export function data(catalogue: Catalogue) {
     )
     .addIntegerOption((option) =>
       named(option, 'takes', ['份数', '份數'], 'command.video.takes').setMinValue(1).setMaxValue(maxTakes),
+    )
+    .addStringOption((option) =>
+      named(option, 'style', ['风格', '風格'], 'command.video.style')
+        .setMaxLength(maxStyleNameLength)
+        .setAutocomplete(true),
     );
 }
 
@@ -88,6 +88,11 @@ export async function autocomplete(interaction: AutocompleteInteraction, context
     context.catalogue.find(interaction.options.getString('model') ?? '') ?? context.catalogue.defaultModel;
   const focused = interaction.options.getFocused(true);
   const typed = String(focused.value).toLowerCase();
+  // This server's styles only: the interaction's guild, never another's.
+  if (focused.name === 'style') {
+    await interaction.respond(await styleChoices(context, interaction.guildId, typed));
+    return;
+  }
   const choices =
     focused.name === 'duration'
       ? model.seconds.map((seconds) => ({
@@ -112,22 +117,21 @@ function attachedImages(interaction: ChatInputCommandInteraction): AttachedImage
 async function precheck(
   interaction: ChatInputCommandInteraction<'cached' | 'raw'>,
   context: BotContext,
-): Promise<{ refusal: string } | { request: ValidVideoRequest; images: AttachedImage[] }> {
+): Promise<{ refusal: string } | (SettledRequest & { images: AttachedImage[] })> {
   const locale = interaction.locale;
   const images = attachedImages(interaction);
-  const validated = validateVideoOptions(
-    {
-      prompt: interaction.options.getString('prompt', true),
-      model: interaction.options.getString('model'),
-      seconds: interaction.options.getInteger('duration'),
-      size: interaction.options.getString('size'),
-      takes: interaction.options.getInteger('takes'),
-      referenceImages: images.length,
-    },
-    context.catalogue,
-  );
-  if (!validated.ok) return { refusal: problemText(locale, validated) };
-  const request = validated.value;
+  // The style and the channel's defaults fill what the member left out; the channel's caps bound it.
+  const settled = await settleRequest(interaction, context, {
+    prompt: interaction.options.getString('prompt', true),
+    model: interaction.options.getString('model'),
+    seconds: interaction.options.getInteger('duration'),
+    size: interaction.options.getString('size'),
+    takes: interaction.options.getInteger('takes'),
+    referenceImages: images.length,
+    style: interaction.options.getString('style'),
+  });
+  if ('refusal' in settled) return settled;
+  const { request } = settled;
   const refusal =
     images.map((image) => attachmentRefusal(image, locale)).find((text) => text !== null) ??
     // The server's blocked words before anything counts the member's quota.
@@ -139,7 +143,7 @@ async function precheck(
       takes: request.takes,
     }));
   if (refusal) return { refusal };
-  return { request, images };
+  return { ...settled, images };
 }
 
 export async function execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
@@ -155,7 +159,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(checked.refusal));
     return;
   }
-  const { request, images } = checked;
+  const { request, images, style, defaultsApplied } = checked;
   let references: CheckedImage[] = [];
   if (images.length > 0) {
     // Downloaded and decoded before anything is spent, and before the public acknowledgement while time allows.
@@ -172,7 +176,14 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
   await startJobs(
     interaction,
     context,
-    { model: request.model.id, prompt: request.prompt, seconds: request.seconds, size: request.size },
+    {
+      model: request.model.id,
+      prompt: request.prompt,
+      seconds: request.seconds,
+      size: request.size,
+      style,
+      defaultsApplied,
+    },
     {
       takes: request.takes,
       origin: { kind: 'command' },

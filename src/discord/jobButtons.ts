@@ -17,6 +17,7 @@ import {
   type Job,
   type JobOrigin,
   type JobReferenceImage,
+  jobStyle,
   maxPromptLength,
   maxReferenceBytes,
   removeVideo,
@@ -34,6 +35,7 @@ import { blockedPromptRefusal } from './promptCheck.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText } from './replies.ts';
 import { acknowledgeAfter, type CardPlace, refusalToGenerate, startJobs } from './startJob.ts';
+import { capRefusal } from './styledRequest.ts';
 import { missingThreadPermissions } from './threads.ts';
 
 type JobInteraction = ButtonInteraction | ModalSubmitInteraction;
@@ -165,7 +167,10 @@ async function generateRefusal(
       max: model.maxReferenceImages,
     });
   }
-  return refusalToGenerate(interaction, context, job);
+  return (
+    (await capRefusal(interaction, context, { seconds: job.seconds, takes: 1 })) ??
+    refusalToGenerate(interaction, context, job)
+  );
 }
 
 /** Where a job made from the clicked card's job comes from: that job, and its card. */
@@ -228,7 +233,7 @@ async function regenerate(interaction: ButtonInteraction, context: BotContext, j
   await startJobs(
     interaction,
     context,
-    { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size },
+    { model: job.model, prompt: job.prompt, seconds: job.seconds, size: job.size, style: jobStyle(job) },
     { origin: madeFrom(interaction, job, 'regenerate'), references },
     place,
   );
@@ -356,7 +361,9 @@ async function askRemixPrompt(interaction: ButtonInteraction, context: BotContex
     );
     return;
   }
-  const refusal = await requireAllowedToGenerate(interaction, context);
+  const refusal =
+    (await requireAllowedToGenerate(interaction, context)) ??
+    (await capRefusal(interaction, context, { seconds: job.seconds, takes: 1 }));
   if (refusal) {
     await interaction.reply(ephemeralText(refusal));
     return;
@@ -419,6 +426,8 @@ async function handleRemixModal(interaction: ModalSubmitInteraction, context: Bo
       size: job.size,
       remixOfJobId: job.id,
       remixOfRemoteId: job.remoteId,
+      // The new prompt goes with the job's style, as the first one did.
+      style: jobStyle(job),
     },
     { origin: madeFrom(interaction, job, 'remix') },
     place,

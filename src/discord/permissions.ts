@@ -50,7 +50,7 @@ interface Generator {
 }
 
 /** The parent of the thread the interaction came from, or null when it is not in a thread. */
-async function threadParentId(interaction: Generator): Promise<string | null> {
+export async function threadParentId(interaction: Generator): Promise<string | null> {
   // Threads announced over the gateway are cached; one the bot never heard of is asked for.
   const channel =
     interaction.channel ??

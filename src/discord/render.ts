@@ -322,6 +322,30 @@ function costText(job: Job, locale: string, context: RenderContext): string | nu
   return t(locale, 'render.cost', { seconds: job.seconds, max: context.guildSecondsPerDay });
 }
 
+/** The server style the job was made with: its name, escaped (its text stays out of the card). */
+export function styleText(job: Job, locale: string): string | null {
+  return job.styleName === null
+    ? null
+    : t(locale, 'render.style', { name: escapeUntrusted(job.styleName, 40) });
+}
+
+/** Which settings came from the channel's defaults, named with their values: "Channel defaults: 720×1280 · 4 s". */
+export function channelDefaultsText(job: Job, locale: string): string | null {
+  const applied = new Set(job.defaultsApplied);
+  if (applied.size === 0) return null;
+  const settings = [
+    applied.has('model') ? escapeUntrusted(job.model, 60) : null,
+    applied.has('size') ? job.size.replace('x', '×') : null,
+    applied.has('seconds') ? t(locale, 'render.duration_value', { seconds: job.seconds }) : null,
+    applied.has('style') && job.styleName !== null
+      ? t(locale, 'render.default_style', { name: escapeUntrusted(job.styleName, 40) })
+      : null,
+  ].filter(Boolean);
+  return settings.length > 0
+    ? t(locale, 'render.channel_defaults', { settings: settings.join(' · ') })
+    : null;
+}
+
 /** The job's message: an embed with the settings, state and progress, and the buttons that apply. */
 export function renderJob(job: Job, locale: string, context: RenderContext): MessagePayload {
   const lines = [`> ${escapeUntrusted(job.prompt, promptPreviewLength)}`, '', statusLine(job, locale)];
@@ -330,9 +354,14 @@ export function renderJob(job: Job, locale: string, context: RenderContext): Mes
   // A removed video's card keeps no link to it.
   const delivery = removed ?? deliveryText(job, locale, context);
   if (delivery) lines.push(delivery);
-  for (const line of [takeText(job, locale), originText(job, locale)]) if (line) lines.push(`-# ${line}`);
-  const cost = costText(job, locale, context);
-  if (cost) lines.push(`-# ${cost}`);
+  const smallPrint = [
+    takeText(job, locale),
+    originText(job, locale),
+    styleText(job, locale),
+    channelDefaultsText(job, locale),
+    costText(job, locale, context),
+  ];
+  for (const line of smallPrint) if (line) lines.push(`-# ${line}`);
 
   const embed: APIEmbed = {
     title: `${t(locale, 'render.title')} · ${escapeUntrusted(job.model, 60)}`,

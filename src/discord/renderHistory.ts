@@ -13,8 +13,9 @@ import {
 import { type MessageKey, t } from '../i18n/index.ts';
 import type { Job, JobChain, JobState, OriginKind } from '../jobs/index.ts';
 import { historyCustomId } from './customIds.ts';
-import { escapeUntrusted, originLink, originText, stateIcons, takeText } from './render.ts';
+import { escapeUntrusted, originLink, originText, stateIcons, styleText, takeText } from './render.ts';
 import { failureKindName } from './replies.ts';
+import { placementKeys } from './styledRequest.ts';
 import { cardChannelId } from './threads.ts';
 
 export const historyPageSize = 5;
@@ -86,6 +87,7 @@ function cameFrom(job: Job, locale: string): string | null {
   const parts = [
     takeText(job, locale),
     originText(job, locale),
+    styleText(job, locale),
     job.referenceImages.length > 0
       ? t(locale, 'history.references', { count: job.referenceImages.length })
       : null,
@@ -247,6 +249,13 @@ export const csvColumns: readonly CsvColumn[] = [
   localised('csv.removed', removedNote),
   fixed('removed_at', (job) => (job.removedAt === null ? null : new Date(job.removedAt).toISOString())),
   fixed('removed_by_role', (job) => job.removedByRole),
+  // The member's prompt stays in its own column; the style it was sent with is beside it.
+  localised('csv.style', (job) => job.styleName),
+  localised('csv.style_text', (job) => job.styleText),
+  localised('csv.style_placement', (job, locale) =>
+    job.stylePlacement ? t(locale, placementKeys[job.stylePlacement]) : null,
+  ),
+  localised('csv.channel_defaults', (job) => job.defaultsApplied.join(' ') || null),
 ];
 
 /**

@@ -5,6 +5,8 @@
 import { channelMention, MessageFlags, messageLink, type RepliableInteraction } from 'discord.js';
 import { t } from '../i18n/index.ts';
 import {
+  type AppliedStyle,
+  type DefaultedSetting,
   effectiveLimits,
   type Job,
   type JobOrigin,
@@ -37,6 +39,10 @@ export interface JobSettings {
   remixOfJobId?: number | null;
   /** Remix of this provider video instead of a fresh generation. */
   remixOfRemoteId?: string;
+  /** The server style it is made with (its text goes to the provider with the prompt; the row keeps both). */
+  style?: AppliedStyle | null;
+  /** Which settings came from the channel's defaults. */
+  defaultsApplied?: DefaultedSetting[];
 }
 
 export interface StartOptions {

@@ -11,6 +11,7 @@ export * from './moderation.ts';
 export * from './quotas.ts';
 export * from './referenceCheck.ts';
 export * from './remove.ts';
+export * from './requestSettings.ts';
 export * from './schedule.ts';
 export * from './settle.ts';
 export * from './states.ts';

@@ -10,6 +10,7 @@ import {
 } from '../provider/index.ts';
 import { failureFromError, failureFromRemote, providerErrorFromFailure } from './failures.ts';
 import { effectiveLimits } from './quotas.ts';
+import { styledPrompt } from './requestSettings.ts';
 import { defaultPollPolicy, type PollPolicy, withWebhooks } from './schedule.ts';
 import type { Job, JobStore, NewJob, QuotaLimits, QuotaRefusal } from './store/index.ts';
 import { writtenWhenBack } from './storeOutage.ts';
@@ -98,13 +99,15 @@ async function send(deps: SubmitDeps, request: SubmitRequest, job: Job): Promise
   const policy = deps.policy ?? defaultPollPolicy;
   // The same key for the same row: a retried create can never become a second billed job.
   const idempotencyKey = `reelbot-${job.id}-${job.createdAt}`;
+  // The row keeps the member's prompt and the style apart; the provider is sent them together.
+  const prompt = styledPrompt(request.prompt, request.style);
   let remote: VideoJob;
   try {
     remote = request.remixOfRemoteId
-      ? await deps.client.remix(request.remixOfRemoteId, request.prompt, idempotencyKey)
+      ? await deps.client.remix(request.remixOfRemoteId, prompt, idempotencyKey)
       : await deps.client.create({
           model: request.model,
-          prompt: request.prompt,
+          prompt,
           seconds: request.seconds,
           size: request.size,
           references: request.references,

@@ -393,3 +393,35 @@ describe('where a job came from, on the card', () => {
     expect(description({})).not.toMatch(/Take|from/);
   });
 });
+
+describe('the style and the channel defaults, on the card', () => {
+  const description = (overrides: Partial<Job>, locale = 'en-US') =>
+    renderJob(job(overrides), locale, { now, supportsRemix: false }).embeds[0]?.description ?? '';
+
+  it('names the style, escaped, and never shows its text; says nothing of a job without one', () => {
+    const text = description({
+      prompt: 'a lighthouse',
+      styleName: '**Noir** @everyone',
+      styleText: 'hard shadows',
+      stylePlacement: 'after',
+    });
+    expect(text).toContain('-# Style: \\*\\*Noir\\*\\* @\u200beveryone');
+    expect(text).not.toContain('hard shadows');
+    expect(description({})).not.toContain('Style');
+  });
+
+  it("lists the settings that were the channel's, in the member's language", () => {
+    const defaulted: Partial<Job> = {
+      size: '720x1280',
+      seconds: 4,
+      styleName: 'Storyboard',
+      styleText: 'pencil',
+      stylePlacement: 'before',
+      defaultsApplied: ['size', 'seconds', 'style'],
+    };
+    expect(description(defaulted)).toContain('-# Channel defaults: 720×1280 · 4 s · style Storyboard');
+    expect(description(defaulted, 'zh-CN')).toContain('-# 频道默认：720×1280 · 4 秒 · 风格 Storyboard');
+    expect(description({ defaultsApplied: ['model'] })).toContain(`-# Channel defaults: ${job().model}`);
+    expect(description({})).not.toContain('Channel defaults');
+  });
+});

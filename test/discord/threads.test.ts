@@ -85,15 +85,14 @@ describe('a removed video in history', () => {
     expect(removedNote(jobFixture({ state: 'delivered' }), 'en-US')).toBeNull();
   });
 
-  it('keeps it in the CSV, in columns added at the end', () => {
+  it('keeps it in the CSV, in its own columns after the origin', () => {
     const [header, row, standing] = historyCsv([removed, jobFixture({ id: 8 })], 'en-US')
       .slice(1)
       .trim()
       .split('\r\n');
-    expect(header?.endsWith(',Removed,removed_at,removed_by_role')).toBe(true);
-    expect(
-      row?.endsWith(`,removed by a moderator,${new Date(createdAt + 60_000).toISOString()},moderator`),
-    ).toBe(true);
-    expect(standing?.endsWith(',,,')).toBe(true);
+    // The style's four columns come after the removal's.
+    expect(header).toMatch(/,origin_code,Removed,removed_at,removed_by_role,Style,/);
+    expect(row).toContain(`,removed by a moderator,${new Date(createdAt + 60_000).toISOString()},moderator,`);
+    expect(standing?.endsWith(',command,,,,,,,')).toBe(true);
   });
 });

@@ -627,7 +627,7 @@ describe('Make a video: several images, takes, and the message the job came from
     expect(history.embeds?.[0]?.description).toContain(`-# ${line} · reference images: 2`);
     const csv = await exportedHistoryCsv(h);
     expect(csv.find((row) => row.startsWith('1,'))).toMatch(
-      new RegExp(`,delivered,,Message,,${messageLinkOf(target.id)},,2,message,,,$`),
+      new RegExp(`,delivered,,Message,,${messageLinkOf(target.id)},,2,message,,,,,,,$`),
     );
   });
 

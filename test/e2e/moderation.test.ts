@@ -292,16 +292,16 @@ describe('/video-history', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
     expect(lines[0]).toBe(
-      'Job,Created (UTC),State,Model,Size,Seconds,Prompt,Failure,Error message,Provider video ID,Message link,state_code,failure_code,Origin,From job,Origin link,Take,Reference images,origin_code,Removed,removed_at,removed_by_role',
+      'Job,Created (UTC),State,Model,Size,Seconds,Prompt,Failure,Error message,Provider video ID,Message link,state_code,failure_code,Origin,From job,Origin link,Take,Reference images,origin_code,Removed,removed_at,removed_by_role,Style,Style text,Style placement,Channel defaults',
     );
     expect(lines).toHaveLength(8);
     // A formula-looking prompt stays text in a spreadsheet: it is prefixed with a quote.
     expect(lines[1]).toMatch(
-      /^7,20\d\d-.*,Done,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:.*,delivered,,\/video,,,,0,command,,,$/,
+      /^7,20\d\d-.*,Done,veo-3.1-fast-generate-preview,1280x720,6,'=cmd\|' \/C calc'!A0 #6,,,,https:.*,delivered,,\/video,,,,0,command,,,,,,,$/,
     );
     expect(lines.join('\n')).not.toMatch(/,=cmd/);
     expect(lines[2]).toContain(',**bold** @everyone 5,');
-    expect(lines[2]).toMatch(/,Failed,.*,failed,,\/video,,,,0,command,,,$/);
+    expect(lines[2]).toMatch(/,Failed,.*,failed,,\/video,,,,0,command,,,,,,,$/);
     expect((await harness.bot.context.moderation.auditLog(guildId, 5))[0]).toMatchObject({
       actorId: moderator.id,
       action: 'history.export',
@@ -751,14 +751,14 @@ describe('in the member’s language', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const lines = bytes.subarray(3).toString('utf8').trim().split('\r\n');
     expect(lines[0]).toBe(
-      '任务编号,创建时间（UTC）,状态,模型,尺寸,时长（秒）,提示词,失败原因,错误信息,服务商视频 ID,消息链接,state_code,failure_code,来源,来源任务,来源链接,版本,参考图数,origin_code,已删除,removed_at,removed_by_role',
+      '任务编号,创建时间（UTC）,状态,模型,尺寸,时长（秒）,提示词,失败原因,错误信息,服务商视频 ID,消息链接,state_code,failure_code,来源,来源任务,来源链接,版本,参考图数,origin_code,已删除,removed_at,removed_by_role,风格,风格文字,风格位置,频道默认',
     );
     // The same words as the history and /video-admin usage; the codes stay as stored.
     expect(lines[1]).toMatch(
-      /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down,\/视频,,,,0,command,,,$/,
+      /^2,.*,失败,veo-3.1-fast-generate-preview,.*,服务商故障,.*,failed,provider_down,\/视频,,,,0,command,,,,,,,$/,
     );
     expect(lines[2]).toMatch(
-      /^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,,\/视频,,,,0,command,,,$/,
+      /^1,.*,已完成,veo-3.1-fast-generate-preview,.*,delivered,,\/视频,,,,0,command,,,,,,,$/,
     );
   });
 

@@ -86,9 +86,9 @@ describe('where a job came from', () => {
     const lines = await exportedHistoryCsv(h);
     const row = lines.find((line) => line.startsWith('2,'));
     expect(row).toMatch(
-      new RegExp(`,delivered,,Regenerate,1,${cardLink(first.replyMessageId)},,0,regenerate,,,$`),
+      new RegExp(`,delivered,,Regenerate,1,${cardLink(first.replyMessageId)},,0,regenerate,,,,,,,$`),
     );
-    expect(lines.find((line) => line.startsWith('1,'))).toMatch(/,delivered,,\/video,,,,0,command,,,$/);
+    expect(lines.find((line) => line.startsWith('1,'))).toMatch(/,delivered,,\/video,,,,0,command,,,,,,,$/);
   });
 
   it('shows a job with the jobs it came from and those made from it, each linked to its card', async () => {

@@ -193,8 +193,12 @@ describe('Remove', () => {
     expect(after).toContain('**#1** · ✅ Done · removed by the requester · ');
     expect(after).not.toContain('[Video](');
     const [header, line] = await exportedHistoryCsv(h);
-    expect(header?.endsWith(',Removed,removed_at,removed_by_role')).toBe(true);
-    expect(line).toMatch(/,removed by the requester,\d{4}-\d\d-\d\dT[\d:.]+Z,requester$/);
+    expect(
+      header?.endsWith(
+        ',Removed,removed_at,removed_by_role,Style,Style text,Style placement,Channel defaults',
+      ),
+    ).toBe(true);
+    expect(line).toMatch(/,removed by the requester,\d{4}-\d\d-\d\dT[\d:.]+Z,requester,,,,$/);
   });
 
   it('refuses a second Remove, and Remove of a video that is not delivered', async () => {

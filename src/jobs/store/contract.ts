@@ -396,6 +396,32 @@ export interface ChannelSettingsRows {
   channelSettingsList(guildId: string): Promise<ChannelSettings[]>;
 }
 
+/** A server's named style: a text added to members' prompts, and optionally its own settings. */
+export interface ServerStyle {
+  guildId: string;
+  /** As the admin wrote it (shown escaped); unique per guild without regard to case. */
+  name: string;
+  text: string;
+  placement: StylePlacement;
+  model: string | null;
+  size: string | null;
+  seconds: number | null;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** A server's styles (./styles.ts). Every read and write is per guild: no guild sees another's. */
+export interface Styles {
+  /** The guild's styles, by name (case-folded). */
+  styles(guildId: string): Promise<ServerStyle[]>;
+  /** The guild's style of this name, whatever its case; undefined when there is none. */
+  style(guildId: string, name: string): Promise<ServerStyle | undefined>;
+  /** False (and nothing written) when the guild already has a style of this name, in any case. */
+  addStyle(style: Omit<ServerStyle, 'createdAt'>): Promise<boolean>;
+  /** The style removed, or undefined when the guild had none of this name. */
+  removeStyle(guildId: string, name: string): Promise<ServerStyle | undefined>;
+}
+
 /** Blocked members and the audit log (./moderation.ts). */
 export interface ModerationRows {
   isBlocked(guildId: string, userId: string): Promise<boolean>;
@@ -502,6 +528,7 @@ export interface JobStore
     Claims,
     Settings,
     ChannelSettingsRows,
+    Styles,
     ModerationRows,
     WordLists,
     History,

@@ -785,6 +785,52 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(await store.channelSettings('g2', 'c1')).toEqual({ ...unset, guildId: 'g2', model: 'sora-2' });
       });
 
+      it("keeps each guild's styles apart, unique by name without regard to case", async () => {
+        const store = await open();
+        const noir = {
+          guildId: 'g1',
+          name: 'Noir',
+          text: 'black and white, hard shadows',
+          placement: 'after' as const,
+          model: null,
+          size: '720x1280',
+          seconds: 4,
+          createdBy: 'a1',
+        };
+        expect(await store.styles('g1')).toEqual([]);
+        expect(await store.addStyle(noir)).toBe(true);
+        time.advance(1_000);
+        expect(await store.addStyle({ ...noir, name: 'NOIR', text: 'other' })).toBe(false);
+        expect(await store.addStyle({ ...noir, name: 'ｎｏｉｒ', text: 'full-width' })).toBe(false);
+        expect(
+          await store.addStyle({
+            ...noir,
+            name: 'Anime',
+            text: 'cel shaded',
+            placement: 'before',
+            model: 'veo-3.1-generate-preview',
+            size: null,
+            seconds: null,
+          }),
+        ).toBe(true);
+        // Another guild may use the same name, and sees nothing of g1's.
+        expect(await store.addStyle({ ...noir, guildId: 'g2', text: 'g2 noir' })).toBe(true);
+        expect(await store.style('g1', 'noir')).toEqual({ ...noir, createdAt: time.now() - 1_000 });
+        expect((await store.styles('g1')).map((style) => [style.name, style.placement, style.model])).toEqual(
+          [
+            ['Anime', 'before', 'veo-3.1-generate-preview'],
+            ['Noir', 'after', null],
+          ],
+        );
+        expect((await store.style('g2', 'Noir'))?.text).toBe('g2 noir');
+        expect(await store.style('g3', 'Noir')).toBeUndefined();
+        expect(await store.removeStyle('g3', 'Noir')).toBeUndefined();
+        expect((await store.removeStyle('g1', 'NOIR'))?.text).toBe('black and white, hard shadows');
+        expect(await store.removeStyle('g1', 'Noir')).toBeUndefined();
+        expect((await store.styles('g1')).map((style) => style.name)).toEqual(['Anime']);
+        expect((await store.styles('g2')).map((style) => style.name)).toEqual(['Noir']);
+      });
+
       it('blocks and unblocks members per guild, saying whether anything changed', async () => {
         const store = await open();
         expect(await store.block('g1', 'u1', 'mod', 'spam')).toBe(true);

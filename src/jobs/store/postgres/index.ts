@@ -13,6 +13,7 @@ import { createModerationRows } from './moderation.ts';
 import { notPostgresUrl, openFailure, postgresUrl } from './openFailure.ts';
 import { createQuotas } from './quotas.ts';
 import { createSettings } from './settings.ts';
+import { createStyles } from './styles.ts';
 import { createSharedValues } from './values.ts';
 import { createWebhooks } from './webhooks.ts';
 import { createWordLists } from './words.ts';
@@ -50,6 +51,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createClaims(database, now, holder),
     ...createSettings(database, now),
     ...createChannelSettings(database, now),
+    ...createStyles(database, now),
     ...createModerationRows(database, now),
     ...createWordLists(database, now),
     ...createHistory(database),

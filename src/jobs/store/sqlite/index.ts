@@ -11,6 +11,7 @@ import { migrate } from './migrations.ts';
 import { sqliteModeration } from './moderation.ts';
 import { sqliteQuotas } from './quotas.ts';
 import { sqliteSettings } from './settings.ts';
+import { sqliteStyles } from './styles.ts';
 import { sqliteValues } from './values.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 import { sqliteWords } from './words.ts';
@@ -32,6 +33,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteClaims(sql, { holder, instancePrefix }),
     ...sqliteSettings(sql),
     ...sqliteChannels(sql),
+    ...sqliteStyles(sql),
     ...sqliteModeration(sql),
     ...sqliteWords(sql),
     ...sqliteHistory(sql),
