@@ -419,6 +419,36 @@ export interface SharedValues {
   writeValue(key: string, value: string): Promise<void>;
 }
 
+/**
+ * How long one kind of job (a model, a duration and a size) took to generate here, over its most
+ * recent samples: what the poll schedule predicts a job that reports no progress by. Milliseconds.
+ */
+export interface GenerationQuantiles {
+  /** Samples the quantiles were taken over (at most `keptGenerationSamples`). */
+  count: number;
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
+/** Generation times of this deployment's finished jobs, per model, duration and size (./generationTimes.ts). */
+export interface GenerationTimes {
+  /**
+   * Keeps one sample: a job of `model`, `seconds` and `size` took `durationMs` to generate,
+   * finishing at `at`. Only the most recent `keptGenerationSamples` of each kind are kept: older
+   * ones are removed in the same transaction.
+   */
+  recordGenerationTime(
+    model: string,
+    seconds: number,
+    size: string,
+    durationMs: number,
+    at: number,
+  ): Promise<void>;
+  /** The quantiles of the kind's kept samples; count 0 (and every quantile 0) when there are none. */
+  generationQuantiles(model: string, seconds: number, size: string): Promise<GenerationQuantiles>;
+}
+
 export interface JobStore
   extends JobRows,
     Quotas,
@@ -427,7 +457,8 @@ export interface JobStore
     ChannelSettingsRows,
     ModerationRows,
     History,
-    SharedValues {
+    SharedValues,
+    GenerationTimes {
   readonly kind: 'sqlite' | 'postgres';
   /** Who this store's claims name: `<instance>#<random per start>`. */
   readonly holder: string;

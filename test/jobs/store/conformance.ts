@@ -796,6 +796,87 @@ export function describeStoreConformance(under: StoreUnderTest): void {
       });
     });
 
+    describe('generation times', () => {
+      const kind = ['sora-2', 8, '1280x720'] as const;
+
+      it('gives the quantiles of a kind’s samples, interpolated between ranks, and none for a kind never seen', async () => {
+        const store = await open();
+        expect(await store.generationQuantiles(...kind)).toEqual({ count: 0, p10: 0, p50: 0, p90: 0 });
+        // Recorded out of order: 1 s to 10 s.
+        for (const seconds of [7, 2, 9, 4, 1, 10, 3, 8, 6, 5]) {
+          await store.recordGenerationTime(...kind, seconds * 1_000, time.now());
+        }
+        expect(await store.generationQuantiles(...kind)).toEqual({
+          count: 10,
+          p10: 1_900,
+          p50: 5_500,
+          p90: 9_100,
+        });
+      });
+
+      it('keeps model, duration and size apart', async () => {
+        const store = await open();
+        await store.recordGenerationTime('sora-2', 8, '1280x720', 60_000, time.now());
+        await store.recordGenerationTime('sora-2', 8, '1280x720', 62_000, time.now());
+        await store.recordGenerationTime('sora-2-pro', 8, '1280x720', 120_000, time.now());
+        await store.recordGenerationTime('sora-2', 4, '1280x720', 30_000, time.now());
+        await store.recordGenerationTime('sora-2', 8, '720x1280', 90_000, time.now());
+        expect(await store.generationQuantiles('sora-2', 8, '1280x720')).toEqual({
+          count: 2,
+          p10: 60_200,
+          p50: 61_000,
+          p90: 61_800,
+        });
+        expect(await store.generationQuantiles('sora-2-pro', 8, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 120_000,
+        });
+        expect(await store.generationQuantiles('sora-2', 4, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 30_000,
+        });
+        expect(await store.generationQuantiles('sora-2', 8, '720x1280')).toMatchObject({
+          count: 1,
+          p50: 90_000,
+        });
+        expect((await store.generationQuantiles('sora-2', 12, '1280x720')).count).toBe(0);
+      });
+
+      it('takes the quantiles over the most recent 200 samples of a kind, leaving other kinds alone', async () => {
+        const store = await open();
+        await store.recordGenerationTime('other', 8, '1280x720', 5_000, time.now());
+        // 250 samples, 1 ms to 250 ms: the first 50 no longer count.
+        for (let index = 1; index <= 250; index++) {
+          await store.recordGenerationTime(...kind, index, time.now());
+        }
+        const kept = await store.generationQuantiles(...kind);
+        // p10 of 51..250 is 51 + 0.1 × 199 = 70.9; p50 150.5; p90 230.1.
+        expect(kept).toEqual({ count: 200, p10: 71, p50: 151, p90: 230 });
+        expect(await store.generationQuantiles('other', 8, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 5_000,
+        });
+      });
+
+      it('keeps its samples across a restart and shares them with another process', async () => {
+        const first = await open({ instance: 'a' });
+        const other = await open({ instance: 'b' });
+        await first.recordGenerationTime(...kind, 40_000, time.now());
+        await other.recordGenerationTime(...kind, 50_000, time.now());
+        await first.close();
+        const restarted = await open({ instance: 'a' });
+        expect(await restarted.generationQuantiles(...kind)).toEqual({
+          count: 2,
+          p10: 41_000,
+          p50: 45_000,
+          p90: 49_000,
+        });
+        expect(await other.generationQuantiles(...kind)).toEqual(
+          await restarted.generationQuantiles(...kind),
+        );
+      });
+    });
+
     describe('two processes on one database', () => {
       it('never hands one due job to both when they claim at once', async () => {
         const [first, second] = [await open({ instance: 'a' }), await open({ instance: 'b' })];
