@@ -8,7 +8,8 @@
 // density and S the share still running (f/S is the hazard, the chance of finishing in the next
 // moment). So the schedule is sparse while a finish is unlikely and dense where jobs of the kind
 // finish. λ is chosen per kind so that a job costs on average no more requests than the steady
-// blind interval would: the same requests, spent where they find something.
+// blind interval would (95% of them by default: the fit is not the kind itself, and the margin
+// keeps the real count at or below today's): the same requests, spent where they find something.
 import { errorFunction, probit } from 'simple-statistics';
 import type { PollPolicy } from './schedule.ts';
 import type { GenerationQuantiles } from './store/contract.ts';
