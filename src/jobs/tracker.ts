@@ -10,6 +10,7 @@ import {
   type VideoJob,
 } from '../provider/index.ts';
 import { type Failure, failureFromRemote } from './failures.ts';
+import { defaultLearnedPolicy } from './learnedSchedule.ts';
 import {
   defaultPollPolicy,
   defaultRateLimitPolicy,
@@ -175,6 +176,15 @@ export function createTracker(options: TrackerOptions) {
     try {
       const durations = await store.generationQuantiles(job.model, job.seconds, job.size);
       durationsRead.set(kind, { durations, at });
+      const enough = (count: number) => count >= defaultLearnedPolicy.minSamples;
+      if (enough(durations.count) && !(known && enough(known.durations.count))) {
+        // Once per kind and process: from here on its jobs that report nothing are polled by these.
+        const { model, seconds, size } = job;
+        logger.info(
+          { model, seconds, size, ...durations },
+          'learned how long this kind of video takes: its jobs without progress are polled by it',
+        );
+      }
       return durations;
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;

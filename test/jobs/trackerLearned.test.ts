@@ -1,5 +1,7 @@
 // The tracker and learned generation times: each completion kept for its kind, kept across a
 // restart, and the learned schedule taking over a job that reports nothing once its kind has history.
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createSubmissions,
@@ -11,7 +13,7 @@ import {
   openSqliteStore,
   submitJob,
 } from '../../src/jobs/index.ts';
-import { generous, newJob, silent, world } from './helpers.ts';
+import { generous, newJob, world } from './helpers.ts';
 
 type World = Awaited<ReturnType<typeof world>>;
 let w: World | undefined;
@@ -117,11 +119,19 @@ describe('the tracker and learned generation times', () => {
         return current.store.generationQuantiles(model, seconds, size);
       },
     };
+    const logged: { msg: string; model?: string; count?: number }[] = [];
+    const lines = new Writable({
+      write(chunk, _encoding, done) {
+        logged.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const learnedLines = () => logged.filter((line) => line.msg.startsWith('learned how long'));
     const tracker = createTracker({
       store: counting,
       submissions: createSubmissions(),
       client: current.client,
-      logger: silent,
+      logger: pino({ level: 'info' }, lines),
       now: current.time.now,
     });
     // 19 jobs of this kind took 50 s to 68 s here; another size took 5 s.
@@ -150,6 +160,7 @@ describe('the tracker and learned generation times', () => {
     await stepUntil(current, start, 53_000, tracker);
     expect(await wait()).toBe(defaultPollPolicy.blindIntervalMs);
     expect(reads).toEqual(['veo-3.1-fast-generate-preview 6 1280x720']);
+    expect(learnedLines()).toEqual([]);
 
     // At 63 s the minute is up: read again, 20 samples, and the learned schedule polls it densely.
     await step(current, tracker);
@@ -159,6 +170,11 @@ describe('the tracker and learned generation times', () => {
     expect(learned.count).toBe(20);
     expect(await wait()).toBe(learnedBlindDelay(63_000, learned, defaultPollPolicy));
     expect(await wait()).toBeLessThan(5_000);
+    // The operator reads once that this kind is now polled by what was learned.
+    await step(current, tracker);
+    expect(learnedLines()).toMatchObject([
+      { model: 'veo-3.1-fast-generate-preview', seconds: 6, size: '1280x720', count: 20, p10: learned.p10 },
+    ]);
     await tracker.stop();
   });
 });
