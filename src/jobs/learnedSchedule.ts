@@ -87,14 +87,20 @@ function balancedInterval(t: number, kind: Fit, worthMs: number): number {
 /**
  * The wait after a poll at `t`: sparse until the kind's p10 (landing on it), balanced between p10
  * and p90, and past p90 at least a share of the time since (the tail of a slow provider is long,
- * so each poll there finds less). Within the policy's floor and ceiling.
+ * so each poll there finds less), and at least the steady interval once far past it. Within the
+ * policy's floor and ceiling.
  */
 function interval(t: number, kind: Fit, worthMs: number, policy: PollPolicy, learned: LearnedPolicy): number {
   const { p10, p90 } = kind.durations;
   const clamp = (ms: number) => Math.round(Math.min(policy.ceilingMs, Math.max(policy.floorMs, ms)));
   if (t < p10) return clamp(Math.min(balancedInterval(t, kind, worthMs), p10 - t));
   if (t < p90) return clamp(balancedInterval(t, kind, worthMs));
-  return clamp(Math.max(balancedInterval(p90, kind, worthMs), learned.backoffShare * (t - p90)));
+  const late = Math.max(balancedInterval(p90, kind, worthMs), learned.backoffShare * (t - p90));
+  // Later than p90 by more than the whole p10–p90 window: this job is not what the history
+  // describes (the provider slowed down, or the history is young: a burst's first samples are its
+  // fastest jobs). Never more often than the steady interval, so it costs no more than today.
+  const wayLate = t - p90 > p90 - p10;
+  return clamp(wayLate ? Math.max(late, policy.blindIntervalMs) : late);
 }
 
 /**

@@ -73,6 +73,15 @@ describe('the learned schedule for jobs that report no progress', () => {
     expect(learnedBlindDelay(minute.p90 + 10 * 60_000, minute, policy)).toBe(policy.ceilingMs);
   });
 
+  it('polls a job far later than its kind’s history says no more often than the steady interval', () => {
+    // A young history (a burst's first samples are its fastest jobs) says 31–34 s.
+    const young = { count: 20, p10: 31_000, p50: 32_500, p90: 34_000 };
+    expect(learnedBlindDelay(36_000, young, policy)).toBeLessThan(policy.blindIntervalMs);
+    for (const elapsed of [38_000, 45_000, 60_000, 90_000]) {
+      expect(learnedBlindDelay(elapsed, young, policy)).toBeGreaterThanOrEqual(policy.blindIntervalMs);
+    }
+  });
+
   it('waits for a longer kind’s window, and polls more densely the more requests it may spend', () => {
     const twoMinutes = { count: 200, p10: 92_000, p50: 120_000, p90: 156_000 };
     expect(walk(twoMinutes, twoMinutes.p10).map(([at]) => at)).toEqual([3_000, 33_000, 63_000]);
