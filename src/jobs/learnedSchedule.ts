@@ -46,14 +46,21 @@ const minSpread = 0.02;
 const requestWorthAtMostMs = 60_000;
 const searchSteps = 24;
 
+/** A kind's quantiles, all known. */
+interface KnownQuantiles {
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
 interface Fit {
-  durations: GenerationQuantiles;
+  durations: KnownQuantiles;
   logMedian: number;
   spreadBelow: number;
   spreadAbove: number;
 }
 
-function lognormalThrough(durations: GenerationQuantiles): Fit {
+function lognormalThrough(durations: KnownQuantiles): Fit {
   const median = Math.max(1, durations.p50);
   return {
     durations,
@@ -168,6 +175,9 @@ export function learnedBlindDelay(
   learned: LearnedPolicy = defaultLearnedPolicy,
 ): number | null {
   if (!durations || durations.count < learned.minSamples) return null;
-  const kind = lognormalThrough(durations);
+  const { p10, p50, p90 } = durations;
+  // A quantile the data do not reach yet (too many of the kind still running): nothing to go by.
+  if (p10 === null || p50 === null || p90 === null) return null;
+  const kind = lognormalThrough({ p10, p50, p90 });
   return interval(elapsedMs, kind, requestWorth(kind, policy, learned), policy, learned);
 }

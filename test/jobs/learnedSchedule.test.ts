@@ -10,10 +10,10 @@ import { generationQuantiles } from '../../src/jobs/store/generationSamples.ts';
 
 const created = 1_000_000;
 /** A kind that usually takes a minute: nine jobs in ten between 46 s and 78 s. */
-const minute: GenerationQuantiles = { count: 200, p10: 46_000, p50: 60_000, p90: 78_000 };
+const minute = { count: 200, running: 0, p10: 46_000, p50: 60_000, p90: 78_000 };
 
 /** The polls of a job that reports nothing, from the first (3 s after creation) until `untilMs`: [at, wait]. */
-function walk(durations: GenerationQuantiles, untilMs: number): [at: number, wait: number][] {
+function walk(durations: typeof minute, untilMs: number): [at: number, wait: number][] {
   const polls: [number, number][] = [];
   for (let at = policy.firstPollMs; at < untilMs; ) {
     const wait = learnedBlindDelay(at, durations, policy);
@@ -43,6 +43,12 @@ describe('the learned schedule for jobs that report no progress', () => {
     expect(learnedBlindDelay(40_000, null, policy)).toBeNull();
     expect(learnedBlindDelay(40_000, { ...minute, count: 20 }, policy)).toBe(6_000);
     expect(defaultLearnedPolicy.minSamples).toBe(20);
+  });
+
+  it('keeps the steady interval while the kind’s jobs still running hide its p90', () => {
+    const hidden: GenerationQuantiles = { ...minute, running: 400, p90: null };
+    expect(learnedBlindDelay(40_000, hidden, policy)).toBeNull();
+    expect(learnedBlindDelay(40_000, { ...minute, running: 400 }, policy)).toBe(6_000);
   });
 
   it('polls sparsely before the kind’s p10, landing on it', () => {
@@ -75,7 +81,7 @@ describe('the learned schedule for jobs that report no progress', () => {
 
   it('polls a job far later than its kind’s history says no more often than the steady interval', () => {
     // A young history (a burst's first samples are its fastest jobs) says 31–34 s.
-    const young = { count: 20, p10: 31_000, p50: 32_500, p90: 34_000 };
+    const young = { count: 20, running: 0, p10: 31_000, p50: 32_500, p90: 34_000 };
     expect(learnedBlindDelay(36_000, young, policy)).toBeLessThan(policy.blindIntervalMs);
     for (const elapsed of [38_000, 45_000, 60_000, 90_000]) {
       expect(learnedBlindDelay(elapsed, young, policy)).toBeGreaterThanOrEqual(policy.blindIntervalMs);
@@ -83,7 +89,7 @@ describe('the learned schedule for jobs that report no progress', () => {
   });
 
   it('waits for a longer kind’s window, and polls more densely the more requests it may spend', () => {
-    const twoMinutes = { count: 200, p10: 92_000, p50: 120_000, p90: 156_000 };
+    const twoMinutes = { count: 200, running: 0, p10: 92_000, p50: 120_000, p90: 156_000 };
     expect(walk(twoMinutes, twoMinutes.p10).map(([at]) => at)).toEqual([3_000, 33_000, 63_000]);
     const atMedian = (requestBudgetShare: number) =>
       learnedBlindDelay(minute.p50, minute, policy, { ...defaultLearnedPolicy, requestBudgetShare }) ?? 0;
@@ -95,15 +101,15 @@ describe('the learned schedule for jobs that report no progress', () => {
 
   it('stays between the floor and the ceiling whatever the quantiles, even all alike or all zero', () => {
     const { random } = seeded(7);
-    const kinds: GenerationQuantiles[] = [
-      { count: 20, p10: 60_000, p50: 60_000, p90: 60_000 },
-      { count: 20, p10: 0, p50: 0, p90: 0 },
-      { count: 20, p10: 1, p50: 2, p90: 3_600_000 },
+    const kinds: (typeof minute)[] = [
+      { count: 20, running: 0, p10: 60_000, p50: 60_000, p90: 60_000 },
+      { count: 20, running: 0, p10: 0, p50: 0, p90: 0 },
+      { count: 20, running: 0, p10: 1, p50: 2, p90: 3_600_000 },
     ];
     for (let round = 0; round < 2_000; round++) {
       const low = random() * 300_000;
       const middle = low + random() * 300_000;
-      kinds.push({ count: 20 + round, p10: low, p50: middle, p90: middle + random() * 300_000 });
+      kinds.push({ count: 20 + round, running: 0, p10: low, p50: middle, p90: middle + random() * 300_000 });
     }
     for (const durations of kinds) {
       for (const elapsed of [1, 3_000, durations.p10, durations.p50, durations.p90, 4_000_000]) {

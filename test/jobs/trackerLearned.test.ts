@@ -82,8 +82,8 @@ describe('the tracker and learned generation times', () => {
     await step(w);
     expect((await w.store.get(tall.id))?.state).toBe('completed');
 
-    const wideTimes = { count: 1, p10: 18_000, p50: 18_000, p90: 18_000 };
-    const tallTimes = { count: 1, p10: 38_000, p50: 38_000, p90: 38_000 };
+    const wideTimes = { count: 1, running: 0, p10: 18_000, p50: 18_000, p90: 18_000 };
+    const tallTimes = { count: 1, running: 0, p10: 38_000, p50: 38_000, p90: 38_000 };
     expect(await w.store.generationQuantiles(...kind())).toEqual(wideTimes);
     expect(await w.store.generationQuantiles(...kind({ size: '720x1280' }))).toEqual(tallTimes);
     expect((await w.store.generationQuantiles(...kind({ seconds: 12 }))).count).toBe(0);

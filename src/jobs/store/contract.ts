@@ -421,14 +421,21 @@ export interface SharedValues {
 
 /**
  * How long one kind of job (a model, a duration and a size) took to generate here, over its most
- * recent samples: what the poll schedule predicts a job that reports no progress by. Milliseconds.
+ * recent samples and its jobs still running: what the poll schedule predicts a job that reports
+ * no progress by. Milliseconds.
  */
 export interface GenerationQuantiles {
-  /** Samples the quantiles were taken over (at most `keptGenerationSamples`). */
+  /** Finished jobs the figures come from (at most `keptGenerationSamples`). */
   count: number;
-  p10: number;
-  p50: number;
-  p90: number;
+  /** The kind's jobs still waiting on the provider, each known to take longer than its age so far. */
+  running: number;
+  /**
+   * By when that share of the kind's jobs finished (Kaplan–Meier, running jobs counted as still
+   * running). Null while the data do not reach it: no samples, or too many jobs still running.
+   */
+  p10: number | null;
+  p50: number | null;
+  p90: number | null;
 }
 
 /** Generation times of this deployment's finished jobs, per model, duration and size (./generationTimes.ts). */
@@ -445,7 +452,10 @@ export interface GenerationTimes {
     durationMs: number,
     at: number,
   ): Promise<void>;
-  /** The quantiles of the kind's kept samples; count 0 (and every quantile 0) when there are none. */
+  /**
+   * The quantiles of the kind's kept samples, counting its jobs still waiting on the provider (in
+   * `queued` or `in_progress`, aged by the store's clock) as running that long at least.
+   */
   generationQuantiles(model: string, seconds: number, size: string): Promise<GenerationQuantiles>;
 }
 

@@ -1,12 +1,13 @@
 // Generation times on PostgreSQL: one row per finished job, the most recent of each kind kept.
+import { pollingStateList } from '../columns.ts';
 import type { GenerationTimes } from '../contract.ts';
 import { generationQuantiles, keptGenerationSamples } from '../generationSamples.ts';
 import type { Database } from './database.ts';
 
-// Both statements walk the index generation_samples_by_kind (model, seconds, size, id DESC).
+// The samples' statements walk the index generation_samples_by_kind (model, seconds, size, id DESC).
 const kindIs = 'model = $1 AND seconds = $2 AND size = $3';
 
-export function createGenerationTimes(database: Database): GenerationTimes {
+export function createGenerationTimes(database: Database, now: () => number): GenerationTimes {
   return {
     async recordGenerationTime(model, seconds, size, durationMs, at) {
       await database.transaction(async (tx) => {
@@ -28,7 +29,15 @@ export function createGenerationTimes(database: Database): GenerationTimes {
         `SELECT duration_ms FROM generation_samples WHERE ${kindIs} ORDER BY id DESC LIMIT $4`,
         [model, seconds, size, keptGenerationSamples],
       );
-      return generationQuantiles(rows.map((row) => row.duration_ms));
+      const running = await database.query<{ created_at: number }>(
+        `SELECT created_at FROM jobs WHERE state IN (${pollingStateList}) AND ${kindIs}`,
+        [model, seconds, size],
+      );
+      const at = now();
+      return generationQuantiles(
+        rows.map((row) => row.duration_ms),
+        running.map((row) => at - row.created_at),
+      );
     },
   };
 }

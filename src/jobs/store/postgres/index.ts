@@ -52,7 +52,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createModerationRows(database, now),
     ...createHistory(database),
     ...createSharedValues(database, now),
-    ...createGenerationTimes(database),
+    ...createGenerationTimes(database, now),
     isAvailable: () => database.isAvailable(),
     close: () => database.close(),
   };

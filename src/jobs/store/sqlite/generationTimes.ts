@@ -1,9 +1,10 @@
 // Generation times on SQLite: one row per finished job, the most recent of each kind kept.
+import { pollingStateList } from '../columns.ts';
 import type { GenerationTimes } from '../contract.ts';
 import { generationQuantiles, keptGenerationSamples } from '../generationSamples.ts';
 import type { SqliteDatabase, Synchronous } from './database.ts';
 
-// Both statements walk the index generation_samples_by_kind (model, seconds, size, id DESC).
+// The samples' statements walk the index generation_samples_by_kind (model, seconds, size, id DESC).
 const kindIs = 'model = ? AND seconds = ? AND size = ?';
 
 export function sqliteGenerationTimes(sql: SqliteDatabase): Synchronous<GenerationTimes> {
@@ -28,7 +29,14 @@ export function sqliteGenerationTimes(sql: SqliteDatabase): Synchronous<Generati
       const rows = sql
         .prepare(`SELECT duration_ms FROM generation_samples WHERE ${kindIs} ORDER BY id DESC LIMIT ?`)
         .all(model, seconds, size, keptGenerationSamples) as { duration_ms: number }[];
-      return generationQuantiles(rows.map((row) => row.duration_ms));
+      const running = sql
+        .prepare(`SELECT created_at FROM jobs WHERE state IN (${pollingStateList}) AND ${kindIs}`)
+        .all(model, seconds, size) as { created_at: number }[];
+      const at = sql.now();
+      return generationQuantiles(
+        rows.map((row) => row.duration_ms),
+        running.map((row) => at - row.created_at),
+      );
     },
   };
 }
