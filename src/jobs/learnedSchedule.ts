@@ -104,8 +104,8 @@ function interval(t: number, kind: Fit, worthMs: number, policy: PollPolicy, lea
   if (t < p90) return clamp(balancedInterval(t, kind, worthMs));
   const late = Math.max(balancedInterval(p90, kind, worthMs), learned.backoffShare * (t - p90));
   // Later than p90 by more than the whole p10–p90 window: this job is not what the history
-  // describes (the provider slowed down, or the history is young: a burst's first samples are its
-  // fastest jobs). Never more often than the steady interval, so it costs no more than today.
+  // describes (the provider slowed down). Never more often than the steady interval, so it costs
+  // no more than today.
   const wayLate = t - p90 > p90 - p10;
   return clamp(wayLate ? Math.max(late, policy.blindIntervalMs) : late);
 }
