@@ -162,11 +162,28 @@ function requestWorth(kind: Fit, policy: PollPolicy, learned: LearnedPolicy): nu
 }
 
 /**
+ * Whether a kind's figures are enough to poll by: `minSamples` finished jobs, and every quantile
+ * reached (none hidden by the kind's jobs still running).
+ */
+export function knowsEnough(
+  durations: GenerationQuantiles | null | undefined,
+  learned: LearnedPolicy = defaultLearnedPolicy,
+): durations is GenerationQuantiles & KnownQuantiles {
+  return (
+    !!durations &&
+    durations.count >= learned.minSamples &&
+    durations.p10 !== null &&
+    durations.p50 !== null &&
+    durations.p90 !== null
+  );
+}
+
+/**
  * The next poll of a job that reports no progress, `elapsedMs` after it was created, when its kind
  * has enough history: sparse until the kind's p10, dense where jobs of its kind finish, backing off
  * past p90, at no more requests on average than the steady blind interval (see the top of this
- * file). Within the policy's floor and ceiling. Null when the kind has fewer than `minSamples`
- * samples: the caller keeps the steady blind interval.
+ * file). Within the policy's floor and ceiling. Null when the kind's figures are not enough
+ * (knowsEnough): the caller keeps the steady blind interval.
  */
 export function learnedBlindDelay(
   elapsedMs: number,
@@ -174,10 +191,7 @@ export function learnedBlindDelay(
   policy: PollPolicy,
   learned: LearnedPolicy = defaultLearnedPolicy,
 ): number | null {
-  if (!durations || durations.count < learned.minSamples) return null;
-  const { p10, p50, p90 } = durations;
-  // A quantile the data do not reach yet (too many of the kind still running): nothing to go by.
-  if (p10 === null || p50 === null || p90 === null) return null;
-  const kind = lognormalThrough({ p10, p50, p90 });
+  if (!knowsEnough(durations, learned)) return null;
+  const kind = lognormalThrough(durations);
   return interval(elapsedMs, kind, requestWorth(kind, policy, learned), policy, learned);
 }

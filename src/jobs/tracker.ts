@@ -10,7 +10,7 @@ import {
   type VideoJob,
 } from '../provider/index.ts';
 import { type Failure, failureFromRemote } from './failures.ts';
-import { defaultLearnedPolicy } from './learnedSchedule.ts';
+import { knowsEnough } from './learnedSchedule.ts';
 import {
   defaultPollPolicy,
   defaultRateLimitPolicy,
@@ -176,9 +176,9 @@ export function createTracker(options: TrackerOptions) {
     try {
       const durations = await store.generationQuantiles(job.model, job.seconds, job.size);
       durationsRead.set(kind, { durations, at });
-      const enough = (count: number) => count >= defaultLearnedPolicy.minSamples;
-      if (enough(durations.count) && !(known && enough(known.durations.count))) {
-        // Once per kind and process: from here on its jobs that report nothing are polled by these.
+      if (knowsEnough(durations) && !knowsEnough(known?.durations)) {
+        // When a kind's figures become enough (once, unless a burst hides them again): from here
+        // on its jobs that report nothing are polled by them.
         const { model, seconds, size } = job;
         logger.info(
           { model, seconds, size, ...durations },
