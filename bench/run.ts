@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { productionFlags, runOnce, start, startProvider } from './processes.ts';
 import { type BenchPostgres, startBenchPostgres } from './support/postgres.ts';
+import { trackerLearned } from './tracker/learned.ts';
 import { trackerRun } from './tracker/runs.ts';
 
 const numbers = (text: string) => text.split(',').filter(Boolean).map(Number);
@@ -142,6 +143,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   burst,
   tracker,
   'tracker-postgres': trackerPostgres,
+  'tracker-learned': trackerLearned,
   resume,
   'resume-postgres': resumePostgres,
   'tracker-webhooks': async () => (await import('./tracker/webhooks.ts')).trackerWebhooks(),

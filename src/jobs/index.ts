@@ -6,6 +6,7 @@ export * from './chain.ts';
 export * from './failures.ts';
 export * from './journal.ts';
 export * from './keptFiles.ts';
+export * from './learnedSchedule.ts';
 export * from './media.ts';
 export * from './moderation.ts';
 export * from './quotas.ts';

@@ -1,4 +1,6 @@
 // When to poll a job next: a pure function of what we know about it and the time.
+import { learnedBlindDelay } from './learnedSchedule.ts';
+import type { GenerationQuantiles } from './store/contract.ts';
 
 export interface PollPolicy {
   /** The first poll after creation: providers reject bad prompts within seconds. */
@@ -33,6 +35,8 @@ export interface PollSubject {
   progressChangedAt: number | null;
   /** The sample before the latest one, when progress just moved: the recent rate, which after a stall beats the average. */
   previous?: { progress: number; at: number };
+  /** How long jobs of its kind (model, duration, size) took here; used while it reports no progress. */
+  durations?: GenerationQuantiles | null;
 }
 
 /** When a job started at `createdAt` and at `progress` percent by `at` should end, at its average pace. */
@@ -43,14 +47,19 @@ function predictedEnd(createdAt: number, progress: number, at: number): number {
 /**
  * With progress reported, predict completion from the rate so far. While two successive
  * predictions disagree, close in geometrically (wait 60% of the predicted remaining time); once
- * they agree, the pace is steady: poll once, just after the predicted end. Without progress, fall
- * back to the provider guide's steady interval, so such jobs never fare worse than a fixed
- * 10-second poll. A job that stalled is polled less often the longer it has not moved.
+ * they agree, the pace is steady: poll once, just after the predicted end. Without progress (none
+ * reported yet, or none ever), poll by how long jobs of its kind took here (`durations`, see
+ * learnedBlindDelay) once there are enough of them, or else at the provider guide's steady
+ * interval, so such jobs never fare worse than a fixed 10-second poll. A job that stalled is
+ * polled less often the longer it has not moved.
  */
 export function nextPollDelay(job: PollSubject, now: number, policy: PollPolicy = defaultPollPolicy): number {
   const clamp = (ms: number) => Math.round(Math.min(policy.ceilingMs, Math.max(policy.floorMs, ms)));
   const elapsed = Math.max(1, now - job.createdAt);
-  if (!job.reportsProgress || job.progress <= 0 || job.progress >= 100) return clamp(policy.blindIntervalMs);
+  if (!job.reportsProgress || job.progress <= 0 || job.progress >= 100) {
+    // Nothing to predict from: how long its kind took here, once there is enough of that (learnedSchedule.ts).
+    return clamp(learnedBlindDelay(elapsed, job.durations, policy) ?? policy.blindIntervalMs);
+  }
 
   const still = now - (job.progressChangedAt ?? job.createdAt);
   // Stalled: the rate says nothing any more. The longer it has not moved, the less a poll is worth.

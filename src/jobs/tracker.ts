@@ -10,6 +10,7 @@ import {
   type VideoJob,
 } from '../provider/index.ts';
 import { type Failure, failureFromRemote } from './failures.ts';
+import { knowsEnough } from './learnedSchedule.ts';
 import {
   defaultPollPolicy,
   defaultRateLimitPolicy,
@@ -23,7 +24,7 @@ import {
 } from './schedule.ts';
 import { settleWithin } from './settle.ts';
 import { type JobState, pollingStates } from './states.ts';
-import { type Job, type JobStore, StoreUnavailableError } from './store/index.ts';
+import { type GenerationQuantiles, type Job, type JobStore, StoreUnavailableError } from './store/index.ts';
 import type { Submissions } from './submissions.ts';
 import type { WebhookState } from './webhooks.ts';
 
@@ -80,6 +81,11 @@ export interface TrackerOptions {
   onPoll?: (poll: PollSent) => void;
   /** Provider webhooks (when on): while they arrive, polls are only a sparse safety net. */
   webhooks?: Pick<WebhookState, 'schedule'>;
+  /**
+   * How long this process keeps a kind's learned generation times before reading them from the
+   * store again: they move slowly, and other processes add to them.
+   */
+  durationsFreshMs?: number;
 }
 
 /**
@@ -135,6 +141,7 @@ export function createTracker(options: TrackerOptions) {
   const rateLimit = options.rateLimit ?? defaultRateLimitPolicy;
   const random = options.random ?? Math.random;
   const nextDelay = options.nextDelay ?? ((job: PollSubject, at: number) => nextPollDelay(job, at, policy));
+  const durationsFreshMs = options.durationsFreshMs ?? 60_000;
   const events = new EventEmitter<TrackerEvents>();
 
   let running = false;
@@ -160,6 +167,58 @@ export function createTracker(options: TrackerOptions) {
    * again as soon as it is back, rather than after the lease.
    */
   const unrecorded = new Map<number, number>();
+
+  /** Each kind's learned generation times as last read, and when (see durationsOf). */
+  const durationsRead = new Map<string, { durations: GenerationQuantiles; at: number }>();
+
+  /**
+   * How long jobs of this one's kind took here: from memory while fresh, else one read of the
+   * store. A read that fails for another reason than a lost store leaves the job on today's schedule.
+   */
+  async function durationsOf(job: Job, at: number): Promise<GenerationQuantiles | null> {
+    const kind = JSON.stringify([job.model, job.seconds, job.size]);
+    const known = durationsRead.get(kind);
+    if (known && at - known.at < durationsFreshMs) return known.durations;
+    try {
+      const durations = await store.generationQuantiles(job.model, job.seconds, job.size);
+      durationsRead.set(kind, { durations, at });
+      if (knowsEnough(durations) && !knowsEnough(known?.durations)) {
+        // When a kind's figures become enough (once, unless a burst hides them again): from here
+        // on its jobs that report nothing are polled by them.
+        const { model, seconds, size } = job;
+        logger.info(
+          { model, seconds, size, ...durations },
+          'learned how long this kind of video takes: its jobs without progress are polled by it',
+        );
+      }
+      return durations;
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      logger.warn(
+        { err: error, jobId: job.id },
+        'could not read how long jobs like this took; polling it steadily',
+      );
+      return null;
+    }
+  }
+
+  /**
+   * Keeps how long the job took to generate: from its creation to halfway between the look before
+   * (the last write to its row, as claimed) and the poll that found it done, where it finished on
+   * average. Best effort: the completion is already committed and announced.
+   */
+  async function recordGenerationTime(job: Job, at: number): Promise<void> {
+    const lastLook = Math.max(job.createdAt, job.updatedAt);
+    // Longer than two of the longest waits between polls: an outage, a pause or a restart came in
+    // between, and the sample would measure that gap rather than the provider.
+    if (at - lastLook > 2 * policy.ceilingMs) return;
+    const finishedAt = at - (at - lastLook) / 2;
+    try {
+      await store.recordGenerationTime(job.model, job.seconds, job.size, finishedAt - job.createdAt, at);
+    } catch (error) {
+      logger.warn({ err: error, jobId: job.id }, 'could not keep how long this job took to generate');
+    }
+  }
 
   /** Pauses the loop until the store is back; the warning is one per outage, not one per tick. */
   function storeUnavailable(error?: unknown): void {
@@ -278,7 +337,10 @@ export function createTracker(options: TrackerOptions) {
         },
         pollingStates,
       );
-      if (completed) emit('completed', completed);
+      if (completed) {
+        emit('completed', completed);
+        await recordGenerationTime(job, at);
+      }
       return;
     }
     if (remote.status === 'failed') return fail(job, failureFromRemote(remote));
@@ -301,6 +363,7 @@ export function createTracker(options: TrackerOptions) {
       reportsProgress: remote.reportsProgress,
       progressChangedAt,
       previous,
+      durations: await durationsOf(job, at),
     };
     const patch = {
       progress: remote.progress,

@@ -521,6 +521,46 @@ export interface Webhooks {
   pruneWebhooks(before: number): Promise<number>;
 }
 
+/**
+ * How long one kind of job (a model, a duration and a size) took to generate here, over its most
+ * recent samples and its jobs still running: what the poll schedule predicts a job that reports
+ * no progress by. Milliseconds.
+ */
+export interface GenerationQuantiles {
+  /** Finished jobs the figures come from (at most `keptGenerationSamples`). */
+  count: number;
+  /** The kind's jobs still waiting on the provider, each known to take longer than its age so far. */
+  running: number;
+  /**
+   * By when that share of the kind's jobs finished (Kaplan–Meier, running jobs counted as still
+   * running). Null while the data do not reach it: no samples, or too many jobs still running.
+   */
+  p10: number | null;
+  p50: number | null;
+  p90: number | null;
+}
+
+/** Generation times of this deployment's finished jobs, per model, duration and size (./generationTimes.ts). */
+export interface GenerationTimes {
+  /**
+   * Keeps one sample: a job of `model`, `seconds` and `size` took `durationMs` to generate,
+   * finishing at `at`. Only the most recent `keptGenerationSamples` of each kind are kept: older
+   * ones are removed in the same transaction.
+   */
+  recordGenerationTime(
+    model: string,
+    seconds: number,
+    size: string,
+    durationMs: number,
+    at: number,
+  ): Promise<void>;
+  /**
+   * The quantiles of the kind's kept samples, counting its jobs still waiting on the provider (in
+   * `queued` or `in_progress`, aged by the store's clock) as running that long at least.
+   */
+  generationQuantiles(model: string, seconds: number, size: string): Promise<GenerationQuantiles>;
+}
+
 export interface JobStore
   extends JobRows,
     Webhooks,
@@ -532,7 +572,8 @@ export interface JobStore
     ModerationRows,
     WordLists,
     History,
-    SharedValues {
+    SharedValues,
+    GenerationTimes {
   readonly kind: 'sqlite' | 'postgres';
   /** Who this store's claims name: `<instance>#<random per start>`. */
   readonly holder: string;

@@ -1010,6 +1010,121 @@ export function describeStoreConformance(under: StoreUnderTest): void {
       });
     });
 
+    describe('generation times', () => {
+      const kind = ['sora-2', 8, '1280x720'] as const;
+
+      it('gives the quantiles of a kind’s samples, and none for a kind never seen', async () => {
+        const store = await open();
+        expect(await store.generationQuantiles(...kind)).toEqual({
+          count: 0,
+          running: 0,
+          p10: null,
+          p50: null,
+          p90: null,
+        });
+        // Recorded out of order: 1 s to 10 s.
+        for (const seconds of [7, 2, 9, 4, 1, 10, 3, 8, 6, 5]) {
+          await store.recordGenerationTime(...kind, seconds * 1_000, time.now());
+        }
+        expect(await store.generationQuantiles(...kind)).toEqual({
+          count: 10,
+          running: 0,
+          p10: 1_000,
+          p50: 5_000,
+          p90: 9_000,
+        });
+      });
+
+      it('keeps model, duration and size apart', async () => {
+        const store = await open();
+        await store.recordGenerationTime('sora-2', 8, '1280x720', 60_000, time.now());
+        await store.recordGenerationTime('sora-2', 8, '1280x720', 62_000, time.now());
+        await store.recordGenerationTime('sora-2-pro', 8, '1280x720', 120_000, time.now());
+        await store.recordGenerationTime('sora-2', 4, '1280x720', 30_000, time.now());
+        await store.recordGenerationTime('sora-2', 8, '720x1280', 90_000, time.now());
+        expect(await store.generationQuantiles('sora-2', 8, '1280x720')).toEqual({
+          count: 2,
+          running: 0,
+          p10: 60_000,
+          p50: 60_000,
+          p90: 62_000,
+        });
+        expect(await store.generationQuantiles('sora-2-pro', 8, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 120_000,
+        });
+        expect(await store.generationQuantiles('sora-2', 4, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 30_000,
+        });
+        expect(await store.generationQuantiles('sora-2', 8, '720x1280')).toMatchObject({
+          count: 1,
+          p50: 90_000,
+        });
+        expect((await store.generationQuantiles('sora-2', 12, '1280x720')).count).toBe(0);
+      });
+
+      it('takes the quantiles over the most recent 200 samples of a kind, leaving other kinds alone', async () => {
+        const store = await open();
+        await store.recordGenerationTime('other', 8, '1280x720', 5_000, time.now());
+        // 250 samples, 1 ms to 250 ms: the first 50 no longer count.
+        for (let index = 1; index <= 250; index++) {
+          await store.recordGenerationTime(...kind, index, time.now());
+        }
+        const kept = await store.generationQuantiles(...kind);
+        // Of 51..250, the 20th is 70, the 100th 150, the 180th 230.
+        expect(kept).toEqual({ count: 200, running: 0, p10: 70, p50: 150, p90: 230 });
+        expect(await store.generationQuantiles('other', 8, '1280x720')).toMatchObject({
+          count: 1,
+          p50: 5_000,
+        });
+      });
+
+      it('counts the kind’s jobs still running as taking at least as long as they have so far', async () => {
+        const store = await open();
+        const running = ['veo-3.1-fast-generate-preview', 6, '1280x720'] as const;
+        for (let index = 0; index < 10; index++) {
+          await queued(store, `video_${index}`, time.now() + 60_000, { userId: `u${index}` });
+        }
+        // Neither another kind's job nor a finished one counts.
+        await queued(store, 'video_other', time.now() + 60_000, { size: '720x1280' });
+        const finished = await queued(store, 'video_done', time.now() + 60_000);
+        await store.transition(finished.id, 'completed');
+        time.advance(60_000);
+        for (let seconds = 1; seconds <= 10; seconds++) {
+          await store.recordGenerationTime(...running, seconds * 1_000, time.now());
+        }
+        // 20 jobs, 10 finished within 10 s and 10 running for a minute: half are known to take
+        // 10 s at most, and how long nine in ten take cannot be known yet.
+        expect(await store.generationQuantiles(...running)).toEqual({
+          count: 10,
+          running: 10,
+          p10: 2_000,
+          p50: 10_000,
+          p90: null,
+        });
+      });
+
+      it('keeps its samples across a restart and shares them with another process', async () => {
+        const first = await open({ instance: 'a' });
+        const other = await open({ instance: 'b' });
+        await first.recordGenerationTime(...kind, 40_000, time.now());
+        await other.recordGenerationTime(...kind, 50_000, time.now());
+        await first.close();
+        const restarted = await open({ instance: 'a' });
+        expect(await restarted.generationQuantiles(...kind)).toEqual({
+          count: 2,
+          running: 0,
+          p10: 40_000,
+          p50: 40_000,
+          p90: 50_000,
+        });
+        expect(await other.generationQuantiles(...kind)).toEqual(
+          await restarted.generationQuantiles(...kind),
+        );
+      });
+    });
+
     describe('two processes on one database', () => {
       it('never hands one due job to both when they claim at once', async () => {
         const [first, second] = [await open({ instance: 'a' }), await open({ instance: 'b' })];

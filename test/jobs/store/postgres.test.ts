@@ -585,6 +585,27 @@ describe('transitions on PostgreSQL', () => {
   });
 });
 
+describe('generation times on PostgreSQL', () => {
+  it('prunes the samples of a kind beyond the most recent 200 from the table, leaving other kinds', async () => {
+    const time = clock();
+    const db = await database();
+    const store = await db.open({ now: time.now });
+    await store.recordGenerationTime('other', 8, '1280x720', 5_000, time.now());
+    for (let index = 1; index <= 230; index++) {
+      await store.recordGenerationTime('sora-2', 8, '1280x720', index, time.now());
+    }
+    expect(
+      await sql(
+        db.url,
+        'SELECT model, COUNT(*)::int AS n, MIN(duration_ms) AS oldest FROM generation_samples GROUP BY model ORDER BY model',
+      ),
+    ).toEqual([
+      { model: 'other', n: 1, oldest: '5000' },
+      { model: 'sora-2', n: 200, oldest: '31' },
+    ]);
+  });
+});
+
 describe('a PostgreSQL server that goes away while the store is open', () => {
   let server: PostgresServer;
   beforeAll(async () => {

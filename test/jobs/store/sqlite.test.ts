@@ -58,4 +58,28 @@ describe('the sqlite job store, on its own', () => {
       await database.drop();
     }
   });
+  it('prunes the samples of a kind beyond the most recent 200 from the file, leaving other kinds', async () => {
+    const time = clock();
+    const database = sqliteDatabase();
+    try {
+      const store = await database.open({ now: time.now });
+      await store.recordGenerationTime('other', 8, '1280x720', 5_000, time.now());
+      for (let index = 1; index <= 230; index++) {
+        await store.recordGenerationTime('sora-2', 8, '1280x720', index, time.now());
+      }
+      const outside = openSqliteFile(database.path);
+      const kept = outside
+        .prepare(
+          'SELECT model, COUNT(*) AS n, MIN(duration_ms) AS oldest FROM generation_samples GROUP BY model ORDER BY model',
+        )
+        .all();
+      outside.close();
+      expect(kept).toEqual([
+        { model: 'other', n: 1, oldest: 5_000 },
+        { model: 'sora-2', n: 200, oldest: 31 },
+      ]);
+    } finally {
+      await database.drop();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import type { JobStore, JobStoreOptions } from '../contract.ts';
 import { createChannelSettings } from './channels.ts';
 import { createClaims } from './claims.ts';
 import { createDatabase } from './database.ts';
+import { createGenerationTimes } from './generationTimes.ts';
 import { createHistory } from './history.ts';
 import { createJobRows } from './jobs.ts';
 import { migratePostgres } from './migrations.ts';
@@ -57,6 +58,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...createHistory(database),
     ...createSharedValues(database, now),
     ...createWebhooks(database, now),
+    ...createGenerationTimes(database, now),
     isAvailable: () => database.isAvailable(),
     close: () => database.close(),
   };

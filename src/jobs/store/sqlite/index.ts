@@ -5,6 +5,7 @@ import type { JobStore, JobStoreOptions, Quotas } from '../contract.ts';
 import { sqliteChannels } from './channels.ts';
 import { sqliteClaims } from './claims.ts';
 import { openSqliteFile, sqliteDatabase } from './database.ts';
+import { sqliteGenerationTimes } from './generationTimes.ts';
 import { sqliteHistory } from './history.ts';
 import { sqliteJobRows } from './jobs.ts';
 import { migrate } from './migrations.ts';
@@ -39,6 +40,7 @@ export async function openSqliteStore(path: string, options: JobStoreOptions = {
     ...sqliteHistory(sql),
     ...sqliteValues(sql),
     ...sqliteWebhooks(sql),
+    ...sqliteGenerationTimes(sql),
     close: () => connection.close(),
   });
   return {
