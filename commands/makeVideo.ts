@@ -496,6 +496,8 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
         authorName: draft.authorName,
       },
       references: checked.images,
+      // `/video-admin threads on` here: the first card opens its thread at once.
+      openThread: (await context.store.channelSettings(draft.guildId, draft.channelId)).threads === true,
     },
     {
       kind: 'message_reply',

@@ -54,7 +54,8 @@ export interface StartOptions {
   references?: readonly CheckedImage[];
   /**
    * Open a thread on the first take's card at once (a channel with `/video-admin threads on`):
-   * the later takes' cards go in it, as will Regenerate and Remix of them.
+   * the later takes' cards go in it, as will Regenerate and Remix of them. For a card that is the
+   * interaction's reply (/video) or the bot's reply to the member's message (Make a video).
    */
   openThread?: boolean;
 }
@@ -245,8 +246,8 @@ export async function startJobs(
     let shown: string | null;
     if (index === 0) {
       shown = firstCard = await showCard(interaction, context, take, where);
-      if (shown && options.openThread && place.kind === 'interaction_reply') {
-        laterPlace = (await openThreadOnFirstCard(interaction, context, take.job, shown)) ?? place;
+      if (shown && options.openThread && place.kind !== 'thread') {
+        laterPlace = (await openThreadOnFirstCard(interaction, context, take.job, shown, place)) ?? place;
       }
     } else {
       // Each later take links to the first take's card: a nicety, so a store that cannot be reached
@@ -278,6 +279,8 @@ export async function startJobs(
       link: shown && messageLink(channel, shown, take.job.guildId),
     });
   }
+  // A thread opened on the first card that took no later card (deleted meanwhile): the first job leaves it.
+  if (laterPlace !== place && laterPlace.kind === 'thread') await leaveLostThread(context, laterPlace, cards);
   if (place.kind === 'message_reply') {
     await tellPrivately(interaction, place.pointer(cards)).catch((error: unknown) => {
       context.logger.warn({ err: error, jobId: first?.job.id }, 'could not point the member at the cards');
@@ -297,18 +300,7 @@ async function pointAtThreadCards(
   cards: readonly PostedCard[],
 ): Promise<void> {
   const locale = interaction.locale;
-  const lost = cards.some((card) => card.link && card.job.threadId !== place.threadId);
-  if (lost) {
-    const source = await context.store.get(place.sourceJobId).catch(() => undefined);
-    if (source?.threadId === place.threadId) {
-      await context.store.update(source.id, { threadId: null }).catch((error: unknown) => {
-        context.logger.warn(
-          { err: error, jobId: source.id },
-          'could not unlink the job from its lost thread',
-        );
-      });
-    }
-  }
+  const lost = await leaveLostThread(context, place, cards);
   const links = cards.map((card) => card.link).filter((link): link is string => link !== null);
   const text =
     links.length > 0
@@ -322,15 +314,38 @@ async function pointAtThreadCards(
 }
 
 /**
- * The channel makes every /video open its thread: one is started on the first take's card, named
- * from the prompt, and written to its row. The later takes' place, or null when no thread could
- * be opened (the bot lacks the permission, say): the cards then stay in the channel.
+ * Whether a card meant for the thread went to the channel instead (the thread was gone): then the
+ * job whose thread it was stops pointing at it, so what is made from it goes to the channel too.
+ */
+async function leaveLostThread(
+  context: BotContext,
+  place: Extract<CardPlace, { kind: 'thread' }>,
+  cards: readonly PostedCard[],
+): Promise<boolean> {
+  const lost = cards.some((card) => card.link && card.job.threadId !== place.threadId);
+  if (!lost) return false;
+  const source = await context.store.get(place.sourceJobId).catch(() => undefined);
+  if (source?.threadId === place.threadId) {
+    await context.store.update(source.id, { threadId: null }).catch((error: unknown) => {
+      context.logger.warn({ err: error, jobId: source.id }, 'could not unlink the job from its lost thread');
+    });
+  }
+  return true;
+}
+
+/**
+ * The channel makes every /video and Make a video open its thread: one is started on the first
+ * take's card, named from the prompt, and written to its row. The later takes' place, or null when
+ * no thread could be opened (the bot lacks the permission, say): the cards then stay in the
+ * channel. Should the thread be gone by a later take's card, that card goes to the channel as the
+ * first did: the interaction's card gets a reply, the member's message another.
  */
 async function openThreadOnFirstCard(
   interaction: RepliableInteraction,
   context: BotContext,
   job: Job,
   cardId: string,
+  place: Exclude<CardPlace, { kind: 'thread' }>,
 ): Promise<CardPlace | null> {
   // Without both permissions a thread would only half work: the cards stay in the channel.
   const started = missingThreadPermissions(interaction.appPermissions, interaction.locale)
@@ -349,7 +364,8 @@ async function openThreadOnFirstCard(
   }
   const updated = await context.store.update(job.id, { threadId: started.threadId });
   context.logger.info({ jobId: job.id }, 'opened a thread on the card');
-  // The card drops its Open a thread button, in the job's edit chain.
+  // The card drops its Open a thread button, in the job's edit chain. Through the messenger: the
+  // interaction's reply is the card only for /video (Make a video's is the member's private answer).
   await context.notifier
     .serially(job.id, async () => {
       const current = (await context.store.get(job.id)) ?? updated;
@@ -357,7 +373,7 @@ async function openThreadOnFirstCard(
         ...context.renderContext(current),
         now: context.now(),
       });
-      await interaction.editReply({ components: payload.components });
+      await context.messenger.edit(current, { components: payload.components });
     })
     .catch((error: unknown) => {
       context.logger.warn(
@@ -370,7 +386,7 @@ async function openThreadOnFirstCard(
     threadId: started.threadId,
     channelId: job.channelId,
     sourceJobId: job.id,
-    channelReplyTo: cardId,
+    channelReplyTo: place.kind === 'message_reply' ? place.messageId : cardId,
   };
 }
 

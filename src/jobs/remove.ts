@@ -15,7 +15,8 @@ export interface Remover {
 
 /**
  * Marks the delivered job removed and deletes its kept video. Undefined when the job is not
- * delivered (any more) or was removed already: nothing changes then.
+ * delivered (any more) or was removed already: nothing changes then. The mark is one conditional
+ * write, so of two removals at once (two moderators, two processes) only the first does anything.
  */
 export async function removeVideo(
   deps: {
@@ -29,12 +30,7 @@ export async function removeVideo(
   by: Remover,
 ): Promise<Job | undefined> {
   if (job.state !== 'delivered' || job.removedAt !== null) return undefined;
-  const removed = await deps.store.updateWhile(job.id, ['delivered'], {
-    removedAt: deps.now(),
-    removedBy: by.userId,
-    removedByRole: by.role,
-    mediaPath: null,
-  });
+  const removed = await deps.store.markRemoved(job.id, by.userId, by.role, deps.now());
   if (!removed) return undefined;
   // The file under the job's own name, and wherever the row said it was (the same, unless moved).
   const paths = new Set([keptVideoPath(deps.mediaDir, job), ...(job.mediaPath ? [job.mediaPath] : [])]);

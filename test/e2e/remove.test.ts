@@ -201,6 +201,33 @@ describe('Remove', () => {
     expect(line).toMatch(/,removed by the requester,\d{4}-\d\d-\d\dT[\d:.]+Z,requester,,,,$/);
   });
 
+  it('lets only the first of two Removes pressed at once remove: the other hears it was already removed, one audit row', async () => {
+    harness = await startHarness({ env: linkEnv });
+    const h = harness;
+    await h.bot.store.updateGuildSettings(guildId, { moderatorRoleId });
+    const job = await deliveredVideo(h);
+    // The requester's click is held at its acknowledgement: the bot has read the row, not removed yet.
+    const held = h.discord.holdNext({ method: 'POST', path: /^\/interactions\/\d+\/[^/]+\/callback$/ });
+    const requester = await clickRemove(h, job, member);
+    await held.arrived;
+    const mod = await clickRemove(h, job, moderator, { permissions: '0', roles: [moderatorRoleId] });
+    await expectRemoved(h, job, mod.token, moderator.id, 'moderator');
+    expect(await ephemeralReply(h, mod.token)).toBe('The video was removed. Its file and links are gone.');
+
+    held.release();
+    expect(await ephemeralReply(h, requester.token)).toBe('This video was already removed.');
+    // The first removal stands: its row, its card, one audit row, one delete at the provider.
+    expect(await removal(h, job.id)).toMatchObject({ removedBy: moderator.id, removedByRole: 'moderator' });
+    expect(h.discord.calls.some((c) => c.method === 'PATCH' && c.path.includes(requester.token))).toBe(false);
+    expect(JSON.stringify(h.discord.messages.get(cardMessageId(h, job))?.embeds)).toContain(
+      'Video removed by a moderator.',
+    );
+    expect(await h.bot.context.moderation.auditLog(guildId, 5)).toHaveLength(1);
+    const deletes = () => h.video.requests.filter((r) => r.method === 'DELETE');
+    await until(() => deletes().length > 0);
+    expect(deletes()).toHaveLength(1);
+  });
+
   it('refuses a second Remove, and Remove of a video that is not delivered', async () => {
     harness = await startHarness({ video: { pollsToComplete: 1_000 } });
     const h = harness;

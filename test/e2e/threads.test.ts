@@ -81,6 +81,26 @@ function buttonLabels(h: Harness, messageId: string): string[] {
   return rows.flatMap((r) => r.components.map((c) => c.label ?? ''));
 }
 
+/** The labels of the buttons in a message body's `components`. */
+function buttonLabelsOf(components: unknown): string[] {
+  const rows = (components ?? []) as { components: { label?: string }[] }[];
+  return rows.flatMap((r) => r.components.map((c) => c.label ?? ''));
+}
+
+/** The author of a message a member makes a video from. */
+const bob = { id: '333333333333333334', username: 'bob', globalName: 'Bob B.' };
+
+/** The member uses Apps › Make a video on `messageId` and submits its form with `values`: the submit. */
+async function makeVideoOn(
+  h: Harness,
+  messageId: string,
+  values: Parameters<Harness['discord']['submitModal']>[1] = {},
+) {
+  const { token } = h.discord.sendMessageCommand({ guildId, user: member, name: 'Make a video', messageId });
+  await until(() => h.discord.modalShown(token));
+  return h.discord.submitModal(token, values);
+}
+
 /** /video-admin threads mode:on|off, by a member with Manage Server. */
 function threadsSetting(h: Harness, mode: 'on' | 'off', channel?: string) {
   return h.discord.sendCommand({
@@ -344,6 +364,97 @@ describe('/video-admin threads', () => {
     await deliveredJob(h, 3);
     expect(h.discord.calls.filter((c) => c.path.endsWith('/threads'))).toHaveLength(1);
     expect((await row(h, 3)).threadId).toBeNull();
+  });
+
+  it('makes Apps › Make a video open its thread on its first card (the reply to the message) at once; the second take goes in it', async () => {
+    harness = await startHarness({ video: { pollsToComplete: 1_000 } });
+    const h = harness;
+    const on = threadsSetting(h, 'on', channelId);
+    expect(await ephemeralReply(h, on.token)).toBe(
+      `Every /video in <#${channelId}> now opens its own thread.`,
+    );
+    const target = h.discord.seedMessage({ channelId, author: bob, content: 'a **heist** at the museum' });
+    const submit = await makeVideoOn(h, target.id, { takes: ['2'] });
+
+    const first = await firstJob(h);
+    const card = first.replyMessageId ?? '';
+    // The first card is the bot's own reply to the message, in the channel, offering a thread.
+    expect(h.discord.messages.get(card)).toMatchObject({ channelId, reference: { message_id: target.id } });
+    const post = h.discord.calls.find((c) => postedIn(channelId)(c) && c.status === 200);
+    expect(buttonLabelsOf(body(post ?? ({} as RecordedCall)).components)).toContain('Open a thread');
+    const start = await h.discord.waitForCall(
+      (c) => c.method === 'POST' && c.path === `/channels/${channelId}/messages/${card}/threads`,
+    );
+    expect([start.status, body(start).name]).toEqual([201, 'a \\*\\*heist\\*\\* at the museum']);
+    expect(h.discord.thread(card)).toMatchObject({ parentId: channelId, archived: false });
+    const threadId = card;
+    await until(async () => (await row(h, 1)).threadId === threadId);
+    // The card (not the member's private answer) is redrawn through the channel without the button.
+    const redraw = await h.discord.waitForCall(
+      (c) =>
+        c.method === 'PATCH' &&
+        c.path === `/channels/${channelId}/messages/${card}` &&
+        Object.keys(body(c)).join() === 'components',
+    );
+    expect(redraw.status).toBe(200);
+    expect(buttonLabelsOf(body(redraw).components)).toEqual(['Cancel']);
+    expect(buttonLabels(h, card)).toEqual(['Cancel']);
+
+    // The second take's card is the bot's message in the thread, linked to the first.
+    const inThread = await h.discord.waitForCall((c) => postedIn(threadId)(c) && c.status === 200);
+    expect(body(inThread).message_reference).toBeUndefined();
+    const take = await until(async () => {
+      const job = await h.bot.store.get(2);
+      return job?.replyMessageId ? job : undefined;
+    });
+    expect(take).toMatchObject({ threadId, takeIndex: 2, interactionToken: null, originMessageId: card });
+    expect(h.discord.messages.get(take.replyMessageId ?? '')?.channelId).toBe(threadId);
+    // The member's private answer points at both cards, the second in the thread.
+    expect(await privateAnswer(h, submit.token, 'Job #1')).toBe(
+      [
+        `Job #1 is on its way, as a reply to the message: https://discord.com/channels/${guildId}/${channelId}/${card}`,
+        `Job #2 is on its way, as a reply to the message: https://discord.com/channels/${guildId}/${threadId}/${take.replyMessageId}`,
+      ].join('\n'),
+    );
+    expect(
+      h.discord.calls.some(
+        (c) => c.path.includes(submit.token) && c.method === 'PATCH' && body(c).components !== undefined,
+      ),
+    ).toBe(false);
+
+    // Delivered: the first video on its card in the channel, the second's in the thread.
+    h.video.completeJob(first.remoteId ?? '');
+    h.video.completeJob(take.remoteId ?? '');
+    const delivered = [await deliveredJob(h, 1), await deliveredJob(h, 2)];
+    expect(delivered.map((job) => job.threadId)).toEqual([threadId, threadId]);
+    expect(h.discord.messages.get(card)).toMatchObject({ channelId, attachments: [expect.anything()] });
+    expect(h.discord.messages.get(take.replyMessageId ?? '')).toMatchObject({
+      channelId: threadId,
+      attachments: [expect.anything()],
+    });
+    expect(h.discord.calls.filter((c) => c.path.endsWith('/threads'))).toHaveLength(1);
+  });
+
+  it('leaves Make a video’s cards replying to the message in the channel when the setting is off', async () => {
+    harness = await startHarness();
+    const h = harness;
+    const off = threadsSetting(h, 'off', channelId);
+    expect(await ephemeralReply(h, off.token)).toBe(
+      `/video in <#${channelId}> no longer opens a thread by itself.`,
+    );
+    expect((await h.bot.store.channelSettings(guildId, channelId)).threads).toBe(false);
+    const target = h.discord.seedMessage({ channelId, author: bob, content: 'a calm sea' });
+    await makeVideoOn(h, target.id, { takes: ['2'] });
+    const jobs = [await deliveredJob(h, 1), await deliveredJob(h, 2)];
+    expect(jobs.map((job) => job.threadId)).toEqual([null, null]);
+    for (const job of jobs) {
+      expect(h.discord.messages.get(job.replyMessageId ?? '')).toMatchObject({
+        channelId,
+        reference: { message_id: target.id },
+      });
+      expect(buttonLabels(h, job.replyMessageId ?? '')).toContain('Open a thread');
+    }
+    expect(h.discord.calls.some((c) => c.path.endsWith('/threads'))).toBe(false);
   });
 
   it('leaves the cards in the channel when the bot may not post in threads there', async () => {

@@ -286,6 +286,13 @@ export interface JobRows {
   update(id: number, patch: JobPatch): Promise<Job>;
   /** Writes columns only while the job is in one of `states`; undefined when it has moved on. */
   updateWhile(id: number, states: readonly JobState[], patch: JobPatch): Promise<Job | undefined>;
+  /**
+   * Marks a delivered job's video removed at `at` by `by` (as `role`) and forgets its kept file
+   * (`mediaPath`), in one conditional write: only while the job is `delivered` and `removedAt` is
+   * still null. Of two removals at once exactly one gets the job back as written; the other (and
+   * any later one, or one of a job not delivered) gets undefined and writes nothing.
+   */
+  markRemoved(id: number, by: string, role: RemoverRole, at: number): Promise<Job | undefined>;
 }
 
 /** Spend limits, checked in the same transaction that inserts a job (./quotas.ts). */

@@ -48,6 +48,14 @@ export function describeStoreConformance(under: StoreUnderTest): void {
       return store.transition(row.id, 'queued', { remoteId, nextPollAt });
     }
 
+    /** A job whose video was delivered, its file kept at `mediaPath`. */
+    async function delivered(store: JobStore, remoteId: string, mediaPath = `/media/${remoteId}.mp4`) {
+      const job = await queued(store, remoteId);
+      await store.transition(job.id, 'completed', { videoUrl: 'https://provider.test/v.mp4' });
+      await store.transition(job.id, 'delivering', { mediaPath });
+      return store.transition(job.id, 'delivered', { deliveredAt: time.now() });
+    }
+
     describe('rows and transitions', () => {
       it('inserts a submitting row with its defaults, a media key of its own and booleans as booleans', async () => {
         const store = await open();
@@ -239,6 +247,37 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         expect(await store.updateWhile(job.id, ['queued'], { progress: 50 })).toMatchObject({ progress: 50 });
         expect(await store.updateWhile(9_999, ['queued'], { progress: 50 })).toBeUndefined();
         await expect(store.update(9_999, { progress: 1 })).rejects.toThrow();
+      });
+
+      it('marks a delivered video removed once, by whoever came first; never a job not delivered', async () => {
+        const store = await open();
+        const running = await queued(store, 'video_running');
+        expect(await store.markRemoved(running.id, 'u1', 'requester', time.now())).toBeUndefined();
+        expect(await store.get(running.id)).toMatchObject({
+          removedAt: null,
+          removedBy: null,
+          state: 'queued',
+        });
+        expect(await store.markRemoved(9_999, 'u1', 'requester', time.now())).toBeUndefined();
+
+        const job = await delivered(store, 'video_1');
+        expect(job.mediaPath).toBe('/media/video_1.mp4');
+        const at = time.now() + 7;
+        time.advance(10);
+        const removed = await store.markRemoved(job.id, 'u1', 'requester', at);
+        expect(removed).toMatchObject({
+          state: 'delivered',
+          removedAt: at,
+          removedBy: 'u1',
+          removedByRole: 'requester',
+          mediaPath: null,
+          updatedAt: time.now(),
+        });
+        expect(await store.get(job.id)).toEqual(removed);
+        // A second removal (a moderator a moment later) finds it removed: nothing is written.
+        time.advance(10);
+        expect(await store.markRemoved(job.id, 'mod', 'moderator', time.now())).toBeUndefined();
+        expect(await store.get(job.id)).toEqual(removed);
       });
 
       it('lists jobs by state, oldest first', async () => {
@@ -1202,6 +1241,27 @@ export function describeStoreConformance(under: StoreUnderTest): void {
         const second = await open({ instance: 'b' });
         await first.writeValue('provider_rate_limit_pause', JSON.stringify({ until: 42, streak: 1 }));
         expect(await second.readValue('provider_rate_limit_pause')).toBe('{"until":42,"streak":1}');
+      });
+
+      it('lets exactly one of two removals at once win: the other gets nothing and writes nothing', async () => {
+        const requester = await open({ instance: 'a' });
+        const moderator = await open({ instance: 'b' });
+        const jobs = await Promise.all(
+          Array.from({ length: 5 }, (_, n) => delivered(requester, `video_removed_${n}`)),
+        );
+        for (const job of jobs) {
+          const [a, b] = await Promise.all([
+            requester.markRemoved(job.id, 'u1', 'requester', time.now()),
+            moderator.markRemoved(job.id, 'mod', 'moderator', time.now() + 1),
+          ]);
+          expect([a, b].filter(Boolean)).toHaveLength(1);
+          const won = a
+            ? { removedBy: 'u1', removedByRole: 'requester', removedAt: time.now() }
+            : { removedBy: 'mod', removedByRole: 'moderator', removedAt: time.now() + 1 };
+          const row = await moderator.get(job.id);
+          expect(row).toMatchObject({ ...won, mediaPath: null });
+          expect(a ?? b).toEqual(row);
+        }
       });
 
       it('makes the other’s poll write a no-op once one cancels the job', async () => {

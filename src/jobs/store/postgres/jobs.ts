@@ -62,5 +62,17 @@ export function createJobRows(
 
     // One statement: PostgreSQL re-checks the state on the row it locks to write.
     updateWhile: (id, states, patch) => writePatch(database, id, patch, now(), states),
+
+    // One statement: of two removals at once, the second waits for the first's row lock, then
+    // re-checks the condition on the row as written (READ COMMITTED) and matches nothing.
+    async markRemoved(id, by, role, at) {
+      const [job] = await database.query<Job>(
+        `UPDATE jobs SET removed_at = $1, removed_by = $2, removed_by_role = $3, media_path = NULL, updated_at = $4
+         WHERE id = $5 AND state = 'delivered' AND removed_at IS NULL
+         RETURNING ${jobSelectList}`,
+        [at, by, role, now(), id],
+      );
+      return job;
+    },
   };
 }

@@ -69,5 +69,17 @@ export function sqliteJobRows(
         writePatch(sql, id, patch);
         return mustReadJob(sql, id);
       }),
+
+    // One statement, its condition checked on the row it writes: a second removal matches nothing.
+    markRemoved(id, by, role, at) {
+      const row = sql
+        .prepare(
+          `UPDATE jobs SET removed_at = ?, removed_by = ?, removed_by_role = ?, media_path = NULL, updated_at = ?
+           WHERE id = ? AND state = 'delivered' AND removed_at IS NULL
+           RETURNING ${jobSelectList}`,
+        )
+        .get(at, by, role, sql.now(), id) as Row | undefined;
+      return row ? toJob(row) : undefined;
+    },
   };
 }
