@@ -34,7 +34,13 @@ import { requireAllowedToGenerate, requireRequesterOrModerator } from './permiss
 import { blockedPromptRefusal } from './promptCheck.ts';
 import { ephemeralText, renderJob, toReplyOptions } from './render.ts';
 import { problemText } from './replies.ts';
-import { acknowledgeAfter, type CardPlace, refusalToGenerate, startJobs } from './startJob.ts';
+import {
+  acknowledgeAfter,
+  type CardPlace,
+  redrawAfterThreadOpened,
+  refusalToGenerate,
+  startJobs,
+} from './startJob.ts';
 import { capRefusal } from './styledRequest.ts';
 import { missingThreadPermissions } from './threads.ts';
 
@@ -282,22 +288,7 @@ async function openThread(interaction: ButtonInteraction, context: BotContext, j
     ...(job.replyMessageId === null ? { replyMessageId: card.id } : {}),
   });
   context.logger.info({ jobId: job.id }, 'opened a thread on the card');
-  // The card drops its Open a thread button (only the buttons change: the video and link stay).
-  await context.notifier
-    .serially(job.id, async () => {
-      const current = (await context.store.get(job.id)) ?? opened;
-      const payload = renderJob(current, current.locale, {
-        ...context.renderContext(current),
-        now: context.now(),
-      });
-      await context.messenger.edit(current, { components: payload.components });
-    })
-    .catch((error: unknown) => {
-      context.logger.warn(
-        { err: error, jobId: job.id },
-        'could not redraw the card after opening its thread',
-      );
-    });
+  await redrawAfterThreadOpened(context, opened);
   await interaction.editReply({
     content: t(locale, 'thread.opened', { thread: channelMention(started.threadId) }),
     allowedMentions: { parse: [] },

@@ -364,23 +364,7 @@ async function openThreadOnFirstCard(
   }
   const updated = await context.store.update(job.id, { threadId: started.threadId });
   context.logger.info({ jobId: job.id }, 'opened a thread on the card');
-  // The card drops its Open a thread button, in the job's edit chain. Through the messenger: the
-  // interaction's reply is the card only for /video (Make a video's is the member's private answer).
-  await context.notifier
-    .serially(job.id, async () => {
-      const current = (await context.store.get(job.id)) ?? updated;
-      const payload = renderJob(current, current.locale, {
-        ...context.renderContext(current),
-        now: context.now(),
-      });
-      await context.messenger.edit(current, { components: payload.components });
-    })
-    .catch((error: unknown) => {
-      context.logger.warn(
-        { err: error, jobId: job.id },
-        'could not redraw the card after opening its thread',
-      );
-    });
+  await redrawAfterThreadOpened(context, updated);
   return {
     kind: 'thread',
     threadId: started.threadId,
@@ -541,3 +525,26 @@ async function sayOnItsWay(interaction: RepliableInteraction, context: BotContex
 
 const isRunning = (job: Job) =>
   job.state === 'submitting' || job.state === 'queued' || job.state === 'in_progress';
+
+/**
+ * A card whose job just got its thread drops its Open a thread button: only the buttons change
+ * (the video and its link stay), in the job's edit chain, through the messenger (the interaction's
+ * reply is the card only for /video; Make a video's is the member's private answer). Best effort.
+ */
+export async function redrawAfterThreadOpened(context: BotContext, opened: Job): Promise<void> {
+  await context.notifier
+    .serially(opened.id, async () => {
+      const current = (await context.store.get(opened.id)) ?? opened;
+      const payload = renderJob(current, current.locale, {
+        ...context.renderContext(current),
+        now: context.now(),
+      });
+      await context.messenger.edit(current, { components: payload.components });
+    })
+    .catch((error: unknown) => {
+      context.logger.warn(
+        { err: error, jobId: opened.id },
+        'could not redraw the card after opening its thread',
+      );
+    });
+}
