@@ -115,17 +115,21 @@ function authorName(interaction: MessageContextMenuCommandInteraction): string {
 /** The message's text, its mentions named from what the interaction resolved. */
 function prefilledPrompt(interaction: MessageContextMenuCommandInteraction): string {
   const message = interaction.targetMessage;
-  return promptFromMessage(message.content, {
-    user: (id) => {
-      const user = message.mentions.users.get(id);
-      return message.mentions.members?.get(id)?.displayName ?? user?.displayName;
+  return promptFromMessage(
+    message.content,
+    {
+      user: (id) => {
+        const user = message.mentions.users.get(id);
+        return message.mentions.members?.get(id)?.displayName ?? user?.displayName;
+      },
+      role: (id) => interaction.guild?.roles.cache.get(id)?.name,
+      channel: (id) => {
+        const channel = interaction.client.channels.cache.get(id);
+        return channel && 'name' in channel && channel.name ? channel.name : undefined;
+      },
     },
-    role: (id) => interaction.guild?.roles.cache.get(id)?.name,
-    channel: (id) => {
-      const channel = interaction.client.channels.cache.get(id);
-      return channel && 'name' in channel && channel.name ? channel.name : undefined;
-    },
-  });
+    interaction.locale,
+  );
 }
 
 /** Discord's most options in a select menu. */

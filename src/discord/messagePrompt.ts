@@ -1,5 +1,6 @@
 // A member's message as the first draft of a prompt: mentions, custom emoji and other Discord
 // markup in plain words, cut to the prompt limit. Pure: the names come from the interaction.
+import { t } from '../i18n/index.ts';
 import { maxPromptLength } from '../jobs/index.ts';
 
 /** The names Discord resolved for the message's mentions; undefined for one it did not. */
@@ -23,8 +24,11 @@ function plainTime(unixSeconds: string): string {
   return Number.isNaN(date.getTime()) ? '' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** `text` with its markup in words: `<@1>` → `@Bob`, `<@&2>` → `@mods`, `<#3>` → `#general`, `<:ship:4>` → `:ship:`. */
-export function plainWords(text: string, names: MentionNames): string {
+/**
+ * `text` with its markup in words: `<@1>` → `@Bob`, `<@&2>` → `@mods`, `<#3>` → `#general`,
+ * `<:ship:4>` → `:ship:`. A mention Discord did not resolve is named by its kind, in `locale`.
+ */
+export function plainWords(text: string, names: MentionNames, locale = 'en-US'): string {
   return text.replace(
     markup,
     (
@@ -36,9 +40,9 @@ export function plainWords(text: string, names: MentionNames): string {
       command?: string,
       at?: string,
     ) => {
-      if (user) return `@${names.user(user) ?? 'user'}`;
-      if (role) return `@${names.role(role) ?? 'role'}`;
-      if (channel) return `#${names.channel(channel) ?? 'channel'}`;
+      if (user) return `@${names.user(user) ?? t(locale, 'make.unnamed_user')}`;
+      if (role) return `@${names.role(role) ?? t(locale, 'make.unnamed_role')}`;
+      if (channel) return `#${names.channel(channel) ?? t(locale, 'make.unnamed_channel')}`;
       if (emoji) return `:${emoji}:`;
       if (command) return `/${command}`;
       return plainTime(at ?? '');
@@ -47,7 +51,7 @@ export function plainWords(text: string, names: MentionNames): string {
 }
 
 /** The message's text as a prompt to edit: in plain words, trimmed, at most the prompt limit (whole characters). */
-export function promptFromMessage(text: string, names: MentionNames): string {
-  const chars = [...plainWords(text, names).trim()];
+export function promptFromMessage(text: string, names: MentionNames, locale = 'en-US'): string {
+  const chars = [...plainWords(text, names, locale).trim()];
   return chars.length > maxPromptLength ? chars.slice(0, maxPromptLength).join('').trimEnd() : chars.join('');
 }

@@ -154,6 +154,10 @@ export const enUS = {
   'make.modal_title': 'Make a video',
   'make.prompt': 'Prompt',
   'make.prompt_hint': "From {author}'s message. Edit it as you like.",
+  // A mention in a message Discord did not resolve, named by its kind in the prefilled prompt.
+  'make.unnamed_user': 'user',
+  'make.unnamed_role': 'role',
+  'make.unnamed_channel': 'channel',
   'make.model': 'Model',
   'make.duration_and_size': 'Duration and size',
   'make.takes': 'Takes',

@@ -139,6 +139,10 @@ export const zhCN = {
   'make.modal_title': '生成视频',
   'make.prompt': '提示词',
   'make.prompt_hint': '取自 {author} 的消息，可随意修改。',
+  // A mention in a message Discord did not resolve, named by its kind in the prefilled prompt.
+  'make.unnamed_user': '用户',
+  'make.unnamed_role': '身份组',
+  'make.unnamed_channel': '频道',
   'make.model': '模型',
   'make.duration_and_size': '时长和尺寸',
   'make.takes': '份数',

@@ -142,6 +142,10 @@ export const zhTW = {
   'make.modal_title': '製作影片',
   'make.prompt': '提示詞',
   'make.prompt_hint': '取自 {author} 的訊息，可以自由修改。',
+  // A mention in a message Discord did not resolve, named by its kind in the prefilled prompt.
+  'make.unnamed_user': '使用者',
+  'make.unnamed_role': '身分組',
+  'make.unnamed_channel': '頻道',
   'make.model': '模型',
   'make.duration_and_size': '長度與尺寸',
   'make.takes': '份數',

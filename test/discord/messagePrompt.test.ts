@@ -26,6 +26,11 @@ describe('plainWords', () => {
     expect(plainWords('<@9> <@&9> <#9>', names)).toBe('@user @role #channel');
   });
 
+  it("names them in the member's language", () => {
+    expect(plainWords('<@9> <@&9> <#9>', names, 'zh-CN')).toBe('@用户 @身份组 #频道');
+    expect(promptFromMessage('<@9> 和 <@1>', names, 'zh-TW')).toBe('@使用者 和 @Bob B.');
+  });
+
   it('never reads a name as markup again: a display name that looks like a channel mention stays text', () => {
     expect(plainWords('hi <@2>', names)).toBe('hi @<#3>');
   });
