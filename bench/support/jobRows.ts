@@ -3,6 +3,7 @@
 // transaction through its quotas. The store must have been opened once (it creates the schema).
 import pg from 'pg';
 import { openSqliteFile } from '../../src/jobs/store/sqlite/database.ts';
+import type { VideoClient } from '../../src/provider/index.ts';
 
 export interface JobRow {
   guildId: string;
@@ -88,4 +89,43 @@ async function insertPostgres(url: string, rows: readonly JobRow[]): Promise<voi
 export async function insertJobRows(database: string, rows: readonly JobRow[]): Promise<void> {
   if (isPostgresUrl(database)) await insertPostgres(database, rows);
   else insertSqlite(database, rows);
+}
+
+/**
+ * Creates `count` jobs at the benchmark's provider, 64 at a time, and returns their rows as a
+ * submission would have left them: queued, first poll `firstPollMs` after the create's answer.
+ */
+export async function createdJobRows(
+  client: VideoClient,
+  count: number,
+  firstPollMs: number,
+): Promise<JobRow[]> {
+  const rows: JobRow[] = [];
+  for (let first = 0; first < count; first += 64) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(64, count - first) }, async (_, offset) => {
+        const job = first + offset;
+        const createdAt = Date.now();
+        const video = await client.create({
+          model: 'veo-3.1-fast-generate-preview',
+          prompt: `bench job ${job}`,
+          seconds: 8,
+          size: '1280x720',
+        });
+        return {
+          guildId: String(100 + (job % 100)),
+          userId: String(1_000 + job),
+          state: 'queued' as const,
+          remoteId: video.id,
+          progress: video.progress,
+          createdAt,
+          nextPollAt: Date.now() + firstPollMs,
+          claimedBy: null,
+          claimExpiresAt: null,
+        };
+      }),
+    );
+    rows.push(...batch);
+  }
+  return rows;
 }

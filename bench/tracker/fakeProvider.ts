@@ -1,6 +1,8 @@
 // A fake video API for the tracker benchmark, run as its own process so the tracker's RSS is its own.
 // Jobs complete at seeded random times; most report linear progress, some report none, some stall.
 import { createServer } from 'node:http';
+import { serveOnLoopback } from '../support/providerServer.ts';
+import { benchSeed, mulberry32 } from '../support/seeded.ts';
 
 type Kind = 'linear' | 'blind' | 'stall';
 interface BenchJob {
@@ -16,14 +18,7 @@ interface BenchJob {
 const minDurationMs = Number(process.env.BENCH_MIN_DURATION_MS ?? 30_000);
 const maxDurationMs = Number(process.env.BENCH_MAX_DURATION_MS ?? 150_000);
 
-let seed = Number(process.env.BENCH_SEED ?? 42);
-/** mulberry32: a seeded generator, so every strategy meets the same jobs. */
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-}
+let random = mulberry32(benchSeed());
 
 const jobs = new Map<string, BenchJob>();
 let counter = 0;
@@ -108,7 +103,7 @@ const server = createServer((request, response) => {
   if (request.method === 'POST' && url === '/reset') {
     jobs.clear();
     counter = 0;
-    seed = Number(process.env.BENCH_SEED ?? 42);
+    random = mulberry32(benchSeed());
     send(200, { ok: true });
     return;
   }
@@ -121,10 +116,4 @@ const server = createServer((request, response) => {
   }
   send(404, { error: { message: 'not found', type: 'invalid_request_error', code: 'not_found' } });
 });
-server.keepAliveTimeout = 30_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serveOnLoopback(server);

@@ -26,6 +26,7 @@ import {
   type QuotaLimits,
 } from '../../src/jobs/index.ts';
 import type { VideoJob } from '../../src/provider/index.ts';
+import { mulberry32 } from '../support/seeded.ts';
 
 const measuredJobs = Number(process.env.BENCH_LEARNED_JOBS ?? 1_000);
 const warmUpJobs = Number(process.env.BENCH_LEARNED_WARMUP ?? 200);
@@ -41,15 +42,9 @@ const models = [
 ] as const;
 const limits: QuotaLimits = { inFlightPerUser: 1e9, jobsPerUserPerDay: 1e9, secondsPerGuildPerDay: 1e12 };
 
-/** mulberry32, seeded: every schedule meets the same jobs. */
+/** Seeded (mulberry32): every schedule meets the same jobs. */
 function seeded(seed: number) {
-  let state = seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   return { random, normal };
 }

@@ -3,20 +3,15 @@
 // Standard Webhooks event goes to the callback URL its create carried; a share of them is lost.
 import { createServer } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { serveOnLoopback } from '../support/providerServer.ts';
+import { benchSeed, mulberry32 } from '../support/seeded.ts';
 
 const minDurationMs = Number(process.env.BENCH_MIN_DURATION_MS ?? 30_000);
 const maxDurationMs = Number(process.env.BENCH_MAX_DURATION_MS ?? 150_000);
 const lossRate = Number(process.env.BENCH_WEBHOOK_LOSS ?? 0.05);
 const signer = new Webhook(process.env.BENCH_WEBHOOK_SECRET ?? '');
 
-let seed = Number(process.env.BENCH_SEED ?? 42);
-/** mulberry32, as the tracker benchmark's provider: every run meets the same jobs. */
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-}
+const random = mulberry32(benchSeed());
 
 interface BenchJob {
   id: string;
@@ -128,10 +123,4 @@ const server = createServer((request, response) => {
   }
   send(404, { error: { message: 'not found', type: 'invalid_request_error', code: 'not_found' } });
 });
-server.keepAliveTimeout = 30_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address && typeof address === 'object')
-    process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+serveOnLoopback(server);

@@ -22,7 +22,7 @@ import {
 } from '../../src/jobs/index.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { buildCatalogue, createVideoClient, createWebhookVerifier } from '../../src/provider/index.ts';
-import { insertJobRows, type JobRow, storeSettings } from '../support/jobRows.ts';
+import { createdJobRows, insertJobRows, storeSettings } from '../support/jobRows.ts';
 
 const [countText = '1000', baseUrl = ''] = process.argv.slice(2);
 const count = Number(countText);
@@ -88,33 +88,7 @@ tracker.on('completed', (job) => {
 });
 
 const firstPollMs = withWebhooks(defaultPollPolicy.firstPollMs, await state.schedule());
-const rows: JobRow[] = [];
-for (let first = 0; first < count; first += 64) {
-  const batch = await Promise.all(
-    Array.from({ length: Math.min(64, count - first) }, async (_, offset) => {
-      const job = first + offset;
-      const createdAt = Date.now();
-      const video = await client.create({
-        model: 'veo-3.1-fast-generate-preview',
-        prompt: `bench job ${job}`,
-        seconds: 8,
-        size: '1280x720',
-      });
-      return {
-        guildId: String(100 + (job % 100)),
-        userId: String(1_000 + job),
-        state: 'queued' as const,
-        remoteId: video.id,
-        progress: video.progress,
-        createdAt,
-        nextPollAt: Date.now() + firstPollMs,
-        claimedBy: null,
-        claimExpiresAt: null,
-      };
-    }),
-  );
-  rows.push(...batch);
-}
+const rows = await createdJobRows(client, count, firstPollMs);
 await insertJobRows(database, rows);
 
 const cpuBefore = process.cpuUsage();

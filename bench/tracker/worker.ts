@@ -22,7 +22,7 @@ import {
   openStore,
 } from '../../src/jobs/index.ts';
 import { buildCatalogue, createVideoClient } from '../../src/provider/index.ts';
-import { insertJobRows, type JobRow, storeSettings } from '../support/jobRows.ts';
+import { createdJobRows, insertJobRows, storeSettings } from '../support/jobRows.ts';
 import type { ClaimSpan, PollSpan, WorkerReport } from './figures.ts';
 
 const { positionals, values } = parseArgs({
@@ -102,33 +102,7 @@ tracker.on('completed', (job) => {
 
 /** Creates the run's jobs at the provider, 64 at a time, and writes their rows as a submission would. */
 async function seed(): Promise<void> {
-  const rows: JobRow[] = [];
-  for (let first = 0; first < count; first += 64) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(64, count - first) }, async (_, offset) => {
-        const job = first + offset;
-        const createdAt = Date.now();
-        const video = await client.create({
-          model: 'veo-3.1-fast-generate-preview',
-          prompt: `bench job ${job}`,
-          seconds: 8,
-          size: '1280x720',
-        });
-        return {
-          guildId: String(100 + (job % 100)),
-          userId: String(1_000 + job),
-          state: 'queued' as const,
-          remoteId: video.id,
-          progress: video.progress,
-          createdAt,
-          nextPollAt: Date.now() + defaultPollPolicy.firstPollMs,
-          claimedBy: null,
-          claimExpiresAt: null,
-        };
-      }),
-    );
-    rows.push(...batch);
-  }
+  const rows = await createdJobRows(client, count, defaultPollPolicy.firstPollMs);
   await insertJobRows(database, rows);
 }
 
