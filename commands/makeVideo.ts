@@ -459,7 +459,7 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
   }
   const settled = await chosenOptions(interaction, context);
   if ('refusal' in settled) return refuse(settled.refusal);
-  const { request, style, defaultsApplied } = settled;
+  const { request, style, defaultsApplied, opensThread } = settled;
   // Counts and rights first (cheap); the message and the images' bytes behind the acknowledgement if need be.
   const images = imagesOfForm(interaction, request.model, draft, locale);
   if ('refusal' in images) return refuse(images.refusal);
@@ -501,7 +501,7 @@ async function submit(interaction: ModalSubmitInteraction, context: BotContext):
       },
       references: checked.images,
       // `/video-admin threads on` here: the first card opens its thread at once.
-      openThread: (await context.store.channelSettings(draft.guildId, draft.channelId)).threads === true,
+      openThread: opensThread,
     },
     {
       kind: 'message_reply',

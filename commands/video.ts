@@ -159,7 +159,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
     await interaction.reply(ephemeralText(checked.refusal));
     return;
   }
-  const { request, images, style, defaultsApplied } = checked;
+  const { request, images, style, defaultsApplied, opensThread } = checked;
   let references: CheckedImage[] = [];
   if (images.length > 0) {
     // Downloaded and decoded before anything is spent, and before the public acknowledgement while time allows.
@@ -189,8 +189,7 @@ export async function execute(interaction: ChatInputCommandInteraction, context:
       origin: { kind: 'command' },
       references,
       // `/video-admin threads on` here: the first card opens its thread at once.
-      openThread:
-        (await context.store.channelSettings(interaction.guildId, interaction.channelId)).threads === true,
+      openThread: opensThread,
     },
   );
 }

@@ -38,6 +38,11 @@ export interface SettledRequest {
   request: ValidVideoRequest;
   style: AppliedStyle | null;
   defaultsApplied: DefaultedSetting[];
+  /**
+   * The channel opens a thread on every card (`/video-admin threads on`), and this is not asked
+   * in a thread already (where no thread can be started).
+   */
+  opensThread: boolean;
 }
 
 /**
@@ -51,7 +56,8 @@ export async function settleRequest(
 ): Promise<{ refusal: string } | SettledRequest> {
   const locale = interaction.locale;
   const guildId = interaction.guildId ?? '';
-  const channel = await channelSettingsOf(interaction, context);
+  const settingsChannel = await settingsChannelId(interaction);
+  const channel = await context.store.channelSettings(guildId, settingsChannel);
   const wanted = options.style?.trim() || null;
   const picked = wanted ? await context.store.style(guildId, wanted) : undefined;
   if (wanted && !picked) {
@@ -68,7 +74,12 @@ export async function settleRequest(
   if (!validated.ok) return { refusal: problemText(locale, validated) };
   const cap = capProblem(validated.value, channel);
   if (cap) return { refusal: capText(locale, cap) };
-  return { request: validated.value, style: resolved.style, defaultsApplied: resolved.defaultsApplied };
+  return {
+    request: validated.value,
+    style: resolved.style,
+    defaultsApplied: resolved.defaultsApplied,
+    opensThread: channel.threads === true && settingsChannel === interaction.channelId,
+  };
 }
 
 /** The channel's caps for a job made again (Regenerate, Remix): the refusal, or null. */
